@@ -1,0 +1,169 @@
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+const timestamps = {
+  createdAt: text("created_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+};
+
+export const accounts = sqliteTable("accounts", {
+  id: text("id").primaryKey(),
+  name: text("name"),
+  concurrentMax: integer("concurrent_max").notNull(),
+  callsPerMinute: integer("calls_per_minute").notNull(),
+  dailyCallsMax: integer("daily_calls_max").notNull(),
+  dailyMinutesMax: integer("daily_minutes_max").notNull(),
+  ...timestamps,
+});
+
+export const accountMembers = sqliteTable(
+  "account_members",
+  {
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    subject: text("subject").notNull(),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.subject] })],
+);
+
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    // HMAC-SHA256(pepper, key) in hex; the key itself is never stored.
+    hash: text("hash").notNull(),
+    last8: text("last8").notNull(),
+    createdAt: text("created_at").notNull(),
+    expiresAt: text("expires_at"),
+    revokedAt: text("revoked_at"),
+  },
+  (t) => [uniqueIndex("api_keys_hash").on(t.hash), index("api_keys_account").on(t.accountId, t.id)],
+);
+
+export const agents = sqliteTable(
+  "agents",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    status: text("status", { enum: ["draft", "active", "paused", "archived"] }).notNull(),
+    streamUrl: text("stream_url"),
+    ...timestamps,
+  },
+  (t) => [index("agents_account").on(t.accountId, t.id)],
+);
+
+export const providers = sqliteTable(
+  "telephony_providers",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    provider: text("provider", { enum: ["twilio", "plivo", "vobiz", "simulator"] }).notNull(),
+    name: text("name"),
+    // AES-GCM ciphertext of the credentials JSON: base64(iv || ciphertext).
+    credentials: text("credentials").notNull(),
+    ...timestamps,
+  },
+  (t) => [index("providers_account").on(t.accountId, t.id)],
+);
+
+export const phoneNumbers = sqliteTable(
+  "phone_numbers",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    e164: text("e164").notNull(),
+    credentialsId: text("credentials_id")
+      .notNull()
+      .references(() => providers.id),
+    provider: text("provider", { enum: ["twilio", "plivo", "vobiz", "simulator"] }).notNull(),
+    agentId: text("agent_id"),
+    inboundEnabled: integer("inbound_enabled", { mode: "boolean" }).notNull(),
+    outboundEnabled: integer("outbound_enabled", { mode: "boolean" }).notNull(),
+    ...timestamps,
+  },
+  (t) => [uniqueIndex("phone_numbers_account_e164").on(t.accountId, t.e164), index("phone_numbers_credentials").on(t.credentialsId)],
+);
+
+export const campaignStatuses = ["draft", "scheduled", "running", "paused", "completed", "failed"] as const;
+export type CampaignStatus = (typeof campaignStatuses)[number];
+
+export const campaigns = sqliteTable(
+  "campaigns",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    agentId: text("agent_id").notNull(),
+    phoneNumberId: text("phone_number_id").notNull(),
+    maxConcurrentCalls: integer("max_concurrent_calls").notNull(),
+    retriesPerContact: integer("retries_per_contact").notNull(),
+    retryDelaySeconds: integer("retry_delay_seconds").notNull(),
+    defaultCountry: text("default_country"),
+    scheduledAt: text("scheduled_at"),
+    startedAt: text("started_at"),
+    completedAt: text("completed_at"),
+    createdBy: text("created_by").notNull(),
+    status: text("status", { enum: campaignStatuses }).notNull(),
+    statusReason: text("status_reason"),
+    duplicatesSkipped: integer("duplicates_skipped").notNull().default(0),
+    // Per-status contact counters, kept in step with `contacts` in the same D1 batch.
+    total: integer("total").notNull(),
+    pending: integer("stat_pending").notNull(),
+    originated: integer("stat_originated").notNull().default(0),
+    connected: integer("stat_connected").notNull().default(0),
+    completed: integer("stat_completed").notNull().default(0),
+    failed: integer("stat_failed").notNull().default(0),
+    cancelled: integer("stat_cancelled").notNull().default(0),
+    ...timestamps,
+  },
+  (t) => [
+    index("campaigns_account").on(t.accountId, t.id),
+    index("campaigns_account_status").on(t.accountId, t.status, t.id),
+    index("campaigns_number").on(t.phoneNumberId),
+    index("campaigns_agent").on(t.agentId),
+  ],
+);
+
+export const contactStatuses = ["pending", "originated", "connected", "completed", "failed", "cancelled"] as const;
+export type ContactStatus = (typeof contactStatuses)[number];
+
+export const contacts = sqliteTable(
+  "contacts",
+  {
+    id: text("id").primaryKey(),
+    campaignId: text("campaign_id").notNull(),
+    accountId: text("account_id").notNull(),
+    // Dense 0-based position among the campaign's contacts: offset pagination becomes a range seek.
+    seq: integer("seq").notNull(),
+    // The contact's row in the upload (CSV: spreadsheet row, header = 1; JSON: 1-based index).
+    row: integer("row").notNull(),
+    phoneNumber: text("phone_number").notNull(),
+    customFields: text("custom_fields").notNull().default(sql`'{}'`),
+    status: text("status", { enum: contactStatuses }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    outcome: text("outcome"),
+    lastError: text("last_error"),
+    callId: text("call_id"),
+    nextAttemptAt: text("next_attempt_at"),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex("contacts_campaign_seq").on(t.campaignId, t.seq),
+    index("contacts_campaign_status_seq").on(t.campaignId, t.status, t.seq),
+  ],
+);

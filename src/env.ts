@@ -1,0 +1,28 @@
+import type { AccountDO } from "./accounts/account-do";
+import type { CampaignDO } from "./campaigns/campaign-do";
+
+export interface Env {
+  DB: D1Database;
+  CAMPAIGNS: DurableObjectNamespace<CampaignDO>;
+  ACCOUNTS: DurableObjectNamespace<AccountDO>;
+  ADMIN_TOKEN?: string;
+  API_KEY_PEPPER?: string;
+  SECRETS_KEY?: string;
+  JWT_JWKS_URL?: string;
+  JWT_JWKS?: string;
+  JWT_ISSUER?: string;
+  JWT_AUDIENCE?: string;
+  PUBLIC_BASE_URL?: string;
+  SIMULATOR_ENABLED?: string;
+  SIMULATOR_TIME_SCALE?: string;
+}
+
+/** Who is calling a tenant route, resolved by the auth middleware. */
+export interface Caller {
+  accountId: string;
+  /** `key_…` for an API key, the JWT `sub` for a session. */
+  actor: string;
+  kind: "api_key" | "session";
+}
+
+export type AppEnv = { Bindings: Env; Variables: { caller: Caller } };

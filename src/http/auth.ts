@@ -1,0 +1,113 @@
+import { and, eq } from "drizzle-orm";
+import { createMiddleware } from "hono/factory";
+import { createLocalJWKSet, createRemoteJWKSet, type JWTVerifyGetKey, jwtVerify } from "jose";
+import { database } from "../db/client";
+import { accountMembers, apiKeys } from "../db/schema";
+import type { AppEnv, Caller, Env } from "../env";
+import { hashApiKey, safeEqual } from "./crypto";
+import { ApiError, badRequest, forbidden, unauthorized } from "./errors";
+
+export const ACCOUNT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+export const RESERVED_ACCOUNT = "kataven-admin";
+export const API_KEY_PREFIX = "sk_live_";
+
+function bearerToken(header: string | undefined): string {
+  if (!header) throw unauthorized("Missing Authorization header: send `Authorization: Bearer <API key or session token>`.");
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match?.[1]) throw unauthorized("The Authorization header must be `Bearer <API key or session token>`.");
+  return match[1];
+}
+
+/** Splits `sk_live_<account>_<secret>`; account ids may hold `_`, the secret never does. */
+export function parseApiKey(key: string): { accountId: string } | null {
+  if (!key.startsWith(API_KEY_PREFIX)) return null;
+  const rest = key.slice(API_KEY_PREFIX.length);
+  const cut = rest.lastIndexOf("_");
+  if (cut <= 0) return null;
+  const accountId = rest.slice(0, cut);
+  const secret = rest.slice(cut + 1);
+  if (!ACCOUNT_ID_PATTERN.test(accountId) || !/^[A-Za-z0-9]{16,}$/.test(secret)) return null;
+  return { accountId };
+}
+
+async function callerFromApiKey(env: Env, key: string, headerAccount: string | undefined): Promise<Caller> {
+  const parsed = parseApiKey(key);
+  const invalid = unauthorized("The API key is invalid, revoked or expired.");
+  if (!parsed) throw invalid;
+  const hash = await hashApiKey(key, env.API_KEY_PEPPER);
+  const row = await database(env).select().from(apiKeys).where(eq(apiKeys.hash, hash)).get();
+  if (!row || row.accountId !== parsed.accountId || row.revokedAt) throw invalid;
+  if (row.expiresAt && Date.parse(row.expiresAt) <= Date.now()) throw invalid;
+  if (headerAccount !== undefined && headerAccount !== row.accountId) {
+    throw forbidden(`X-Account-ID "${headerAccount}" does not match the API key's account; drop the header or use a key of that account.`);
+  }
+  return { accountId: row.accountId, actor: row.id, kind: "api_key" };
+}
+
+const keySets = new Map<string, JWTVerifyGetKey>();
+
+function jwksFor(env: Env): JWTVerifyGetKey | null {
+  const source = env.JWT_JWKS || env.JWT_JWKS_URL;
+  if (!source) return null;
+  let keySet = keySets.get(source);
+  if (!keySet) {
+    if (env.JWT_JWKS) {
+      try {
+        keySet = createLocalJWKSet(JSON.parse(env.JWT_JWKS));
+      } catch {
+        throw new ApiError("not_configured", "JWT_JWKS is not a valid JSON Web Key Set.");
+      }
+    } else {
+      keySet = createRemoteJWKSet(new URL(source));
+    }
+    keySets.set(source, keySet);
+  }
+  return keySet;
+}
+
+async function callerFromSession(env: Env, token: string, headerAccount: string | undefined): Promise<Caller> {
+  const keySet = jwksFor(env);
+  if (!keySet) throw unauthorized("Session tokens are not enabled on this deployment; use an API key.");
+  if (!env.JWT_ISSUER || !env.JWT_AUDIENCE) {
+    throw new ApiError("not_configured", "JWT_ISSUER and JWT_AUDIENCE must be set before session tokens are accepted.");
+  }
+  let subject: string | undefined;
+  try {
+    const { payload } = await jwtVerify(token, keySet, { issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, requiredClaims: ["exp", "sub"] });
+    subject = payload.sub;
+  } catch {
+    throw unauthorized("The session token is invalid or expired; sign in again.");
+  }
+  if (!subject) throw unauthorized("The session token has no subject.");
+  if (headerAccount === undefined) throw badRequest("Session tokens need an X-Account-ID header naming the account to act on.");
+  if (!ACCOUNT_ID_PATTERN.test(headerAccount)) {
+    throw badRequest("X-Account-ID must be 1–63 characters of a-z, 0-9, `_` or `-`, starting with a letter or digit.");
+  }
+  const member = await database(env)
+    .select({ subject: accountMembers.subject })
+    .from(accountMembers)
+    .where(and(eq(accountMembers.accountId, headerAccount), eq(accountMembers.subject, subject)))
+    .get();
+  if (!member) throw forbidden(`You are not a member of account "${headerAccount}".`);
+  return { accountId: headerAccount, actor: subject, kind: "session" };
+}
+
+/** Resolves the caller's account for every tenant route. */
+export const requireTenant = createMiddleware<AppEnv>(async (c, next) => {
+  const token = bearerToken(c.req.header("Authorization"));
+  const headerAccount = c.req.header("X-Account-ID");
+  const caller = token.startsWith(API_KEY_PREFIX)
+    ? await callerFromApiKey(c.env, token, headerAccount)
+    : await callerFromSession(c.env, token, headerAccount);
+  if (caller.accountId === RESERVED_ACCOUNT) throw forbidden(`The "${RESERVED_ACCOUNT}" account cannot use tenant routes.`);
+  c.set("caller", caller);
+  await next();
+});
+
+/** Platform admin routes: Bearer ADMIN_TOKEN. */
+export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
+  const token = bearerToken(c.req.header("Authorization"));
+  if (!c.env.ADMIN_TOKEN) throw new ApiError("not_configured", "ADMIN_TOKEN is not set; set it with `wrangler secret put ADMIN_TOKEN`.");
+  if (!(await safeEqual(token, c.env.ADMIN_TOKEN))) throw unauthorized("The admin token is not valid.");
+  await next();
+});

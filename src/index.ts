@@ -1,0 +1,11 @@
+import { createApp } from "./app";
+import type { Env } from "./env";
+
+export { AccountDO } from "./accounts/account-do";
+export { CampaignDO } from "./campaigns/campaign-do";
+
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+} satisfies ExportedHandler<Env>;
