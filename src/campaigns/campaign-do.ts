@@ -3,8 +3,14 @@ import { budgetRefusal, getAccountStub } from "../accounts/account-do";
 import { nowIso } from "../db/client";
 import type { CampaignStatus } from "../db/schema";
 import type { Env } from "../env";
+import { HEARTBEAT_INTERVAL_MS, isFinal, RECONNECT_HINT_MS, SNAPSHOT_INTERVAL_MS, type Snapshot, STREAM_LIFETIME_MS, snapshotOf, sse } from "./events";
 import { decideTransition, type LifecycleAction } from "./lifecycle";
 import { loadCampaignRow } from "./store";
+
+interface Subscriber {
+  writer: WritableStreamDefaultWriter<Uint8Array>;
+  closesAt: number;
+}
 
 /** The campaign as this object tracks it; D1 mirrors it after every transition. */
 interface CampaignState {
@@ -25,6 +31,9 @@ export type LifecycleResult = { ok: true } | { ok: false; reason: "not_found" | 
 export class CampaignDO extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly subscribers = new Set<Subscriber>();
+  private ticker: ReturnType<typeof setInterval> | undefined;
+  private lastHeartbeat = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -129,11 +138,65 @@ export class CampaignDO extends DurableObject<Env> {
     }
 
     if (decision.budget === "release") await account.releaseBudget(state.campaign_id);
+    await this.broadcast();
     if (action === "delete") {
       await this.ctx.storage.deleteAll();
       this.createSchema();
     }
     return { ok: true };
+  }
+
+  /** GET …/events: the SSE stream, served here so every subscriber shares one snapshot per tick. */
+  override async fetch(request: Request): Promise<Response> {
+    const campaignId = new URL(request.url).searchParams.get("campaign_id") ?? "";
+    const snapshot = await this.snapshot(campaignId);
+    if (!snapshot) return new Response(`Campaign ${campaignId} was not found.`, { status: 404 });
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    const writer = writable.getWriter();
+    const headers = { "Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no" };
+    void writer.write(sse.retry(RECONNECT_HINT_MS));
+    if (isFinal(snapshot)) {
+      void writer.write(sse.end(snapshot)).then(() => writer.close());
+      return new Response(readable, { headers });
+    }
+    void writer.write(sse.snapshot(snapshot));
+    this.subscribers.add({ writer, closesAt: Date.now() + STREAM_LIFETIME_MS });
+    this.ticker ??= setInterval(() => void this.broadcast(), SNAPSHOT_INTERVAL_MS);
+    return new Response(readable, { headers });
+  }
+
+  private async snapshot(campaignId: string): Promise<Snapshot | null> {
+    const row = await loadCampaignRow(this.env, campaignId);
+    return row ? snapshotOf(row, { inFlight: 0, attempts: 0 }) : null;
+  }
+
+  /** Sends every subscriber the current snapshot; ends all streams once the campaign is terminal. */
+  private async broadcast() {
+    if (this.subscribers.size === 0) return;
+    const state = this.readState();
+    const snapshot = state ? await this.snapshot(state.campaign_id) : null;
+    const now = Date.now();
+    const heartbeat = now - this.lastHeartbeat >= HEARTBEAT_INTERVAL_MS;
+    if (heartbeat) this.lastHeartbeat = now;
+    for (const subscriber of this.subscribers) {
+      const { writer } = subscriber;
+      const last = !snapshot || isFinal(snapshot) || now >= subscriber.closesAt;
+      const frames = [snapshot && (isFinal(snapshot) ? sse.end(snapshot) : sse.snapshot(snapshot)), heartbeat && !last ? sse.heartbeat() : null];
+      // A write error means the client is gone: drop it rather than keep the object busy.
+      const sent = Promise.all(frames.filter((f): f is Uint8Array => f !== null).map((f) => writer.write(f)));
+      if (last) {
+        this.subscribers.delete(subscriber);
+        void sent.then(() => writer.close()).catch(() => undefined);
+      } else {
+        void sent.catch(() => {
+          this.subscribers.delete(subscriber);
+        });
+      }
+    }
+    if (this.subscribers.size === 0 && this.ticker) {
+      clearInterval(this.ticker);
+      this.ticker = undefined;
+    }
   }
 
   private async persistToD1(next: CampaignState, action: LifecycleAction, now: string) {

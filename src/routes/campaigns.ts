@@ -200,6 +200,13 @@ export const campaignRoutes = new Hono<AppEnv>()
     const { rows, total } = await listContacts(c.env, campaign, status, page);
     return c.json(listEnvelope("contacts", rows.map(contactView), total, page));
   })
+  .get("/:id/events", async (c) => {
+    const campaign = await requireCampaign(c);
+    const url = new URL("https://campaign.internal/events");
+    url.searchParams.set("campaign_id", campaign.id);
+    const lastEventId = c.req.header("Last-Event-ID");
+    return getCampaignStub(c.env, campaign.id).fetch(url, { headers: lastEventId ? { "Last-Event-ID": lastEventId } : {} });
+  })
   .post("/:id/start", (c) => lifecycle(c, (stub, id) => stub.start(id)))
   .post("/:id/pause", (c) => lifecycle(c, (stub, id) => stub.pause(id)))
   .post("/:id/resume", (c) => lifecycle(c, (stub, id) => stub.resume(id)))
