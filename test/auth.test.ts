@@ -100,7 +100,9 @@ describe("API keys", () => {
 
   it("treats an expired key as 401", async () => {
     const tenant = await newTenant();
-    await env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE account_id = ?").bind(new Date(Date.now() - 1000).toISOString(), tenant.accountId).run();
+    await env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE account_id = ?")
+      .bind(new Date(Date.now() - 1000).toISOString(), tenant.accountId)
+      .run();
     expect((await call("/api/v1/agents", { headers: tenant.auth })).status).toBe(401);
   });
 });
@@ -172,7 +174,14 @@ describe("platform admin", () => {
     const id = uniqueAccountId();
     const created = await call("/admin/v1/accounts", jsonInit("POST", { id, name: "Acme" }, ADMIN));
     expect(created.status).toBe(201);
-    expect(await json(created)).toMatchObject({ id, name: "Acme", concurrent_max: 10, calls_per_minute: 60, daily_calls_max: 10000, daily_minutes_max: 100000 });
+    expect(await json(created)).toMatchObject({
+      id,
+      name: "Acme",
+      concurrent_max: 10,
+      calls_per_minute: 60,
+      daily_calls_max: 10000,
+      daily_minutes_max: 100000,
+    });
     expect((await call("/admin/v1/accounts", jsonInit("POST", { id }, ADMIN))).status).toBe(409);
     const bad = await call("/admin/v1/accounts", jsonInit("POST", { id: uniqueAccountId(), concurrent_max: -1 }, ADMIN));
     expect(bad.status).toBe(400);

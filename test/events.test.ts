@@ -17,7 +17,13 @@ async function readUntil(res: Response, done: (text: string) => boolean): Promis
   }
 }
 
-const dataOf = (frame: string) => JSON.parse(frame.split("\n").find((l) => l.startsWith("data: "))?.slice(6) ?? "null");
+const dataOf = (frame: string) =>
+  JSON.parse(
+    frame
+      .split("\n")
+      .find((l) => l.startsWith("data: "))
+      ?.slice(6) ?? "null",
+  );
 
 describe("GET /campaigns/{id}/events", () => {
   it("ends at once on a terminal campaign with the final snapshot", async () => {

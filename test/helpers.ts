@@ -54,7 +54,9 @@ export async function newTenant(caps: Record<string, number> = {}): Promise<Tena
   const keyRes = await call(`/admin/v1/accounts/${accountId}/api-keys`, jsonInit("POST", { name: "test" }, ADMIN));
   const { key } = await json<{ key: string }>(keyRes);
   const auth = { Authorization: `Bearer ${key}` };
-  const agent = await json<{ id: string }>(await call("/api/v1/agents", jsonInit("POST", { name: "Agent", status: "active", stream_url: "wss://agent.test/stream" }, auth)));
+  const agent = await json<{ id: string }>(
+    await call("/api/v1/agents", jsonInit("POST", { name: "Agent", status: "active", stream_url: "wss://agent.test/stream" }, auth)),
+  );
   const provider = await json<{ id: string }>(await call("/api/v1/telephony/providers", jsonInit("POST", { provider: "simulator" }, auth)));
   const number = await json<{ id: string }>(
     await call("/api/v1/telephony/numbers", jsonInit("POST", { e164: "+15550001000", credentials_id: provider.id, provider: "simulator" }, auth)),
@@ -88,10 +90,11 @@ export async function createCampaign(tenant: Tenant, csv = csvOf(3), fields: Rec
   return json<{ id: string; status: string; stats: Record<string, number>; duplicates_skipped: number }>(res);
 }
 
-export const lifecycle = (tenant: Tenant, id: string, action: string) =>
-  call(`/api/v1/campaigns/${id}/${action}`, { method: "POST", headers: tenant.auth });
+export const lifecycle = (tenant: Tenant, id: string, action: string) => call(`/api/v1/campaigns/${id}/${action}`, { method: "POST", headers: tenant.auth });
 
 export async function countRows(sql: string, ...params: unknown[]): Promise<number> {
-  const row = await env.DB.prepare(sql).bind(...params).first<{ n: number }>();
+  const row = await env.DB.prepare(sql)
+    .bind(...params)
+    .first<{ n: number }>();
   return row?.n ?? 0;
 }

@@ -239,9 +239,7 @@ describe("POST /campaigns", () => {
     const campaign = await createCampaign(t, lines.join("\n"));
     expect(campaign.stats.total).toBe(100_000);
     expect(await countRows("SELECT count(*) AS n FROM contacts WHERE campaign_id = ?", campaign.id)).toBe(100_000);
-    const last = await env.DB.prepare("SELECT row, seq, phone_number FROM contacts WHERE campaign_id = ? ORDER BY seq DESC LIMIT 1")
-      .bind(campaign.id)
-      .first();
+    const last = await env.DB.prepare("SELECT row, seq, phone_number FROM contacts WHERE campaign_id = ? ORDER BY seq DESC LIMIT 1").bind(campaign.id).first();
     expect(last).toEqual({ row: 100_001, seq: 99_999, phone_number: "+15550099999" });
   });
 });

@@ -221,13 +221,17 @@ describe("lists", () => {
     );
     expect(byOffset).toMatchObject({ count: 50, total: 250, limit: 100, offset: 200, has_next: false, has_prev: true, next_offset: null, prev_offset: 100 });
     expect(byOffset.contacts[0]?.row).toBe(202);
-    const byPage = await json<Record<string, unknown> & { contacts: { row: number }[] }>(await call(`/api/v1/campaigns/${id}/contacts?page=1`, { headers: t.auth }));
+    const byPage = await json<Record<string, unknown> & { contacts: { row: number }[] }>(
+      await call(`/api/v1/campaigns/${id}/contacts?page=1`, { headers: t.auth }),
+    );
     expect(byPage).toMatchObject({ count: 100, total: 250, limit: 100, offset: 100, has_next: true, has_prev: true, next_offset: 200, prev_offset: 0 });
     expect(byPage.contacts.map((c) => c.row)).toEqual(Array.from({ length: 100 }, (_, i) => 102 + i));
 
     await env.DB.prepare("UPDATE contacts SET status = 'failed' WHERE campaign_id = ? AND seq % 50 = 0").bind(id).run();
     await env.DB.prepare("UPDATE campaigns SET stat_failed = 5, stat_pending = 245 WHERE id = ?").bind(id).run();
-    const failed = await json<{ total: number; contacts: { row: number }[] }>(await call(`/api/v1/campaigns/${id}/contacts?status=failed&limit=2&offset=1`, { headers: t.auth }));
+    const failed = await json<{ total: number; contacts: { row: number }[] }>(
+      await call(`/api/v1/campaigns/${id}/contacts?status=failed&limit=2&offset=1`, { headers: t.auth }),
+    );
     expect(failed.total).toBe(5);
     expect(failed.contacts.map((c) => c.row)).toEqual([52, 102]);
 

@@ -104,7 +104,10 @@ describe("phone numbers", () => {
   it("refuses credentials of another provider kind or another account (400)", async () => {
     const t = await newTenant();
     const other = await newTenant();
-    const mismatch = await call("/api/v1/telephony/numbers", jsonInit("POST", { e164: "+15550002000", credentials_id: t.providerId, provider: "twilio" }, t.auth));
+    const mismatch = await call(
+      "/api/v1/telephony/numbers",
+      jsonInit("POST", { e164: "+15550002000", credentials_id: t.providerId, provider: "twilio" }, t.auth),
+    );
     expect(mismatch.status).toBe(400);
     const foreign = await call(
       "/api/v1/telephony/numbers",

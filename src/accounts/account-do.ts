@@ -54,7 +54,9 @@ export class AccountDO extends DurableObject<Env> {
   }
 
   async budgetHolders(): Promise<BudgetHolder[]> {
-    return this.sql.exec<{ campaign_id: string; name: string; amount: number }>("SELECT campaign_id, name, amount FROM reservations ORDER BY reserved_at").toArray();
+    return this.sql
+      .exec<{ campaign_id: string; name: string; amount: number }>("SELECT campaign_id, name, amount FROM reservations ORDER BY reserved_at")
+      .toArray();
   }
 }
 

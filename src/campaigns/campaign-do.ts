@@ -72,7 +72,7 @@ export class CampaignDO extends DurableObject<Env> {
   }
 
   private readState(): CampaignState | null {
-    return this.sql.exec<Record<string, SqlStorageValue>>("SELECT * FROM campaign").toArray()[0] as CampaignState | undefined ?? null;
+    return (this.sql.exec<Record<string, SqlStorageValue>>("SELECT * FROM campaign").toArray()[0] as CampaignState | undefined) ?? null;
   }
 
   private writeState(state: CampaignState) {
@@ -219,9 +219,7 @@ export class CampaignDO extends DurableObject<Env> {
       db
         .prepare("UPDATE contacts SET status = 'cancelled', next_attempt_at = NULL, updated_at = ? WHERE campaign_id = ? AND status = 'pending'")
         .bind(now, next.campaign_id),
-      db
-        .prepare("UPDATE campaigns SET stat_cancelled = stat_cancelled + stat_pending, stat_pending = 0 WHERE id = ?")
-        .bind(next.campaign_id),
+      db.prepare("UPDATE campaigns SET stat_cancelled = stat_cancelled + stat_pending, stat_pending = 0 WHERE id = ?").bind(next.campaign_id),
     ]);
   }
 }

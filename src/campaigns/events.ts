@@ -1,5 +1,5 @@
-import type { CampaignRow } from "./store";
 import { isTerminal } from "./lifecycle";
+import type { CampaignRow } from "./store";
 
 export const SNAPSHOT_INTERVAL_MS = 2_000;
 export const HEARTBEAT_INTERVAL_MS = 15_000;

@@ -2,9 +2,7 @@ import type { CampaignStatus } from "../db/schema";
 
 export type LifecycleAction = "start" | "pause" | "resume" | "stop" | "delete";
 
-export type Transition =
-  | { ok: true; to: CampaignStatus; changed: boolean; budget: "reserve" | "release" | "keep" }
-  | { ok: false; reason: string };
+export type Transition = { ok: true; to: CampaignStatus; changed: boolean; budget: "reserve" | "release" | "keep" } | { ok: false; reason: string };
 
 const TERMINAL: ReadonlySet<CampaignStatus> = new Set(["completed", "failed"]);
 

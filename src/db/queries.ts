@@ -10,8 +10,17 @@ type AccountScoped = SQLiteTable & { id: SQLiteColumn; accountId: SQLiteColumn }
 export async function pageByAccount<T extends AccountScoped>(db: Database, table: T, accountId: string, page: Page, filter?: SQL) {
   const where = and(eq(table.accountId, accountId), filter);
   const [rows, [totals]] = await Promise.all([
-    db.select().from(table as SQLiteTable).where(where).orderBy(desc(table.id)).limit(page.limit).offset(page.offset),
-    db.select({ n: count() }).from(table as SQLiteTable).where(where),
+    db
+      .select()
+      .from(table as SQLiteTable)
+      .where(where)
+      .orderBy(desc(table.id))
+      .limit(page.limit)
+      .offset(page.offset),
+    db
+      .select({ n: count() })
+      .from(table as SQLiteTable)
+      .where(where),
   ]);
   return { rows: rows as T["$inferSelect"][], total: totals?.n ?? 0 };
 }

@@ -162,8 +162,5 @@ export const contacts = sqliteTable(
     nextAttemptAt: text("next_attempt_at"),
     ...timestamps,
   },
-  (t) => [
-    uniqueIndex("contacts_campaign_seq").on(t.campaignId, t.seq),
-    index("contacts_campaign_status_seq").on(t.campaignId, t.status, t.seq),
-  ],
+  (t) => [uniqueIndex("contacts_campaign_seq").on(t.campaignId, t.seq), index("contacts_campaign_status_seq").on(t.campaignId, t.status, t.seq)],
 );

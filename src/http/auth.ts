@@ -96,9 +96,7 @@ async function callerFromSession(env: Env, token: string, headerAccount: string 
 export const requireTenant = createMiddleware<AppEnv>(async (c, next) => {
   const token = bearerToken(c.req.header("Authorization"));
   const headerAccount = c.req.header("X-Account-ID");
-  const caller = token.startsWith(API_KEY_PREFIX)
-    ? await callerFromApiKey(c.env, token, headerAccount)
-    : await callerFromSession(c.env, token, headerAccount);
+  const caller = token.startsWith(API_KEY_PREFIX) ? await callerFromApiKey(c.env, token, headerAccount) : await callerFromSession(c.env, token, headerAccount);
   if (caller.accountId === RESERVED_ACCOUNT) throw forbidden(`The "${RESERVED_ACCOUNT}" account cannot use tenant routes.`);
   c.set("caller", caller);
   await next();

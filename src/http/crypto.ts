@@ -28,13 +28,9 @@ function requireSecret(value: string | undefined, name: string): string {
 
 /** Keyed hash under which API keys are stored (HMAC-SHA256 with the server pepper). */
 export async function hashApiKey(key: string, pepper: string | undefined): Promise<string> {
-  const hmacKey = await crypto.subtle.importKey(
-    "raw",
-    encoder.encode(requireSecret(pepper, "API_KEY_PEPPER")),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
+  const hmacKey = await crypto.subtle.importKey("raw", encoder.encode(requireSecret(pepper, "API_KEY_PEPPER")), { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+  ]);
   return toHex(await crypto.subtle.sign("HMAC", hmacKey, encoder.encode(key)));
 }
 

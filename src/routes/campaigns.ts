@@ -5,7 +5,7 @@ import { ingestCsv, ingestJson, MAX_CSV_BYTES, MAX_REQUEST_BYTES, parseDefaultCo
 import { type CampaignRow, campaignView, contactView, insertCampaign, listContacts, loadCampaignRow } from "../campaigns/store";
 import { database, nowIso } from "../db/client";
 import { findInAccount, pageByAccount } from "../db/queries";
-import { agents, campaigns, campaignStatuses, contactStatuses, phoneNumbers } from "../db/schema";
+import { agents, campaignStatuses, campaigns, contactStatuses, phoneNumbers } from "../db/schema";
 import type { AppEnv } from "../env";
 import { ApiError, badRequest, conflict, notFound } from "../http/errors";
 import { listEnvelope, parseEnum, parseIntegerField, parsePage } from "../http/validation";
@@ -120,10 +120,7 @@ async function createCampaign(c: Context<AppEnv>) {
 
   const { accountId, actor } = c.var.caller;
   const db = database(c.env);
-  const [agent, number] = await Promise.all([
-    findInAccount(db, agents, accountId, agentId),
-    findInAccount(db, phoneNumbers, accountId, phoneNumberId),
-  ]);
+  const [agent, number] = await Promise.all([findInAccount(db, agents, accountId, agentId), findInAccount(db, phoneNumbers, accountId, phoneNumberId)]);
   if (!agent) throw badRequest(`agent_id ${agentId} is not an agent of this account.`);
   if (!number) throw badRequest(`phone_number_id ${phoneNumberId} is not a phone number of this account.`);
   if (!number.outboundEnabled) throw badRequest(`Phone number ${number.e164} is not enabled for outbound calls; PATCH it with outbound_enabled: true.`);
