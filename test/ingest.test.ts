@@ -225,6 +225,22 @@ describe("POST /campaigns", () => {
     expect(await countRows("SELECT count(*) AS n FROM campaigns WHERE account_id = ?", t.accountId)).toBe(0);
   });
 
+  it("answers 413 to an oversize body sent without Content-Length", async () => {
+    const t = await newTenant();
+    const chunk = new TextEncoder().encode(`${"+14155550100\n".repeat(80_000)}`);
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent > 11 * 1024 * 1024) return controller.close();
+        sent += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+    });
+    const res = await call("/api/v1/campaigns", { method: "POST", headers: { ...t.auth, "Content-Type": "multipart/form-data; boundary=x" }, body });
+    expect(res.status).toBe(413);
+    await res.body?.cancel();
+  });
+
   it("answers 415 to other content types", async () => {
     const t = await newTenant();
     const res = await call("/api/v1/campaigns", { method: "POST", headers: { ...t.auth, "Content-Type": "text/csv" }, body: csvOf(1) });

@@ -101,6 +101,20 @@ describe("phone numbers", () => {
     expect(await json(patched)).toMatchObject({ outbound_enabled: false, agent_id: t.agentId });
   });
 
+  it("lists numbers, refuses deleting one a live campaign uses (409), deletes it once the campaign is done", async () => {
+    const t = await newTenant();
+    const list = await json<{ numbers: { id: string; e164: string }[]; total: number }>(await call("/api/v1/telephony/numbers", { headers: t.auth }));
+    expect(list.total).toBe(1);
+    expect(list.numbers[0]).toMatchObject({ id: t.numberId, e164: "+15550001000" });
+    const campaign = await createCampaign(t);
+    const refused = await call(`/api/v1/telephony/numbers/${t.numberId}`, { method: "DELETE", headers: t.auth });
+    expect(refused.status).toBe(409);
+    expect(await refused.text()).toContain(campaign.id);
+    await call(`/api/v1/campaigns/${campaign.id}/stop`, { method: "POST", headers: t.auth });
+    expect((await call(`/api/v1/telephony/numbers/${t.numberId}`, { method: "DELETE", headers: t.auth })).status).toBe(204);
+    expect((await call(`/api/v1/telephony/numbers/${t.numberId}`, { headers: t.auth })).status).toBe(404);
+  });
+
   it("refuses credentials of another provider kind or another account (400)", async () => {
     const t = await newTenant();
     const other = await newTenant();

@@ -1,0 +1,63 @@
+// Starts `wrangler dev` on loopback with throwaway state and provisions a tenant over HTTP.
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const root = new URL("..", import.meta.url).pathname;
+const wrangler = join(root, "node_modules", ".bin", "wrangler");
+
+export async function startServer({ port = 8788, vars = {} } = {}) {
+  const state = mkdtempSync(join(tmpdir(), "edgedial-bench-"));
+  const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", CI: "true" };
+  const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { cwd: root, env, encoding: "utf8" });
+  if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr}`);
+  const adminToken = randomBytes(16).toString("hex");
+  const allVars = {
+    ADMIN_TOKEN: adminToken,
+    API_KEY_PEPPER: randomBytes(16).toString("hex"),
+    SECRETS_KEY: randomBytes(16).toString("hex"),
+    SIMULATOR_ENABLED: "true",
+    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+    ...vars,
+  };
+  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--log-level", "warn"];
+  for (const [k, v] of Object.entries(allVars)) args.push("--var", `${k}:${v}`);
+  const child = spawn(wrangler, args, { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] });
+  const origin = `http://127.0.0.1:${port}`;
+  const stop = () => {
+    child.kill("SIGTERM");
+    rmSync(state, { recursive: true, force: true });
+  };
+  for (let i = 0; i < 240; i++) {
+    if (child.exitCode !== null) throw new Error("wrangler dev exited early");
+    try {
+      if ((await fetch(`${origin}/healthz`)).ok) return { origin, adminToken, stop };
+    } catch {}
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  stop();
+  throw new Error("wrangler dev did not become ready");
+}
+
+export async function provisionTenant({ origin, adminToken }, caps = {}) {
+  const post = async (path, token, body) => {
+    const res = await fetch(`${origin}${path}`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (res.status !== 201) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+    return res.json();
+  };
+  const id = `bench-${randomBytes(4).toString("hex")}`;
+  await post("/admin/v1/accounts", adminToken, { id, ...caps });
+  const { key } = await post(`/admin/v1/accounts/${id}/api-keys`, adminToken, { name: "bench" });
+  const agent = await post("/api/v1/agents", key, { name: "Bench agent", status: "active", stream_url: "wss://agent.bench/stream" });
+  const provider = await post("/api/v1/telephony/providers", key, { provider: "simulator" });
+  const number = await post("/api/v1/telephony/numbers", key, { e164: "+15005550006", credentials_id: provider.id, provider: "simulator" });
+  return { accountId: id, key, agentId: agent.id, numberId: number.id };
+}
+
+export const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
