@@ -21,7 +21,7 @@ export default defineConfig(async () => ({
           JWT_ISSUER: "https://auth.test",
           JWT_AUDIENCE: "edgedial-test",
           SIMULATOR_ENABLED: "true",
-          SIMULATOR_TIME_SCALE: "0",
+          SIMULATOR_TIME_SCALE: "1",
           TEST_JWT_PRIVATE: JSON.stringify(privateJwk),
           TEST_MIGRATIONS: await readD1Migrations("./migrations"),
         },

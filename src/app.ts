@@ -6,7 +6,9 @@ import { accountRoutes } from "./routes/account";
 import { adminRoutes } from "./routes/admin";
 import { agentRoutes } from "./routes/agents";
 import { campaignRoutes } from "./routes/campaigns";
+import { simulatorRoutes } from "./routes/simulator";
 import { telephonyRoutes } from "./routes/telephony";
+import { webhookRoutes } from "./routes/webhooks";
 
 /** The tenant API, built whole before it is mounted (Hono copies routes at mount time). */
 function tenantApi() {
@@ -24,6 +26,8 @@ export function createApp() {
   const app = new Hono<AppEnv>();
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.route("/admin/v1", adminRoutes);
+  app.route("/webhooks", webhookRoutes);
+  app.route("/simulator", simulatorRoutes);
   const api = tenantApi();
   for (const mount of API_MOUNTS) app.route(mount, api);
 

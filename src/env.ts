@@ -1,10 +1,12 @@
 import type { AccountDO } from "./accounts/account-do";
 import type { CampaignDO } from "./campaigns/campaign-do";
+import type { SimulatorDO } from "./carriers/simulator/simulator-do";
 
 export interface Env {
   DB: D1Database;
   CAMPAIGNS: DurableObjectNamespace<CampaignDO>;
   ACCOUNTS: DurableObjectNamespace<AccountDO>;
+  SIMULATOR: DurableObjectNamespace<SimulatorDO>;
   ADMIN_TOKEN?: string;
   API_KEY_PEPPER?: string;
   SECRETS_KEY?: string;
@@ -15,6 +17,7 @@ export interface Env {
   PUBLIC_BASE_URL?: string;
   SIMULATOR_ENABLED?: string;
   SIMULATOR_TIME_SCALE?: string;
+  TWILIO_API_BASE?: string;
 }
 
 /** Who is calling a tenant route, resolved by the auth middleware. */
@@ -26,3 +29,12 @@ export interface Caller {
 }
 
 export type AppEnv = { Bindings: Env; Variables: { caller: Caller } };
+
+declare global {
+  namespace Cloudflare {
+    interface GlobalProps {
+      mainModule: typeof import("./index");
+      durableNamespaces: "CampaignDO" | "AccountDO" | "SimulatorDO";
+    }
+  }
+}

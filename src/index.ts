@@ -3,6 +3,7 @@ import type { Env } from "./env";
 
 export { AccountDO } from "./accounts/account-do";
 export { CampaignDO } from "./campaigns/campaign-do";
+export { SimulatorDO } from "./carriers/simulator/simulator-do";
 
 const app = createApp();
 

@@ -19,7 +19,7 @@ describe("API keys", () => {
     const tenant = await newTenant({ concurrent_max: 7 });
     const res = await call("/api/v1/call-limits", { headers: tenant.auth });
     expect(res.status).toBe(200);
-    expect(await json(res)).toEqual({ concurrent_max: 7, calls_per_minute: 60, daily_calls_max: 10000, daily_minutes_max: 100000 });
+    expect(await json(res)).toEqual({ concurrent_max: 7, calls_per_minute: 0, daily_calls_max: 10000, daily_minutes_max: 100000 });
   });
 
   it("stores only a keyed hash, never the key", async () => {

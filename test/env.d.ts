@@ -7,9 +7,5 @@ declare global {
       TEST_JWT_PRIVATE: string;
       TEST_MIGRATIONS: D1Migration[];
     }
-    interface GlobalProps {
-      mainModule: typeof import("../src/index");
-      durableNamespaces: "CampaignDO" | "AccountDO";
-    }
   }
 }

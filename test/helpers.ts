@@ -46,10 +46,13 @@ export interface Tenant {
   providerId: string;
 }
 
-/** An account with an API key, an active agent, a simulator provider and an outbound number. */
+/**
+ * An account with an API key, an active agent, a simulator provider and an outbound number.
+ * calls_per_minute defaults to 0 so a started campaign never dials unless a test asks for it.
+ */
 export async function newTenant(caps: Record<string, number> = {}): Promise<Tenant> {
   const accountId = uniqueAccountId();
-  const created = await call("/admin/v1/accounts", jsonInit("POST", { id: accountId, ...caps }, ADMIN));
+  const created = await call("/admin/v1/accounts", jsonInit("POST", { id: accountId, calls_per_minute: 0, ...caps }, ADMIN));
   if (created.status !== 201) throw new Error(`account create failed: ${created.status} ${await created.text()}`);
   const keyRes = await call(`/admin/v1/accounts/${accountId}/api-keys`, jsonInit("POST", { name: "test" }, ADMIN));
   const { key } = await json<{ key: string }>(keyRes);

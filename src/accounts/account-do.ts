@@ -1,6 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
-import { loadAccount } from "./limits";
+import { newId } from "../ids";
+import { type CallLimits, limitsView, loadAccount } from "./limits";
+import { advanceTat, type Grant, nextUtcMidnight, rateAllowance, utcDay, WINDOW_MS } from "./pacing";
 
 export interface BudgetHolder {
   campaign_id: string;
@@ -10,12 +12,39 @@ export interface BudgetHolder {
 
 export type BudgetResult = { ok: true } | { ok: false; cap: number; held: number; holders: BudgetHolder[] };
 
+export interface SlotRelease {
+  leaseId: string;
+  talkSeconds: number;
+}
+
+export interface SettleRequest {
+  campaignId: string;
+  release: SlotRelease[];
+  want: number;
+}
+
+export interface SettleResult {
+  leases: string[];
+  /** Why fewer than `want` were granted, and when asking again can help. */
+  blocked: { reason: string; retryAt: number } | null;
+}
+
+/** A slot lease lapses unless its campaign renews it, so a crashed campaign cannot hold slots forever. */
+export const LEASE_TTL_MS = 5 * 60_000;
+/** Limits are re-read from D1 at most this often on the dispatch path (budget checks always re-read). */
+const LIMITS_TTL_MS = 2_000;
+/** How soon to ask again when every slot of the account is in use. */
+const SLOT_POLL_MS = 500;
+
+type Row = Record<string, SqlStorageValue>;
+
 /**
- * One per account: the arbiter of limits shared by its campaigns. The start/resume budget lives
- * here so that two campaigns racing for the last slots are decided in one place, in order.
+ * One per account: the arbiter of limits shared by its campaigns. Every decision below is made
+ * with no await between reading and writing the state, so concurrent callers are served in order.
  */
 export class AccountDO extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  private limits: { value: CallLimits; at: number } | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -23,6 +52,10 @@ export class AccountDO extends DurableObject<Env> {
     ctx.blockConcurrencyWhile(async () => {
       this.sql.exec(`CREATE TABLE IF NOT EXISTS reservations (
         campaign_id TEXT PRIMARY KEY, name TEXT NOT NULL, amount INTEGER NOT NULL, reserved_at INTEGER NOT NULL)`);
+      this.sql.exec(`CREATE TABLE IF NOT EXISTS leases (
+        lease_id TEXT PRIMARY KEY, campaign_id TEXT NOT NULL, acquired_at INTEGER NOT NULL, expires_at INTEGER NOT NULL)`);
+      this.sql.exec("CREATE TABLE IF NOT EXISTS grants (at INTEGER NOT NULL, count INTEGER NOT NULL)");
+      this.sql.exec("CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value)");
     });
   }
 
@@ -30,7 +63,6 @@ export class AccountDO extends DurableObject<Env> {
   async reserveBudget(accountId: string, holder: BudgetHolder): Promise<BudgetResult> {
     const account = await loadAccount(this.env, accountId);
     const cap = account?.concurrentMax ?? 0;
-    // Everything below runs without an await, so concurrent reservations are decided one at a time.
     const holders = this.sql
       .exec<{ campaign_id: string; name: string; amount: number }>(
         "SELECT campaign_id, name, amount FROM reservations WHERE campaign_id != ? ORDER BY reserved_at",
@@ -53,10 +85,131 @@ export class AccountDO extends DurableObject<Env> {
     this.sql.exec("DELETE FROM reservations WHERE campaign_id = ?", campaignId);
   }
 
-  async budgetHolders(): Promise<BudgetHolder[]> {
-    return this.sql
-      .exec<{ campaign_id: string; name: string; amount: number }>("SELECT campaign_id, name, amount FROM reservations ORDER BY reserved_at")
-      .toArray();
+  /** One call per dispatch tick: returns finished calls' slots, then leases up to `want` new ones. */
+  async settle(accountId: string, request: SettleRequest): Promise<SettleResult> {
+    const limits = await this.currentLimits(accountId);
+    const now = Date.now();
+    this.rollDay(now);
+    for (const { leaseId, talkSeconds } of request.release) {
+      this.sql.exec("DELETE FROM leases WHERE lease_id = ?", leaseId);
+      // Talk time counts even when the lease had lapsed: the call happened.
+      if (talkSeconds > 0) this.bump("seconds_today", talkSeconds);
+    }
+    this.sql.exec("DELETE FROM leases WHERE expires_at <= ?", now);
+    this.sql.exec("DELETE FROM grants WHERE at <= ?", now - WINDOW_MS);
+    if (request.want <= 0) return { leases: [], blocked: null };
+
+    const inFlight = this.count("SELECT count(*) AS n FROM leases");
+    const bySlots = limits.concurrent_max - inFlight;
+    const byCalls = limits.daily_calls_max - this.counter("calls_today");
+    const byMinutes = limits.daily_minutes_max * 60 - this.counter("seconds_today") > 0 ? Number.POSITIVE_INFINITY : 0;
+    const grants = this.sql.exec<{ at: number; count: number }>("SELECT at, count FROM grants").toArray() as Grant[];
+    const rate = rateAllowance(grants, this.counter("tat"), now, limits.calls_per_minute);
+    const granted = Math.max(0, Math.min(request.want, bySlots, byCalls, byMinutes, rate.allowed));
+
+    const leases: string[] = [];
+    for (let i = 0; i < granted; i++) {
+      const leaseId = newId("call");
+      this.sql.exec(
+        "INSERT INTO leases (lease_id, campaign_id, acquired_at, expires_at) VALUES (?, ?, ?, ?)",
+        leaseId,
+        request.campaignId,
+        now,
+        now + LEASE_TTL_MS,
+      );
+      leases.push(leaseId);
+    }
+    if (granted > 0) {
+      this.sql.exec("INSERT INTO grants (at, count) VALUES (?, ?)", now, granted);
+      this.setCounter("tat", advanceTat(this.counter("tat"), now, granted, limits.calls_per_minute));
+      this.bump("calls_today", granted);
+      this.setCounter("high_water", Math.max(this.counter("high_water"), inFlight + granted));
+    }
+    if (granted >= request.want) return { leases, blocked: null };
+    return { leases, blocked: this.blockReason(limits, { bySlots, byCalls, byMinutes, rate }, now) };
+  }
+
+  /** Keeps the slots of calls still in progress; answers the lease ids it no longer knows. */
+  async renewLeases(leaseIds: string[]): Promise<string[]> {
+    const expiresAt = Date.now() + LEASE_TTL_MS;
+    const lost: string[] = [];
+    for (const leaseId of leaseIds) {
+      const renewed = this.sql.exec("UPDATE leases SET expires_at = ? WHERE lease_id = ? RETURNING lease_id", expiresAt, leaseId).toArray();
+      if (renewed.length === 0) lost.push(leaseId);
+    }
+    return lost;
+  }
+
+  /** What the account holds now; for status pages and tests. */
+  async usage() {
+    const now = Date.now();
+    this.rollDay(now);
+    return {
+      in_flight: this.count("SELECT count(*) AS n FROM leases WHERE expires_at > ?", now),
+      high_water: this.counter("high_water"),
+      calls_today: this.counter("calls_today"),
+      talk_seconds_today: this.counter("seconds_today"),
+      grants: this.sql.exec<{ at: number; count: number }>("SELECT at, count FROM grants ORDER BY at").toArray() as Grant[],
+      reservations: this.sql.exec<{ campaign_id: string; amount: number }>("SELECT campaign_id, amount FROM reservations").toArray(),
+    };
+  }
+
+  private blockReason(
+    limits: CallLimits,
+    by: { bySlots: number; byCalls: number; byMinutes: number; rate: { allowed: number; retryAt: number | null } },
+    now: number,
+  ): { reason: string; retryAt: number } {
+    if (by.byCalls <= 0) {
+      return {
+        reason: `Waiting: the account's daily_calls_max of ${limits.daily_calls_max} is used up; dialing resumes after midnight UTC.`,
+        retryAt: nextUtcMidnight(now),
+      };
+    }
+    if (by.byMinutes <= 0) {
+      return {
+        reason: `Waiting: the account's daily_minutes_max of ${limits.daily_minutes_max} talk minutes is used up; dialing resumes after midnight UTC.`,
+        retryAt: nextUtcMidnight(now),
+      };
+    }
+    if (by.bySlots <= 0) {
+      return { reason: `Waiting: all ${limits.concurrent_max} of the account's concurrent call slots are in use.`, retryAt: now + SLOT_POLL_MS };
+    }
+    if (limits.calls_per_minute <= 0) {
+      return { reason: "Waiting: the account's calls_per_minute is 0, which blocks dialing.", retryAt: now + 60_000 };
+    }
+    return { reason: `Pacing to the account's calls_per_minute of ${limits.calls_per_minute}.`, retryAt: by.rate.retryAt ?? now + 1_000 };
+  }
+
+  private async currentLimits(accountId: string): Promise<CallLimits> {
+    if (this.limits && Date.now() - this.limits.at < LIMITS_TTL_MS) return this.limits.value;
+    const account = await loadAccount(this.env, accountId);
+    const value = account ? limitsView(account) : { concurrent_max: 0, calls_per_minute: 0, daily_calls_max: 0, daily_minutes_max: 0 };
+    this.limits = { value, at: Date.now() };
+    return value;
+  }
+
+  /** Daily counters belong to one UTC day and start again at midnight. */
+  private rollDay(now: number) {
+    const today = utcDay(now);
+    const stored = this.sql.exec<Row>("SELECT value FROM counters WHERE name = 'day'").toArray()[0]?.value;
+    if (stored === today) return;
+    this.sql.exec("INSERT OR REPLACE INTO counters (name, value) VALUES ('day', ?), ('calls_today', 0), ('seconds_today', 0)", today);
+  }
+
+  private count(query: string, ...params: SqlStorageValue[]): number {
+    return Number(this.sql.exec<Row>(query, ...params).one().n);
+  }
+
+  private counter(name: string): number {
+    return Number(this.sql.exec<Row>("SELECT value FROM counters WHERE name = ?", name).toArray()[0]?.value ?? 0);
+  }
+
+  private setCounter(name: string, value: number) {
+    this.sql.exec("INSERT OR REPLACE INTO counters (name, value) VALUES (?, ?)", name, value);
+  }
+
+  private bump(name: string, by: number) {
+    this.setCounter(name, this.counter(name) + by);
   }
 }
 

@@ -1,5 +1,6 @@
+import type { CampaignStatus, ContactStatus } from "../db/schema";
+import type { CampaignState } from "./campaign-store";
 import { isTerminal } from "./lifecycle";
-import type { CampaignRow } from "./store";
 
 export const SNAPSHOT_INTERVAL_MS = 2_000;
 export const HEARTBEAT_INTERVAL_MS = 15_000;
@@ -9,7 +10,7 @@ export const RECONNECT_HINT_MS = 3_000;
 
 export interface Snapshot {
   campaign_id: string;
-  status: CampaignRow["status"];
+  status: CampaignStatus;
   status_reason: string | null;
   stats: { total: number; pending: number; originated: number; connected: number; completed: number; failed: number; cancelled: number };
   in_flight: number;
@@ -17,19 +18,20 @@ export interface Snapshot {
   at: string;
 }
 
-export function snapshotOf(row: CampaignRow, live: { inFlight: number; attempts: number }): Snapshot {
+export function snapshotOf(state: CampaignState, stats: Record<ContactStatus, number>, live: { inFlight: number; attempts: number }): Snapshot {
+  const total = Object.values(stats).reduce((sum, n) => sum + n, 0);
   return {
-    campaign_id: row.id,
-    status: row.status,
-    status_reason: row.statusReason,
+    campaign_id: state.campaign_id,
+    status: state.status,
+    status_reason: state.status_reason,
     stats: {
-      total: row.total,
-      pending: row.pending,
-      originated: row.originated,
-      connected: row.connected,
-      completed: row.completed,
-      failed: row.failed,
-      cancelled: row.cancelled,
+      total,
+      pending: stats.pending,
+      originated: stats.originated,
+      connected: stats.connected,
+      completed: stats.completed,
+      failed: stats.failed,
+      cancelled: stats.cancelled,
     },
     in_flight: live.inFlight,
     attempts: live.attempts,

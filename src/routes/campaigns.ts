@@ -155,6 +155,17 @@ async function createCampaign(c: Context<AppEnv>) {
     updatedAt: now,
   };
   await insertCampaign(c.env, row, ingest);
+  if (row.status === "scheduled") {
+    try {
+      await getCampaignStub(c.env, row.id).schedule(row.id);
+    } catch (error) {
+      // Without its timer a scheduled campaign would never start: undo the create rather than keep it half-made.
+      await getCampaignStub(c.env, row.id)
+        .remove(row.id)
+        .catch(() => undefined);
+      throw error;
+    }
+  }
   return c.json({ ...campaignView(row), duplicates_skipped: ingest.duplicatesSkipped }, 201);
 }
 

@@ -1,6 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
+import { simulatorCredentials } from "../carriers/registry";
 import { database, nowIso } from "../db/client";
 import { findInAccount, liveCampaignsUsing, pageByAccount } from "../db/queries";
 import { agents, phoneNumbers, providers } from "../db/schema";
@@ -81,13 +82,15 @@ export const telephonyRoutes = new Hono<AppEnv>()
     }
     const missing = REQUIRED_CREDENTIALS[body.provider].filter((field) => !body.credentials[field]?.trim());
     if (missing.length > 0) throw badRequest(`${body.provider} credentials need ${missing.join(" and ")}.`);
+    // The simulator needs no credentials from the caller: it gets its own Twilio-style pair.
+    const credentials = body.provider === "simulator" ? await simulatorCredentials(c.env) : body.credentials;
     const now = nowIso();
     const row: ProviderRow = {
       id: newId("prov"),
       accountId: c.var.caller.accountId,
       provider: body.provider,
       name: body.name ?? null,
-      credentials: await encryptSecret(JSON.stringify(body.credentials), c.env.SECRETS_KEY),
+      credentials: await encryptSecret(JSON.stringify(credentials), c.env.SECRETS_KEY),
       createdAt: now,
       updatedAt: now,
     };

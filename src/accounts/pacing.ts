@@ -1,0 +1,47 @@
+/** Originations allowed per account: smooth spacing (GCRA) under a hard sliding 60 s window. */
+export const WINDOW_MS = 60_000;
+
+export interface Grant {
+  at: number;
+  count: number;
+}
+
+export interface RateDecision {
+  allowed: number;
+  /** When asking again can succeed, if nothing is allowed now. */
+  retryAt: number | null;
+}
+
+const burstOf = (perMinute: number) => Math.max(1, Math.floor(perMinute / 240));
+
+/**
+ * `tat` is the theoretical arrival time of the next origination. Spacing them 60/perMinute s apart
+ * keeps the measured rate at the cap; the window check makes "never more than perMinute in any
+ * 60 s" hold even when a quarter-second burst is allowed.
+ */
+export function rateAllowance(grants: readonly Grant[], tat: number, now: number, perMinute: number): RateDecision {
+  if (perMinute <= 0) return { allowed: 0, retryAt: null };
+  const interval = WINDOW_MS / perMinute;
+  const tolerance = (burstOf(perMinute) - 1) * interval;
+  const start = Math.max(tat, now);
+  const byPace = start > now + tolerance ? 0 : Math.floor((now + tolerance - start) / interval) + 1;
+  const recent = grants.filter((g) => g.at > now - WINDOW_MS);
+  const used = recent.reduce((sum, g) => sum + g.count, 0);
+  const byWindow = perMinute - used;
+  const allowed = Math.max(0, Math.min(byPace, byWindow));
+  if (allowed > 0) return { allowed, retryAt: null };
+  const paceAt = byPace > 0 ? now : start - tolerance;
+  const windowAt = byWindow > 0 ? now : Math.min(...recent.map((g) => g.at)) + WINDOW_MS + 1;
+  return { allowed: 0, retryAt: Math.ceil(Math.max(paceAt, windowAt)) };
+}
+
+export function advanceTat(tat: number, now: number, granted: number, perMinute: number): number {
+  if (granted === 0 || perMinute <= 0) return tat;
+  return Math.max(tat, now) + granted * (WINDOW_MS / perMinute);
+}
+
+export const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+export const nextUtcMidnight = (ms: number) => {
+  const d = new Date(ms);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1);
+};

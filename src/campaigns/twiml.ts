@@ -1,0 +1,10 @@
+const escapeXml = (value: string) => value.replace(/[<>&"']/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" })[c] as string);
+
+/** Hands the answered call to the agent's media stream, with the contact's fields as parameters. */
+export function answerTwiml(streamUrl: string | null, parameters: Record<string, string>): string {
+  if (!streamUrl) return '<?xml version="1.0" encoding="UTF-8"?><Response><Say>Sorry, no agent is available.</Say><Hangup/></Response>';
+  const params = Object.entries(parameters)
+    .map(([name, value]) => `<Parameter name="${escapeXml(name)}" value="${escapeXml(value)}"/>`)
+    .join("");
+  return `<?xml version="1.0" encoding="UTF-8"?><Response><Connect><Stream url="${escapeXml(streamUrl)}">${params}</Stream></Connect></Response>`;
+}

@@ -1,0 +1,209 @@
+import type { CallEvent, CallProgress, CarrierAdapter, FetchLike, LookupResult, OriginateRequest, OriginateResult, SignedCallback } from "./types";
+
+export interface TwilioCredentials {
+  account_sid: string;
+  auth_token: string;
+}
+
+const encoder = new TextEncoder();
+
+function toBase64(bytes: ArrayBuffer): string {
+  let s = "";
+  for (const b of new Uint8Array(bytes)) s += String.fromCharCode(b);
+  return btoa(s);
+}
+
+/** X-Twilio-Signature: base64(HMAC-SHA1(token, url + sorted name+value pairs)). */
+export async function twilioSignature(authToken: string, url: string, params: [string, string][]): Promise<string> {
+  const sorted = [...params].sort(([a, av], [b, bv]) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
+  let data = url;
+  for (const [name, value] of sorted) data += name + value;
+  const key = await crypto.subtle.importKey("raw", encoder.encode(authToken), { name: "HMAC", hash: "SHA-1" }, false, ["sign"]);
+  return toBase64(await crypto.subtle.sign("HMAC", key, encoder.encode(data)));
+}
+
+function constantTimeEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
+/** Twilio's own validators also accept the URL with the default port spelled out, or without it. */
+function urlVariants(url: string): string[] {
+  const parsed = new URL(url);
+  const defaultPort = parsed.protocol === "https:" ? "443" : "80";
+  const withPort = `${parsed.protocol}//${parsed.hostname}:${parsed.port || defaultPort}${parsed.pathname}${parsed.search}`;
+  const withoutPort = parsed.port === "" || parsed.port === defaultPort ? `${parsed.protocol}//${parsed.hostname}${parsed.pathname}${parsed.search}` : withPort;
+  return [...new Set([url, withPort, withoutPort])];
+}
+
+export async function verifyTwilioSignature(authToken: string, callback: SignedCallback): Promise<boolean> {
+  const given = callback.headers["x-twilio-signature"];
+  if (!given) return false;
+  for (const url of urlVariants(callback.url)) {
+    if (constantTimeEqual(await twilioSignature(authToken, url, callback.params), given)) return true;
+  }
+  return false;
+}
+
+/** Twilio REST error codes that concern the whole account, not one contact. */
+const CAMPAIGN_ERRORS = new Set([20003, 20005, 21210, 21215, 21216, 13227, 32205, 21212, 21606, 20008]);
+const INVALID_NUMBER_ERRORS = new Set([21211, 21214, 21217, 13224, 21401, 21407]);
+const INVALID_SIP = new Set([404, 410, 484, 604]);
+
+const STATUS: Record<string, CallProgress> = {
+  queued: "queued",
+  initiated: "initiated",
+  ringing: "ringing",
+  "in-progress": "in-progress",
+  answered: "in-progress",
+  completed: "completed",
+  busy: "busy",
+  "no-answer": "no-answer",
+  failed: "failed",
+  canceled: "canceled",
+};
+
+export function sipIsInvalidNumber(code: number | undefined): boolean {
+  return code !== undefined && INVALID_SIP.has(code);
+}
+
+function callEventFromResource(resource: Record<string, unknown>): CallEvent | null {
+  const progress = STATUS[String(resource.status)];
+  const sid = resource.sid;
+  if (!progress || typeof sid !== "string") return null;
+  const duration = Number(resource.duration);
+  return {
+    callId: sid,
+    progress,
+    durationSeconds: Number.isFinite(duration) ? duration : undefined,
+    answeredBy: typeof resource.answered_by === "string" ? resource.answered_by : undefined,
+  };
+}
+
+export class TwilioAdapter implements CarrierAdapter {
+  readonly kind = "twilio";
+  private readonly base: string;
+
+  constructor(
+    private readonly credentials: TwilioCredentials,
+    baseUrl: string,
+    private readonly fetcher: FetchLike,
+    private readonly requestTimeoutMs = 10_000,
+  ) {
+    this.base = `${baseUrl.replace(/\/$/, "")}/2010-04-01/Accounts/${encodeURIComponent(credentials.account_sid)}`;
+  }
+
+  private async request(method: string, path: string, body?: URLSearchParams): Promise<Response> {
+    const auth = btoa(`${this.credentials.account_sid}:${this.credentials.auth_token}`);
+    return this.fetcher(`${this.base}${path}`, {
+      method,
+      headers: {
+        Authorization: `Basic ${auth}`,
+        Accept: "application/json",
+        ...(body && { "Content-Type": "application/x-www-form-urlencoded" }),
+      },
+      body,
+      signal: AbortSignal.timeout(this.requestTimeoutMs),
+    });
+  }
+
+  async originate(request: OriginateRequest): Promise<OriginateResult> {
+    const form = new URLSearchParams({
+      To: request.to,
+      From: request.from,
+      Url: request.answerUrl,
+      Method: "POST",
+      StatusCallback: request.statusCallbackUrl,
+      StatusCallbackMethod: "POST",
+      Timeout: String(Math.max(15, request.ringTimeoutSeconds)),
+      TimeLimit: String(request.timeLimitSeconds),
+      MachineDetection: "DetectMessageEnd",
+    });
+    for (const event of ["initiated", "ringing", "answered", "completed"]) form.append("StatusCallbackEvent", event);
+
+    let response: Response;
+    try {
+      response = await this.request("POST", "/Calls.json", form);
+    } catch (error) {
+      // A rejected fetch cannot say whether the request reached the carrier: reconcile before redialling.
+      return { kind: "unknown", detail: `no answer from the carrier: ${error instanceof Error ? error.message : String(error)}` };
+    }
+    const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+    if (response.status === 201 || response.status === 200) {
+      const sid = body.sid;
+      return typeof sid === "string" ? { kind: "accepted", callId: sid } : { kind: "unknown", detail: "carrier accepted the call without a sid" };
+    }
+    const code = Number(body.code);
+    const detail = `Twilio ${response.status}${Number.isFinite(code) ? ` (${code})` : ""}: ${String(body.message ?? response.statusText)}`;
+    if (response.status === 429 || code === 20429) {
+      const retryAfter = Number(response.headers.get("Retry-After"));
+      return { kind: "retry_later", detail, retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined };
+    }
+    if (response.status >= 500) return { kind: "retry_later", detail };
+    if (INVALID_NUMBER_ERRORS.has(code)) return { kind: "contact_error", outcome: "invalid_number", detail };
+    if (CAMPAIGN_ERRORS.has(code) || response.status === 401 || response.status === 403) return { kind: "campaign_error", detail };
+    // An unrecognised 4xx is about this request; failing the campaign on it would stop every other contact.
+    return { kind: "contact_error", outcome: "invalid_number", detail };
+  }
+
+  async fetchStatus(callId: string): Promise<LookupResult> {
+    try {
+      const response = await this.request("GET", `/Calls/${encodeURIComponent(callId)}.json`);
+      if (response.status === 404) return { kind: "absent" };
+      if (!response.ok) return { kind: "error", detail: `Twilio ${response.status}` };
+      const event = callEventFromResource((await response.json()) as Record<string, unknown>);
+      return event ? { kind: "found", event } : { kind: "error", detail: "unreadable call resource" };
+    } catch (error) {
+      return { kind: "error", detail: String(error) };
+    }
+  }
+
+  async findCall(to: string, from: string, since: number): Promise<LookupResult> {
+    const day = new Date(since - 86_400_000).toISOString().slice(0, 10);
+    const query = new URLSearchParams({ To: to, From: from, "StartTime>": day, PageSize: "20" });
+    try {
+      const response = await this.request("GET", `/Calls.json?${query}`);
+      if (!response.ok) return { kind: "error", detail: `Twilio ${response.status}` };
+      const body = (await response.json()) as { calls?: Record<string, unknown>[] };
+      const candidates = (body.calls ?? []).filter((call) => {
+        const created = Date.parse(String(call.date_created ?? ""));
+        // date_created has one-second precision; allow for that and for clock skew.
+        return Number.isNaN(created) || created >= since - 5_000;
+      });
+      const event = candidates[0] ? callEventFromResource(candidates[0]) : null;
+      return event ? { kind: "found", event } : { kind: "absent" };
+    } catch (error) {
+      return { kind: "error", detail: String(error) };
+    }
+  }
+
+  async cancel(callId: string): Promise<void> {
+    await this.request("POST", `/Calls/${encodeURIComponent(callId)}.json`, new URLSearchParams({ Status: "canceled" }));
+  }
+
+  verifyCallback(callback: SignedCallback): Promise<boolean> {
+    return verifyTwilioSignature(this.credentials.auth_token, callback);
+  }
+
+  parseCallback(params: [string, string][]): CallEvent | null {
+    const get = (name: string) => params.find(([k]) => k === name)?.[1];
+    const callId = get("CallSid");
+    const progress = STATUS[get("CallStatus") ?? ""];
+    if (!callId || !progress) return null;
+    const number = (name: string) => {
+      const raw = get(name);
+      const value = raw === undefined || raw === "" ? Number.NaN : Number(raw);
+      return Number.isFinite(value) ? value : undefined;
+    };
+    return {
+      callId,
+      progress,
+      sequence: number("SequenceNumber"),
+      durationSeconds: number("CallDuration"),
+      answeredBy: get("AnsweredBy") || undefined,
+      sipCode: number("SipResponseCode"),
+    };
+  }
+}
