@@ -137,6 +137,7 @@ export class CampaignDO extends DurableObject<Env> {
       cursor_seq: -1,
       exhausted: 0,
       backoff_ms: 0,
+      dial_after: 0,
       high_water: 0,
     };
     // Another call may have hydrated while we awaited D1: the first one wins.
@@ -282,7 +283,7 @@ export class CampaignDO extends DurableObject<Env> {
     const now = Date.now();
     const releases = this.store.unreleased();
     let want = 0;
-    if (state.status === "running") {
+    if (state.status === "running" && now >= state.dial_after) {
       const free = state.max_concurrent_calls - this.store.inFlight();
       if (free > 0) {
         await this.topUp(free);
@@ -410,7 +411,10 @@ export class CampaignDO extends DurableObject<Env> {
     }
     if (campaignError) await this.fail(`The carrier refused the campaign: ${campaignError}`);
     else if (backoff) this.backOff(results.find((r) => r.result.kind === "retry_later")?.result as Extract<OriginateResult, { kind: "retry_later" }>);
-    else if (this.store.state()?.backoff_ms) this.store.patchState({ backoff_ms: 0 });
+    else if (this.store.state()?.backoff_ms) {
+      this.store.patchState({ backoff_ms: 0, dial_after: 0 });
+      this.setReason(null);
+    }
   }
 
   private applyOriginateResult(attemptId: string, result: OriginateResult): "ok" | "campaign_error" | "backoff" {
@@ -452,9 +456,10 @@ export class CampaignDO extends DurableObject<Env> {
   private backOff(result: Extract<OriginateResult, { kind: "retry_later" }> | undefined) {
     const state = this.store.state() as CampaignState;
     const next = Math.min(MAX_BACKOFF_MS, Math.max(1_000, state.backoff_ms * 2, result?.retryAfterMs ?? 0));
-    this.store.patchState({ backoff_ms: next });
+    const dialAfter = Date.now() + next;
+    this.store.patchState({ backoff_ms: next, dial_after: dialAfter });
     this.setReason(`Waiting: the carrier asked us to slow down (${result?.detail ?? "busy"}); dialing again in ${Math.round(next / 1000)} s.`);
-    this.store.setTimer("dispatch", Date.now() + next);
+    this.store.setTimer("dispatch", dialAfter);
   }
 
   private setReason(reason: string | null) {
@@ -639,7 +644,8 @@ export class CampaignDO extends DurableObject<Env> {
     await this.env.DB.prepare("UPDATE campaigns SET status = ?, status_reason = ?, completed_at = ?, updated_at = ? WHERE id = ?")
       .bind(status, reason, now, now, state.campaign_id)
       .run();
-    this.store.clearTimer("dispatch");
+    // One more tick hands back the slots of calls that ended or were never placed.
+    this.store.setTimer("dispatch", Date.now());
     await getAccountStub(this.env, state.account_id).releaseBudget(state.campaign_id);
     await this.broadcast();
   }

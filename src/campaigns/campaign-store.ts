@@ -18,6 +18,8 @@ export interface CampaignState {
   cursor_seq: number;
   exhausted: number;
   backoff_ms: number;
+  /** No new dials before this epoch ms (carrier back-off); slots are still returned meanwhile. */
+  dial_after: number;
   high_water: number;
 }
 
@@ -72,7 +74,7 @@ export class CampaignStore {
       max_concurrent_calls INTEGER NOT NULL, retries_per_contact INTEGER NOT NULL, retry_delay_seconds INTEGER NOT NULL,
       agent_id TEXT NOT NULL, phone_number_id TEXT NOT NULL, scheduled_at TEXT, started_at TEXT,
       cursor_seq INTEGER NOT NULL DEFAULT -1, exhausted INTEGER NOT NULL DEFAULT 0,
-      backoff_ms INTEGER NOT NULL DEFAULT 0, high_water INTEGER NOT NULL DEFAULT 0)`);
+      backoff_ms INTEGER NOT NULL DEFAULT 0, dial_after INTEGER NOT NULL DEFAULT 0, high_water INTEGER NOT NULL DEFAULT 0)`);
     this.sql.exec("CREATE TABLE IF NOT EXISTS stats (status TEXT PRIMARY KEY, n INTEGER NOT NULL)");
     this.sql.exec(`CREATE TABLE IF NOT EXISTS contacts (
       contact_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, phone TEXT NOT NULL, custom_fields TEXT NOT NULL,
