@@ -97,6 +97,8 @@ dev.on("exit", (code) => process.exit(code ?? 0));
 
 try {
   await waitForHealth(dev);
+  // A restart can lose Durable Object alarms: running and scheduled campaigns carry on.
+  await must("POST", "/admin/v1/maintenance/rearm", vars.ADMIN_TOKEN, {});
   const demo = await provisionDemo(vars.ADMIN_TOKEN);
   console.log(`
 edgedial is running on ${origin} (demo account "demo"; admin token in .dev.vars).

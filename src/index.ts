@@ -1,4 +1,5 @@
 import { createApp } from "./app";
+import { rearmLiveCampaigns } from "./campaigns/maintenance";
 import type { Env } from "./env";
 
 export { AccountDO } from "./accounts/account-do";
@@ -9,4 +10,7 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
+  scheduled(_controller, env, ctx) {
+    ctx.waitUntil(rearmLiveCampaigns(env));
+  },
 } satisfies ExportedHandler<Env>;

@@ -206,3 +206,25 @@ describe("scheduling and recovery", () => {
     await call(`/admin/v1/accounts/${t.accountId}`, jsonInit("PATCH", { concurrent_max: 10 }, ADMIN));
   });
 });
+
+describe("restart", () => {
+  it("re-arms the timers of live campaigns that a restart lost", async () => {
+    restore = useSimulatedTime();
+    const t = await newTenant(FAST);
+    const running = await createCampaign(t, answeredCsv(3, "15"));
+    const scheduledAt = Date.now() + 600_000;
+    const scheduled = await createCampaign(t, answeredCsv(1, "16"), { scheduled_at: new Date(scheduledAt).toISOString() });
+    await lifecycle(t, running.id, "start");
+    const { runInDurableObject } = await import("cloudflare:test");
+    for (const id of [running.id, scheduled.id]) await runInDurableObject(campaignStub(id), (_, state) => state.storage.deleteAlarm());
+    expect((await campaignStub(running.id).inspect(running.id)).alarm).toBeNull();
+    const res = await call("/admin/v1/maintenance/rearm", { method: "POST", headers: ADMIN });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { rearmed: number }).rearmed).toBeGreaterThanOrEqual(2);
+    const armed = (await campaignStub(running.id).inspect(running.id)).alarm;
+    expect(armed).not.toBeNull();
+    expect(armed).toBeLessThanOrEqual(Date.now() + 1_000);
+    expect((await campaignStub(scheduled.id).inspect(scheduled.id)).alarm).toBe(scheduledAt);
+    await runUntil(t, [running.id], untilStatus("completed"));
+  });
+});

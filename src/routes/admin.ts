@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { mintApiKey } from "../accounts/api-keys";
 import { accountView, capsSchema, DEFAULT_LIMITS, loadAccount } from "../accounts/limits";
+import { rearmLiveCampaigns } from "../campaigns/maintenance";
 import { database, nowIso } from "../db/client";
 import { accountMembers, accounts } from "../db/schema";
 import type { AppEnv } from "../env";
@@ -75,6 +76,7 @@ export const adminRoutes = new Hono<AppEnv>()
     if (inserted.length === 0) throw conflict(`"${body.subject}" is already a member of account "${account.id}".`);
     return c.json({ account_id: row.accountId, subject: row.subject, created_at: row.createdAt }, 201);
   })
+  .post("/maintenance/rearm", async (c) => c.json({ rearmed: await rearmLiveCampaigns(c.env) }))
   .delete("/accounts/:id/members/:subject", async (c) => {
     const { id, subject } = c.req.param();
     const removed = await database(c.env)

@@ -1,0 +1,20 @@
+import type { Env } from "../env";
+import { getCampaignStub } from "./campaign-do";
+
+/**
+ * Asks every campaign that may still have work to re-arm its alarm. Production alarms survive on
+ * their own; this covers a `wrangler dev` restart, which can lose them, and runs as a cron safety net.
+ */
+export async function rearmLiveCampaigns(env: Env): Promise<number> {
+  let cursor = "";
+  let count = 0;
+  for (;;) {
+    const { results } = await env.DB.prepare("SELECT id FROM campaigns WHERE status IN ('running', 'scheduled', 'paused') AND id > ? ORDER BY id LIMIT 200")
+      .bind(cursor)
+      .all<{ id: string }>();
+    await Promise.all(results.map(({ id }) => getCampaignStub(env, id).rearm(id)));
+    count += results.length;
+    if (results.length < 200) return count;
+    cursor = results.at(-1)?.id ?? cursor;
+  }
+}
