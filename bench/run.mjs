@@ -1,7 +1,8 @@
 // npm run bench -- <name…>: runs the named benchmarks (all when none are named).
+import { benchDispatch } from "./dispatch.mjs";
 import { benchIngest } from "./ingest.mjs";
 
-const benches = { ingest: benchIngest };
+const benches = { ingest: benchIngest, dispatch: benchDispatch };
 const names = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const unknown = names.filter((n) => !(n in benches));
 if (unknown.length > 0) {

@@ -215,8 +215,12 @@ describe("restart", () => {
     const scheduledAt = Date.now() + 600_000;
     const scheduled = await createCampaign(t, answeredCsv(1, "16"), { scheduled_at: new Date(scheduledAt).toISOString() });
     await lifecycle(t, running.id, "start");
-    const { runInDurableObject } = await import("cloudflare:test");
-    for (const id of [running.id, scheduled.id]) await runInDurableObject(campaignStub(id), (_, state) => state.storage.deleteAlarm());
+    const { runInDurableObject, evictDurableObject } = await import("cloudflare:test");
+    // What a `wrangler dev` restart can do: the objects come back without their alarms.
+    for (const id of [running.id, scheduled.id]) {
+      await runInDurableObject(campaignStub(id), (_, state) => state.storage.deleteAlarm());
+      await evictDurableObject(campaignStub(id));
+    }
     expect((await campaignStub(running.id).inspect(running.id)).alarm).toBeNull();
     const res = await call("/admin/v1/maintenance/rearm", { method: "POST", headers: ADMIN });
     expect(res.status).toBe(200);

@@ -121,7 +121,8 @@ describe("rateAllowance", () => {
     [100_000, 50],
   ])("keeps %i/min within every 60 s window and near the cap (ticks of %i ms)", (perMinute, tickMs) => {
     const times = simulate(perMinute, 5 * WINDOW_MS, tickMs);
-    for (let i = 0; i + perMinute < times.length; i++) expect(times[i + perMinute]! - times[i]!).toBeGreaterThanOrEqual(WINDOW_MS);
+    // Grants keep a second of guard so the carrier, which sees each call a little later, never counts more.
+    for (let i = 0; i + perMinute < times.length; i++) expect(times[i + perMinute]! - times[i]!).toBeGreaterThanOrEqual(WINDOW_MS + 1_000);
     const rate = times.length / 5;
     expect(rate).toBeGreaterThan(perMinute * 0.95);
     expect(rate).toBeLessThanOrEqual(perMinute);
@@ -132,6 +133,7 @@ describe("rateAllowance", () => {
     const blocked = rateAllowance([{ at: 1_000, count: 1 }], 2_000, 1_000, 60);
     expect(blocked.allowed).toBe(0);
     expect(blocked.retryAt).toBe(2_000);
+    expect(rateAllowance([], 0, 5_000, 60)).toEqual({ allowed: 1, retryAt: null });
   });
 });
 

@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { newId } from "../ids";
 import { type CallLimits, limitsView, loadAccount } from "./limits";
-import { advanceTat, type Grant, nextUtcMidnight, rateAllowance, utcDay, WINDOW_MS } from "./pacing";
+import { advanceTat, type Grant, nextUtcMidnight, PACING_WINDOW_MS, rateAllowance, utcDay } from "./pacing";
 
 export interface BudgetHolder {
   campaign_id: string;
@@ -96,7 +96,7 @@ export class AccountDO extends DurableObject<Env> {
       if (talkSeconds > 0) this.bump("seconds_today", talkSeconds);
     }
     this.sql.exec("DELETE FROM leases WHERE expires_at <= ?", now);
-    this.sql.exec("DELETE FROM grants WHERE at <= ?", now - WINDOW_MS);
+    this.sql.exec("DELETE FROM grants WHERE at <= ?", now - PACING_WINDOW_MS);
     if (request.want <= 0) return { leases: [], blocked: null };
 
     const inFlight = this.count("SELECT count(*) AS n FROM leases");

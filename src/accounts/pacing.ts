@@ -1,5 +1,10 @@
-/** Originations allowed per account: smooth spacing (GCRA) under a hard sliding 60 s window. */
+/** Originations allowed per account: smooth spacing (GCRA) under a hard sliding window. */
 export const WINDOW_MS = 60_000;
+/**
+ * A call reaches the carrier a little after its grant. Counting and spacing over 61 s instead of 60
+ * keeps "at most calls_per_minute in any minute" true where the carrier sees it, for ~1.6% of rate.
+ */
+export const PACING_WINDOW_MS = WINDOW_MS + 1_000;
 
 export interface Grant {
   at: number;
@@ -21,23 +26,23 @@ const burstOf = (perMinute: number) => Math.max(1, Math.floor(perMinute / 240));
  */
 export function rateAllowance(grants: readonly Grant[], tat: number, now: number, perMinute: number): RateDecision {
   if (perMinute <= 0) return { allowed: 0, retryAt: null };
-  const interval = WINDOW_MS / perMinute;
+  const interval = PACING_WINDOW_MS / perMinute;
   const tolerance = (burstOf(perMinute) - 1) * interval;
   const start = Math.max(tat, now);
   const byPace = start > now + tolerance ? 0 : Math.floor((now + tolerance - start) / interval) + 1;
-  const recent = grants.filter((g) => g.at > now - WINDOW_MS);
+  const recent = grants.filter((g) => g.at > now - PACING_WINDOW_MS);
   const used = recent.reduce((sum, g) => sum + g.count, 0);
   const byWindow = perMinute - used;
   const allowed = Math.max(0, Math.min(byPace, byWindow));
   if (allowed > 0) return { allowed, retryAt: null };
   const paceAt = byPace > 0 ? now : start - tolerance;
-  const windowAt = byWindow > 0 ? now : Math.min(...recent.map((g) => g.at)) + WINDOW_MS + 1;
+  const windowAt = byWindow > 0 ? now : Math.min(...recent.map((g) => g.at)) + PACING_WINDOW_MS + 1;
   return { allowed: 0, retryAt: Math.ceil(Math.max(paceAt, windowAt)) };
 }
 
 export function advanceTat(tat: number, now: number, granted: number, perMinute: number): number {
   if (granted === 0 || perMinute <= 0) return tat;
-  return Math.max(tat, now) + granted * (WINDOW_MS / perMinute);
+  return Math.max(tat, now) + granted * (PACING_WINDOW_MS / perMinute);
 }
 
 export const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);

@@ -52,6 +52,8 @@ export class CampaignDO extends DurableObject<Env> {
   private readonly subscribers = new Set<Subscriber>();
   private ticker: ReturnType<typeof setInterval> | undefined;
   private lastHeartbeat = 0;
+  /** The alarm as last set by this instance (undefined until read from storage once). */
+  private armedAt: number | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -194,6 +196,7 @@ export class CampaignDO extends DurableObject<Env> {
       const ended = this.store.unreleased().map((a) => ({ leaseId: a.lease_id, talkSeconds: a.talk_seconds }));
       if (open.length + ended.length > 0) await account.settle(state.account_id, { campaignId, release: [...open, ...ended], want: 0 });
       await this.ctx.storage.deleteAlarm();
+      this.armedAt = null;
       await this.ctx.storage.deleteAll();
       this.store.createSchema();
       this.carrierCache = null;
@@ -233,18 +236,19 @@ export class CampaignDO extends DurableObject<Env> {
 
   // --- timers -----------------------------------------------------------------------------------
 
-  /** Exactly one alarm, at the earliest timer. */
+  /** Exactly one alarm, at the earliest timer. The armed time is kept in memory: callbacks arm often. */
   private async arm() {
     const earliest = this.store.earliestTimer();
-    const current = await this.ctx.storage.getAlarm();
-    if (earliest === null) {
-      if (current !== null) await this.ctx.storage.deleteAlarm();
-    } else if (current !== earliest) {
-      await this.ctx.storage.setAlarm(earliest);
-    }
+    this.armedAt ??= await this.ctx.storage.getAlarm();
+    if (earliest === this.armedAt) return;
+    this.armedAt = earliest;
+    if (earliest === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(earliest);
   }
 
   override async alarm(): Promise<void> {
+    // A running alarm is no longer armed; whatever it leaves due is armed again in `finally`.
+    this.armedAt = null;
     const state = this.store.state();
     if (!state) return;
     const due = this.store.takeDueTimers(Date.now());

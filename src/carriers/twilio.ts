@@ -13,13 +13,25 @@ function toBase64(bytes: ArrayBuffer): string {
   return btoa(s);
 }
 
+const hmacKeys = new Map<string, Promise<CryptoKey>>();
+
+/** HMAC keys are imported once per token and isolate: every callback is signed or checked with one. */
+function hmacKey(authToken: string): Promise<CryptoKey> {
+  let key = hmacKeys.get(authToken);
+  if (!key) {
+    if (hmacKeys.size > 1000) hmacKeys.clear();
+    key = crypto.subtle.importKey("raw", encoder.encode(authToken), { name: "HMAC", hash: "SHA-1" }, false, ["sign"]);
+    hmacKeys.set(authToken, key);
+  }
+  return key;
+}
+
 /** X-Twilio-Signature: base64(HMAC-SHA1(token, url + sorted name+value pairs)). */
 export async function twilioSignature(authToken: string, url: string, params: [string, string][]): Promise<string> {
   const sorted = [...params].sort(([a, av], [b, bv]) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
   let data = url;
   for (const [name, value] of sorted) data += name + value;
-  const key = await crypto.subtle.importKey("raw", encoder.encode(authToken), { name: "HMAC", hash: "SHA-1" }, false, ["sign"]);
-  return toBase64(await crypto.subtle.sign("HMAC", key, encoder.encode(data)));
+  return toBase64(await crypto.subtle.sign("HMAC", await hmacKey(authToken), encoder.encode(data)));
 }
 
 function constantTimeEqual(a: string, b: string): boolean {

@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { mintApiKey } from "../accounts/api-keys";
 import { accountView, capsSchema, DEFAULT_LIMITS, loadAccount } from "../accounts/limits";
+import { getCampaignStub } from "../campaigns/campaign-do";
 import { rearmLiveCampaigns } from "../campaigns/maintenance";
 import { database, nowIso } from "../db/client";
 import { accountMembers, accounts } from "../db/schema";
@@ -77,6 +78,22 @@ export const adminRoutes = new Hono<AppEnv>()
     return c.json({ account_id: row.accountId, subject: row.subject, created_at: row.createdAt }, 201);
   })
   .post("/maintenance/rearm", async (c) => c.json({ rearmed: await rearmLiveCampaigns(c.env) }))
+  /** The dispatcher's own view of a campaign: counters, in-flight, high-water mark, origination times. */
+  .get("/campaigns/:id/dispatch", async (c) => {
+    const id = c.req.param("id");
+    const view = await getCampaignStub(c.env, id).inspect(id);
+    if (!view.state) throw notFound("Campaign", id);
+    return c.json({
+      campaign_id: id,
+      status: view.state.status,
+      status_reason: view.state.status_reason,
+      stats: view.stats,
+      in_flight: view.in_flight,
+      high_water: view.state.high_water,
+      started_at: view.state.started_at,
+      originations: view.originations,
+    });
+  })
   .delete("/accounts/:id/members/:subject", async (c) => {
     const { id, subject } = c.req.param();
     const removed = await database(c.env)
