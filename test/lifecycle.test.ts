@@ -121,6 +121,25 @@ describe("lifecycle routes", () => {
   });
 });
 
+describe("readiness", () => {
+  it("starts only with an active agent on an outbound-enabled number (409 otherwise)", async () => {
+    const t = await newTenant();
+    const { id } = await createCampaign(t);
+    await call(`/api/v1/agents/${t.agentId}`, jsonInit("PATCH", { status: "paused" }, t.auth));
+    const paused = await lifecycle(t, id, "start");
+    expect(paused.status).toBe(409);
+    expect(await paused.text()).toContain("only an active agent");
+    await call(`/api/v1/agents/${t.agentId}`, jsonInit("PATCH", { status: "active" }, t.auth));
+    await call(`/api/v1/telephony/numbers/${t.numberId}`, jsonInit("PATCH", { outbound_enabled: false }, t.auth));
+    const disabled = await lifecycle(t, id, "start");
+    expect(disabled.status).toBe(409);
+    expect(await disabled.text()).toContain("outbound");
+    expect((await get(t, id)).status).toBe("draft");
+    await call(`/api/v1/telephony/numbers/${t.numberId}`, jsonInit("PATCH", { outbound_enabled: true }, t.auth));
+    expect((await lifecycle(t, id, "start")).status).toBe(200);
+  });
+});
+
 describe("concurrent budget", () => {
   it("two at 5 on a cap of 10 start, a third gets 409 naming them, pausing one lets it start", async () => {
     const t = await newTenant({ concurrent_max: 10 });

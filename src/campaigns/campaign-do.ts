@@ -9,7 +9,7 @@ import { type Attempt, type CampaignState, CampaignStore, type LiveContact } fro
 import { applyCallEvent, type CallOutcome, settleContact } from "./contact-machine";
 import { HEARTBEAT_INTERVAL_MS, isFinal, RECONNECT_HINT_MS, SNAPSHOT_INTERVAL_MS, type Snapshot, STREAM_LIFETIME_MS, snapshotOf, sse } from "./events";
 import { decideTransition, isTerminal, type LifecycleAction } from "./lifecycle";
-import { loadCampaignRow } from "./store";
+import { contactStatsOf, loadCampaignRow } from "./store";
 import { answerTwiml } from "./twiml";
 
 export type LifecycleResult = { ok: true } | { ok: false; reason: "not_found" | "conflict"; message: string };
@@ -145,14 +145,7 @@ export class CampaignDO extends DurableObject<Env> {
     // Another call may have hydrated while we awaited D1: the first one wins.
     if (this.store.state()) return this.store.state();
     this.store.saveState(state);
-    this.store.initStats({
-      pending: row.pending,
-      originated: row.originated,
-      connected: row.connected,
-      completed: row.completed,
-      failed: row.failed,
-      cancelled: row.cancelled,
-    });
+    this.store.initStats(contactStatsOf(row));
     return state;
   }
 
@@ -164,6 +157,10 @@ export class CampaignDO extends DurableObject<Env> {
     if (!decision.changed) return { ok: true };
 
     const account = getAccountStub(this.env, state.account_id);
+    if (decision.to === "running") {
+      const refusal = await this.readinessProblem(state);
+      if (refusal) return { ok: false, reason: "conflict", message: refusal };
+    }
     if (decision.budget === "reserve") {
       const holder = { campaign_id: state.campaign_id, name: state.name, amount: state.max_concurrent_calls };
       const budget = await account.reserveBudget(state.account_id, holder);
@@ -209,6 +206,21 @@ export class CampaignDO extends DurableObject<Env> {
     await this.arm();
     await this.broadcast();
     return { ok: true };
+  }
+
+  /** Only an active agent on an outbound-enabled number may originate calls (checked at start and resume). */
+  private async readinessProblem(state: CampaignState): Promise<string | null> {
+    const row = await this.env.DB.prepare(
+      "SELECT (SELECT status FROM agents WHERE id = ?) AS agent_status, (SELECT outbound_enabled FROM phone_numbers WHERE id = ?) AS outbound",
+    )
+      .bind(state.agent_id, state.phone_number_id)
+      .first<{ agent_status: string | null; outbound: number | null }>();
+    if (!row?.agent_status) return `Agent ${state.agent_id} no longer exists; create the campaign again with an existing agent.`;
+    if (row.agent_status !== "active")
+      return `Agent ${state.agent_id} is ${row.agent_status}; only an active agent can place calls. PATCH it to status "active" first.`;
+    if (row.outbound === null) return `Phone number ${state.phone_number_id} no longer exists; create the campaign again with an existing number.`;
+    if (!row.outbound) return `Phone number ${state.phone_number_id} is not enabled for outbound calls; PATCH it with outbound_enabled: true first.`;
+    return null;
   }
 
   private async persistTransition(campaignId: string, status: CampaignState["status"], startedAt: string | null, finishing: boolean, now: string) {

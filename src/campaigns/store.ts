@@ -14,6 +14,16 @@ export async function loadCampaignRow(env: Env, campaignId: string, accountId?: 
   return database(env).select().from(campaigns).where(where).get();
 }
 
+/** The per-status contact counters kept on the campaign row. */
+export const contactStatsOf = (row: CampaignRow): Record<ContactStatus, number> => ({
+  pending: row.pending,
+  originated: row.originated,
+  connected: row.connected,
+  completed: row.completed,
+  failed: row.failed,
+  cancelled: row.cancelled,
+});
+
 export const campaignView = (row: CampaignRow) => ({
   id: row.id,
   name: row.name,
@@ -30,15 +40,7 @@ export const campaignView = (row: CampaignRow) => ({
   created_by: row.createdBy,
   status: row.status,
   status_reason: row.statusReason,
-  stats: {
-    total: row.total,
-    pending: row.pending,
-    originated: row.originated,
-    connected: row.connected,
-    completed: row.completed,
-    failed: row.failed,
-    cancelled: row.cancelled,
-  },
+  stats: { total: row.total, ...contactStatsOf(row) },
 });
 
 export const contactView = (row: ContactRow) => ({
