@@ -25,7 +25,9 @@ export interface Caller {
   accountId: string;
   /** `key_…` for an API key, the JWT `sub` for a session. */
   actor: string;
-  kind: "api_key" | "session";
+  kind: "api_key" | "session" | "events_token";
+  /** For an events token: the one campaign whose events it may read. */
+  campaignId?: string;
 }
 
 export type AppEnv = { Bindings: Env; Variables: { caller: Caller } };

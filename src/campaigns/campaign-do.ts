@@ -7,7 +7,8 @@ import type { Env } from "../env";
 import { newId } from "../ids";
 import { type Attempt, type CampaignState, CampaignStore, type LiveContact } from "./campaign-store";
 import { applyCallEvent, type CallOutcome, settleContact } from "./contact-machine";
-import { HEARTBEAT_INTERVAL_MS, isFinal, RECONNECT_HINT_MS, SNAPSHOT_INTERVAL_MS, type Snapshot, STREAM_LIFETIME_MS, snapshotOf, sse } from "./events";
+import { EventHub } from "./event-hub";
+import { type Snapshot, snapshotOf } from "./events";
 import { decideTransition, isTerminal, type LifecycleAction } from "./lifecycle";
 import { contactStatsOf, loadCampaignRow } from "./store";
 import { answerTwiml } from "./twiml";
@@ -36,11 +37,6 @@ interface Carrier {
   from: string;
 }
 
-interface Subscriber {
-  writer: WritableStreamDefaultWriter<Uint8Array>;
-  closesAt: number;
-}
-
 /**
  * One per campaign: its state machine, dispatcher and event stream. Lifecycle calls run one at a
  * time; the dispatcher runs from the alarm, which is always armed at the earliest timer.
@@ -49,15 +45,18 @@ export class CampaignDO extends DurableObject<Env> {
   private readonly store: CampaignStore;
   private queue: Promise<unknown> = Promise.resolve();
   private carrierCache: Promise<Carrier> | null = null;
-  private readonly subscribers = new Set<Subscriber>();
-  private ticker: ReturnType<typeof setInterval> | undefined;
-  private lastHeartbeat = 0;
+  private readonly hub: EventHub;
   /** The alarm as last set by this instance (undefined until read from storage once). */
   private armedAt: number | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new CampaignStore(ctx.storage.sql);
+    this.hub = new EventHub(ctx, {
+      snapshot: () => (this.store.state() ? this.snapshot() : null),
+      eventsAfter: (after, limit) => this.store.eventsAfter(after, limit),
+      lastEventId: () => this.store.lastEventId(),
+    });
     ctx.blockConcurrencyWhile(async () => this.store.createSchema());
   }
 
@@ -204,7 +203,7 @@ export class CampaignDO extends DurableObject<Env> {
       this.store.clearTimer("scheduled_start");
     }
     await this.arm();
-    await this.broadcast();
+    this.hub.publish();
     return { ok: true };
   }
 
@@ -268,6 +267,7 @@ export class CampaignDO extends DurableObject<Env> {
       if (due.includes("scheduled_start")) await this.serially(() => this.scheduledStart(state.campaign_id));
       if (due.includes("stale")) await this.reconcile();
       await this.dispatch();
+      this.hub.publish();
       await this.flush();
       await this.completeIfDone();
     } catch (error) {
@@ -497,6 +497,7 @@ export class CampaignDO extends DurableObject<Env> {
     const event = carrier.adapter.parseCallback(callback.params);
     if (!event) return { status: 400, body: "The callback has no CallSid or CallStatus." };
     this.applyEvent(attemptId, event);
+    this.hub.publish();
     await this.arm();
     return { status: 200, body: "" };
   }
@@ -626,7 +627,7 @@ export class CampaignDO extends DurableObject<Env> {
     );
     await this.env.DB.batch(statements);
     this.store.markFlushed(dirty.map((c) => ({ id: c.contact_id, version: c.dirty })));
-    this.store.pruneEvents();
+    this.store.pruneEvents(Date.now());
     if (dirty.length === 5_000) this.store.setTimerNoLater("flush", Date.now());
   }
 
@@ -663,7 +664,7 @@ export class CampaignDO extends DurableObject<Env> {
     // One more tick hands back the slots of calls that ended or were never placed.
     this.store.setTimer("dispatch", Date.now());
     await getAccountStub(this.env, state.account_id).releaseBudget(state.campaign_id);
-    await this.broadcast();
+    this.hub.publish();
   }
 
   private carrier(): Promise<Carrier> {
@@ -684,59 +685,36 @@ export class CampaignDO extends DurableObject<Env> {
     return this.carrierCache;
   }
 
-  // --- events stream ----------------------------------------------------------------------------
+  // --- live events -----------------------------------------------------------------------------
 
-  /** GET …/events: the SSE stream, served here so every subscriber shares one snapshot per tick. */
+  /** GET …/events (SSE) and …/events/ws (WebSocket), forwarded here by the Worker. */
   override async fetch(request: Request): Promise<Response> {
-    const campaignId = new URL(request.url).searchParams.get("campaign_id") ?? "";
-    const state = await this.hydrate(campaignId);
-    if (!state) return new Response(`Campaign ${campaignId} was not found.`, { status: 404 });
-    const snapshot = this.snapshot();
-    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-    const writer = writable.getWriter();
-    const headers = { "Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no" };
-    void writer.write(sse.retry(RECONNECT_HINT_MS));
-    if (isFinal(snapshot)) {
-      void writer.write(sse.end(snapshot)).then(() => writer.close());
-      return new Response(readable, { headers });
+    const url = new URL(request.url);
+    const campaignId = url.searchParams.get("campaign_id") ?? "";
+    if (!(await this.hydrate(campaignId))) return new Response(`Campaign ${campaignId} was not found.`, { status: 404 });
+    const raw = request.headers.get("Last-Event-ID") ?? url.searchParams.get("last_event_id");
+    const lastEventId = raw !== null && /^\d+$/.test(raw) ? Number(raw) : null;
+    if (url.pathname.endsWith("/ws")) {
+      if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") return new Response("Expected a WebSocket upgrade.", { status: 426 });
+      return this.hub.openWebSocket(lastEventId);
     }
-    void writer.write(sse.snapshot(snapshot));
-    this.subscribers.add({ writer, closesAt: Date.now() + STREAM_LIFETIME_MS });
-    this.ticker ??= setInterval(() => void this.broadcast(), SNAPSHOT_INTERVAL_MS);
-    return new Response(readable, { headers });
+    return this.hub.openSse(lastEventId);
+  }
+
+  override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer) {
+    // The stream is one-way; "ping" never gets here (the runtime answers it). Anything else is ignored.
+    if (message === "snapshot" && this.store.state()) socket.send(JSON.stringify({ type: "snapshot", data: this.snapshot() }));
+  }
+
+  override async webSocketClose(socket: WebSocket, code: number) {
+    try {
+      socket.close(code === 1005 ? 1000 : code, "closing");
+    } catch {}
   }
 
   private snapshot(): Snapshot {
     const state = this.store.state() as CampaignState;
     return snapshotOf(state, this.store.stats(), { inFlight: this.store.inFlight(), attempts: this.store.totalAttempts() });
-  }
-
-  /** Sends every subscriber the current snapshot; ends all streams once the campaign is terminal. */
-  private async broadcast() {
-    if (this.subscribers.size === 0) return;
-    const snapshot = this.store.state() ? this.snapshot() : null;
-    const now = Date.now();
-    const heartbeat = now - this.lastHeartbeat >= HEARTBEAT_INTERVAL_MS;
-    if (heartbeat) this.lastHeartbeat = now;
-    for (const subscriber of this.subscribers) {
-      const { writer } = subscriber;
-      const last = !snapshot || isFinal(snapshot) || now >= subscriber.closesAt;
-      const frames = [snapshot && (isFinal(snapshot) ? sse.end(snapshot) : sse.snapshot(snapshot)), heartbeat && !last ? sse.heartbeat() : null];
-      // A write error means the client is gone: drop it rather than keep the object busy.
-      const sent = Promise.all(frames.filter((f): f is Uint8Array => f !== null).map((f) => writer.write(f)));
-      if (last) {
-        this.subscribers.delete(subscriber);
-        void sent.then(() => writer.close()).catch(() => undefined);
-      } else {
-        void sent.catch(() => {
-          this.subscribers.delete(subscriber);
-        });
-      }
-    }
-    if (this.subscribers.size === 0 && this.ticker) {
-      clearInterval(this.ticker);
-      this.ticker = undefined;
-    }
   }
 }
 

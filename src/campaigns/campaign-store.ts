@@ -1,4 +1,5 @@
 import type { CampaignStatus, ContactStatus } from "../db/schema";
+import type { ContactEvent } from "./events";
 
 /** The campaign as its Durable Object tracks it; D1 mirrors status and counters. */
 export interface CampaignState {
@@ -58,8 +59,9 @@ export interface Attempt {
 export type TimerName = "dispatch" | "stale" | "scheduled_start" | "flush";
 
 const STATS: readonly ContactStatus[] = ["pending", "originated", "connected", "completed", "failed", "cancelled"];
-/** Contact transitions kept for SSE replay. */
+/** Contact transitions kept for SSE/WebSocket replay: the last 10,000, at most 24 h old. */
 export const EVENT_LOG_LIMIT = 10_000;
+export const EVENT_LOG_MAX_AGE_MS = 24 * 3_600_000;
 
 type Row = Record<string, SqlStorageValue>;
 
@@ -326,7 +328,33 @@ export class CampaignStore {
     );
   }
 
-  pruneEvents() {
-    this.sql.exec("DELETE FROM events WHERE id <= (SELECT max(id) FROM events) - ?", EVENT_LOG_LIMIT);
+  /** The replay log keeps the last 10,000 transitions, and none older than 24 h. */
+  pruneEvents(now: number) {
+    this.sql.exec(
+      "DELETE FROM events WHERE id <= (SELECT max(id) FROM events) - ? OR at < ?",
+      EVENT_LOG_LIMIT,
+      new Date(now - EVENT_LOG_MAX_AGE_MS).toISOString(),
+    );
+  }
+
+  eventsAfter(after: number, limit: number): ContactEvent[] {
+    return this.sql
+      .exec<Row>("SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?", after, limit)
+      .toArray()
+      .map((r) => ({
+        id: Number(r.id),
+        data: {
+          contact_id: String(r.contact_id),
+          phone_number: String(r.phone),
+          status: r.status as ContactStatus,
+          attempt: Number(r.attempt),
+          outcome: (r.outcome as string | null) ?? null,
+          at: String(r.at),
+        },
+      }));
+  }
+
+  lastEventId(): number {
+    return Number(this.sql.exec<Row>("SELECT coalesce(max(id), 0) AS id FROM events").one().id);
   }
 }

@@ -6,6 +6,7 @@ import { accountMembers, apiKeys } from "../db/schema";
 import type { AppEnv, Caller, Env } from "../env";
 import { hashApiKey, safeEqual } from "./crypto";
 import { ApiError, badRequest, forbidden, unauthorized } from "./errors";
+import { verifyEventsToken } from "./events-token";
 
 export const ACCOUNT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 export const RESERVED_ACCOUNT = "kataven-admin";
@@ -92,8 +93,30 @@ async function callerFromSession(env: Env, token: string, headerAccount: string 
   return { accountId: headerAccount, actor: subject, kind: "session" };
 }
 
+/** A read-only events token in `?token=`: only GET on its own campaign's events URLs. */
+async function callerFromEventsToken(env: Env, token: string, method: string, path: string): Promise<Caller> {
+  const check = await verifyEventsToken(env, token);
+  if (!check.ok) {
+    throw unauthorized(
+      check.reason === "expired"
+        ? "The events token has expired; get a new one with POST /api/v1/campaigns/{id}/events/token."
+        : "The events token is not valid; get one with POST /api/v1/campaigns/{id}/events/token.",
+    );
+  }
+  const match = /\/campaigns\/([^/]+)\/events(\/ws)?$/.exec(path);
+  if (method !== "GET" || !match) throw forbidden("An events token can only read a campaign's events stream.");
+  if (match[1] !== check.campaignId) throw forbidden(`This events token is for campaign ${check.campaignId}, not ${match[1]}.`);
+  return { accountId: check.accountId, actor: "events_token", kind: "events_token", campaignId: check.campaignId };
+}
+
 /** Resolves the caller's account for every tenant route. */
 export const requireTenant = createMiddleware<AppEnv>(async (c, next) => {
+  const eventsToken = c.req.query("token");
+  if (eventsToken && !c.req.header("Authorization")) {
+    c.set("caller", await callerFromEventsToken(c.env, eventsToken, c.req.method, c.req.path));
+    await next();
+    return;
+  }
   const token = bearerToken(c.req.header("Authorization"));
   const headerAccount = c.req.header("X-Account-ID");
   const caller = token.startsWith(API_KEY_PREFIX) ? await callerFromApiKey(c.env, token, headerAccount) : await callerFromSession(c.env, token, headerAccount);

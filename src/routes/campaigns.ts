@@ -8,6 +8,7 @@ import { findInAccount, pageByAccount } from "../db/queries";
 import { agents, campaignStatuses, campaigns, contactStatuses, phoneNumbers } from "../db/schema";
 import type { AppEnv } from "../env";
 import { ApiError, badRequest, conflict, notFound } from "../http/errors";
+import { mintEventsToken } from "../http/events-token";
 import { listEnvelope, parseEnum, parseIntegerField, parsePage } from "../http/validation";
 import { newId } from "../ids";
 
@@ -186,6 +187,19 @@ async function lifecycle(c: Context<AppEnv>, run: (stub: ReturnType<typeof getCa
   return c.json(campaignView(updated));
 }
 
+/** The streams are served by the campaign's object; the Worker only checks access and forwards. */
+async function forwardEvents(c: Context<AppEnv>, path: "events" | "events/ws") {
+  const campaign = await requireCampaign(c);
+  const url = new URL(`https://campaign.internal/${path}`);
+  url.searchParams.set("campaign_id", campaign.id);
+  const lastEventId = c.req.header("Last-Event-ID") ?? c.req.query("last_event_id");
+  if (lastEventId) url.searchParams.set("last_event_id", lastEventId);
+  if (path === "events/ws" && c.req.header("Upgrade")?.toLowerCase() !== "websocket") {
+    throw new ApiError("bad_request", "This URL is a WebSocket: connect with an Upgrade: websocket request.");
+  }
+  return getCampaignStub(c.env, campaign.id).fetch(new Request(url, { headers: c.req.raw.headers }));
+}
+
 export const campaignRoutes = new Hono<AppEnv>()
   .get("/", async (c) => {
     const page = parsePage(c, { limit: 20, maxLimit: 100 });
@@ -208,12 +222,11 @@ export const campaignRoutes = new Hono<AppEnv>()
     const { rows, total } = await listContacts(c.env, campaign, status, page);
     return c.json(listEnvelope("contacts", rows.map(contactView), total, page));
   })
-  .get("/:id/events", async (c) => {
+  .get("/:id/events", (c) => forwardEvents(c, "events"))
+  .get("/:id/events/ws", (c) => forwardEvents(c, "events/ws"))
+  .post("/:id/events/token", async (c) => {
     const campaign = await requireCampaign(c);
-    const url = new URL("https://campaign.internal/events");
-    url.searchParams.set("campaign_id", campaign.id);
-    const lastEventId = c.req.header("Last-Event-ID");
-    return getCampaignStub(c.env, campaign.id).fetch(url, { headers: lastEventId ? { "Last-Event-ID": lastEventId } : {} });
+    return c.json({ campaign_id: campaign.id, ...(await mintEventsToken(c.env, campaign.accountId, campaign.id)) }, 201);
   })
   .post("/:id/start", (c) => lifecycle(c, (stub, id) => stub.start(id)))
   .post("/:id/pause", (c) => lifecycle(c, (stub, id) => stub.pause(id)))

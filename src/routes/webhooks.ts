@@ -7,10 +7,8 @@ import type { AppEnv } from "../env";
 /** The URL the carrier was given and signed: our public origin, not whatever host the request came through. */
 async function signedCallback(c: Context<AppEnv>): Promise<SignedCallback> {
   const url = new URL(c.req.url);
-  // Carriers post application/x-www-form-urlencoded; URLSearchParams reads it far more cheaply than formData().
-  const params = (c.req.header("Content-Type") ?? "").startsWith("multipart/")
-    ? [...(await c.req.formData()).entries()].map(([k, v]) => [k, String(v)] as [string, string])
-    : [...new URLSearchParams(await c.req.text())];
+  const form = await c.req.formData().catch(() => new FormData());
+  const params = [...form.entries()].map(([k, v]) => [k, String(v)] as [string, string]);
   return {
     url: `${publicBase(c.env)}${url.pathname}${url.search}`,
     headers: { "x-twilio-signature": c.req.header("X-Twilio-Signature") ?? "" },

@@ -1,0 +1,214 @@
+import { type ContactEvent, isFinal, type Snapshot } from "./events";
+
+export const SNAPSHOT_INTERVAL_MS = 2_000;
+export const HEARTBEAT_INTERVAL_MS = 15_000;
+/** SSE streams close after this long; EventSource reconnects by itself (told by `retry:`). */
+export const STREAM_LIFETIME_MS = 30 * 60_000;
+export const RECONNECT_HINT_MS = 3_000;
+/** Events replayed or pushed per write, so one slow reader cannot make a huge frame. */
+const BATCH = 500;
+
+export interface EventSource {
+  snapshot(): Snapshot | null;
+  /** Logged contact transitions with id > `after`, oldest first. */
+  eventsAfter(after: number, limit: number): ContactEvent[];
+  lastEventId(): number;
+}
+
+interface SseSubscriber {
+  writer: WritableStreamDefaultWriter<Uint8Array>;
+  lastId: number;
+  closesAt: number;
+}
+
+/** What a hibernating WebSocket remembers: the last event it was sent. */
+interface SocketAttachment {
+  lastId: number;
+}
+
+const encoder = new TextEncoder();
+
+/** SSE framing: one `data:` line per JSON document; a blank line ends each event. */
+export const sse = {
+  retry: (ms: number) => `retry: ${ms}\n\n`,
+  snapshot: (snapshot: Snapshot) => `data: ${JSON.stringify(snapshot)}\n\n`,
+  contact: (event: ContactEvent) => `event: contact\nid: ${event.id}\ndata: ${JSON.stringify(event.data)}\n\n`,
+  end: (snapshot: Snapshot) => `event: end\ndata: ${JSON.stringify(snapshot)}\n\n`,
+  heartbeat: () => ": heartbeat\n\n",
+};
+
+/** The same messages as JSON WebSocket frames. */
+export const frames = {
+  snapshot: (snapshot: Snapshot) => JSON.stringify({ type: "snapshot", data: snapshot }),
+  contact: (event: ContactEvent) => JSON.stringify({ type: "contact", id: event.id, data: event.data }),
+  end: (snapshot: Snapshot) => JSON.stringify({ type: "end", data: snapshot }),
+};
+
+export const SSE_HEADERS = { "Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no" };
+
+/**
+ * Fans a campaign's snapshots and contact transitions out to SSE streams and hibernatable
+ * WebSockets. One snapshot per tick is shared by all subscribers; transitions come from the
+ * object's event log, so a reconnect with Last-Event-ID gets exactly what it missed.
+ */
+export class EventHub {
+  private readonly streams = new Set<SseSubscriber>();
+  private ticker: ReturnType<typeof setInterval> | undefined;
+  private lastHeartbeat = Date.now();
+
+  constructor(
+    private readonly ctx: DurableObjectState,
+    private readonly source: EventSource,
+  ) {}
+
+  get hasSubscribers(): boolean {
+    return this.streams.size > 0 || this.ctx.getWebSockets().length > 0;
+  }
+
+  openSse(lastEventId: number | null): Response {
+    const snapshot = this.source.snapshot();
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    const writer = writable.getWriter();
+    const subscriber: SseSubscriber = { writer, lastId: lastEventId ?? this.source.lastEventId(), closesAt: Date.now() + STREAM_LIFETIME_MS };
+    let text = sse.retry(RECONNECT_HINT_MS);
+    if (snapshot) text += sse.snapshot(snapshot);
+    text += this.pendingSse(subscriber);
+    if (!snapshot || isFinal(snapshot)) {
+      if (snapshot) text += sse.end(snapshot);
+      void writer
+        .write(encoder.encode(text))
+        .then(() => writer.close())
+        .catch(() => undefined);
+      return new Response(readable, { headers: SSE_HEADERS });
+    }
+    this.streams.add(subscriber);
+    this.send(subscriber, text);
+    this.ensureTicker();
+    return new Response(readable, { headers: SSE_HEADERS });
+  }
+
+  openWebSocket(lastEventId: number | null): Response {
+    const pair = new WebSocketPair();
+    const [client, server] = [pair[0], pair[1]];
+    // Pings are answered by the runtime without waking the object: idle dashboards cost nothing.
+    this.ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
+    this.ctx.acceptWebSocket(server);
+    const snapshot = this.source.snapshot();
+    const attachment: SocketAttachment = { lastId: lastEventId ?? this.source.lastEventId() };
+    if (snapshot) server.send(frames.snapshot(snapshot));
+    this.pushToSocket(server, attachment);
+    if (!snapshot || isFinal(snapshot)) {
+      if (snapshot) server.send(frames.end(snapshot));
+      server.close(1000, "campaign finished");
+    } else {
+      this.ensureTicker();
+    }
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  /** Pushes new transitions to every subscriber; ends every stream once the campaign is terminal. */
+  publish() {
+    if (!this.hasSubscribers) return;
+    for (const subscriber of this.streams) this.send(subscriber, this.pendingSse(subscriber));
+    for (const socket of this.ctx.getWebSockets()) {
+      const attachment = (socket.deserializeAttachment() as SocketAttachment | null) ?? { lastId: this.source.lastEventId() };
+      this.pushToSocket(socket, attachment);
+    }
+    const snapshot = this.source.snapshot();
+    if (!snapshot || isFinal(snapshot)) this.endAll(snapshot);
+    // After hibernation the ticker is gone; the first activity of a running campaign restarts it.
+    else if (snapshot.status === "running") this.ensureTicker();
+  }
+
+  /** The 2 s tick: a snapshot while running, a heartbeat comment every 15 s, expired streams closed. */
+  tick() {
+    const snapshot = this.source.snapshot();
+    if (!snapshot || isFinal(snapshot)) {
+      this.publish();
+      return;
+    }
+    const now = Date.now();
+    const heartbeat = now - this.lastHeartbeat >= HEARTBEAT_INTERVAL_MS;
+    if (heartbeat) this.lastHeartbeat = now;
+    const running = snapshot.status === "running";
+    for (const subscriber of this.streams) {
+      if (now >= subscriber.closesAt) {
+        this.streams.delete(subscriber);
+        void subscriber.writer.close().catch(() => undefined);
+        continue;
+      }
+      this.send(subscriber, (running ? sse.snapshot(snapshot) : "") + (heartbeat ? sse.heartbeat() : ""));
+    }
+    if (running) for (const socket of this.ctx.getWebSockets()) this.safeSend(socket, frames.snapshot(snapshot));
+    this.stopTickerIfIdle(snapshot);
+  }
+
+  private endAll(snapshot: Snapshot | null) {
+    for (const subscriber of this.streams) {
+      this.streams.delete(subscriber);
+      const { writer } = subscriber;
+      void writer
+        .write(encoder.encode(snapshot ? sse.end(snapshot) : ""))
+        .then(() => writer.close())
+        .catch(() => undefined);
+    }
+    for (const socket of this.ctx.getWebSockets()) {
+      if (snapshot) this.safeSend(socket, frames.end(snapshot));
+      try {
+        socket.close(1000, "campaign finished");
+      } catch {}
+    }
+    this.stopTicker();
+  }
+
+  private pendingSse(subscriber: SseSubscriber): string {
+    let text = "";
+    for (;;) {
+      const events = this.source.eventsAfter(subscriber.lastId, BATCH);
+      for (const event of events) text += sse.contact(event);
+      if (events.length > 0) subscriber.lastId = (events.at(-1) as ContactEvent).id;
+      if (events.length < BATCH) return text;
+    }
+  }
+
+  private pushToSocket(socket: WebSocket, attachment: SocketAttachment) {
+    let lastId = attachment.lastId;
+    for (;;) {
+      const events = this.source.eventsAfter(lastId, BATCH);
+      for (const event of events) this.safeSend(socket, frames.contact(event));
+      if (events.length > 0) lastId = (events.at(-1) as ContactEvent).id;
+      if (events.length < BATCH) break;
+    }
+    if (lastId !== attachment.lastId || socket.deserializeAttachment() === null) socket.serializeAttachment({ lastId } satisfies SocketAttachment);
+  }
+
+  /** A failed write means the client has gone: forget it rather than keep the object busy. */
+  private send(subscriber: SseSubscriber, text: string) {
+    if (!text) return;
+    subscriber.writer.write(encoder.encode(text)).catch(() => {
+      this.streams.delete(subscriber);
+    });
+  }
+
+  private safeSend(socket: WebSocket, message: string) {
+    try {
+      socket.send(message);
+    } catch {
+      // Closed meanwhile; the runtime drops it from getWebSockets().
+    }
+  }
+
+  private ensureTicker() {
+    this.ticker ??= setInterval(() => this.tick(), SNAPSHOT_INTERVAL_MS);
+  }
+
+  /** SSE needs heartbeats while open; sockets only need ticks while running, so idle ones can hibernate. */
+  private stopTickerIfIdle(snapshot: Snapshot) {
+    if (this.streams.size === 0 && snapshot.status !== "running") this.stopTicker();
+  }
+
+  private stopTicker() {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = undefined;
+  }
+}
