@@ -1,8 +1,9 @@
 // npm run bench -- <name…>: runs the named benchmarks (all when none are named).
 import { benchDispatch } from "./dispatch.mjs";
+import { benchEvents } from "./events.mjs";
 import { benchIngest } from "./ingest.mjs";
 
-const benches = { ingest: benchIngest, dispatch: benchDispatch };
+const benches = { ingest: benchIngest, dispatch: benchDispatch, events: benchEvents };
 const names = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const unknown = names.filter((n) => !(n in benches));
 if (unknown.length > 0) {

@@ -7,6 +7,8 @@ export const STREAM_LIFETIME_MS = 30 * 60_000;
 export const RECONNECT_HINT_MS = 3_000;
 /** Events replayed or pushed per write, so one slow reader cannot make a huge frame. */
 const BATCH = 500;
+/** Transitions are pushed at most this often: one fan-out carries everything that happened meanwhile. */
+const PUBLISH_DELAY_MS = 50;
 
 export interface EventSource {
   snapshot(): Snapshot | null;
@@ -54,6 +56,7 @@ export const SSE_HEADERS = { "Content-Type": "text/event-stream", "Cache-Control
 export class EventHub {
   private readonly streams = new Set<SseSubscriber>();
   private ticker: ReturnType<typeof setInterval> | undefined;
+  private publishTimer: ReturnType<typeof setTimeout> | undefined;
   private lastHeartbeat = Date.now();
 
   constructor(
@@ -82,7 +85,7 @@ export class EventHub {
       return new Response(readable, { headers: SSE_HEADERS });
     }
     this.streams.add(subscriber);
-    this.send(subscriber, text);
+    this.send(subscriber, encoder.encode(text));
     this.ensureTicker();
     return new Response(readable, { headers: SSE_HEADERS });
   }
@@ -106,10 +109,38 @@ export class EventHub {
     return new Response(null, { status: 101, webSocket: client });
   }
 
-  /** Pushes new transitions to every subscriber; ends every stream once the campaign is terminal. */
+  /** Asks for a push soon; a terminal campaign is pushed at once so its streams end without delay. */
   publish() {
     if (!this.hasSubscribers) return;
-    for (const subscriber of this.streams) this.send(subscriber, this.pendingSse(subscriber));
+    const snapshot = this.source.snapshot();
+    if (!snapshot || isFinal(snapshot)) {
+      this.pushNow();
+      return;
+    }
+    this.publishTimer ??= setTimeout(() => this.pushNow(), PUBLISH_DELAY_MS);
+  }
+
+  /** Pushes new transitions to every subscriber; ends every stream once the campaign is terminal. */
+  private pushNow() {
+    if (this.publishTimer) clearTimeout(this.publishTimer);
+    this.publishTimer = undefined;
+    // Subscribers at the same position share one query and one encoded chunk.
+    const byPosition = new Map<number, SseSubscriber[]>();
+    for (const subscriber of this.streams) {
+      const group = byPosition.get(subscriber.lastId);
+      if (group) group.push(subscriber);
+      else byPosition.set(subscriber.lastId, [subscriber]);
+    }
+    for (const [lastId, group] of byPosition) {
+      const cursor = { lastId };
+      const text = this.pendingSse(cursor);
+      if (!text) continue;
+      const bytes = encoder.encode(text);
+      for (const subscriber of group) {
+        subscriber.lastId = cursor.lastId;
+        this.send(subscriber, bytes);
+      }
+    }
     for (const socket of this.ctx.getWebSockets()) {
       const attachment = (socket.deserializeAttachment() as SocketAttachment | null) ?? { lastId: this.source.lastEventId() };
       this.pushToSocket(socket, attachment);
@@ -124,31 +155,33 @@ export class EventHub {
   tick() {
     const snapshot = this.source.snapshot();
     if (!snapshot || isFinal(snapshot)) {
-      this.publish();
+      this.pushNow();
       return;
     }
     const now = Date.now();
     const heartbeat = now - this.lastHeartbeat >= HEARTBEAT_INTERVAL_MS;
     if (heartbeat) this.lastHeartbeat = now;
     const running = snapshot.status === "running";
+    const frame = encoder.encode((running ? sse.snapshot(snapshot) : "") + (heartbeat ? sse.heartbeat() : ""));
     for (const subscriber of this.streams) {
       if (now >= subscriber.closesAt) {
         this.streams.delete(subscriber);
         void subscriber.writer.close().catch(() => undefined);
         continue;
       }
-      this.send(subscriber, (running ? sse.snapshot(snapshot) : "") + (heartbeat ? sse.heartbeat() : ""));
+      this.send(subscriber, frame);
     }
     if (running) for (const socket of this.ctx.getWebSockets()) this.safeSend(socket, frames.snapshot(snapshot));
     this.stopTickerIfIdle(snapshot);
   }
 
   private endAll(snapshot: Snapshot | null) {
+    const frame = encoder.encode(snapshot ? sse.end(snapshot) : "");
     for (const subscriber of this.streams) {
       this.streams.delete(subscriber);
       const { writer } = subscriber;
       void writer
-        .write(encoder.encode(snapshot ? sse.end(snapshot) : ""))
+        .write(frame)
         .then(() => writer.close())
         .catch(() => undefined);
     }
@@ -161,7 +194,7 @@ export class EventHub {
     this.stopTicker();
   }
 
-  private pendingSse(subscriber: SseSubscriber): string {
+  private pendingSse(subscriber: { lastId: number }): string {
     let text = "";
     for (;;) {
       const events = this.source.eventsAfter(subscriber.lastId, BATCH);
@@ -183,9 +216,9 @@ export class EventHub {
   }
 
   /** A failed write means the client has gone: forget it rather than keep the object busy. */
-  private send(subscriber: SseSubscriber, text: string) {
-    if (!text) return;
-    subscriber.writer.write(encoder.encode(text)).catch(() => {
+  private send(subscriber: SseSubscriber, bytes: Uint8Array) {
+    if (bytes.byteLength === 0) return;
+    subscriber.writer.write(bytes).catch(() => {
       this.streams.delete(subscriber);
     });
   }

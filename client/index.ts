@@ -1,0 +1,500 @@
+/**
+ * The edgedial client, for Node 22 and browsers. It uses nothing but `fetch`.
+ *
+ *   const edgedial = new Edgedial(); // EDGEDIAL_API_KEY and EDGEDIAL_BASE_URL by default
+ *   for await (const event of edgedial.campaigns.streamEvents(id)) console.log(event);
+ */
+
+export type CampaignStatus = "draft" | "scheduled" | "running" | "paused" | "completed" | "failed";
+export type ContactStatus = "pending" | "originated" | "connected" | "completed" | "failed" | "cancelled";
+
+export interface Stats {
+  total: number;
+  pending: number;
+  originated: number;
+  connected: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+}
+
+export interface Campaign {
+  id: string;
+  name: string;
+  agent_id: string;
+  phone_number_id: string;
+  max_concurrent_calls: number;
+  retries_per_contact: number;
+  retry_delay_seconds: number;
+  default_country: string | null;
+  scheduled_at: string | null;
+  started_at: string | null;
+  completed_at: string | null;
+  created_at: string;
+  created_by: string;
+  status: CampaignStatus;
+  status_reason: string | null;
+  stats: Stats;
+  /** Only on the response to create. */
+  duplicates_skipped?: number;
+}
+
+export interface Contact {
+  id: string;
+  campaign_id: string;
+  row: number;
+  phone_number: string;
+  custom_fields: Record<string, string>;
+  status: ContactStatus;
+  attempts: number;
+  outcome: string | null;
+  last_error: string | null;
+  call_id: string | null;
+  next_attempt_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Snapshot {
+  campaign_id: string;
+  status: CampaignStatus;
+  status_reason: string | null;
+  stats: Stats;
+  in_flight: number;
+  attempts: number;
+  at: string;
+}
+
+export interface ContactTransition {
+  contact_id: string;
+  phone_number: string;
+  status: ContactStatus;
+  attempt: number;
+  outcome: string | null;
+  at: string;
+}
+
+export type CampaignEvent = { type: "snapshot"; data: Snapshot } | { type: "contact"; id: number; data: ContactTransition } | { type: "end"; data: Snapshot };
+
+export interface Page<K extends string, T> {
+  count: number;
+  total: number;
+  limit: number;
+  offset: number;
+  has_next: boolean;
+  has_prev: boolean;
+  next_offset: number | null;
+  prev_offset: number | null;
+  items: T[];
+  /** The list as the API names it (`campaigns`, `contacts`, …). */
+  raw: Record<K, T[]>;
+}
+
+export interface CallLimits {
+  concurrent_max: number;
+  calls_per_minute: number;
+  daily_calls_max: number;
+  daily_minutes_max: number;
+}
+
+export interface Agent {
+  id: string;
+  name: string;
+  status: "draft" | "active" | "paused" | "archived";
+  stream_url: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Provider {
+  id: string;
+  provider: "twilio" | "plivo" | "vobiz" | "simulator";
+  name: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface PhoneNumber {
+  id: string;
+  e164: string;
+  credentials_id: string;
+  provider: Provider["provider"];
+  agent_id: string | null;
+  inbound_enabled: boolean;
+  outbound_enabled: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CreateCampaignInput {
+  name: string;
+  agent_id: string;
+  phone_number_id: string;
+  max_concurrent_calls?: number;
+  retries_per_contact?: number;
+  retry_delay_seconds?: number;
+  scheduled_at?: string | Date;
+  default_country?: string;
+  /** CSV text, a CSV Blob/File, or contact objects (each with a phone_number). */
+  contacts?: string | Blob | Record<string, string | number | boolean | null>[];
+  /** Node only: a path to a CSV file, read when the request is made. */
+  contactsPath?: string;
+}
+
+export interface ListOptions {
+  limit?: number;
+  offset?: number;
+}
+
+export interface StreamOptions {
+  /** Resume after this event id (as a reconnecting EventSource would). */
+  lastEventId?: number;
+  signal?: AbortSignal;
+  /** Reconnection attempts in a row before giving up (default 10). */
+  maxReconnects?: number;
+}
+
+export interface EdgedialOptions {
+  apiKey?: string;
+  baseUrl?: string;
+  /** Another fetch (a test double, a proxy-aware one); the global one by default. */
+  fetch?: (input: Request) => Promise<Response>;
+}
+
+/** Any error answer of the API: its HTTP status, snake_case code and sentence. */
+export class ApiError extends Error {
+  override readonly name: string = "ApiError";
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** 429: wait `retryAfter` seconds (when the server says) before trying again. */
+export class RateLimitError extends ApiError {
+  override readonly name = "RateLimitError";
+  constructor(
+    message: string,
+    readonly retryAfter: number | null,
+  ) {
+    super(429, "rate_limited", message);
+  }
+}
+
+type Query = Record<string, string | number | undefined>;
+
+const readEnv = (name: string): string | undefined =>
+  (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name] || undefined;
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
+  });
+
+async function errorFrom(response: Response): Promise<ApiError> {
+  const text = await response.text().catch(() => "");
+  let code = `http_${response.status}`;
+  let message = text || response.statusText;
+  try {
+    const body = JSON.parse(text) as { error?: { code?: string; message?: string } };
+    if (body.error?.code) code = body.error.code;
+    if (body.error?.message) message = body.error.message;
+  } catch {}
+  if (response.status === 429) {
+    const retryAfter = Number(response.headers.get("Retry-After"));
+    return new RateLimitError(message, Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : null);
+  }
+  return new ApiError(response.status, code, message);
+}
+
+function page<K extends string, T>(key: K, body: Record<string, unknown>): Page<K, T> {
+  const items = body[key] as T[];
+  return {
+    count: body.count as number,
+    total: body.total as number,
+    limit: body.limit as number,
+    offset: body.offset as number,
+    has_next: body.has_next as boolean,
+    has_prev: body.has_prev as boolean,
+    next_offset: body.next_offset as number | null,
+    prev_offset: body.prev_offset as number | null,
+    items,
+    raw: { [key]: items } as Record<K, T[]>,
+  };
+}
+
+/** Splits an SSE byte stream into events (fields per the WHATWG EventSource rules that edgedial uses). */
+async function* sseEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<{ event: string; id: string | null; data: string; retry: number | null }> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, "\n");
+      for (let cut = buffer.indexOf("\n\n"); cut >= 0; cut = buffer.indexOf("\n\n")) {
+        const block = buffer.slice(0, cut);
+        buffer = buffer.slice(cut + 2);
+        let event = "message";
+        let id: string | null = null;
+        let retry: number | null = null;
+        const data: string[] = [];
+        for (const line of block.split("\n")) {
+          if (line === "" || line.startsWith(":")) continue;
+          const colon = line.indexOf(":");
+          const field = colon < 0 ? line : line.slice(0, colon);
+          const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+          if (field === "event") event = value;
+          else if (field === "id") id = value;
+          else if (field === "data") data.push(value);
+          else if (field === "retry" && /^\d+$/.test(value)) retry = Number(value);
+        }
+        yield { event, id, data: data.join("\n"), retry };
+      }
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+}
+
+export class Edgedial {
+  readonly campaigns: Campaigns;
+  readonly callLimits: { get: () => Promise<CallLimits> };
+  readonly agents: Agents;
+  readonly telephony: Telephony;
+  private readonly apiKey: string | undefined;
+  private readonly baseUrl: string;
+  private readonly doFetch: (input: Request) => Promise<Response>;
+
+  constructor(options: EdgedialOptions = {}) {
+    this.apiKey = options.apiKey ?? readEnv("EDGEDIAL_API_KEY");
+    this.baseUrl = (options.baseUrl ?? readEnv("EDGEDIAL_BASE_URL") ?? "http://127.0.0.1:8787").replace(/\/$/, "");
+    this.doFetch = options.fetch ?? ((request) => fetch(request));
+    this.campaigns = new Campaigns(this);
+    this.callLimits = { get: () => this.request<CallLimits>("GET", "/api/v1/call-limits") };
+    this.agents = new Agents(this);
+    this.telephony = new Telephony(this);
+  }
+
+  /** @internal */
+  url(path: string, query: Query = {}): string {
+    const url = new URL(`${this.baseUrl}${path}`);
+    for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, String(value));
+    return url.toString();
+  }
+
+  /** @internal */
+  async send(
+    method: string,
+    path: string,
+    init: { query?: Query; json?: unknown; body?: BodyInit; headers?: Record<string, string>; signal?: AbortSignal } = {},
+  ) {
+    const headers: Record<string, string> = { Accept: "application/json", ...init.headers };
+    if (this.apiKey) headers.Authorization = `Bearer ${this.apiKey}`;
+    let body = init.body;
+    if (init.json !== undefined) {
+      headers["Content-Type"] = "application/json";
+      body = JSON.stringify(init.json);
+    }
+    const response = await this.doFetch(new Request(this.url(path, init.query), { method, headers, body, signal: init.signal }));
+    if (!response.ok) throw await errorFrom(response);
+    return response;
+  }
+
+  /** @internal */
+  async request<T>(method: string, path: string, init: { query?: Query; json?: unknown; body?: BodyInit } = {}): Promise<T> {
+    const response = await this.send(method, path, init);
+    if (response.status === 204) return undefined as T;
+    return (await response.json()) as T;
+  }
+}
+
+class Campaigns {
+  constructor(private readonly client: Edgedial) {}
+
+  async list(options: ListOptions & { status?: CampaignStatus } = {}) {
+    return page<"campaigns", Campaign>("campaigns", await this.client.request("GET", "/api/v1/campaigns", { query: { ...options } }));
+  }
+
+  get(id: string) {
+    return this.client.request<Campaign>("GET", `/api/v1/campaigns/${encodeURIComponent(id)}`);
+  }
+
+  async create(input: CreateCampaignInput): Promise<Campaign> {
+    const { contacts, contactsPath, ...fields } = input;
+    const scheduledAt = fields.scheduled_at instanceof Date ? fields.scheduled_at.toISOString() : fields.scheduled_at;
+    const plain = { ...fields, ...(scheduledAt !== undefined && { scheduled_at: scheduledAt }) };
+    if (Array.isArray(contacts)) return this.client.request("POST", "/api/v1/campaigns", { json: { ...plain, contacts } });
+    let csv: Blob;
+    if (contactsPath !== undefined) {
+      // A computed specifier keeps browser bundles and the Workers type check away from Node's fs.
+      const fsModule = "node:fs/promises";
+      const { readFile } = (await import(fsModule)) as { readFile(path: string): Promise<Uint8Array<ArrayBuffer>> };
+      csv = new Blob([await readFile(contactsPath)], { type: "text/csv" });
+    } else if (typeof contacts === "string") {
+      csv = new Blob([contacts], { type: "text/csv" });
+    } else if (contacts instanceof Blob) {
+      csv = contacts;
+    } else {
+      throw new TypeError("create needs contacts (CSV text, a Blob or an array of objects) or contactsPath.");
+    }
+    const form = new FormData();
+    for (const [key, value] of Object.entries(plain)) if (value !== undefined) form.set(key, String(value));
+    form.set("contacts", csv, "contacts.csv");
+    return this.client.request("POST", "/api/v1/campaigns", { body: form });
+  }
+
+  start(id: string) {
+    return this.client.request<Campaign>("POST", `/api/v1/campaigns/${encodeURIComponent(id)}/start`);
+  }
+
+  pause(id: string) {
+    return this.client.request<Campaign>("POST", `/api/v1/campaigns/${encodeURIComponent(id)}/pause`);
+  }
+
+  resume(id: string) {
+    return this.client.request<Campaign>("POST", `/api/v1/campaigns/${encodeURIComponent(id)}/resume`);
+  }
+
+  stop(id: string) {
+    return this.client.request<Campaign>("POST", `/api/v1/campaigns/${encodeURIComponent(id)}/stop`);
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.client.request("DELETE", `/api/v1/campaigns/${encodeURIComponent(id)}`);
+  }
+
+  async listContacts(id: string, options: ListOptions & { status?: ContactStatus; page?: number } = {}) {
+    return page<"contacts", Contact>(
+      "contacts",
+      await this.client.request("GET", `/api/v1/campaigns/${encodeURIComponent(id)}/contacts`, { query: { ...options } }),
+    );
+  }
+
+  /** A short-lived token for a browser EventSource: `…/events?token=`. */
+  eventsToken(id: string) {
+    return this.client.request<{ campaign_id: string; token: string; expires_at: string }>("POST", `/api/v1/campaigns/${encodeURIComponent(id)}/events/token`);
+  }
+
+  /**
+   * Live events until the campaign ends. Reconnects after a dropped stream with Last-Event-ID, so no
+   * contact transition is lost or repeated; API errors (404, 401, …) end it by throwing.
+   */
+  async *streamEvents(id: string, options: StreamOptions = {}): AsyncGenerator<CampaignEvent> {
+    let lastEventId = options.lastEventId ?? null;
+    let retryMs = 3_000;
+    let failures = 0;
+    const maxReconnects = options.maxReconnects ?? 10;
+    for (;;) {
+      let response: Response;
+      try {
+        response = await this.client.send("GET", `/api/v1/campaigns/${encodeURIComponent(id)}/events`, {
+          headers: { Accept: "text/event-stream", ...(lastEventId !== null && { "Last-Event-ID": String(lastEventId) }) },
+          signal: options.signal,
+        });
+      } catch (error) {
+        if (error instanceof ApiError && error.status < 500) throw error;
+        if (options.signal?.aborted || ++failures > maxReconnects) throw error;
+        await sleep(retryMs, options.signal);
+        continue;
+      }
+      try {
+        for await (const message of sseEvents(response.body as ReadableStream<Uint8Array>)) {
+          if (message.retry !== null) retryMs = message.retry;
+          if (!message.data) continue;
+          const data = JSON.parse(message.data);
+          if (message.event === "contact") {
+            lastEventId = Number(message.id);
+            failures = 0;
+            yield { type: "contact", id: lastEventId, data };
+          } else if (message.event === "end") {
+            yield { type: "end", data };
+            return;
+          } else {
+            yield { type: "snapshot", data };
+          }
+        }
+      } catch (error) {
+        if (options.signal?.aborted) throw error;
+      }
+      // The stream closed without `end` (a lifetime limit or a dropped connection): pick up where it left off.
+      if (++failures > maxReconnects) throw new Error(`The events stream of ${id} kept dropping; gave up after ${maxReconnects} reconnects.`);
+      await sleep(retryMs, options.signal);
+    }
+  }
+}
+
+class Agents {
+  constructor(private readonly client: Edgedial) {}
+  async list(options: ListOptions & { status?: Agent["status"] } = {}) {
+    return page<"agents", Agent>("agents", await this.client.request("GET", "/api/v1/agents", { query: { ...options } }));
+  }
+  get(id: string) {
+    return this.client.request<Agent>("GET", `/api/v1/agents/${encodeURIComponent(id)}`);
+  }
+  create(input: { name: string; status?: Agent["status"]; stream_url?: string }) {
+    return this.client.request<Agent>("POST", "/api/v1/agents", { json: input });
+  }
+  update(id: string, input: Partial<{ name: string; status: Agent["status"]; stream_url: string | null }>) {
+    return this.client.request<Agent>("PATCH", `/api/v1/agents/${encodeURIComponent(id)}`, { json: input });
+  }
+  async delete(id: string): Promise<void> {
+    await this.client.request("DELETE", `/api/v1/agents/${encodeURIComponent(id)}`);
+  }
+}
+
+class Telephony {
+  readonly providers: {
+    list: (options?: ListOptions) => Promise<Page<"providers", Provider>>;
+    get: (id: string) => Promise<Provider>;
+    create: (input: { provider: Provider["provider"]; name?: string; credentials?: Record<string, string> }) => Promise<Provider>;
+    delete: (id: string) => Promise<void>;
+  };
+  readonly numbers: {
+    list: (options?: ListOptions) => Promise<Page<"numbers", PhoneNumber>>;
+    get: (id: string) => Promise<PhoneNumber>;
+    create: (input: {
+      e164: string;
+      credentials_id: string;
+      provider: Provider["provider"];
+      agent_id?: string;
+      inbound_enabled?: boolean;
+      outbound_enabled?: boolean;
+    }) => Promise<PhoneNumber>;
+    update: (id: string, input: Partial<{ agent_id: string | null; inbound_enabled: boolean; outbound_enabled: boolean }>) => Promise<PhoneNumber>;
+    delete: (id: string) => Promise<void>;
+  };
+
+  constructor(client: Edgedial) {
+    const path = (kind: string, id?: string) => `/api/v1/telephony/${kind}${id ? `/${encodeURIComponent(id)}` : ""}`;
+    this.providers = {
+      list: async (options = {}) => page("providers", await client.request("GET", path("providers"), { query: { ...options } })),
+      get: (id) => client.request("GET", path("providers", id)),
+      create: (input) => client.request("POST", path("providers"), { json: input }),
+      delete: async (id) => {
+        await client.request("DELETE", path("providers", id));
+      },
+    };
+    this.numbers = {
+      list: async (options = {}) => page("numbers", await client.request("GET", path("numbers"), { query: { ...options } })),
+      get: (id) => client.request("GET", path("numbers", id)),
+      create: (input) => client.request("POST", path("numbers"), { json: input }),
+      update: (id, input) => client.request("PATCH", path("numbers", id), { json: input }),
+      delete: async (id) => {
+        await client.request("DELETE", path("numbers", id));
+      },
+    };
+  }
+}

@@ -1,0 +1,187 @@
+import { exports } from "cloudflare:workers";
+import { afterEach, describe, expect, it } from "vitest";
+import { ApiError, type CampaignEvent, Edgedial, RateLimitError } from "../client/index";
+import { BASE, csvOf, newTenant, type Tenant } from "./helpers";
+import { runUntil, useSimulatedTime } from "./sim";
+
+let restore: () => void = () => undefined;
+afterEach(() => restore());
+
+const worker = (request: Request) => exports.default.fetch(request);
+const clientFor = (t: Tenant, fetch = worker) => new Edgedial({ apiKey: t.key, baseUrl: BASE, fetch });
+
+describe("Edgedial client", () => {
+  it("covers accounts, agents and telephony", async () => {
+    const t = await newTenant({ concurrent_max: 9 });
+    const edgedial = clientFor(t);
+    expect(await edgedial.callLimits.get()).toMatchObject({ concurrent_max: 9 });
+
+    const agent = await edgedial.agents.create({ name: "Client agent", status: "active", stream_url: "wss://c.test/s" });
+    expect((await edgedial.agents.get(agent.id)).name).toBe("Client agent");
+    expect((await edgedial.agents.update(agent.id, { status: "paused" })).status).toBe("paused");
+    const agents = await edgedial.agents.list({ limit: 1 });
+    expect(agents).toMatchObject({ count: 1, total: 2, has_next: true, next_offset: 1 });
+    expect(agents.raw.agents).toBe(agents.items);
+    await edgedial.agents.delete(agent.id);
+    await expect(edgedial.agents.get(agent.id)).rejects.toMatchObject({ status: 404, code: "not_found" });
+
+    const provider = await edgedial.telephony.providers.create({ provider: "simulator", name: "Spare" });
+    expect((await edgedial.telephony.providers.get(provider.id)).name).toBe("Spare");
+    expect((await edgedial.telephony.providers.list()).total).toBe(2);
+    const number = await edgedial.telephony.numbers.create({ e164: "+15550500001", credentials_id: provider.id, provider: "simulator" });
+    expect((await edgedial.telephony.numbers.update(number.id, { inbound_enabled: false })).inbound_enabled).toBe(false);
+    expect((await edgedial.telephony.numbers.get(number.id)).e164).toBe("+15550500001");
+    expect((await edgedial.telephony.numbers.list()).total).toBe(2);
+    await edgedial.telephony.numbers.delete(number.id);
+    await edgedial.telephony.providers.delete(provider.id);
+    expect((await edgedial.telephony.providers.list()).total).toBe(1);
+  });
+
+  it("creates campaigns from CSV text, a Blob and objects, and runs the lifecycle", async () => {
+    const t = await newTenant();
+    const edgedial = clientFor(t);
+    const base = { agent_id: t.agentId, phone_number_id: t.numberId };
+    const fromText = await edgedial.campaigns.create({ ...base, name: "Text", contacts: csvOf(3), max_concurrent_calls: 2 });
+    expect(fromText).toMatchObject({ status: "draft", max_concurrent_calls: 2, stats: { total: 3 }, duplicates_skipped: 0 });
+    const fromBlob = await edgedial.campaigns.create({ ...base, name: "Blob", contacts: new Blob([csvOf(2)]) });
+    expect(fromBlob.stats.total).toBe(2);
+    const at = new Date(Date.now() + 3_600_000);
+    const fromObjects = await edgedial.campaigns.create({
+      ...base,
+      name: "Objects",
+      scheduled_at: at,
+      contacts: [{ phone_number: "+15550500010", tier: 1 }, { phone_number: "+15550500011" }],
+    });
+    expect(fromObjects).toMatchObject({ status: "scheduled", scheduled_at: at.toISOString(), stats: { total: 2 } });
+
+    expect((await edgedial.campaigns.list({ status: "draft" })).total).toBe(2);
+    expect((await edgedial.campaigns.get(fromText.id)).name).toBe("Text");
+    expect((await edgedial.campaigns.start(fromText.id)).status).toBe("running");
+    expect((await edgedial.campaigns.pause(fromText.id)).status).toBe("paused");
+    expect((await edgedial.campaigns.resume(fromText.id)).status).toBe("running");
+    const stopped = await edgedial.campaigns.stop(fromText.id);
+    expect(stopped).toMatchObject({ status: "completed", stats: { cancelled: 3 } });
+    const contacts = await edgedial.campaigns.listContacts(fromText.id, { status: "cancelled", limit: 2 });
+    expect(contacts).toMatchObject({ count: 2, total: 3, has_next: true });
+    expect(contacts.items[0]).toMatchObject({ row: 2, status: "cancelled", custom_fields: { first_name: "Person 0" } });
+    expect((await edgedial.campaigns.listContacts(fromText.id, { page: 0 })).count).toBe(3);
+    const { token } = await edgedial.campaigns.eventsToken(fromText.id);
+    expect(token).toMatch(/^evt_/);
+    await edgedial.campaigns.delete(fromBlob.id);
+    await expect(edgedial.campaigns.get(fromBlob.id)).rejects.toBeInstanceOf(ApiError);
+  });
+
+  it("maps errors to ApiError (status, code, message) and 429 to RateLimitError", async () => {
+    const t = await newTenant();
+    const edgedial = clientFor(t);
+    const notFound = await edgedial.campaigns.get("cmp_missing").catch((e: unknown) => e);
+    expect(notFound).toBeInstanceOf(ApiError);
+    expect(notFound).toMatchObject({ status: 404, code: "not_found", message: "Campaign cmp_missing was not found." });
+    const invalid = await edgedial.campaigns
+      .create({ name: "x", agent_id: t.agentId, phone_number_id: t.numberId, contacts: "name\nAnn\n" })
+      .catch((e: unknown) => e);
+    expect(invalid).toMatchObject({ status: 400, code: "bad_request" });
+    expect((invalid as Error).message).toContain("phone_number column");
+    const conflict = await edgedial.campaigns
+      .pause((await edgedial.campaigns.create({ name: "c", agent_id: t.agentId, phone_number_id: t.numberId, contacts: csvOf(1) })).id)
+      .catch((e: unknown) => e);
+    expect(conflict).toMatchObject({ status: 409, code: "conflict" });
+    const anonymous = new Edgedial({ apiKey: "sk_live_nobody_AAAAAAAAAAAAAAAAAAAAAAAA", baseUrl: BASE, fetch: worker });
+    await expect(anonymous.callLimits.get()).rejects.toMatchObject({ status: 401, code: "unauthorized" });
+
+    const limited = new Edgedial({
+      apiKey: "k",
+      baseUrl: BASE,
+      fetch: async () => new Response('{"error":{"code":"rate_limited","message":"Slow down."}}', { status: 429, headers: { "Retry-After": "7" } }),
+    });
+    const error = await limited.campaigns.list().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RateLimitError);
+    expect(error).toMatchObject({ status: 429, retryAfter: 7, message: "Slow down." });
+  });
+
+  it("reads its defaults from EDGEDIAL_API_KEY and EDGEDIAL_BASE_URL", async () => {
+    const seen: Request[] = [];
+    const env = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env;
+    if (!env) throw new Error("process.env is not available");
+    const saved = { key: env.EDGEDIAL_API_KEY, url: env.EDGEDIAL_BASE_URL };
+    env.EDGEDIAL_API_KEY = "sk_live_env_key";
+    env.EDGEDIAL_BASE_URL = "https://dial.example/";
+    try {
+      const edgedial = new Edgedial({
+        fetch: async (request) => {
+          seen.push(request);
+          return Response.json({ concurrent_max: 1 });
+        },
+      });
+      await edgedial.callLimits.get();
+      expect(seen[0]?.url).toBe("https://dial.example/api/v1/call-limits");
+      expect(seen[0]?.headers.get("Authorization")).toBe("Bearer sk_live_env_key");
+    } finally {
+      env.EDGEDIAL_API_KEY = saved.key;
+      env.EDGEDIAL_BASE_URL = saved.url;
+    }
+  });
+
+  it("streams events to the end across a forced disconnect, resuming with Last-Event-ID", async () => {
+    restore = useSimulatedTime();
+    const t = await newTenant({ calls_per_minute: 1_000_000 });
+    const eventRequests: Request[] = [];
+    const lastSeenAtRequest: number[] = [];
+    const received: CampaignEvent[] = [];
+    let cut = false;
+    // Drops the first stream right after its first contact event, and shortens the server's retry hint.
+    const flaky = async (request: Request) => {
+      const response = await worker(request);
+      if (!new URL(request.url).pathname.endsWith("/events")) return response;
+      eventRequests.push(request);
+      lastSeenAtRequest.push(Math.max(0, ...received.flatMap((e) => (e.type === "contact" ? [e.id] : []))));
+      const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+      const decoder = new TextDecoder();
+      const encoder = new TextEncoder();
+      const dropAfterFirstContact = !cut;
+      cut = true;
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          const { value, done } = await reader.read();
+          if (done) return controller.close();
+          const text = decoder.decode(value).replace("retry: 3000", "retry: 5");
+          controller.enqueue(encoder.encode(text));
+          if (dropAfterFirstContact && text.includes("event: contact")) {
+            await reader.cancel();
+            controller.error(new Error("connection reset"));
+          }
+        },
+      });
+      return new Response(body, { headers: response.headers });
+    };
+    const edgedial = clientFor(t, flaky);
+    const campaign = await edgedial.campaigns.create({
+      name: "Live",
+      agent_id: t.agentId,
+      phone_number_id: t.numberId,
+      contacts: csvOf(6),
+      max_concurrent_calls: 2,
+    });
+    const consuming = (async () => {
+      for await (const event of edgedial.campaigns.streamEvents(campaign.id)) received.push(event);
+    })();
+    await edgedial.campaigns.start(campaign.id);
+    await runUntil(t, [campaign.id], (c) => c.status === "completed");
+    await consuming;
+
+    expect(eventRequests.length).toBeGreaterThanOrEqual(2);
+    expect(lastSeenAtRequest[1]).toBeGreaterThan(0);
+    expect(eventRequests[1]?.headers.get("Last-Event-ID")).toBe(String(lastSeenAtRequest[1]));
+    const ids = received.flatMap((e) => (e.type === "contact" ? [e.id] : []));
+    expect(ids).toEqual(Array.from({ length: ids.length }, (_, i) => i + 1));
+    const finished = received.filter((e) => e.type === "contact" && (e.data.status === "completed" || e.data.status === "failed"));
+    expect(finished).toHaveLength(6);
+    expect(received.at(-1)).toMatchObject({ type: "end", data: { status: "completed", stats: { total: 6 } } });
+  });
+
+  it("ends the stream with ApiError when the campaign does not exist", async () => {
+    const t = await newTenant();
+    const stream = clientFor(t).campaigns.streamEvents("cmp_missing");
+    await expect(stream.next()).rejects.toMatchObject({ status: 404 });
+  });
+});
