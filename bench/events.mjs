@@ -1,6 +1,7 @@
 // Events: 500 SSE subscribers on one running campaign (simulator at a small time scale). Measures
 // the delay from each contact transition to its arrival at all subscribers, and snapshot tick jitter.
 import { mkdtempSync, writeFileSync } from "node:fs";
+import { Agent, get } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Edgedial } from "../dist/client/index.js";
@@ -15,7 +16,7 @@ const percentile = (values, p) => {
 };
 
 export async function benchEvents() {
-  const server = await startServer({ vars: { SIMULATOR_TIME_SCALE: "0.02" } });
+  const server = await startServer({ vars: { SIMULATOR_TIME_SCALE: "0.1" } });
   try {
     const tenant = await provisionTenant(server, { concurrent_max: 20, calls_per_minute: 1_000_000 });
     const edgedial = new Edgedial({ apiKey: tenant.key, baseUrl: server.origin });
@@ -52,41 +53,51 @@ export async function benchEvents() {
     let ready = 0;
     const url = `${server.origin}/api/v1/campaigns/${campaign.id}/events`;
     // Raw streams, stamped when bytes arrive: the measure is the server's delivery, not this process's parsing.
-    const subscribers = Array.from({ length: SUBSCRIBERS }, async () => {
-      const response = await fetch(url, { headers: { Authorization: `Bearer ${tenant.key}`, Accept: "text/event-stream" } });
-      const decoder = new TextDecoder();
-      let buffer = "";
-      let first = true;
-      let lastTick = null;
-      for await (const chunk of response.body) {
-        const now = Date.now();
-        buffer += decoder.decode(chunk, { stream: true });
-        const frames = buffer.split("\n\n");
-        buffer = frames.pop();
-        for (const frame of frames) {
-          if (frame.startsWith("event: contact\n")) {
-            const id = Number(frame.slice(19, frame.indexOf("\n", 19)));
-            let seen = arrivals.get(id);
-            if (!seen) {
-              const at = /"at":"([^"]+)"/.exec(frame)[1];
-              seen = { at: Date.parse(at), last: 0, count: 0 };
-              arrivals.set(id, seen);
-            }
-            seen.last = Math.max(seen.last, now);
-            seen.count++;
-          } else if (frame.startsWith("data: ")) {
-            if (first) ready++;
-            first = false;
-            // Only running snapshots are ticks; the one sent on connect is not.
-            if (!frame.includes('"status":"running"')) continue;
-            if (lastTick !== null) snapshotGaps.push(now - lastTick);
-            lastTick = now;
-          } else if (frame.startsWith("event: end")) {
-            ended++;
-          }
-        }
-      }
-    });
+    // node:http rather than fetch: 500 web-stream readers in one process would themselves add the delay being measured.
+    const agent = new Agent({ keepAlive: true, maxSockets: SUBSCRIBERS + 10 });
+    const subscribers = Array.from(
+      { length: SUBSCRIBERS },
+      () =>
+        new Promise((resolve, reject) => {
+          let buffer = "";
+          let first = true;
+          let lastTick = null;
+          const request = get(url, { agent, headers: { Authorization: `Bearer ${tenant.key}`, Accept: "text/event-stream" } }, (response) => {
+            response.setEncoding("utf8");
+            response.on("end", resolve);
+            response.on("error", reject);
+            response.on("data", (chunk) => {
+              const now = Date.now();
+              buffer += chunk;
+              const frames = buffer.split("\n\n");
+              buffer = frames.pop();
+              for (const frame of frames) {
+                if (frame.startsWith("event: contact\n")) {
+                  const id = Number(frame.slice(19, frame.indexOf("\n", 19)));
+                  let seen = arrivals.get(id);
+                  if (!seen) {
+                    const at = /"at":"([^"]+)"/.exec(frame)[1];
+                    seen = { at: Date.parse(at), last: 0, count: 0 };
+                    arrivals.set(id, seen);
+                  }
+                  seen.last = Math.max(seen.last, now);
+                  seen.count++;
+                } else if (frame.startsWith("data: ")) {
+                  if (first) ready++;
+                  first = false;
+                  // Only running snapshots are ticks; the one sent on connect is not.
+                  if (!frame.includes('"status":"running"')) continue;
+                  if (lastTick !== null) snapshotGaps.push(now - lastTick);
+                  lastTick = now;
+                } else if (frame.startsWith("event: end")) {
+                  ended++;
+                }
+              }
+            });
+          });
+          request.on("error", reject);
+        }),
+    );
     while (ready < SUBSCRIBERS) await new Promise((r) => setTimeout(r, 20));
     await edgedial.campaigns.start(campaign.id);
     await Promise.all(subscribers);

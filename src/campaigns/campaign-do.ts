@@ -387,7 +387,7 @@ export class CampaignDO extends DurableObject<Env> {
     this.store.setTimerNoLater("stale", now + STALE_INTERVAL_MS);
     // The attempt records must be on disk before any carrier hears of the call.
     await this.ctx.storage.sync();
-    // Subscribers hear of the dials now, not after the slowest carrier request returns.
+    // Subscribers hear of the dials in the next push, not after the slowest carrier request returns.
     this.hub.publish();
     if (spare.length > 0) {
       await getAccountStub(this.env, state.account_id).settle(state.account_id, {
