@@ -67,9 +67,13 @@ type Row = Record<string, SqlStorageValue>;
 
 /** Typed access to one CampaignDO's SQLite storage. Every method is synchronous: callers compose them atomically. */
 export class CampaignStore {
+  /** Write-through copy of the one-row state table: it is read on nearly every call. */
+  private cachedState: CampaignState | null | undefined;
+
   constructor(private readonly sql: SqlStorage) {}
 
   createSchema() {
+    this.cachedState = undefined;
     this.sql.exec(`CREATE TABLE IF NOT EXISTS campaign_state (
       singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
       campaign_id TEXT NOT NULL, account_id TEXT NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL, status_reason TEXT,
@@ -100,10 +104,12 @@ export class CampaignStore {
   // --- campaign state -------------------------------------------------------------------------
 
   state(): CampaignState | null {
-    return (this.sql.exec<Row>("SELECT * FROM campaign_state").toArray()[0] as CampaignState | undefined) ?? null;
+    this.cachedState ??= (this.sql.exec<Row>("SELECT * FROM campaign_state").toArray()[0] as CampaignState | undefined) ?? null;
+    return this.cachedState ? { ...this.cachedState } : null;
   }
 
   saveState(state: CampaignState) {
+    this.cachedState = { ...state };
     const columns = Object.keys(state) as (keyof CampaignState)[];
     this.sql.exec(
       `INSERT OR REPLACE INTO campaign_state (singleton, ${columns.join(", ")}) VALUES (1, ${columns.map(() => "?").join(", ")})`,

@@ -109,16 +109,23 @@ export class TwilioAdapter implements CarrierAdapter {
 
   private async request(method: string, path: string, body?: URLSearchParams): Promise<Response> {
     const auth = btoa(`${this.credentials.account_sid}:${this.credentials.auth_token}`);
-    return this.fetcher(`${this.base}${path}`, {
-      method,
-      headers: {
-        Authorization: `Basic ${auth}`,
-        Accept: "application/json",
-        ...(body && { "Content-Type": "application/x-www-form-urlencoded" }),
-      },
-      body,
-      signal: AbortSignal.timeout(this.requestTimeoutMs),
-    });
+    // A cleared timer, not AbortSignal.timeout: that one stays armed after the answer and keeps the object awake.
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new Error(`no answer within ${this.requestTimeoutMs} ms`)), this.requestTimeoutMs);
+    try {
+      return await this.fetcher(`${this.base}${path}`, {
+        method,
+        headers: {
+          Authorization: `Basic ${auth}`,
+          Accept: "application/json",
+          ...(body && { "Content-Type": "application/x-www-form-urlencoded" }),
+        },
+        body,
+        signal: controller.signal,
+      });
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async originate(request: OriginateRequest): Promise<OriginateResult> {

@@ -33,12 +33,12 @@ export function parseApiKey(key: string): { accountId: string } | null {
 
 async function callerFromApiKey(env: Env, key: string, headerAccount: string | undefined): Promise<Caller> {
   const parsed = parseApiKey(key);
-  const invalid = unauthorized("The API key is invalid, revoked or expired.");
-  if (!parsed) throw invalid;
+  const invalid = () => unauthorized("The API key is invalid, revoked or expired.");
+  if (!parsed) throw invalid();
   const hash = await hashApiKey(key, env.API_KEY_PEPPER);
   const row = await database(env).select().from(apiKeys).where(eq(apiKeys.hash, hash)).get();
-  if (!row || row.accountId !== parsed.accountId || row.revokedAt) throw invalid;
-  if (row.expiresAt && Date.parse(row.expiresAt) <= Date.now()) throw invalid;
+  if (!row || row.accountId !== parsed.accountId || row.revokedAt) throw invalid();
+  if (row.expiresAt && Date.parse(row.expiresAt) <= Date.now()) throw invalid();
   if (headerAccount !== undefined && headerAccount !== row.accountId) {
     throw forbidden(`X-Account-ID "${headerAccount}" does not match the API key's account; drop the header or use a key of that account.`);
   }

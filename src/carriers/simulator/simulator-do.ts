@@ -204,14 +204,14 @@ export class SimulatorDO extends DurableObject<Env> {
   }
 
   private async deliverInOrder(fetcher: FetchLike, rows: Row[]) {
+    const authToken = String((this.call(String(rows[0]?.sid)) as unknown as Row | undefined)?.auth_token ?? "");
     for (const row of rows) {
       const params = JSON.parse(String(row.params)) as Record<string, string>;
       params.Timestamp = rfc2822(Date.now());
       this.recordStatus(params);
-      const call = this.call(params.CallSid as string);
       const pairs = Object.entries(params);
       const url = String(row.url);
-      const signature = await twilioSignature(String((call as unknown as Row | undefined)?.auth_token ?? ""), url, pairs);
+      const signature = await twilioSignature(authToken, url, pairs);
       let ok = false;
       try {
         const res = await fetcher(url, {
