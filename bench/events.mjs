@@ -5,7 +5,7 @@ import { Agent, get } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Edgedial } from "../dist/client/index.js";
-import { provisionTenant, startServer } from "./server.mjs";
+import { provisionTenant, startExternalCarrier, startServer } from "./server.mjs";
 
 const SUBSCRIBERS = Number(process.env.BENCH_EVENTS_SUBSCRIBERS ?? 500);
 const CONTACTS = 200;
@@ -16,9 +16,21 @@ const percentile = (values, p) => {
 };
 
 export async function benchEvents() {
-  const server = await startServer({ vars: { SIMULATOR_TIME_SCALE: "0.1" } });
+  console.log("events, simulator inside edgedial's process:");
+  await measureEvents(null);
+  const carrier = await startExternalCarrier({ timeScale: "0.1" });
   try {
-    const tenant = await provisionTenant(server, { concurrent_max: 20, calls_per_minute: 1_000_000 });
+    console.log("events, simulator as an external carrier (its own wrangler dev, reached as Twilio):");
+    await measureEvents(carrier);
+  } finally {
+    carrier.stop();
+  }
+}
+
+async function measureEvents(carrier) {
+  const server = await startServer({ vars: { SIMULATOR_TIME_SCALE: "0.1", ...(carrier && { TWILIO_API_BASE: carrier.apiBase }) } });
+  try {
+    const tenant = await provisionTenant(server, { concurrent_max: 20, calls_per_minute: 1_000_000 }, carrier);
     const edgedial = new Edgedial({ apiKey: tenant.key, baseUrl: server.origin });
     const dir = mkdtempSync(join(tmpdir(), "edgedial-events-"));
     const csvPath = join(dir, "contacts.csv");
@@ -110,7 +122,7 @@ export async function benchEvents() {
     console.log(`  slowest transitions [id, ms]: ${JSON.stringify(worst)}`);
     const incomplete = [...arrivals.values()].filter((a) => a.count !== SUBSCRIBERS).length;
     const jitter = snapshotGaps.map((gap) => Math.abs(gap - 2_000));
-    console.log(`events: ${SUBSCRIBERS} SSE subscribers, ${CONTACTS} contacts, ${arrivals.size} contact transitions, ${ended} streams ended`);
+    console.log(`  ${SUBSCRIBERS} SSE subscribers, ${CONTACTS} contacts, ${arrivals.size} contact transitions, ${ended} streams ended`);
     console.log(
       `  delay transition → all subscribers: p50 ${percentile(delays, 50)} ms, p99 ${percentile(delays, 99)} ms, max ${Math.max(...delays)} ms (target p99 <= 250)`,
     );

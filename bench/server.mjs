@@ -41,7 +41,28 @@ export async function startServer({ port = 8788, vars = {} } = {}) {
   throw new Error("wrangler dev did not become ready");
 }
 
-export async function provisionTenant({ origin, adminToken }, caps = {}) {
+/** The simulator's auth token for an account sid, as src/carriers/registry.ts derives it. */
+export async function simulatorToken(secretsKey, accountSid) {
+  const { createHmac } = await import("node:crypto");
+  return createHmac("sha256", `simulator:${secretsKey}`).update(accountSid).digest("hex");
+}
+
+/**
+ * A second `wrangler dev` that only plays the carrier: edgedial reaches it as Twilio through
+ * TWILIO_API_BASE, so the carrier's work runs in its own process, as a real carrier's would.
+ */
+export async function startExternalCarrier({ port = 8789, timeScale = "0" } = {}) {
+  const secretsKey = randomBytes(16).toString("hex");
+  const carrier = await startServer({ port, vars: { SECRETS_KEY: secretsKey, SIMULATOR_TIME_SCALE: timeScale } });
+  const accountSid = `AC${randomBytes(16).toString("hex")}`;
+  return {
+    ...carrier,
+    apiBase: `${carrier.origin}/simulator`,
+    credentials: { account_sid: accountSid, auth_token: await simulatorToken(secretsKey, accountSid) },
+  };
+}
+
+export async function provisionTenant({ origin, adminToken }, caps = {}, carrier = null) {
   const post = async (path, token, body) => {
     const res = await fetch(`${origin}${path}`, {
       method: "POST",
@@ -55,8 +76,9 @@ export async function provisionTenant({ origin, adminToken }, caps = {}) {
   await post("/admin/v1/accounts", adminToken, { id, ...caps });
   const { key } = await post(`/admin/v1/accounts/${id}/api-keys`, adminToken, { name: "bench" });
   const agent = await post("/api/v1/agents", key, { name: "Bench agent", status: "active", stream_url: "wss://agent.bench/stream" });
-  const provider = await post("/api/v1/telephony/providers", key, { provider: "simulator" });
-  const number = await post("/api/v1/telephony/numbers", key, { e164: "+15005550006", credentials_id: provider.id, provider: "simulator" });
+  const kind = carrier ? "twilio" : "simulator";
+  const provider = await post("/api/v1/telephony/providers", key, { provider: kind, ...(carrier && { credentials: carrier.credentials }) });
+  const number = await post("/api/v1/telephony/numbers", key, { e164: "+15005550006", credentials_id: provider.id, provider: kind });
   return { accountId: id, key, agentId: agent.id, numberId: number.id };
 }
 
