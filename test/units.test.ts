@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { advanceTat, type Grant, rateAllowance, WINDOW_MS } from "../src/accounts/pacing";
+import { advanceTat, type Grant, rateAllowance, WINDOW_MS, windowUsage } from "../src/accounts/pacing";
 import { applyCallEvent, settleContact } from "../src/campaigns/contact-machine";
 import { outcomeFor } from "../src/carriers/simulator/outcomes";
 import { TwilioAdapter, twilioSignature, verifyTwilioSignature } from "../src/carriers/twilio";
@@ -104,7 +104,7 @@ describe("rateAllowance", () => {
     let tat = 0;
     const times: number[] = [];
     for (let now = 0; now < durationMs; now += tickMs) {
-      const { allowed } = rateAllowance(grants, tat, now, perMinute);
+      const { allowed } = rateAllowance(windowUsage(grants, now), tat, now, perMinute);
       if (allowed > 0) {
         grants.push({ at: now, count: allowed });
         tat = advanceTat(tat, now, allowed, perMinute);
@@ -129,11 +129,14 @@ describe("rateAllowance", () => {
   });
 
   it("blocks entirely at 0 and says when to ask again otherwise", () => {
-    expect(rateAllowance([], 0, 1_000, 0)).toEqual({ allowed: 0, retryAt: null });
-    const blocked = rateAllowance([{ at: 1_000, count: 1 }], 2_000, 1_000, 60);
+    expect(rateAllowance(windowUsage([], 1_000), 0, 1_000, 0)).toEqual({ allowed: 0, retryAt: null });
+    const blocked = rateAllowance(windowUsage([{ at: 1_000, count: 1 }], 1_000), 2_000, 1_000, 60);
     expect(blocked.allowed).toBe(0);
     expect(blocked.retryAt).toBe(2_000);
-    expect(rateAllowance([], 0, 5_000, 60)).toEqual({ allowed: 1, retryAt: null });
+    expect(rateAllowance(windowUsage([], 5_000), 0, 5_000, 60)).toEqual({ allowed: 1, retryAt: null });
+    // A full window reopens just after its oldest grant leaves it.
+    const full = rateAllowance({ used: 60, oldestAt: 10_000 }, 0, 30_000, 60);
+    expect(full).toEqual({ allowed: 0, retryAt: 10_000 + 61_000 + 1 });
   });
 });
 

@@ -103,8 +103,18 @@ export class AccountDO extends DurableObject<Env> {
     const bySlots = limits.concurrent_max - inFlight;
     const byCalls = limits.daily_calls_max - this.counter("calls_today");
     const byMinutes = limits.daily_minutes_max * 60 - this.counter("seconds_today") > 0 ? Number.POSITIVE_INFINITY : 0;
-    const grants = this.sql.exec<{ at: number; count: number }>("SELECT at, count FROM grants").toArray() as Grant[];
-    const rate = rateAllowance(grants, this.counter("tat"), now, limits.calls_per_minute);
+    const window = this.sql
+      .exec<{ used: number; oldest: number | null }>(
+        "SELECT coalesce(sum(count), 0) AS used, min(at) AS oldest FROM grants WHERE at > ?",
+        now - PACING_WINDOW_MS,
+      )
+      .one();
+    const rate = rateAllowance(
+      { used: Number(window.used), oldestAt: window.oldest === null ? null : Number(window.oldest) },
+      this.counter("tat"),
+      now,
+      limits.calls_per_minute,
+    );
     const granted = Math.max(0, Math.min(request.want, bySlots, byCalls, byMinutes, rate.allowed));
 
     const leases: string[] = [];

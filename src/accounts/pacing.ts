@@ -11,6 +11,17 @@ export interface Grant {
   count: number;
 }
 
+/** What the hard window needs to know of the grants in it: how many calls, and when the oldest was. */
+export interface WindowUsage {
+  used: number;
+  oldestAt: number | null;
+}
+
+export function windowUsage(grants: readonly Grant[], now: number): WindowUsage {
+  const recent = grants.filter((g) => g.at > now - PACING_WINDOW_MS);
+  return { used: recent.reduce((sum, g) => sum + g.count, 0), oldestAt: recent.length ? Math.min(...recent.map((g) => g.at)) : null };
+}
+
 export interface RateDecision {
   allowed: number;
   /** When asking again can succeed, if nothing is allowed now. */
@@ -24,19 +35,17 @@ const burstOf = (perMinute: number) => Math.max(1, Math.floor(perMinute / 240));
  * keeps the measured rate at the cap; the window check makes "never more than perMinute in any
  * 60 s" hold even when a quarter-second burst is allowed.
  */
-export function rateAllowance(grants: readonly Grant[], tat: number, now: number, perMinute: number): RateDecision {
+export function rateAllowance(window: WindowUsage, tat: number, now: number, perMinute: number): RateDecision {
   if (perMinute <= 0) return { allowed: 0, retryAt: null };
   const interval = PACING_WINDOW_MS / perMinute;
   const tolerance = (burstOf(perMinute) - 1) * interval;
   const start = Math.max(tat, now);
   const byPace = start > now + tolerance ? 0 : Math.floor((now + tolerance - start) / interval) + 1;
-  const recent = grants.filter((g) => g.at > now - PACING_WINDOW_MS);
-  const used = recent.reduce((sum, g) => sum + g.count, 0);
-  const byWindow = perMinute - used;
+  const byWindow = perMinute - window.used;
   const allowed = Math.max(0, Math.min(byPace, byWindow));
   if (allowed > 0) return { allowed, retryAt: null };
   const paceAt = byPace > 0 ? now : start - tolerance;
-  const windowAt = byWindow > 0 ? now : Math.min(...recent.map((g) => g.at)) + PACING_WINDOW_MS + 1;
+  const windowAt = byWindow > 0 || window.oldestAt === null ? now : window.oldestAt + PACING_WINDOW_MS + 1;
   return { allowed: 0, retryAt: Math.ceil(Math.max(paceAt, windowAt)) };
 }
 
