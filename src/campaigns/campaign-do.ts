@@ -46,6 +46,8 @@ export class CampaignDO extends DurableObject<Env> {
   private queue: Promise<unknown> = Promise.resolve();
   private carrierCache: Promise<Carrier> | null = null;
   private readonly hub: EventHub;
+  /** Counters and reason as this instance last wrote them to D1: an alarm with nothing new writes nothing. */
+  private flushedKey: string | null = null;
   /** The alarm as last set by this instance (undefined until read from storage once). */
   private armedAt: number | null | undefined;
 
@@ -601,6 +603,8 @@ export class CampaignDO extends DurableObject<Env> {
     if (!state) return;
     const dirty = this.store.dirtyContacts(5_000);
     const stats = this.store.stats();
+    const key = JSON.stringify([stats, state.status_reason]);
+    if (dirty.length === 0 && key === this.flushedKey) return;
     const now = nowIso();
     const statements: D1PreparedStatement[] = [];
     if (dirty.length > 0) {
@@ -628,6 +632,7 @@ export class CampaignDO extends DurableObject<Env> {
       ).bind(stats.pending, stats.originated, stats.connected, stats.completed, stats.failed, stats.cancelled, state.status_reason, now, state.campaign_id),
     );
     await this.env.DB.batch(statements);
+    this.flushedKey = key;
     this.store.markFlushed(dirty.map((c) => ({ id: c.contact_id, version: c.dirty })));
     this.store.pruneEvents(Date.now());
     if (dirty.length === 5_000) this.store.setTimerNoLater("flush", Date.now());
