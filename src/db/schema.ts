@@ -129,6 +129,8 @@ export const campaigns = sqliteTable(
     completed: integer("stat_completed").notNull().default(0),
     failed: integer("stat_failed").notNull().default(0),
     cancelled: integer("stat_cancelled").notNull().default(0),
+    // The campaign this one was cloned from, if any (not a foreign key: the source may be deleted).
+    sourceCampaignId: text("source_campaign_id"),
     ...timestamps,
   },
   (t) => [
@@ -141,6 +143,10 @@ export const campaigns = sqliteTable(
 
 export const contactStatuses = ["pending", "originated", "connected", "completed", "failed", "cancelled"] as const;
 export type ContactStatus = (typeof contactStatuses)[number];
+
+/** A contact's last call result; `dnc` marks a number suppressed by the do-not-call list. */
+export const contactOutcomes = ["answered", "voicemail", "busy", "no_answer", "failed", "invalid_number", "canceled", "timeout", "dnc"] as const;
+export type ContactOutcome = (typeof contactOutcomes)[number];
 
 export const contacts = sqliteTable(
   "contacts",
@@ -156,11 +162,26 @@ export const contacts = sqliteTable(
     customFields: text("custom_fields").notNull().default(sql`'{}'`),
     status: text("status", { enum: contactStatuses }).notNull(),
     attempts: integer("attempts").notNull().default(0),
-    outcome: text("outcome"),
+    outcome: text("outcome", { enum: contactOutcomes }),
     lastError: text("last_error"),
     callId: text("call_id"),
     nextAttemptAt: text("next_attempt_at"),
     ...timestamps,
   },
   (t) => [uniqueIndex("contacts_campaign_seq").on(t.campaignId, t.seq), index("contacts_campaign_status_seq").on(t.campaignId, t.status, t.seq)],
+);
+
+/** The account's do-not-call list. WITHOUT ROWID in SQL: the (account, number) key is the row's place, so a lookup is one seek. */
+export const dncNumbers = sqliteTable(
+  "dnc_numbers",
+  {
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    // E.164, normalised as at campaign create.
+    phoneNumber: text("phone_number").notNull(),
+    reason: text("reason"),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.phoneNumber] })],
 );
