@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
-import { listedAmong } from "../src/campaigns/dnc-check";
+import { LISTED_AMONG_SQL, listedAmong, SUPPRESS_LISTED_SQL } from "../src/campaigns/dnc-check";
 import { readDncCsv, readDncNumbers } from "../src/dnc/upload";
-import { call, countRows, createCampaign, csvOf, json, jsonInit, lifecycle, newTenant, type Tenant } from "./helpers";
+import { call, countRows, createCampaign, csvOf, json, jsonInit, lifecycle, newTenant, postCampaign, type Tenant } from "./helpers";
 import { allContacts, carriedCalls, runUntil, untilStatus, useSimulatedTime } from "./sim";
 
 let restore: () => void = () => undefined;
@@ -256,6 +256,48 @@ describe("/api/v1/dnc", () => {
   });
 });
 
+describe("a list of 1,000,000 numbers", () => {
+  it("takes 1M numbers in batches of 100k and still answers lookups, prefix pages and the 100-number dial check by seeks", { timeout: 300_000 }, async () => {
+    const t = await newTenant();
+    const batchMs: number[] = [];
+    for (let batch = 0; batch < 10; batch++) {
+      const numbers = Array.from({ length: 100_000 }, (_, i) => `+1555${String(batch * 100_000 + i).padStart(7, "0")}`);
+      const started = performance.now();
+      const result = await json<AddResult>(await addJson(t, { numbers }));
+      batchMs.push(performance.now() - started);
+      expect(result.added).toBe(100_000);
+    }
+    expect(await countRows("SELECT count(*) AS n FROM dnc_numbers WHERE account_id = ?", t.accountId)).toBe(1_000_000);
+    expect((await listed(t, "+15550999999")).status).toBe(200);
+    const page = await list(t, "?prefix=%2B15550123&limit=5");
+    expect(page.total).toBe(1000);
+    expect(page.numbers[0]?.phone_number).toBe("+15550123000");
+
+    // A tick's batch: 100 numbers, every tenth listed.
+    const tick = Array.from({ length: 100 }, (_, i) => (i % 10 === 0 ? `+1555${String(i * 9_000).padStart(7, "0")}` : `+1666${String(i).padStart(7, "0")}`));
+    const checkMs: number[] = [];
+    for (let run = 0; run < 20; run++) {
+      const started = performance.now();
+      expect((await listedAmong(env.DB, t.accountId, tick)).size).toBe(10);
+      checkMs.push(performance.now() - started);
+    }
+    checkMs.sort((a, b) => a - b);
+
+    // Create against the full list: half of a 100k upload is listed.
+    const lines = ["phone_number,n"];
+    for (let i = 0; i < 100_000; i++) lines.push(`${i % 2 === 0 ? "+1555" : "+1777"}${String(i * 7).padStart(7, "0")},${i}`);
+    const started = performance.now();
+    const created = await json<{ dnc_suppressed: number; stats: Record<string, number> }>(await postCampaign(t, lines.join("\n")));
+    const createMs = performance.now() - started;
+    expect(created).toMatchObject({ dnc_suppressed: 50_000, stats: { total: 100_000, pending: 50_000, cancelled: 50_000 } });
+    console.log(
+      `dnc 1M: create of 100k contacts (50k listed) ${createMs.toFixed(0)} ms; ` +
+        `batches of 100k ${batchMs.map((ms) => ms.toFixed(0)).join(", ")} ms; ` +
+        `dial check of 100 numbers median ${checkMs[10]?.toFixed(2)} ms, worst ${checkMs.at(-1)?.toFixed(2)} ms`,
+    );
+  });
+});
+
 describe("suppression at create", () => {
   it("makes listed numbers cancelled/dnc contacts, counted, and never dials them", async () => {
     restore = useSimulatedTime();
@@ -339,5 +381,22 @@ describe("listedAmong (the dial-time check)", () => {
     expect(await listedAmong(counting, b.accountId, batch)).toEqual(new Set(["+15550200002"]));
     expect(await listedAmong(counting, a.accountId, [])).toEqual(new Set());
     expect(prepared).toBe(2);
+  });
+});
+
+describe("query plans against a list of any size", () => {
+  const plan = async (sql: string, ...params: unknown[]) =>
+    (
+      await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .bind(...params)
+        .all<{ detail: string }>()
+    ).results.map((r) => r.detail);
+
+  it("seeks the list's primary key once per number, never scanning the list", async () => {
+    const dialCheck = await plan(LISTED_AMONG_SQL, "acct", '["+15550100000"]');
+    expect(dialCheck.join("\n")).toMatch(/SEARCH dnc_numbers USING PRIMARY KEY \(account_id=\? AND phone_number=\?\)/);
+    const atCreate = await plan(SUPPRESS_LISTED_SQL, "cmp", "acct", "now");
+    expect(atCreate.join("\n")).toMatch(/SEARCH d USING PRIMARY KEY \(account_id=\? AND phone_number=\?\)/);
+    for (const detail of [...dialCheck, ...atCreate]) expect(detail).not.toMatch(/SCAN (d|dnc_numbers)\b/);
   });
 });

@@ -55,8 +55,7 @@ export async function insertClone(
      FROM (SELECT row_number() OVER (ORDER BY seq) AS n, ${data} FROM contacts
            WHERE campaign_id = ?5 AND account_id = ?3
              AND (?6 IS NULL OR status IN (SELECT value FROM json_each(?6)))
-             AND (?7 IS NULL OR outcome IN (SELECT value FROM json_each(?7))))
-     ORDER BY n`,
+             AND (?7 IS NULL OR outcome IN (SELECT value FROM json_each(?7))))`,
   ).bind(
     contactIdStem(),
     campaign.id,
