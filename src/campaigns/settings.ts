@@ -6,8 +6,8 @@ import { badRequest } from "../http/errors";
 import { parseIntegerField } from "../http/validation";
 import { newId } from "../ids";
 import { getCampaignStub } from "./campaign-do";
+import type { CampaignRow } from "./d1-campaigns";
 import { parseDefaultCountry } from "./ingest";
-import type { CampaignRow } from "./store";
 
 /** One create field as text, undefined when absent (form field or JSON member alike). */
 export type FieldText = (name: string) => string | undefined;

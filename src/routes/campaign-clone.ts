@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { type ContactSelection, insertClone } from "../campaigns/clone";
+import { type CampaignRow, campaignView, loadCampaignRow } from "../campaigns/d1-campaigns";
 import { armScheduledStart, checkSettingsInAccount, jsonFieldText, newCampaignRow, parseCampaignSettings, SETTING_FIELDS } from "../campaigns/settings";
-import { type CampaignRow, campaignView, loadCampaignRow } from "../campaigns/store";
 import { contactOutcomes, contactStatuses } from "../db/schema";
 import type { AppEnv } from "../env";
 import { boundedRequest, uploadTooLarge } from "../http/body";
