@@ -107,7 +107,7 @@ async function dialOne(t: Tenant, csv = "phone_number\n+15550107701\n", fields: 
 }
 
 describe("Twilio REST", () => {
-  it("sends Twilio's create-call form with Basic auth, status callbacks for all four events and Timeout >= 15", async () => {
+  it("sends Twilio's create-call form with Basic auth, status callbacks for answered and completed only, and Timeout >= 15", async () => {
     restore = useSimulatedTime();
     const requests = mockTwilio(() => accepted());
     const t = await twilioTenant();
@@ -119,7 +119,7 @@ describe("Twilio REST", () => {
     const form = new URLSearchParams(request.body);
     expect(form.get("To")).toBe("+15550107701");
     expect(form.get("From")).toBe("+15550009999");
-    expect(form.getAll("StatusCallbackEvent")).toEqual(["initiated", "ringing", "answered", "completed"]);
+    expect(form.getAll("StatusCallbackEvent")).toEqual(["answered", "completed"]);
     expect(form.get("StatusCallback")).toBe(`${PUBLIC}/webhooks/twilio/${id}/${attempt.attempt_id}`);
     expect(form.get("Url")).toBe(`${PUBLIC}/webhooks/twilio/${id}/${attempt.attempt_id}/answer`);
     expect(Number(form.get("Timeout"))).toBeGreaterThanOrEqual(15);

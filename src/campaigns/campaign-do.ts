@@ -109,6 +109,7 @@ export class CampaignDO extends DurableObject<Env> {
       open_attempts: attempts.open(),
       originations: attempts.originationTimes(),
       carrier_requests: carrierRequests.counts(),
+      carrier_kind: await this.carrier.loadedKind(),
       alarm: await this.alarmClock.armedFor(),
     };
   }

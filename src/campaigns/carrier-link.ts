@@ -1,5 +1,5 @@
 import { carrierAdapter } from "../carriers/registry";
-import type { CarrierAdapter } from "../carriers/types";
+import type { CarrierAdapter, CarrierKind } from "../carriers/types";
 import type { Env } from "../env";
 import type { D1Sync } from "./d1-sync";
 import type { ObjectStorage } from "./object-storage/object-storage";
@@ -27,6 +27,11 @@ export class CarrierLink {
       this.cached = null;
     });
     return this.cached;
+  }
+
+  /** The kind of adapter this instance dials through, if it has loaded one (for the operator view). */
+  async loadedKind(): Promise<CarrierKind | null> {
+    return this.cached ? ((await this.cached.catch(() => null))?.adapter.kind ?? null) : null;
   }
 
   /** After a delete the object starts over; a later campaign of the same id reads its number again. */

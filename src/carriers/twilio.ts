@@ -105,8 +105,12 @@ function callEventFromResource(resource: Record<string, unknown>): CallEvent | n
   };
 }
 
-/** The status callbacks a call asks for. */
-export const TWILIO_STATUS_EVENTS: readonly string[] = ["initiated", "ringing", "answered", "completed"];
+/**
+ * The status callbacks a call asks for: only those that change a contact. `initiated` and
+ * `ringing` add nothing a contact records (it is originated at REST acceptance), and each
+ * callback is a paid request and a trip through the Worker and the campaign's object.
+ */
+export const TWILIO_STATUS_EVENTS: readonly string[] = ["answered", "completed"];
 
 export class TwilioAdapter implements CarrierAdapter {
   readonly kind = "twilio";
