@@ -15,6 +15,9 @@ export async function loadCampaignRow(env: Env, campaignId: string, accountId?: 
   return database(env).select().from(campaigns).where(where).get();
 }
 
+/** The upload's custom-field columns, in upload order. */
+export const customColumnsOf = (row: CampaignRow): string[] => JSON.parse(row.customColumns) as string[];
+
 /** The per-status contact counters kept on the campaign row. */
 export const contactStatsOf = (row: CampaignRow): Record<ContactStatus, number> => ({
   pending: row.pending,

@@ -1,6 +1,6 @@
 import { type CountryCode, isSupportedCountry, parsePhoneNumberFromString } from "libphonenumber-js";
 import Papa from "papaparse";
-import { badRequest } from "../http/errors";
+import { ApiError, badRequest } from "../http/errors";
 
 /** The upload limit for the contacts file itself (SPEC: 10 MB ≈ 100k rows). */
 export const MAX_CSV_BYTES = 10 * 1024 * 1024;
@@ -20,7 +20,33 @@ export interface IngestResult {
   /** Contacts kept (the campaign's total). */
   count: number;
   duplicatesSkipped: number;
+  /** The custom-field columns in upload order (CSV header order; JSON: first-seen key order). */
+  columns: string[];
+  /** The kept numbers in upload order. */
+  phones: ReadonlySet<string>;
 }
+
+/** One thing wrong with an upload, where it is: `row` as create numbers rows, null for the whole upload or a form field. */
+export interface UploadProblem {
+  row: number | null;
+  value: string | null;
+  reason: string;
+}
+
+/** An upload read to the end: what create would write, what is wrong with it, and create's 400 if anything is. */
+export interface ContactsRead {
+  result: IngestResult;
+  /** The first MAX_REPORTED_PROBLEMS problems in row order (upload-wide ones first). */
+  problems: UploadProblem[];
+  problemCount: number;
+  /** The refusal create answers with (its exact message), or null when create would accept the upload. */
+  refusal: ApiError | null;
+}
+
+/** How many problems preflight lists; the count covers all of them. */
+export const MAX_REPORTED_PROBLEMS = 100;
+/** Longest cell echoed back in a problem: enough to recognise it. */
+const SHOWN_CHARS = 64;
 
 const E164 = /^\+[1-9]\d{6,14}$/;
 const SEPARATORS = /[\s\-.()\u00a0]/g;
@@ -34,10 +60,26 @@ export function parseDefaultCountry(raw: string | undefined): CountryCode | unde
   return code;
 }
 
+/** `raw` without ASCII separators (space, tab, CR/LF, - . ( )), or null when it holds anything the regex path must judge. */
+function stripAsciiSeparators(raw: string): string | null {
+  let out = "";
+  let from = 0;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c > 0x7e) return null;
+    if (c === 0x20 || c === 0x2d || c === 0x2e || c === 0x28 || c === 0x29 || (c >= 0x09 && c <= 0x0d)) {
+      out += raw.slice(from, i);
+      from = i + 1;
+    }
+  }
+  return from === 0 ? raw : out + raw.slice(from);
+}
+
 /** E.164 or null. The regex fast path handles most rows; libphonenumber only sees national numbers. */
 export function normalisePhone(raw: string, country: CountryCode | undefined): string | null {
+  if (E164.test(raw)) return raw;
   // "+44 (0)20 …": the (0) is a trunk prefix that must not survive into E.164.
-  let s = raw.replace("(0)", "").replace(SEPARATORS, "");
+  let s = (raw.includes("(0)") ? null : stripAsciiSeparators(raw)) ?? raw.replace("(0)", "").replace(SEPARATORS, "");
   if (s.startsWith("00")) s = `+${s.slice(2)}`;
   if (E164.test(s)) return s;
   if (s.startsWith("+") || !country || !/^\d{3,17}$/.test(s)) return null;
@@ -45,27 +87,85 @@ export function normalisePhone(raw: string, country: CountryCode | undefined): s
   return parsed?.isValid() ? parsed.number : null;
 }
 
+const shown = (text: string, max = SHOWN_CHARS) => (text.length > max ? `${text.slice(0, max)}…` : text);
+const plural = (n: number, one: string, many: string) => (n === 1 ? one : many);
+
+/** Problems of one kind: the first few kept in row order, all counted. */
+class ProblemList {
+  readonly kept: UploadProblem[] = [];
+  count = 0;
+  add(problem: UploadProblem) {
+    this.count++;
+    if (this.kept.length < MAX_REPORTED_PROBLEMS) this.kept.push(problem);
+  }
+}
+
+/**
+ * Everything wrong with an upload, by kind. Create refuses on the first kind found, in the order it
+ * always has (the file, then rows that cannot be trusted, then unreadable numbers, then emptiness).
+ */
+class UploadProblems {
+  upload: ApiError | null = null;
+  readonly shape = new ProblemList();
+  readonly numbers = new ProblemList();
+
+  constructor(private readonly country: CountryCode | undefined) {}
+
+  refusal(result: IngestResult, shapeRefusal: (list: ProblemList) => ApiError): ApiError | null {
+    if (this.upload) return this.upload;
+    if (this.shape.count > 0) return shapeRefusal(this.shape);
+    if (this.numbers.count > 0) {
+      const listed = this.numbers.kept.slice(0, MAX_LISTED_ERRORS).map((p) => `row ${p.row} (${JSON.stringify(shown(p.value ?? "", 32))})`);
+      const more = this.numbers.count > listed.length ? ` and ${this.numbers.count - listed.length} more` : "";
+      return badRequest(
+        `${this.numbers.count} ${plural(this.numbers.count, "phone number", "phone numbers")} could not be read: ${listed.join(", ")}${more}. ` +
+          `Write them in international form such as +14155550100.${this.nationalHint()} Nothing was created.`,
+      );
+    }
+    if (result.count === 0) return badRequest("The contacts list has no contacts; add at least one row with a phone_number.");
+    return null;
+  }
+
+  unreadableNumber(row: number, raw: string) {
+    this.numbers.add({
+      row,
+      value: shown(raw),
+      reason: `The phone number could not be read; write it in international form such as +14155550100.${this.nationalHint()}`,
+    });
+  }
+
+  read(result: IngestResult, shapeRefusal: (list: ProblemList) => ApiError): ContactsRead {
+    const refusal = this.refusal(result, shapeRefusal);
+    const rows = [...this.shape.kept, ...this.numbers.kept].sort((a, b) => (a.row ?? 0) - (b.row ?? 0)).slice(0, MAX_REPORTED_PROBLEMS);
+    const rowCount = this.shape.count + this.numbers.count;
+    // A problem of the whole upload (its header, or no contacts at all) is the only one there is.
+    if (refusal && rowCount === 0) return { result, problems: [{ row: null, value: null, reason: refusal.message }], problemCount: 1, refusal };
+    return { result, problems: rows, problemCount: rowCount, refusal };
+  }
+
+  private nationalHint() {
+    return this.country ? "" : " National numbers need default_country (e.g. US).";
+  }
+}
+
 /** Accumulates contacts into D1-sized JSON chunks, dropping repeated numbers (first row wins). */
 class ContactSink {
-  readonly chunks: { json: string; count: number }[] = [];
+  private readonly chunks: { json: string; count: number }[] = [];
   private current: string[] = [];
   private currentBytes = 0;
   private readonly seen = new Set<string>();
-  private readonly invalid: string[] = [];
-  private invalidCount = 0;
-  count = 0;
-  duplicates = 0;
+  private count = 0;
+  private duplicates = 0;
 
-  constructor(private readonly country: CountryCode | undefined) {}
+  constructor(
+    private readonly country: CountryCode | undefined,
+    private readonly problems: UploadProblems,
+  ) {}
 
   add(row: number, rawPhone: string, fields: Record<string, string>) {
     const phone = normalisePhone(rawPhone, this.country);
     if (!phone) {
-      this.invalidCount++;
-      if (this.invalid.length < MAX_LISTED_ERRORS) {
-        const shown = rawPhone.length > 32 ? `${rawPhone.slice(0, 32)}…` : rawPhone;
-        this.invalid.push(`row ${row} (${JSON.stringify(shown)})`);
-      }
+      this.problems.unreadableNumber(row, rawPhone);
       return;
     }
     if (this.seen.has(phone)) {
@@ -80,18 +180,9 @@ class ContactSink {
     this.count++;
   }
 
-  finish(): IngestResult {
-    if (this.invalidCount > 0) {
-      const more = this.invalidCount > this.invalid.length ? ` and ${this.invalidCount - this.invalid.length} more` : "";
-      const hint = this.country ? "" : " National numbers need default_country (e.g. US).";
-      throw badRequest(
-        `${this.invalidCount} phone number${this.invalidCount === 1 ? "" : "s"} could not be read: ${this.invalid.join(", ")}${more}. ` +
-          `Write them in international form such as +14155550100.${hint} Nothing was created.`,
-      );
-    }
-    if (this.count === 0) throw badRequest("The contacts list has no contacts; add at least one row with a phone_number.");
+  finish(columns: string[]): IngestResult {
     this.flush();
-    return { chunks: this.chunks, count: this.count, duplicatesSkipped: this.duplicates };
+    return { chunks: this.chunks, count: this.count, duplicatesSkipped: this.duplicates, columns, phones: this.seen };
   }
 
   private flush() {
@@ -142,50 +233,96 @@ export function readCsvTable(text: string): CsvTable {
   return { headers, rows, phoneColumn, column: (name) => seen.get(headerKey(name)) };
 }
 
-export function ingestCsv(text: string, country: CountryCode | undefined): IngestResult {
-  const { headers, rows, phoneColumn } = readCsvTable(text);
-  const sink = new ContactSink(country);
-  const overlong: number[] = [];
+/** Reads a CSV upload to the end, collecting every problem; create and preflight both start here. */
+export function readContactsCsv(text: string, country: CountryCode | undefined): ContactsRead {
+  const problems = new UploadProblems(country);
+  const sink = new ContactSink(country, problems);
+  let table: CsvTable;
+  try {
+    table = readCsvTable(text);
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    problems.upload = error;
+    return problems.read(sink.finish([]), overlongRefusal(0));
+  }
+  const { headers, rows, phoneColumn } = table;
+  // The custom-field columns, once: every row is read through the same list.
+  const fieldColumns = headers.map((_, col) => col).filter((col) => col !== phoneColumn);
+  const fieldNames = fieldColumns.map((col) => headers[col] as string);
   for (let i = 1; i < rows.length; i++) {
     const cells = rows[i] as string[];
     if (cells.length === 1 && cells[0]?.trim() === "") continue; // blank line
     const row = i + 1; // spreadsheet numbering: the header is row 1
     if (cells.length > headers.length) {
-      overlong.push(row);
+      problems.shape.add({
+        row,
+        value: shown(cells.join(",")),
+        reason: `The row has more fields than the header (${headers.length}); quote values that contain commas.`,
+      });
       continue;
     }
     const fields: Record<string, string> = {};
-    for (let col = 0; col < headers.length; col++) {
-      if (col !== phoneColumn) fields[headers[col] as string] = cells[col] ?? "";
-    }
+    for (let k = 0; k < fieldColumns.length; k++) fields[fieldNames[k] as string] = cells[fieldColumns[k] as number] ?? "";
     sink.add(row, cells[phoneColumn] ?? "", fields);
   }
-  if (overlong.length > 0) {
-    throw badRequest(
-      `${overlong.length} row${overlong.length === 1 ? " has" : "s have"} more fields than the header (${headers.length}): rows ${overlong.slice(0, MAX_LISTED_ERRORS).join(", ")}. ` +
-        "Quote values that contain commas. Nothing was created.",
-    );
-  }
-  return sink.finish();
+  return problems.read(sink.finish(fieldNames), overlongRefusal(headers.length));
 }
 
-/** JSON uploads: an array of objects with phone_number; every other key becomes a custom field. */
-export function ingestJson(items: unknown, country: CountryCode | undefined): IngestResult {
-  if (!Array.isArray(items)) throw badRequest("contacts must be an array of objects, each with a phone_number.");
-  const sink = new ContactSink(country);
+const overlongRefusal = (headerCount: number) => (overlong: ProblemList) =>
+  badRequest(
+    `${overlong.count} ${plural(overlong.count, "row has", "rows have")} more fields than the header (${headerCount}): rows ${overlong.kept
+      .slice(0, MAX_LISTED_ERRORS)
+      .map((p) => p.row)
+      .join(", ")}. Quote values that contain commas. Nothing was created.`,
+  );
+
+/** Reads a JSON upload (an array of objects with phone_number; every other key is a custom field), collecting every problem. */
+export function readContactsJson(items: unknown, country: CountryCode | undefined): ContactsRead {
+  const problems = new UploadProblems(country);
+  const sink = new ContactSink(country, problems);
+  const columns = new Set<string>();
+  // Create names the first malformed item, exactly as it always has.
+  const firstItemRefusal = (list: ProblemList) => badRequest(list.kept[0]?.reason ?? "contacts holds a malformed item.");
+  if (!Array.isArray(items)) {
+    problems.upload = badRequest("contacts must be an array of objects, each with a phone_number.");
+    return problems.read(sink.finish([]), firstItemRefusal);
+  }
   items.forEach((item, index) => {
-    const row = index + 1;
-    if (typeof item !== "object" || item === null || Array.isArray(item)) throw badRequest(`contacts[${index}] must be an object with a phone_number.`);
-    const fields: Record<string, string> = {};
-    let phone: string | undefined;
-    for (const [key, value] of Object.entries(item)) {
-      if (value !== null && typeof value === "object") throw badRequest(`contacts[${index}].${key} must be a string, number or boolean.`);
-      const text = value === null ? "" : String(value);
-      if (headerKey(key) === "phone_number") phone = text;
-      else fields[key.trim()] = text;
+    const contact = readJsonContact(item, index);
+    if (typeof contact === "string") {
+      problems.shape.add({ row: index + 1, value: shown(JSON.stringify(item) ?? String(item)), reason: contact });
+      return;
     }
-    if (phone === undefined) throw badRequest(`contacts[${index}] has no phone_number.`);
-    sink.add(row, phone, fields);
+    for (const key in contact.fields) columns.add(key);
+    sink.add(index + 1, contact.phone, contact.fields);
   });
-  return sink.finish();
+  return problems.read(sink.finish([...columns]), firstItemRefusal);
+}
+
+/** One JSON contact as a number and string fields, or why it cannot be one (create's sentence). */
+function readJsonContact(item: unknown, index: number): { phone: string; fields: Record<string, string> } | string {
+  if (typeof item !== "object" || item === null || Array.isArray(item)) return `contacts[${index}] must be an object with a phone_number.`;
+  const fields: Record<string, string> = {};
+  let phone: string | undefined;
+  for (const [key, value] of Object.entries(item)) {
+    if (value !== null && typeof value === "object") return `contacts[${index}].${key} must be a string, number or boolean.`;
+    const text = value === null ? "" : String(value);
+    if (headerKey(key) === "phone_number") phone = text;
+    else fields[key.trim()] = text;
+  }
+  return phone === undefined ? `contacts[${index}] has no phone_number.` : { phone, fields };
+}
+
+/** Create's reading of a CSV upload: the contacts, or its 400. */
+export function ingestCsv(text: string, country: CountryCode | undefined): IngestResult {
+  const read = readContactsCsv(text, country);
+  if (read.refusal) throw read.refusal;
+  return read.result;
+}
+
+/** Create's reading of a JSON upload: the contacts, or its 400. */
+export function ingestJson(items: unknown, country: CountryCode | undefined): IngestResult {
+  const read = readContactsJson(items, country);
+  if (read.refusal) throw read.refusal;
+  return read.result;
 }

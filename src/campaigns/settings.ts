@@ -83,7 +83,15 @@ export async function checkSettingsInAccount(env: Env, accountId: string, settin
 /** A new campaign row, every contact pending; the insert's own statements correct the counters (DNC, clone totals). */
 export function newCampaignRow(
   settings: CampaignSettings,
-  init: { accountId: string; createdBy: string; total: number; duplicatesSkipped: number; sourceCampaignId: string | null },
+  init: {
+    accountId: string;
+    createdBy: string;
+    total: number;
+    duplicatesSkipped: number;
+    sourceCampaignId: string | null;
+    /** The upload's custom-field columns in upload order (a clone keeps its source's). */
+    customColumns: readonly string[];
+  },
 ): CampaignRow {
   const now = nowIso();
   return {
@@ -111,6 +119,7 @@ export function newCampaignRow(
     failed: 0,
     cancelled: 0,
     sourceCampaignId: init.sourceCampaignId,
+    customColumns: JSON.stringify(init.customColumns),
     createdAt: now,
     updatedAt: now,
   };

@@ -13,6 +13,7 @@ import { ApiError, badRequest, conflict, notFound } from "../http/errors";
 import { mintEventsToken } from "../http/events-token";
 import { listEnvelope, parseEnum, parsePage } from "../http/validation";
 import { cloneCampaign } from "./campaign-clone";
+import { exportContacts } from "./campaign-export";
 
 type FieldValue = string | number | boolean | null | undefined;
 
@@ -89,6 +90,7 @@ async function createCampaign(c: Context<AppEnv>) {
     total: ingest.count,
     duplicatesSkipped: ingest.duplicatesSkipped,
     sourceCampaignId: null,
+    customColumns: ingest.columns,
   });
   const { dncSuppressed } = await insertCampaign(c.env, row, ingest);
   row.pending -= dncSuppressed;
@@ -149,6 +151,7 @@ export const campaignRoutes = new Hono<AppEnv>()
     const { rows, total } = await listContacts(c.env, campaign, status, page);
     return c.json(listEnvelope("contacts", rows.map(contactView), total, page));
   })
+  .get("/:id/contacts.csv", exportContacts)
   .get("/:id/events", (c) => forwardEvents(c, "events"))
   .get("/:id/events/ws", (c) => forwardEvents(c, "events/ws"))
   .post("/:id/events/token", async (c) => {
