@@ -135,6 +135,20 @@ describe("GET /campaigns/{id}/contacts.csv", () => {
     ]);
   });
 
+  it("keeps columns whose names are object keywords", async () => {
+    const t = await newTenant();
+    const { id } = await createCampaign(t, "phone_number,__proto__,constructor,toString\n+14155550100,p,c,s\n");
+    const rows = await exported(t, id);
+    expect(rows.map((r) => r.slice(FIXED.length))).toEqual([
+      ["__proto__", "constructor", "toString"],
+      ["p", "c", "s"],
+    ]);
+    const { contacts } = await json<{ contacts: { custom_fields: Record<string, string> }[] }>(
+      await call(`/api/v1/campaigns/${id}/contacts`, { headers: t.auth }),
+    );
+    expect(JSON.stringify(contacts[0]?.custom_fields)).toBe('{"__proto__":"p","constructor":"c","toString":"s"}');
+  });
+
   it("round-trips commas, quotes and line breaks, and guards formulas but not phone numbers", async () => {
     const t = await newTenant();
     const values = ["Smith, Ann", 'said "hi"', "line one\r\nline two", "=1+2", "+44 20 7946 0958", "-5", "@SUM(A1)", "\tTab", "plain"];

@@ -47,8 +47,11 @@ export function csvLine(contact: ExportRow, customColumns: readonly string[]): s
   const [, row, phone, status, outcome, attempts, lastError, callId, updatedAt, customFields] = contact;
   let line = `${row},${phone},${status},${outcome ?? ""},${attempts},${untrustedCell(lastError ?? "")},${csvField(callId ?? "")},${updatedAt}`;
   if (customColumns.length > 0) {
-    const fields = JSON.parse(customFields) as Record<string, string | undefined>;
-    for (const column of customColumns) line += `,${untrustedCell(fields[column] ?? "")}`;
+    const fields = JSON.parse(customFields) as Record<string, unknown>;
+    for (const column of customColumns) {
+      const value = Object.hasOwn(fields, column) ? fields[column] : "";
+      line += `,${untrustedCell(typeof value === "string" ? value : "")}`;
+    }
   }
   return `${line}\r\n`;
 }

@@ -11,12 +11,23 @@ const MAX_LISTED_ERRORS = 20;
 /** JSON bound per D1 statement, far under D1's 2 MB value limit. */
 export const CHUNK_BYTES = 1_000_000;
 
-/** One contact ready for the bulk insert: [row, E.164 number, custom fields]. */
+/** One contact as the insert reads it: [row, E.164 number, custom fields]. */
 export type ContactTuple = [row: number, phone: string, fields: Record<string, string>];
 
+/**
+ * Contacts for one D1 statement: a JSON object whose keys are `<seq>:<row><phone>` and whose values
+ * are the custom fields. json_each hands SQLite the key as plain text and the fields object as the
+ * stored text, which costs D1 a third less than an array of [row, phone, fields] tuples, whose
+ * every element it would render and parse again.
+ */
+export interface ContactChunk {
+  json: string;
+  count: number;
+}
+
 export interface IngestResult {
-  /** JSON arrays of ContactTuple, each small enough for one D1 statement. */
-  chunks: { json: string; count: number }[];
+  /** The contacts in seq order, each chunk small enough for one D1 statement. */
+  chunks: ContactChunk[];
   /** Contacts kept (the campaign's total). */
   count: number;
   duplicatesSkipped: number;
@@ -150,7 +161,7 @@ class UploadProblems {
 
 /** Accumulates contacts into D1-sized JSON chunks, dropping repeated numbers (first row wins). */
 class ContactSink {
-  private readonly chunks: { json: string; count: number }[] = [];
+  private readonly chunks: ContactChunk[] = [];
   private current: string[] = [];
   private currentBytes = 0;
   private readonly seen = new Set<string>();
@@ -173,10 +184,11 @@ class ContactSink {
       return;
     }
     this.seen.add(phone);
-    const json = JSON.stringify([row, phone, fields]);
-    if (this.currentBytes + json.length > CHUNK_BYTES && this.current.length > 0) this.flush();
-    this.current.push(json);
-    this.currentBytes += json.length + 1;
+    // E.164 is "+" and digits: the key needs no escaping, and SQL splits it at ":" and "+".
+    const member = `"${this.count}:${row}${phone}":${JSON.stringify(fields)}`;
+    if (this.currentBytes + member.length > CHUNK_BYTES && this.current.length > 0) this.flush();
+    this.current.push(member);
+    this.currentBytes += member.length + 1;
     this.count++;
   }
 
@@ -187,10 +199,22 @@ class ContactSink {
 
   private flush() {
     if (this.current.length === 0) return;
-    this.chunks.push({ json: `[${this.current.join(",")}]`, count: this.current.length });
+    this.chunks.push({ json: `{${this.current.join(",")}}`, count: this.current.length });
     this.current = [];
     this.currentBytes = 0;
   }
+}
+
+/** A chunk read back as [row, phone, fields] tuples in seq order (the insert's reading of it, in JS). */
+export function contactTuples(chunk: ContactChunk): ContactTuple[] {
+  return Object.entries(JSON.parse(chunk.json) as Record<string, Record<string, string>>)
+    .map(([key, fields]) => {
+      const [seq = "", rest = ""] = key.split(":");
+      const plus = rest.indexOf("+");
+      return [Number(seq), [Number(rest.slice(0, plus)), rest.slice(plus), fields] as ContactTuple] as const;
+    })
+    .sort((a, b) => a[0] - b[0])
+    .map(([, tuple]) => tuple);
 }
 
 const headerKey = (h: string) => h.trim().toLowerCase();
@@ -249,6 +273,7 @@ export function readContactsCsv(text: string, country: CountryCode | undefined):
   // The custom-field columns, once: every row is read through the same list.
   const fieldColumns = headers.map((_, col) => col).filter((col) => col !== phoneColumn);
   const fieldNames = fieldColumns.map((col) => headers[col] as string);
+  const protoSafe = fieldNames.includes("__proto__");
   for (let i = 1; i < rows.length; i++) {
     const cells = rows[i] as string[];
     if (cells.length === 1 && cells[0]?.trim() === "") continue; // blank line
@@ -262,7 +287,8 @@ export function readContactsCsv(text: string, country: CountryCode | undefined):
       continue;
     }
     const fields: Record<string, string> = {};
-    for (let k = 0; k < fieldColumns.length; k++) fields[fieldNames[k] as string] = cells[fieldColumns[k] as number] ?? "";
+    if (protoSafe) for (let k = 0; k < fieldColumns.length; k++) setField(fields, fieldNames[k] as string, cells[fieldColumns[k] as number] ?? "");
+    else for (let k = 0; k < fieldColumns.length; k++) fields[fieldNames[k] as string] = cells[fieldColumns[k] as number] ?? "";
     sink.add(row, cells[phoneColumn] ?? "", fields);
   }
   return problems.read(sink.finish(fieldNames), overlongRefusal(headers.length));
@@ -299,6 +325,12 @@ export function readContactsJson(items: unknown, country: CountryCode | undefine
   return problems.read(sink.finish([...columns]), firstItemRefusal);
 }
 
+/** `fields[name] = value`, also for a column named "__proto__", which plain assignment would swallow. */
+function setField(fields: Record<string, string>, name: string, value: string) {
+  if (name === "__proto__") Object.defineProperty(fields, name, { value, enumerable: true, writable: true, configurable: true });
+  else fields[name] = value;
+}
+
 /** One JSON contact as a number and string fields, or why it cannot be one (create's sentence). */
 function readJsonContact(item: unknown, index: number): { phone: string; fields: Record<string, string> } | string {
   if (typeof item !== "object" || item === null || Array.isArray(item)) return `contacts[${index}] must be an object with a phone_number.`;
@@ -308,7 +340,7 @@ function readJsonContact(item: unknown, index: number): { phone: string; fields:
     if (value !== null && typeof value === "object") return `contacts[${index}].${key} must be a string, number or boolean.`;
     const text = value === null ? "" : String(value);
     if (headerKey(key) === "phone_number") phone = text;
-    else fields[key.trim()] = text;
+    else setField(fields, key.trim(), text);
   }
   return phone === undefined ? `contacts[${index}] has no phone_number.` : { phone, fields };
 }
