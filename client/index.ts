@@ -8,6 +8,19 @@
 export type CampaignStatus = "draft" | "scheduled" | "running" | "paused" | "completed" | "failed";
 export type ContactStatus = "pending" | "originated" | "connected" | "completed" | "failed" | "cancelled";
 
+export type DayName = "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
+
+/** When contacts may be called, on each recipient's clock unless `timezone` names one zone. */
+export interface CallingWindow {
+  /** "HH:MM", 24 h. */
+  start: string;
+  /** "HH:MM", 24 h ("24:00" = midnight at the end of the day). */
+  end: string;
+  days: DayName[];
+  /** "recipient" or an IANA zone. */
+  timezone: string;
+}
+
 export interface Stats {
   total: number;
   pending: number;
@@ -35,6 +48,7 @@ export interface Campaign {
   status: CampaignStatus;
   status_reason: string | null;
   stats: Stats;
+  calling_window: CallingWindow | null;
   /** Only on the response to create. */
   duplicates_skipped?: number;
 }
@@ -51,6 +65,8 @@ export interface Contact {
   last_error: string | null;
   call_id: string | null;
   next_attempt_at: string | null;
+  /** The zone the contact is called by: its own (a `timezone` column), the campaign's, or its number's; null when several apply. */
+  timezone: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -135,7 +151,14 @@ export interface CreateCampaignInput {
   retry_delay_seconds?: number;
   scheduled_at?: string | Date;
   default_country?: string;
-  /** CSV text, a CSV Blob/File, or contact objects (each with a phone_number). */
+  /** Calling window: both times ("HH:MM", 24 h) or neither. */
+  calling_window_start?: string;
+  calling_window_end?: string;
+  /** Days the window applies on (default every day): a list or a comma list such as "mon,tue". */
+  calling_days?: DayName[] | string;
+  /** "recipient" (default: each contact's own zone) or an IANA zone for every contact. */
+  calling_timezone?: string;
+  /** CSV text, a CSV Blob/File, or contact objects (each with a phone_number; a `timezone` member places that contact). */
   contacts?: string | Blob | Record<string, string | number | boolean | null>[];
   /** Node only: a path to a CSV file, read when the request is made. */
   contactsPath?: string;

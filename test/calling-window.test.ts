@@ -4,6 +4,7 @@ import {
   callingWindowColumns,
   callingWindowOf,
   callingWindowView,
+  contactTimezone,
   contactZones,
   isOpen,
   nextOpening,
@@ -253,15 +254,23 @@ describe("create fields", () => {
 describe("contact zones at create", () => {
   const recipient = window("09:00", "20:00");
 
-  it("stores the row's zone, else the explicit zone, else the number's single zone", () => {
+  it("keeps the row's own zone (canonical) and nothing else", () => {
     const zones = new ContactZones(recipient, at("2026-01-13T12:00:00Z"));
     expect(zones.zoneFor(2, "+12125550100", " europe/london ")).toBe("Europe/London");
-    expect(zones.zoneFor(3, "+12125550100", "")).toBe("America/New_York");
-    expect(zones.zoneFor(4, "+12082990000", undefined)).toBeNull(); // Boise or Los Angeles
-    const explicit = new ContactZones(window("09:00", "20:00", EVERY_DAY, "Asia/Tokyo"));
-    expect(explicit.zoneFor(2, "+12125550100", undefined)).toBe("Asia/Tokyo");
-    expect(explicit.zoneFor(3, "+12125550100", "Europe/Paris")).toBe("Europe/Paris");
+    expect(zones.zoneFor(3, "+12125550100", "")).toBeNull();
+    expect(zones.zoneFor(4, "+12082990000", undefined)).toBeNull();
     expect(() => zones.finish()).not.toThrow();
+  });
+
+  it.each([
+    ["the row's column wins", window("09:00", "20:00", EVERY_DAY, "Asia/Tokyo"), "+12125550100", "Europe/Paris", "Europe/Paris"],
+    ["else the explicit calling_timezone", window("09:00", "20:00", EVERY_DAY, "Asia/Tokyo"), "+12125550100", null, "Asia/Tokyo"],
+    ["else the number's zone", window("09:00", "20:00"), "+12125550100", null, "America/New_York"],
+    ["the number's zone without a window", null, "+442079460958", null, "Europe/London"],
+    ["null when several apply", window("09:00", "20:00"), "+12082990000", null, null],
+    ["null when none is known", null, "+80012345678", null, null],
+  ])("contact view timezone: %s", (_case, w, phone, own, expected) => {
+    expect(contactTimezone(w, { phone, timezone: own })).toBe(expected);
   });
 
   it("names rows with an unknown zone", () => {

@@ -139,6 +139,12 @@ export function contactZones(window: CallingWindow | null, contact: { phone: str
   return zonesForNumber(contact.phone);
 }
 
+/** The contact view's `timezone`: the one zone the contact is called by, or null when several apply. */
+export function contactTimezone(window: CallingWindow | null, contact: { phone: string; timezone: string | null }): string | null {
+  const { zones } = contactZones(window, contact);
+  return zones.length === 1 ? (zones[0] as string) : null;
+}
+
 /** Open in one zone: an allowed day there, and its clock reads from start up to (not including) end. */
 export function isOpenInZone(window: CallingWindow, zone: string, at: number): boolean {
   const local = wallTime(zone, at);

@@ -1,12 +1,12 @@
 import { badRequest } from "../http/errors";
-import { type CallingWindow, formatClock, nextOpening } from "./calling-window";
-import { canonicalZone, singleZone, type ZoneSet, zonesForNumber } from "./number-zones";
+import { type CallingWindow, contactZones, formatClock, nextOpening } from "./calling-window";
+import { canonicalZone, type ZoneSet } from "./number-zones";
 
 /** How many bad rows an error names before it summarises the rest (as for bad numbers). */
 const MAX_LISTED = 20;
 
 /**
- * Gives each uploaded contact the zone it is stored with, and collects the rows create must refuse:
+ * Reads each uploaded contact's own zone, and collects the rows create must refuse:
  * a `timezone` cell the runtime does not know, and, under a calling window, a contact that could
  * never be called inside it. Per row it is one prefix lookup; window checks are kept per zone set.
  */
@@ -23,25 +23,23 @@ export class ContactZones {
   ) {}
 
   /**
-   * The contact's timezone: the row's cell, else the campaign's explicit zone, else the number's
-   * zone when it has exactly one (null when several apply or none is known).
+   * The zone the row itself gives (its `timezone` cell, canonical), or null. Only that is stored:
+   * the campaign's explicit zone and the number's zone are applied when the contact is read or
+   * dialled, so a copy of the contact under another campaign takes that campaign's zone.
    */
   zoneFor(row: number, phone: string, cell: string | undefined): string | null {
     const text = cell?.trim() ?? "";
+    let own: string | null = null;
     if (text !== "") {
-      const zone = canonicalZone(text);
-      if (!zone) {
+      own = canonicalZone(text);
+      if (!own) {
         this.unknownCount++;
         if (this.unknownZones.length < MAX_LISTED) this.unknownZones.push(`row ${row} (${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text)})`);
         return null;
       }
-      this.checkOpens(row, phone, singleZone(zone));
-      return zone;
     }
-    if (this.window?.timezone) return this.window.timezone;
-    const set = zonesForNumber(phone);
-    this.checkOpens(row, phone, set);
-    return set.zones.length === 1 ? (set.zones[0] as string) : null;
+    if (this.window) this.checkOpens(row, phone, contactZones(this.window, { phone, timezone: own }));
+    return own;
   }
 
   /** Throws the 400 naming the rows, if any; create writes nothing then. */
@@ -65,6 +63,7 @@ export class ContactZones {
 
   private checkOpens(row: number, phone: string, set: ZoneSet) {
     if (!this.window) return;
+    // Per zone set, not per row: an upload has a few hundred distinct sets at most.
     let opens = this.opens.get(set.key);
     if (opens === undefined) {
       opens = nextOpening(this.window, set.zones, this.now) !== null;

@@ -1,6 +1,8 @@
 import { type CountryCode, isSupportedCountry, parsePhoneNumberFromString } from "libphonenumber-js";
 import Papa from "papaparse";
 import { badRequest } from "../http/errors";
+import type { CallingWindow } from "./calling-window";
+import { ContactZones } from "./contact-zones";
 
 /** The upload limit for the contacts file itself (SPEC: 10 MB ≈ 100k rows). */
 export const MAX_CSV_BYTES = 10 * 1024 * 1024;
@@ -11,8 +13,8 @@ const MAX_LISTED_ERRORS = 20;
 /** JSON bound per D1 statement, far under D1's 2 MB value limit. */
 const CHUNK_BYTES = 1_000_000;
 
-/** One contact ready for the bulk insert: [row, E.164 number, custom fields]. */
-export type ContactTuple = [row: number, phone: string, fields: Record<string, string>];
+/** One contact ready for the bulk insert: [row, E.164 number, custom fields, the row's own timezone if any]. */
+export type ContactTuple = [row: number, phone: string, fields: Record<string, string>, timezone?: string];
 
 export interface IngestResult {
   /** JSON arrays of ContactTuple, each small enough for one D1 statement. */
@@ -56,9 +58,12 @@ class ContactSink {
   count = 0;
   duplicates = 0;
 
-  constructor(private readonly country: CountryCode | undefined) {}
+  constructor(
+    private readonly country: CountryCode | undefined,
+    private readonly zones: ContactZones,
+  ) {}
 
-  add(row: number, rawPhone: string, fields: Record<string, string>) {
+  add(row: number, rawPhone: string, fields: Record<string, string>, zoneCell?: string) {
     const phone = normalisePhone(rawPhone, this.country);
     if (!phone) {
       this.invalidCount++;
@@ -68,12 +73,14 @@ class ContactSink {
       }
       return;
     }
+    const timezone = this.zones.zoneFor(row, phone, zoneCell);
     if (this.seen.has(phone)) {
       this.duplicates++;
       return;
     }
     this.seen.add(phone);
-    const json = JSON.stringify([row, phone, fields]);
+    const tuple: ContactTuple = timezone === null ? [row, phone, fields] : [row, phone, fields, timezone];
+    const json = JSON.stringify(tuple);
     if (this.currentBytes + json.length > CHUNK_BYTES && this.current.length > 0) this.flush();
     this.current.push(json);
     this.currentBytes += json.length + 1;
@@ -89,6 +96,7 @@ class ContactSink {
           `Write them in international form such as +14155550100.${hint} Nothing was created.`,
       );
     }
+    this.zones.finish();
     if (this.count === 0) throw badRequest("The contacts list has no contacts; add at least one row with a phone_number.");
     this.flush();
     return { chunks: this.chunks, count: this.count, duplicatesSkipped: this.duplicates };
@@ -104,7 +112,8 @@ class ContactSink {
 
 const headerKey = (h: string) => h.trim().toLowerCase();
 
-export function ingestCsv(text: string, country: CountryCode | undefined): IngestResult {
+/** A calling window, when given, also refuses contacts that could never be called inside it. */
+export function ingestCsv(text: string, country: CountryCode | undefined, window: CallingWindow | null = null): IngestResult {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   // Arrays, not header objects: half the memory on a 100k-row upload.
   const parsed = Papa.parse<string[]>(body, { header: false, delimiter: ",", skipEmptyLines: false });
@@ -130,7 +139,9 @@ export function ingestCsv(text: string, country: CountryCode | undefined): Inges
     throw badRequest(`The CSV needs a phone_number column; found ${headers.map((h) => JSON.stringify(h)).join(", ")}.${hint}`);
   }
 
-  const sink = new ContactSink(country);
+  // A `timezone` column places the row's contact in that zone; it is not a custom field.
+  const zoneColumn = seen.get("timezone");
+  const sink = new ContactSink(country, new ContactZones(window));
   const overlong: number[] = [];
   for (let i = 1; i < rows.length; i++) {
     const cells = rows[i] as string[];
@@ -142,9 +153,9 @@ export function ingestCsv(text: string, country: CountryCode | undefined): Inges
     }
     const fields: Record<string, string> = {};
     for (let col = 0; col < headers.length; col++) {
-      if (col !== phoneColumn) fields[headers[col] as string] = cells[col] ?? "";
+      if (col !== phoneColumn && col !== zoneColumn) fields[headers[col] as string] = cells[col] ?? "";
     }
-    sink.add(row, cells[phoneColumn] ?? "", fields);
+    sink.add(row, cells[phoneColumn] ?? "", fields, zoneColumn === undefined ? undefined : cells[zoneColumn]);
   }
   if (overlong.length > 0) {
     throw badRequest(
@@ -156,22 +167,24 @@ export function ingestCsv(text: string, country: CountryCode | undefined): Inges
 }
 
 /** JSON uploads: an array of objects with phone_number; every other key becomes a custom field. */
-export function ingestJson(items: unknown, country: CountryCode | undefined): IngestResult {
+export function ingestJson(items: unknown, country: CountryCode | undefined, window: CallingWindow | null = null): IngestResult {
   if (!Array.isArray(items)) throw badRequest("contacts must be an array of objects, each with a phone_number.");
-  const sink = new ContactSink(country);
+  const sink = new ContactSink(country, new ContactZones(window));
   items.forEach((item, index) => {
     const row = index + 1;
     if (typeof item !== "object" || item === null || Array.isArray(item)) throw badRequest(`contacts[${index}] must be an object with a phone_number.`);
     const fields: Record<string, string> = {};
     let phone: string | undefined;
+    let zone: string | undefined;
     for (const [key, value] of Object.entries(item)) {
       if (value !== null && typeof value === "object") throw badRequest(`contacts[${index}].${key} must be a string, number or boolean.`);
       const text = value === null ? "" : String(value);
       if (headerKey(key) === "phone_number") phone = text;
+      else if (headerKey(key) === "timezone") zone = text;
       else fields[key.trim()] = text;
     }
     if (phone === undefined) throw badRequest(`contacts[${index}] has no phone_number.`);
-    sink.add(row, phone, fields);
+    sink.add(row, phone, fields, zone);
   });
   return sink.finish();
 }

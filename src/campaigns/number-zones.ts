@@ -9,20 +9,21 @@ export interface ZoneSet {
 /** Numbers with no zone in the data (global services such as +800, unassigned codes). */
 export const NO_ZONES: ZoneSet = Object.freeze({ key: "", zones: Object.freeze([]) });
 
-let prefixTable: Map<string, ZoneSet> | undefined;
+// Keyed by the prefix read as a number: E.164 digits never start with 0, so the number names the prefix.
+let prefixTable: Map<number, ZoneSet> | undefined;
 
 /** Decoded on first use: 3k map entries sharing a few hundred frozen sets. */
-function table(): Map<string, ZoneSet> {
+function table(): Map<number, ZoneSet> {
   if (prefixTable) return prefixTable;
   const names = ZONE_NAMES.split(" ");
   const sets = ZONE_SETS.split(";").map((list): ZoneSet => {
     const zones = Object.freeze(list.split(",").map((position) => names[Number.parseInt(position, 36)] as string));
     return Object.freeze({ key: zones.join("&"), zones });
   });
-  const map = new Map<string, ZoneSet>();
+  const map = new Map<number, ZoneSet>();
   PREFIXES_BY_SET.split("|").forEach((prefixes, i) => {
     const set = sets[i] as ZoneSet;
-    for (const prefix of prefixes.split(" ")) map.set(prefix, set);
+    for (const prefix of prefixes.split(" ")) map.set(Number(prefix), set);
   });
   prefixTable = map;
   return map;
@@ -36,12 +37,19 @@ function table(): Map<string, ZoneSet> {
  */
 export function zonesForNumber(e164: string): ZoneSet {
   const map = table();
-  const digits = e164.charCodeAt(0) === 43 /* + */ ? e164.slice(1) : e164;
-  for (let length = Math.min(MAX_PREFIX_LENGTH, digits.length); length > 0; length--) {
-    const set = map.get(digits.slice(0, length));
-    if (set) return set;
+  let found = NO_ZONES;
+  let prefix = 0;
+  // Runs once per uploaded row: digits are read in place, no substrings are made.
+  const first = e164.charCodeAt(0) === 43 /* + */ ? 1 : 0;
+  const last = Math.min(e164.length, first + MAX_PREFIX_LENGTH);
+  for (let i = first; i < last; i++) {
+    const digit = e164.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) break;
+    prefix = prefix * 10 + digit;
+    const set = map.get(prefix);
+    if (set) found = set;
   }
-  return NO_ZONES;
+  return found;
 }
 
 const singleSets = new Map<string, ZoneSet>();

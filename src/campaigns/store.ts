@@ -4,6 +4,7 @@ import { type ContactStatus, campaigns, contacts } from "../db/schema";
 import type { Env } from "../env";
 import type { Page } from "../http/validation";
 import { contactIdStem } from "../ids";
+import { type CallingWindow, callingWindowOf, callingWindowView, contactTimezone } from "./calling-window";
 import type { IngestResult } from "./ingest";
 
 export type CampaignRow = typeof campaigns.$inferSelect;
@@ -41,9 +42,11 @@ export const campaignView = (row: CampaignRow) => ({
   status: row.status,
   status_reason: row.statusReason,
   stats: { total: row.total, ...contactStatsOf(row) },
+  calling_window: callingWindowView(callingWindowOf(row)),
 });
 
-export const contactView = (row: ContactRow) => ({
+/** The window is the campaign's (callingWindowOf): the contact's timezone depends on its explicit zone. */
+export const contactView = (row: ContactRow, window: CallingWindow | null) => ({
   id: row.id,
   campaign_id: row.campaignId,
   row: row.row,
@@ -55,6 +58,7 @@ export const contactView = (row: ContactRow) => ({
   last_error: row.lastError,
   call_id: row.callId,
   next_attempt_at: row.nextAttemptAt,
+  timezone: contactTimezone(window, { phone: row.phoneNumber, timezone: row.timezone }),
   created_at: row.createdAt,
   updated_at: row.updatedAt,
 });
@@ -68,8 +72,8 @@ export async function insertCampaign(env: Env, campaign: CampaignRow, ingest: In
   const db = database(env);
   const stem = contactIdStem();
   const insertContacts = env.DB.prepare(
-    `INSERT INTO contacts (id, campaign_id, account_id, seq, row, phone_number, custom_fields, status, attempts, created_at, updated_at)
-     SELECT 'ctc_' || ?1 || printf('%06x', ?2 + key), ?3, ?4, ?2 + key, value ->> '$[0]', value ->> '$[1]', value -> '$[2]', 'pending', 0, ?5, ?5
+    `INSERT INTO contacts (id, campaign_id, account_id, seq, row, phone_number, custom_fields, timezone, status, attempts, created_at, updated_at)
+     SELECT 'ctc_' || ?1 || printf('%06x', ?2 + key), ?3, ?4, ?2 + key, value ->> '$[0]', value ->> '$[1]', value -> '$[2]', value ->> '$[3]', 'pending', 0, ?5, ?5
      FROM json_each(?6)`,
   );
   let offset = 0;

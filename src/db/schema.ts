@@ -129,6 +129,11 @@ export const campaigns = sqliteTable(
     completed: integer("stat_completed").notNull().default(0),
     failed: integer("stat_failed").notNull().default(0),
     cancelled: integer("stat_cancelled").notNull().default(0),
+    // Calling window: all null without one; start/end "HH:MM", days "mon,tue,…", timezone "recipient" or an IANA zone.
+    callingWindowStart: text("calling_window_start"),
+    callingWindowEnd: text("calling_window_end"),
+    callingDays: text("calling_days"),
+    callingTimezone: text("calling_timezone"),
     ...timestamps,
   },
   (t) => [
@@ -160,6 +165,8 @@ export const contacts = sqliteTable(
     lastError: text("last_error"),
     callId: text("call_id"),
     nextAttemptAt: text("next_attempt_at"),
+    // The zone the upload's timezone column gave this row, else null (the campaign's or the number's zone applies).
+    timezone: text("timezone"),
     ...timestamps,
   },
   (t) => [uniqueIndex("contacts_campaign_seq").on(t.campaignId, t.seq), index("contacts_campaign_status_seq").on(t.campaignId, t.status, t.seq)],

@@ -1,5 +1,6 @@
 import { eq } from "drizzle-orm";
 import { type Context, Hono } from "hono";
+import { type CallingWindow, callingWindowColumns, callingWindowOf, parseCallingWindow } from "../campaigns/calling-window";
 import { getCampaignStub, type LifecycleResult } from "../campaigns/campaign-do";
 import { ingestCsv, ingestJson, MAX_CSV_BYTES, MAX_REQUEST_BYTES, parseDefaultCountry } from "../campaigns/ingest";
 import { type CampaignRow, campaignView, contactView, insertCampaign, listContacts, loadCampaignRow } from "../campaigns/store";
@@ -16,7 +17,7 @@ type FieldValue = string | number | boolean | null | undefined;
 
 interface CreateInput {
   fields: (name: string) => FieldValue;
-  contacts: () => Promise<ReturnType<typeof ingestCsv>>;
+  contacts: (window: CallingWindow | null) => Promise<ReturnType<typeof ingestCsv>>;
 }
 
 const tooLarge = () =>
@@ -41,12 +42,12 @@ async function readCreateInput(c: Context<AppEnv>): Promise<CreateInput> {
         const value = form.get(name);
         return typeof value === "string" ? value : undefined;
       },
-      contacts: async () => {
+      contacts: async (window) => {
         const file = form.get("contacts");
         if (file === null) throw badRequest("contacts is required: attach the CSV file as the `contacts` form field.");
         const text = typeof file === "string" ? file : file.size > MAX_CSV_BYTES ? null : await file.text();
         if (text === null || text.length > MAX_CSV_BYTES) throw tooLarge();
-        return ingestCsv(text, parseDefaultCountry(fieldText(form.get("default_country"))));
+        return ingestCsv(text, parseDefaultCountry(fieldText(form.get("default_country"))), window);
       },
     };
   }
@@ -61,12 +62,14 @@ async function readCreateInput(c: Context<AppEnv>): Promise<CreateInput> {
     return {
       fields: (name) => {
         const value = body[name];
+        // The view lists days as an array; accept that shape back as well as the comma list.
+        if (name === "calling_days" && Array.isArray(value)) return value.join(",");
         if (value !== null && typeof value === "object") throw badRequest(`${name} must be a string or number.`);
         return value as FieldValue;
       },
-      contacts: async () => {
+      contacts: async (window) => {
         if (body.contacts === undefined) throw badRequest("contacts is required: an array of objects, each with a phone_number.");
-        return ingestJson(body.contacts, parseDefaultCountry(fieldText(body.default_country as FieldValue)));
+        return ingestJson(body.contacts, parseDefaultCountry(fieldText(body.default_country as FieldValue)), window);
       },
     };
   }
@@ -118,6 +121,7 @@ async function createCampaign(c: Context<AppEnv>) {
   const retryDelaySeconds = parseIntegerField("retry_delay_seconds", text("retry_delay_seconds"), 60, 7 * 86_400, 300);
   const scheduledAt = parseScheduledAt(text("scheduled_at"));
   const defaultCountry = parseDefaultCountry(text("default_country")) ?? null;
+  const callingWindow = parseCallingWindow(text);
 
   const { accountId, actor } = c.var.caller;
   const db = database(c.env);
@@ -126,7 +130,7 @@ async function createCampaign(c: Context<AppEnv>) {
   if (!number) throw badRequest(`phone_number_id ${phoneNumberId} is not a phone number of this account.`);
   if (!number.outboundEnabled) throw badRequest(`Phone number ${number.e164} is not enabled for outbound calls; PATCH it with outbound_enabled: true.`);
 
-  const ingest = await input.contacts();
+  const ingest = await input.contacts(callingWindow);
   const now = nowIso();
   const row: CampaignRow = {
     id: newId("cmp"),
@@ -152,6 +156,7 @@ async function createCampaign(c: Context<AppEnv>) {
     completed: 0,
     failed: 0,
     cancelled: 0,
+    ...callingWindowColumns(callingWindow),
     createdAt: now,
     updatedAt: now,
   };
@@ -220,7 +225,15 @@ export const campaignRoutes = new Hono<AppEnv>()
     const status = parseEnum("status", c.req.query("status"), contactStatuses);
     const page = parsePage(c, { limit: 100, maxLimit: 1000, pageSize: 100 });
     const { rows, total } = await listContacts(c.env, campaign, status, page);
-    return c.json(listEnvelope("contacts", rows.map(contactView), total, page));
+    const window = callingWindowOf(campaign);
+    return c.json(
+      listEnvelope(
+        "contacts",
+        rows.map((row) => contactView(row, window)),
+        total,
+        page,
+      ),
+    );
   })
   .get("/:id/events", (c) => forwardEvents(c, "events"))
   .get("/:id/events/ws", (c) => forwardEvents(c, "events/ws"))
