@@ -13,6 +13,7 @@ import { type LifecycleResult, LifecycleRunner } from "./lifecycle-runner";
 import { ObjectStorage } from "./object-storage/object-storage";
 import { Reconciler } from "./reconciler";
 import { Transitions } from "./transitions";
+import { CallingWindowStage } from "./window-stage";
 
 export type { WebhookResult } from "./carrier-webhooks";
 export type { LifecycleResult } from "./lifecycle-runner";
@@ -55,8 +56,8 @@ export class CampaignDO extends DurableObject<Env> {
       transitions,
       events,
       fail: (reason) => this.lifecycle.fail(reason),
-      // Next: the calling window, then the DNC list.
-      stages: [],
+      // The calling window first, then (next) the DNC list.
+      stages: [new CallingWindowStage(storage, transitions)],
     });
     this.reconciler = new Reconciler(env, storage, this.carrier, events);
     this.webhooks = new CarrierWebhooks({ storage, d1: this.d1, carrier: this.carrier, events, hub: this.hub, alarm: this.alarmClock });
