@@ -55,7 +55,28 @@ export class Dispatcher {
     },
   ) {}
 
+  /** Ticks under way; fence() waits for them. */
+  private readonly ticking = new Set<Promise<void>>();
+
   async tick() {
+    const run = this.runTick();
+    this.ticking.add(run);
+    try {
+      await run;
+    } finally {
+      this.ticking.delete(run);
+    }
+  }
+
+  /**
+   * Resolves once every tick under way when it was called has finished, carrier requests answered.
+   * A tick that starts later runs its DialStages afresh, so it sees whatever was written before.
+   */
+  async fence(): Promise<void> {
+    await Promise.allSettled([...this.ticking]);
+  }
+
+  private async runTick() {
     const { env, storage } = this.parts;
     const state = storage.campaign.get();
     if (!state) return;
@@ -97,11 +118,15 @@ export class Dispatcher {
 
   /** Due contacts (retries first, then CSV order) that every stage lets through. */
   private async admit(now: number, limit: number): Promise<LiveContact[]> {
-    let contacts = this.parts.storage.contacts.due(now, limit);
-    for (const stage of this.parts.stages) {
+    const { storage, stages } = this.parts;
+    const due = storage.contacts.due(now, limit);
+    let contacts = due;
+    for (const stage of stages) {
       if (contacts.length === 0) break;
       contacts = await stage.admit(contacts, now);
     }
+    // Slots the held-back contacts would have taken go to the next ones at once, not when a call ends.
+    if (contacts.length < due.length) storage.timers.setNoLater("dispatch", now);
     return contacts;
   }
 
