@@ -7,6 +7,8 @@
 
 export type CampaignStatus = "draft" | "scheduled" | "running" | "paused" | "completed" | "failed";
 export type ContactStatus = "pending" | "originated" | "connected" | "completed" | "failed" | "cancelled";
+/** A contact's last call result; `dnc` marks a number suppressed by the do-not-call list. */
+export type ContactOutcome = "answered" | "voicemail" | "busy" | "no_answer" | "failed" | "invalid_number" | "canceled" | "timeout" | "dnc";
 
 export type DayName = "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
 
@@ -49,8 +51,12 @@ export interface Campaign {
   status_reason: string | null;
   stats: Stats;
   calling_window: CallingWindow | null;
+  /** The campaign this one was cloned from, else null. */
+  source_campaign_id: string | null;
   /** Only on the response to create. */
   duplicates_skipped?: number;
+  /** Only on the responses to create and clone: contacts cancelled because their number is on the do-not-call list. */
+  dnc_suppressed?: number;
 }
 
 export interface Contact {
@@ -61,7 +67,7 @@ export interface Contact {
   custom_fields: Record<string, string>;
   status: ContactStatus;
   attempts: number;
-  outcome: string | null;
+  outcome: ContactOutcome | null;
   last_error: string | null;
   call_id: string | null;
   next_attempt_at: string | null;
@@ -162,6 +168,41 @@ export interface CreateCampaignInput {
   contacts?: string | Blob | Record<string, string | number | boolean | null>[];
   /** Node only: a path to a CSV file, read when the request is made. */
   contactsPath?: string;
+}
+
+/** Clone options: which contacts to copy (both filters must match when both are given) and any create field to change. */
+export interface CloneCampaignInput {
+  name?: string;
+  statuses?: ContactStatus[];
+  outcomes?: ContactOutcome[];
+  agent_id?: string;
+  phone_number_id?: string;
+  max_concurrent_calls?: number;
+  retries_per_contact?: number;
+  retry_delay_seconds?: number;
+  scheduled_at?: string | Date;
+  default_country?: string;
+  /** Window fields left out keep the source's; empty start and end copy without a window. */
+  calling_window_start?: string;
+  calling_window_end?: string;
+  calling_days?: DayName[] | string;
+  calling_timezone?: string;
+}
+
+export interface DncEntry {
+  phone_number: string;
+  reason: string | null;
+  created_at: string;
+}
+
+/** Numbers to block, as a list or as CSV (a `phone_number` column); national numbers need default_country. */
+export type DncAddInput = { reason?: string; default_country?: string } & ({ numbers: (string | number)[] } | { csv: string | Blob });
+
+export interface DncAddResult {
+  added: number;
+  already_listed: number;
+  /** Numbers that could not be read: CSV spreadsheet row (header = 1) or 1-based position in `numbers`. */
+  invalid: { row: number; value: string }[];
 }
 
 export interface ListOptions {
@@ -297,6 +338,7 @@ export class Edgedial {
   readonly callLimits: { get: () => Promise<CallLimits> };
   readonly agents: Agents;
   readonly telephony: Telephony;
+  readonly dnc: DoNotCall;
   private readonly apiKey: string | undefined;
   private readonly baseUrl: string;
   private readonly doFetch: (input: Request) => Promise<Response>;
@@ -309,6 +351,7 @@ export class Edgedial {
     this.callLimits = { get: () => this.request<CallLimits>("GET", "/api/v1/call-limits") };
     this.agents = new Agents(this);
     this.telephony = new Telephony(this);
+    this.dnc = new DoNotCall(this);
   }
 
   /** @internal */
@@ -377,6 +420,14 @@ class Campaigns {
     for (const [key, value] of Object.entries(plain)) if (value !== undefined) form.set(key, String(value));
     form.set("contacts", csv, "contacts.csv");
     return this.client.request("POST", "/api/v1/campaigns", { body: form });
+  }
+
+  /** A new draft (or scheduled) campaign with the source's matching contacts, pending again. */
+  clone(id: string, input: CloneCampaignInput = {}) {
+    const scheduledAt = input.scheduled_at instanceof Date ? input.scheduled_at.toISOString() : input.scheduled_at;
+    return this.client.request<Campaign>("POST", `/api/v1/campaigns/${encodeURIComponent(id)}/clone`, {
+      json: { ...input, ...(scheduledAt !== undefined && { scheduled_at: scheduledAt }) },
+    });
   }
 
   start(id: string) {
@@ -519,5 +570,32 @@ class Telephony {
         await client.request("DELETE", path("numbers", id));
       },
     };
+  }
+}
+
+/** The account's do-not-call list. Numbers are E.164 (`+` and digits); the client URL-encodes them. */
+class DoNotCall {
+  constructor(private readonly client: Edgedial) {}
+
+  /** In number order; `prefix` (E.164 with its `+`) narrows to numbers that start with it. */
+  async list(options: ListOptions & { prefix?: string } = {}) {
+    return page<"numbers", DncEntry>("numbers", await this.client.request("GET", "/api/v1/dnc", { query: { ...options } }));
+  }
+
+  get(phoneNumber: string) {
+    return this.client.request<DncEntry>("GET", `/api/v1/dnc/${encodeURIComponent(phoneNumber)}`);
+  }
+
+  add(input: DncAddInput): Promise<DncAddResult> {
+    if ("numbers" in input) return this.client.request("POST", "/api/v1/dnc", { json: input });
+    const { csv, reason, default_country } = input;
+    return this.client.request("POST", "/api/v1/dnc", {
+      query: { reason, default_country },
+      body: new Blob([csv], { type: "text/csv" }),
+    });
+  }
+
+  async remove(phoneNumber: string): Promise<void> {
+    await this.client.request("DELETE", `/api/v1/dnc/${encodeURIComponent(phoneNumber)}`);
   }
 }

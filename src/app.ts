@@ -6,6 +6,7 @@ import { accountRoutes } from "./routes/account";
 import { adminRoutes } from "./routes/admin";
 import { agentRoutes } from "./routes/agents";
 import { campaignRoutes } from "./routes/campaigns";
+import { dncRoutes } from "./routes/dnc";
 import { simulatorRoutes } from "./routes/simulator";
 import { telephonyRoutes } from "./routes/telephony";
 import { webhookRoutes } from "./routes/webhooks";
@@ -17,7 +18,8 @@ function tenantApi() {
     .route("/", accountRoutes)
     .route("/agents", agentRoutes)
     .route("/telephony", telephonyRoutes)
-    .route("/campaigns", campaignRoutes);
+    .route("/campaigns", campaignRoutes)
+    .route("/dnc", dncRoutes);
 }
 
 export const API_MOUNTS = ["/api/v1", "/hub-api/api/v1", "/v1"] as const;

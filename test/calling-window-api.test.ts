@@ -195,3 +195,43 @@ describe("client", () => {
     expect((await edgedial.campaigns.listContacts(fromObjects.id)).items[0]?.timezone).toBe("Europe/Madrid");
   });
 });
+
+describe("clone", () => {
+  const clone = (t: Tenant, id: string, body: Record<string, unknown>) => call(`/api/v1/campaigns/${id}/clone`, jsonInit("POST", body, t.auth));
+  const csv = "phone_number,timezone\n+12125550100,Asia/Tokyo\n+14155550100,\n";
+
+  it("keeps the source's window and each contact's own zone", async () => {
+    const t = await newTenant();
+    const source = await createCampaign(t, csv, { calling_window_start: "09:00", calling_window_end: "20:00", calling_days: "mon,tue" });
+    const res = await clone(t, source.id, {});
+    expect(res.status).toBe(201);
+    const copy = await json<View>(res);
+    expect(copy.calling_window).toEqual({ start: "09:00", end: "20:00", days: ["mon", "tue"], timezone: "recipient" });
+    expect((await contactsOf(t, copy.id)).map((c) => c.timezone)).toEqual(["Asia/Tokyo", "America/Los_Angeles"]);
+  });
+
+  it("changes the fields it is given: a new calling_timezone reaches contacts without a zone of their own", async () => {
+    const t = await newTenant();
+    const source = await createCampaign(t, csv, { calling_window_start: "09:00", calling_window_end: "20:00", calling_timezone: "Europe/Paris" });
+    expect((await contactsOf(t, source.id)).map((c) => c.timezone)).toEqual(["Asia/Tokyo", "Europe/Paris"]);
+    const copy = await json<View>(await clone(t, source.id, { calling_timezone: "Europe/Lisbon", calling_days: ["sat"] }));
+    expect(copy.calling_window).toEqual({ start: "09:00", end: "20:00", days: ["sat"], timezone: "Europe/Lisbon" });
+    expect((await contactsOf(t, copy.id)).map((c) => c.timezone)).toEqual(["Asia/Tokyo", "Europe/Lisbon"]);
+  });
+
+  it("copies without a window when start and end are given empty", async () => {
+    const t = await newTenant();
+    const source = await createCampaign(t, csv, { calling_window_start: "09:00", calling_window_end: "20:00" });
+    const copy = await json<View>(await clone(t, source.id, { calling_window_start: "", calling_window_end: "" }));
+    expect(copy.calling_window).toBeNull();
+  });
+
+  it("refuses a bad window field with 400 naming it, creating nothing", async () => {
+    const t = await newTenant();
+    const source = await createCampaign(t, csv, { calling_window_start: "09:00", calling_window_end: "20:00" });
+    const res = await clone(t, source.id, { calling_window_end: "08:00" });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain("calling_window_start (09:00) must be before calling_window_end (08:00)");
+    expect(await countRows("SELECT count(*) AS n FROM campaigns WHERE account_id = ?", t.accountId)).toBe(1);
+  });
+});

@@ -71,6 +71,40 @@ describe("Edgedial client", () => {
     await expect(edgedial.campaigns.get(fromBlob.id)).rejects.toBeInstanceOf(ApiError);
   });
 
+  it("keeps the do-not-call list and clones campaigns", async () => {
+    const t = await newTenant();
+    const edgedial = clientFor(t);
+    expect(await edgedial.dnc.add({ numbers: ["+15550100001", "nope"], reason: "asked" })).toEqual({
+      added: 1,
+      already_listed: 0,
+      invalid: [{ row: 2, value: "nope" }],
+    });
+    expect(await edgedial.dnc.add({ csv: "phone_number\n415 555 0199\n+15550100001\n", reason: "by csv", default_country: "US" })).toEqual({
+      added: 1,
+      already_listed: 1,
+      invalid: [],
+    });
+    expect(await edgedial.dnc.add({ csv: new Blob(["phone_number\n+15550100002\n"]) })).toMatchObject({ added: 1 });
+    expect(await edgedial.dnc.get("+14155550199")).toMatchObject({ phone_number: "+14155550199", reason: "by csv" });
+    const page = await edgedial.dnc.list({ prefix: "+1555", limit: 1 });
+    expect(page).toMatchObject({ count: 1, total: 2, has_next: true });
+    expect(page.raw.numbers[0]?.phone_number).toBe("+15550100001");
+
+    const source = await edgedial.campaigns.create({ name: "Source", agent_id: t.agentId, phone_number_id: t.numberId, contacts: csvOf(4) });
+    expect(source).toMatchObject({ dnc_suppressed: 2, source_campaign_id: null, stats: { total: 4, cancelled: 2 } });
+    await edgedial.dnc.remove("+15550100002");
+    await expect(edgedial.dnc.get("+15550100002")).rejects.toMatchObject({ status: 404, code: "not_found" });
+    const at = new Date(Date.now() + 3_600_000);
+    const copy = await edgedial.campaigns.clone(source.id, { statuses: ["cancelled"], outcomes: ["dnc"], name: "Retry", scheduled_at: at });
+    expect(copy).toMatchObject({ name: "Retry", status: "scheduled", source_campaign_id: source.id, dnc_suppressed: 1, stats: { total: 2, pending: 1 } });
+    const contacts = await edgedial.campaigns.listContacts(copy.id);
+    expect(contacts.items.map((c) => [c.phone_number, c.status, c.outcome])).toEqual([
+      ["+15550100001", "cancelled", "dnc"],
+      ["+15550100002", "pending", null],
+    ]);
+    await expect(edgedial.campaigns.clone(source.id, { statuses: [] })).rejects.toMatchObject({ status: 400, code: "bad_request" });
+  });
+
   it("maps errors to ApiError (status, code, message) and 429 to RateLimitError", async () => {
     const t = await newTenant();
     const edgedial = clientFor(t);

@@ -5,6 +5,7 @@ import type { Env } from "../env";
 import type { Page } from "../http/validation";
 import { contactIdStem } from "../ids";
 import { type CallingWindow, callingWindowOf, callingWindowView, contactTimezone } from "./calling-window";
+import { suppressListedContacts } from "./dnc-check";
 import type { IngestResult } from "./ingest";
 
 export type CampaignRow = typeof campaigns.$inferSelect;
@@ -43,6 +44,7 @@ export const campaignView = (row: CampaignRow) => ({
   status_reason: row.statusReason,
   stats: { total: row.total, ...contactStatsOf(row) },
   calling_window: callingWindowView(callingWindowOf(row)),
+  source_campaign_id: row.sourceCampaignId,
 });
 
 /** The window is the campaign's (callingWindowOf): the contact's timezone depends on its explicit zone. */
@@ -67,8 +69,9 @@ export const contactView = (row: ContactRow, window: CallingWindow | null) => ({
  * Writes the campaign and all its contacts in one D1 batch (one transaction): a failure leaves
  * neither. Each chunk is one statement that binds a JSON array and expands it with json_each,
  * which keeps 100k contacts to a handful of statements with four bound parameters each.
+ * Numbers on the account's do-not-call list are suppressed in the same batch.
  */
-export async function insertCampaign(env: Env, campaign: CampaignRow, ingest: IngestResult): Promise<void> {
+export async function insertCampaign(env: Env, campaign: CampaignRow, ingest: IngestResult): Promise<{ dncSuppressed: number }> {
   const db = database(env);
   const stem = contactIdStem();
   const insertContacts = env.DB.prepare(
@@ -83,7 +86,9 @@ export async function insertCampaign(env: Env, campaign: CampaignRow, ingest: In
     return statement;
   });
   const campaignInsert = db.insert(campaigns).values(campaign).toSQL();
-  await env.DB.batch([env.DB.prepare(campaignInsert.sql).bind(...campaignInsert.params), ...statements]);
+  const suppress = suppressListedContacts(env.DB, campaign.id, campaign.accountId, campaign.createdAt);
+  const results = await env.DB.batch([env.DB.prepare(campaignInsert.sql).bind(...campaignInsert.params), ...statements, ...suppress]);
+  return { dncSuppressed: results[statements.length + 1]?.meta.changes ?? 0 };
 }
 
 /** Contacts in CSV order. Without a status filter, offset is a seek on (campaign_id, seq), not a scan. */

@@ -31,6 +31,11 @@ const MAX_EXAMINED_PER_TICK = 2_000;
  */
 export interface DialStage {
   admit(contacts: LiveContact[], now: number): LiveContact[] | Promise<LiveContact[]>;
+  /**
+   * A cheap stage (no I/O) whose held-back contacts stop being due: when it holds some back, the
+   * next due contacts are put to it in the same tick. Refilling stages run before the others.
+   */
+  readonly refills?: boolean;
   /** The status_reason to show when a tick could dial no one, if this stage is why (e.g. all wait for their window). */
   waitingReason?(now: number): string | null;
 }
@@ -62,7 +67,28 @@ export class Dispatcher {
     },
   ) {}
 
+  /** Ticks under way; fence() waits for them. */
+  private readonly ticking = new Set<Promise<void>>();
+
   async tick() {
+    const run = this.runTick();
+    this.ticking.add(run);
+    try {
+      await run;
+    } finally {
+      this.ticking.delete(run);
+    }
+  }
+
+  /**
+   * Resolves once every tick under way when it was called has finished, carrier requests answered.
+   * A tick that starts later runs its DialStages afresh, so it sees whatever was written before.
+   */
+  async fence(): Promise<void> {
+    await Promise.allSettled([...this.ticking]);
+  }
+
+  private async runTick() {
     const { env, storage } = this.parts;
     const state = storage.campaign.get();
     if (!state) return;
@@ -107,12 +133,31 @@ export class Dispatcher {
   }
 
   /**
-   * Due contacts (retries first, then CSV order) that every stage lets through. Contacts a stage
-   * holds back (waiting for their window, cancelled) are no longer due, so the next ones are looked
-   * at in the same tick: a contact held back never blocks the ones behind it.
+   * Due contacts (retries first, then CSV order) that every stage lets through. Contacts a
+   * refilling stage holds back (waiting for their window) are no longer due, so the next ones are
+   * looked at in the same tick and a contact held back never blocks the ones behind it. The other
+   * stages (the DNC query) then see the tick's batch once.
    */
   private async admit(now: number, limit: number): Promise<LiveContact[]> {
     const { storage, stages } = this.parts;
+    const batch = await this.refill(
+      now,
+      limit,
+      stages.filter((s) => s.refills),
+    );
+    let contacts = batch;
+    for (const stage of stages.filter((s) => !s.refills)) {
+      if (contacts.length === 0) break;
+      contacts = await stage.admit(contacts, now);
+    }
+    // Slots the held-back contacts would have taken go to the next ones at once, not when a call ends.
+    if (contacts.length < batch.length) storage.timers.setNoLater("dispatch", now);
+    return contacts;
+  }
+
+  /** Up to `limit` due contacts that the refilling stages let through, looking past those they hold back. */
+  private async refill(now: number, limit: number, stages: DialStage[]): Promise<LiveContact[]> {
+    const { storage } = this.parts;
     const admitted: LiveContact[] = [];
     const taken = new Set<string>();
     let examined = 0;

@@ -11,7 +11,7 @@ export const MAX_REQUEST_BYTES = MAX_CSV_BYTES + 64 * 1024;
 /** How many bad rows an error names before it summarises the rest. */
 const MAX_LISTED_ERRORS = 20;
 /** JSON bound per D1 statement, far under D1's 2 MB value limit. */
-const CHUNK_BYTES = 1_000_000;
+export const CHUNK_BYTES = 1_000_000;
 
 /** One contact ready for the bulk insert: [row, E.164 number, custom fields, the row's own timezone if any]. */
 export type ContactTuple = [row: number, phone: string, fields: Record<string, string>, timezone?: string];
@@ -112,8 +112,17 @@ class ContactSink {
 
 const headerKey = (h: string) => h.trim().toLowerCase();
 
-/** A calling window, when given, also refuses contacts that could never be called inside it. */
-export function ingestCsv(text: string, country: CountryCode | undefined, window: CallingWindow | null = null): IngestResult {
+/** A parsed CSV upload whose header row passed the upload rules; rows[0] is the header row. */
+export interface CsvTable {
+  headers: string[];
+  rows: string[][];
+  phoneColumn: number;
+  /** A column's index by header name (case and surrounding spaces ignored). */
+  column(name: string): number | undefined;
+}
+
+/** Parses a CSV upload and applies the header rules every upload shares: BOM, RFC 4180 quoting, named, unique headers and a phone_number column. */
+export function readCsvTable(text: string): CsvTable {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   // Arrays, not header objects: half the memory on a 100k-row upload.
   const parsed = Papa.parse<string[]>(body, { header: false, delimiter: ",", skipEmptyLines: false });
@@ -138,9 +147,14 @@ export function ingestCsv(text: string, country: CountryCode | undefined, window
     const hint = headers.length === 1 && headers[0]?.includes(";") ? " The file looks semicolon-separated; save it as comma-separated." : "";
     throw badRequest(`The CSV needs a phone_number column; found ${headers.map((h) => JSON.stringify(h)).join(", ")}.${hint}`);
   }
+  return { headers, rows, phoneColumn, column: (name) => seen.get(headerKey(name)) };
+}
 
+/** A calling window, when given, also refuses contacts that could never be called inside it. */
+export function ingestCsv(text: string, country: CountryCode | undefined, window: CallingWindow | null = null): IngestResult {
+  const { headers, rows, phoneColumn, column } = readCsvTable(text);
   // A `timezone` column places the row's contact in that zone; it is not a custom field.
-  const zoneColumn = seen.get("timezone");
+  const zoneColumn = column("timezone");
   const sink = new ContactSink(country, new ContactZones(window));
   const overlong: number[] = [];
   for (let i = 1; i < rows.length; i++) {

@@ -11,6 +11,8 @@ import type { Transitions } from "./transitions";
  * armed for it and a waiting campaign costs no ticks), and never hold up the contacts behind them.
  */
 export class CallingWindowStage implements DialStage {
+  /** Held contacts move to their opening, so the dispatcher may put the next ones to it at once. */
+  readonly refills = true;
   private parsed: { json: string; window: CallingWindow } | null = null;
 
   constructor(

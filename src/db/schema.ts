@@ -134,6 +134,8 @@ export const campaigns = sqliteTable(
     callingWindowEnd: text("calling_window_end"),
     callingDays: text("calling_days"),
     callingTimezone: text("calling_timezone"),
+    // The campaign this one was cloned from, if any (not a foreign key: the source may be deleted).
+    sourceCampaignId: text("source_campaign_id"),
     ...timestamps,
   },
   (t) => [
@@ -146,6 +148,10 @@ export const campaigns = sqliteTable(
 
 export const contactStatuses = ["pending", "originated", "connected", "completed", "failed", "cancelled"] as const;
 export type ContactStatus = (typeof contactStatuses)[number];
+
+/** A contact's last call result; `dnc` marks a number suppressed by the do-not-call list. */
+export const contactOutcomes = ["answered", "voicemail", "busy", "no_answer", "failed", "invalid_number", "canceled", "timeout", "dnc"] as const;
+export type ContactOutcome = (typeof contactOutcomes)[number];
 
 export const contacts = sqliteTable(
   "contacts",
@@ -161,7 +167,7 @@ export const contacts = sqliteTable(
     customFields: text("custom_fields").notNull().default(sql`'{}'`),
     status: text("status", { enum: contactStatuses }).notNull(),
     attempts: integer("attempts").notNull().default(0),
-    outcome: text("outcome"),
+    outcome: text("outcome", { enum: contactOutcomes }),
     lastError: text("last_error"),
     callId: text("call_id"),
     nextAttemptAt: text("next_attempt_at"),
@@ -170,4 +176,19 @@ export const contacts = sqliteTable(
     ...timestamps,
   },
   (t) => [uniqueIndex("contacts_campaign_seq").on(t.campaignId, t.seq), index("contacts_campaign_status_seq").on(t.campaignId, t.status, t.seq)],
+);
+
+/** The account's do-not-call list. WITHOUT ROWID in SQL: the (account, number) key is the row's place, so a lookup is one seek. */
+export const dncNumbers = sqliteTable(
+  "dnc_numbers",
+  {
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    // E.164, normalised as at campaign create.
+    phoneNumber: text("phone_number").notNull(),
+    reason: text("reason"),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.phoneNumber] })],
 );

@@ -1,17 +1,19 @@
 import { eq } from "drizzle-orm";
 import { type Context, Hono } from "hono";
-import { type CallingWindow, callingWindowColumns, callingWindowOf, parseCallingWindow } from "../campaigns/calling-window";
+import { type CallingWindow, callingWindowOf } from "../campaigns/calling-window";
 import { getCampaignStub, type LifecycleResult } from "../campaigns/campaign-do";
 import { type CampaignRow, campaignView, contactView, insertCampaign, listContacts, loadCampaignRow } from "../campaigns/d1-campaigns";
-import { ingestCsv, ingestJson, MAX_CSV_BYTES, MAX_REQUEST_BYTES, parseDefaultCountry } from "../campaigns/ingest";
-import { database, nowIso } from "../db/client";
-import { findInAccount, pageByAccount } from "../db/queries";
-import { agents, campaignStatuses, campaigns, contactStatuses, phoneNumbers } from "../db/schema";
+import { ingestCsv, ingestJson, MAX_CSV_BYTES, parseDefaultCountry } from "../campaigns/ingest";
+import { armScheduledStart, checkSettingsInAccount, newCampaignRow, parseCampaignSettings } from "../campaigns/settings";
+import { database } from "../db/client";
+import { pageByAccount } from "../db/queries";
+import { campaignStatuses, campaigns, contactStatuses } from "../db/schema";
 import type { AppEnv } from "../env";
+import { boundedRequest } from "../http/body";
 import { ApiError, badRequest, conflict, notFound } from "../http/errors";
 import { mintEventsToken } from "../http/events-token";
-import { listEnvelope, parseEnum, parseIntegerField, parsePage } from "../http/validation";
-import { newId } from "../ids";
+import { listEnvelope, parseEnum, parsePage } from "../http/validation";
+import { cloneCampaign } from "./campaign-clone";
 
 type FieldValue = string | number | boolean | null | undefined;
 
@@ -25,9 +27,7 @@ const tooLarge = () =>
 
 /** Reads the create body (multipart or JSON) after refusing oversize bodies unread. */
 async function readCreateInput(c: Context<AppEnv>): Promise<CreateInput> {
-  const declared = Number(c.req.header("Content-Length") ?? Number.NaN);
-  if (declared > MAX_REQUEST_BYTES) throw tooLarge();
-  const raw = Number.isNaN(declared) ? await readCapped(c.req.raw) : c.req.raw;
+  const raw = await boundedRequest(c.req.raw, tooLarge);
   const type = c.req.header("Content-Type") ?? "";
 
   if (/^multipart\/form-data\b/i.test(type)) {
@@ -79,100 +79,25 @@ async function readCreateInput(c: Context<AppEnv>): Promise<CreateInput> {
 const fieldText = (value: FieldValue | File | null): string | undefined =>
   value === undefined || value === null || value instanceof File ? undefined : String(value);
 
-/** For bodies without Content-Length: read at most the limit, then hand back an equivalent request. */
-async function readCapped(request: Request): Promise<Request> {
-  const reader = request.body?.getReader();
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  while (reader) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_REQUEST_BYTES) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    parts.push(value);
-  }
-  return new Request(request.url, { method: request.method, headers: request.headers, body: new Blob(parts) });
-}
-
-function parseScheduledAt(raw: string | undefined): string | null {
-  if (raw === undefined || raw === "") return null;
-  const rfc3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
-  const ms = Date.parse(raw);
-  if (!rfc3339.test(raw) || Number.isNaN(ms)) throw badRequest(`scheduled_at must be an RFC 3339 time such as 2030-01-31T09:00:00Z; got "${raw}".`);
-  if (ms < Date.now()) throw badRequest(`scheduled_at ${raw} is in the past; give a future time or leave it out to create a draft.`);
-  return new Date(ms).toISOString();
-}
-
 async function createCampaign(c: Context<AppEnv>) {
   const input = await readCreateInput(c);
-  const text = (name: string) => fieldText(input.fields(name));
-  const name = text("name")?.trim();
-  if (!name) throw badRequest("name is required.");
-  if (name.length > 200) throw badRequest("name must be at most 200 characters.");
-  const agentId = text("agent_id");
-  const phoneNumberId = text("phone_number_id");
-  if (!agentId) throw badRequest("agent_id is required.");
-  if (!phoneNumberId) throw badRequest("phone_number_id is required.");
-  const maxConcurrentCalls = parseIntegerField("max_concurrent_calls", text("max_concurrent_calls"), 1, 100, 5);
-  const retriesPerContact = parseIntegerField("retries_per_contact", text("retries_per_contact"), 0, 5, 0);
-  const retryDelaySeconds = parseIntegerField("retry_delay_seconds", text("retry_delay_seconds"), 60, 7 * 86_400, 300);
-  const scheduledAt = parseScheduledAt(text("scheduled_at"));
-  const defaultCountry = parseDefaultCountry(text("default_country")) ?? null;
-  const callingWindow = parseCallingWindow(text);
-
+  const settings = parseCampaignSettings((name) => fieldText(input.fields(name)));
   const { accountId, actor } = c.var.caller;
-  const db = database(c.env);
-  const [agent, number] = await Promise.all([findInAccount(db, agents, accountId, agentId), findInAccount(db, phoneNumbers, accountId, phoneNumberId)]);
-  if (!agent) throw badRequest(`agent_id ${agentId} is not an agent of this account.`);
-  if (!number) throw badRequest(`phone_number_id ${phoneNumberId} is not a phone number of this account.`);
-  if (!number.outboundEnabled) throw badRequest(`Phone number ${number.e164} is not enabled for outbound calls; PATCH it with outbound_enabled: true.`);
+  await checkSettingsInAccount(c.env, accountId, settings);
 
-  const ingest = await input.contacts(callingWindow);
-  const now = nowIso();
-  const row: CampaignRow = {
-    id: newId("cmp"),
+  const ingest = await input.contacts(settings.callingWindow);
+  const row = newCampaignRow(settings, {
     accountId,
-    name,
-    agentId,
-    phoneNumberId,
-    maxConcurrentCalls,
-    retriesPerContact,
-    retryDelaySeconds,
-    defaultCountry,
-    scheduledAt,
-    startedAt: null,
-    completedAt: null,
     createdBy: actor,
-    status: scheduledAt ? "scheduled" : "draft",
-    statusReason: null,
-    duplicatesSkipped: ingest.duplicatesSkipped,
     total: ingest.count,
-    pending: ingest.count,
-    originated: 0,
-    connected: 0,
-    completed: 0,
-    failed: 0,
-    cancelled: 0,
-    ...callingWindowColumns(callingWindow),
-    createdAt: now,
-    updatedAt: now,
-  };
-  await insertCampaign(c.env, row, ingest);
-  if (row.status === "scheduled") {
-    try {
-      await getCampaignStub(c.env, row.id).schedule(row.id);
-    } catch (error) {
-      // Without its timer a scheduled campaign would never start: undo the create rather than keep it half-made.
-      await getCampaignStub(c.env, row.id)
-        .remove(row.id)
-        .catch(() => undefined);
-      throw error;
-    }
-  }
-  return c.json({ ...campaignView(row), duplicates_skipped: ingest.duplicatesSkipped }, 201);
+    duplicatesSkipped: ingest.duplicatesSkipped,
+    sourceCampaignId: null,
+  });
+  const { dncSuppressed } = await insertCampaign(c.env, row, ingest);
+  row.pending -= dncSuppressed;
+  row.cancelled += dncSuppressed;
+  await armScheduledStart(c.env, row);
+  return c.json({ ...campaignView(row), duplicates_skipped: ingest.duplicatesSkipped, dnc_suppressed: dncSuppressed }, 201);
 }
 
 async function requireCampaign(c: Context<AppEnv>): Promise<CampaignRow> {
@@ -244,4 +169,5 @@ export const campaignRoutes = new Hono<AppEnv>()
   .post("/:id/start", (c) => lifecycle(c, (stub, id) => stub.start(id)))
   .post("/:id/pause", (c) => lifecycle(c, (stub, id) => stub.pause(id)))
   .post("/:id/resume", (c) => lifecycle(c, (stub, id) => stub.resume(id)))
-  .post("/:id/stop", (c) => lifecycle(c, (stub, id) => stub.stop(id)));
+  .post("/:id/stop", (c) => lifecycle(c, (stub, id) => stub.stop(id)))
+  .post("/:id/clone", cloneCampaign);

@@ -1,0 +1,41 @@
+/**
+ * The do-not-call list as campaigns meet it: once for all contacts when a campaign is written
+ * (create, clone), and once per dispatch tick for the batch about to be dialled.
+ */
+
+/** One primary-key seek per number of the batch. (A JOIN lets the planner walk the whole list instead.) */
+export const LISTED_AMONG_SQL = "SELECT phone_number FROM dnc_numbers WHERE account_id = ?1 AND phone_number IN (SELECT value FROM json_each(?2))";
+
+/**
+ * The numbers among `phones` that are on the account's list: one D1 query for the whole batch,
+ * never one per contact.
+ */
+export async function listedAmong(db: D1Database, accountId: string, phones: readonly string[]): Promise<Set<string>> {
+  if (phones.length === 0) return new Set();
+  const { results } = await db.prepare(LISTED_AMONG_SQL).bind(accountId, JSON.stringify(phones)).all<{ phone_number: string }>();
+  return new Set(results.map((r) => r.phone_number));
+}
+
+/** Walks the campaign's pending contacts and seeks each number in the list: cost follows the campaign, not the list. */
+export const SUPPRESS_LISTED_SQL = `UPDATE contacts SET status = 'cancelled', outcome = 'dnc', updated_at = ?3
+  WHERE campaign_id = ?1 AND status = 'pending'
+    AND EXISTS (SELECT 1 FROM dnc_numbers AS d WHERE d.account_id = ?2 AND d.phone_number = contacts.phone_number)`;
+
+/**
+ * Statements to run in the same D1 batch that wrote a campaign's contacts: listed numbers become
+ * cancelled with outcome `dnc` (a seek per contact, whatever the list's size), then the campaign's
+ * total and counters are recounted from the contacts. The first statement's `meta.changes` is the
+ * number suppressed.
+ */
+export function suppressListedContacts(db: D1Database, campaignId: string, accountId: string, now: string): [D1PreparedStatement, D1PreparedStatement] {
+  return [
+    db.prepare(SUPPRESS_LISTED_SQL).bind(campaignId, accountId, now),
+    db
+      .prepare(
+        `UPDATE campaigns SET total = counted.total, stat_pending = counted.total - counted.cancelled, stat_cancelled = counted.cancelled
+         FROM (SELECT count(*) AS total, coalesce(sum(status = 'cancelled'), 0) AS cancelled FROM contacts WHERE campaign_id = ?1) AS counted
+         WHERE campaigns.id = ?1`,
+      )
+      .bind(campaignId),
+  ];
+}

@@ -1,0 +1,164 @@
+import { database, nowIso } from "../db/client";
+import { findInAccount } from "../db/queries";
+import { agents, phoneNumbers } from "../db/schema";
+import type { Env } from "../env";
+import { badRequest } from "../http/errors";
+import { parseIntegerField } from "../http/validation";
+import { newId } from "../ids";
+import { CALLING_WINDOW_FIELDS, type CallingWindow, callingWindowColumns, parseCallingWindow } from "./calling-window";
+import { getCampaignStub } from "./campaign-do";
+import type { CampaignRow } from "./d1-campaigns";
+import { parseDefaultCountry } from "./ingest";
+
+/** One create field as text, undefined when absent (form field or JSON member alike). */
+export type FieldText = (name: string) => string | undefined;
+
+/** The fields create takes besides `name` and the contacts; clone takes the same ones as overrides. */
+export const SETTING_FIELDS = [
+  "agent_id",
+  "phone_number_id",
+  "max_concurrent_calls",
+  "retries_per_contact",
+  "retry_delay_seconds",
+  "scheduled_at",
+  "default_country",
+  ...CALLING_WINDOW_FIELDS,
+] as const;
+
+/** What a campaign is told at create (or clone), validated; everything but the contacts. */
+export interface CampaignSettings {
+  name: string;
+  agentId: string;
+  phoneNumberId: string;
+  maxConcurrentCalls: number;
+  retriesPerContact: number;
+  retryDelaySeconds: number;
+  scheduledAt: string | null;
+  defaultCountry: string | null;
+  callingWindow: CallingWindow | null;
+}
+
+/** What a clone inherits when a field is left out: the source's settings; scheduled_at never carries over. */
+export type InheritedSettings = Omit<CampaignSettings, "scheduledAt">;
+
+function parseScheduledAt(raw: string | undefined): string | null {
+  if (raw === undefined || raw === "") return null;
+  const rfc3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+  const ms = Date.parse(raw);
+  if (!rfc3339.test(raw) || Number.isNaN(ms)) throw badRequest(`scheduled_at must be an RFC 3339 time such as 2030-01-31T09:00:00Z; got "${raw}".`);
+  if (ms < Date.now()) throw badRequest(`scheduled_at ${raw} is in the past; give a future time or leave it out to create a draft.`);
+  return new Date(ms).toISOString();
+}
+
+/** Create's fields with create's rules; a clone passes the source's settings as the defaults. */
+export function parseCampaignSettings(text: FieldText, inherited?: InheritedSettings): CampaignSettings {
+  const name = text("name")?.trim() ?? inherited?.name;
+  if (!name) throw badRequest("name is required.");
+  if (name.length > 200) throw badRequest("name must be at most 200 characters.");
+  const agentId = text("agent_id") ?? inherited?.agentId;
+  const phoneNumberId = text("phone_number_id") ?? inherited?.phoneNumberId;
+  if (!agentId) throw badRequest("agent_id is required.");
+  if (!phoneNumberId) throw badRequest("phone_number_id is required.");
+  return {
+    name,
+    agentId,
+    phoneNumberId,
+    maxConcurrentCalls: parseIntegerField("max_concurrent_calls", text("max_concurrent_calls"), 1, 100, inherited?.maxConcurrentCalls ?? 5),
+    retriesPerContact: parseIntegerField("retries_per_contact", text("retries_per_contact"), 0, 5, inherited?.retriesPerContact ?? 0),
+    retryDelaySeconds: parseIntegerField("retry_delay_seconds", text("retry_delay_seconds"), 60, 7 * 86_400, inherited?.retryDelaySeconds ?? 300),
+    scheduledAt: parseScheduledAt(text("scheduled_at")),
+    defaultCountry: parseDefaultCountry(text("default_country")) ?? inherited?.defaultCountry ?? null,
+    callingWindow: parseCallingWindow(windowFieldText(text, inherited?.callingWindow ?? null)),
+  };
+}
+
+/**
+ * A clone keeps each window field of its source unless the body gives it; empty start and end
+ * (with no days or zone) copy without a window.
+ */
+function windowFieldText(text: FieldText, inherited: CallingWindow | null): FieldText {
+  if (!inherited || (text("calling_window_start") === "" && text("calling_window_end") === "")) return text;
+  const columns = callingWindowColumns(inherited);
+  const source: Record<string, string | null> = {
+    calling_window_start: columns.callingWindowStart,
+    calling_window_end: columns.callingWindowEnd,
+    calling_days: columns.callingDays,
+    calling_timezone: columns.callingTimezone,
+  };
+  return (name) => text(name) ?? source[name] ?? undefined;
+}
+
+/** The agent and the number must belong to the caller's account, and the number must dial out. */
+export async function checkSettingsInAccount(env: Env, accountId: string, settings: CampaignSettings): Promise<void> {
+  const db = database(env);
+  const [agent, number] = await Promise.all([
+    findInAccount(db, agents, accountId, settings.agentId),
+    findInAccount(db, phoneNumbers, accountId, settings.phoneNumberId),
+  ]);
+  if (!agent) throw badRequest(`agent_id ${settings.agentId} is not an agent of this account.`);
+  if (!number) throw badRequest(`phone_number_id ${settings.phoneNumberId} is not a phone number of this account.`);
+  if (!number.outboundEnabled) throw badRequest(`Phone number ${number.e164} is not enabled for outbound calls; PATCH it with outbound_enabled: true.`);
+}
+
+/** A new campaign row, every contact pending; the insert's own statements correct the counters (DNC, clone totals). */
+export function newCampaignRow(
+  settings: CampaignSettings,
+  init: { accountId: string; createdBy: string; total: number; duplicatesSkipped: number; sourceCampaignId: string | null },
+): CampaignRow {
+  const now = nowIso();
+  return {
+    id: newId("cmp"),
+    accountId: init.accountId,
+    name: settings.name,
+    agentId: settings.agentId,
+    phoneNumberId: settings.phoneNumberId,
+    maxConcurrentCalls: settings.maxConcurrentCalls,
+    retriesPerContact: settings.retriesPerContact,
+    retryDelaySeconds: settings.retryDelaySeconds,
+    defaultCountry: settings.defaultCountry,
+    scheduledAt: settings.scheduledAt,
+    startedAt: null,
+    completedAt: null,
+    createdBy: init.createdBy,
+    status: settings.scheduledAt ? "scheduled" : "draft",
+    statusReason: null,
+    duplicatesSkipped: init.duplicatesSkipped,
+    total: init.total,
+    pending: init.total,
+    originated: 0,
+    connected: 0,
+    completed: 0,
+    failed: 0,
+    cancelled: 0,
+    sourceCampaignId: init.sourceCampaignId,
+    ...callingWindowColumns(settings.callingWindow),
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/** A scheduled campaign's timer lives in its Durable Object; without it the campaign would never start. */
+export async function armScheduledStart(env: Env, row: CampaignRow): Promise<void> {
+  if (row.status !== "scheduled") return;
+  try {
+    await getCampaignStub(env, row.id).schedule(row.id);
+  } catch (error) {
+    // Undo the create rather than keep a campaign that would never start.
+    await getCampaignStub(env, row.id)
+      .remove(row.id)
+      .catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Fields of a JSON body as create reads them: strings, numbers and booleans as text, null as absent. */
+export const jsonFieldText =
+  (body: Record<string, unknown>): FieldText =>
+  (name) => {
+    const value = body[name];
+    if (value === undefined || value === null) return undefined;
+    // The view lists days as an array; accept that shape back as well as the comma list.
+    if (name === "calling_days" && Array.isArray(value)) return value.join(",");
+    if (typeof value === "object") throw badRequest(`${name} must be a string or number.`);
+    return String(value);
+  };
