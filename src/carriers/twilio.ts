@@ -1,3 +1,4 @@
+import { answerTwiml } from "../campaigns/twiml";
 import type { CallEvent, CallProgress, CarrierAdapter, FetchLike, LookupResult, OriginateRequest, OriginateResult, SignedCallback } from "./types";
 
 export interface TwilioCredentials {
@@ -95,7 +96,7 @@ function callEventFromResource(resource: Record<string, unknown>): CallEvent | n
 }
 
 export class TwilioAdapter implements CarrierAdapter {
-  readonly kind = "twilio";
+  readonly kind = "twilio" as const;
   private readonly base: string;
 
   constructor(
@@ -204,6 +205,14 @@ export class TwilioAdapter implements CarrierAdapter {
 
   verifyCallback(callback: SignedCallback): Promise<boolean> {
     return verifyTwilioSignature(this.credentials.auth_token, callback);
+  }
+
+  nonceOf(): string | null {
+    return null;
+  }
+
+  answerDocument(streamUrl: string | null, parameters: Record<string, string>) {
+    return { body: answerTwiml(streamUrl, parameters), contentType: "text/xml" };
   }
 
   parseCallback(params: [string, string][]): CallEvent | null {

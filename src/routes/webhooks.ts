@@ -11,6 +11,7 @@ async function signedCallback(c: Context<AppEnv>): Promise<SignedCallback> {
   const params = [...form.entries()].map(([k, v]) => [k, String(v)] as [string, string]);
   return {
     url: `${publicBase(c.env)}${url.pathname}${url.search}`,
+    method: "POST",
     headers: { "x-twilio-signature": c.req.header("X-Twilio-Signature") ?? "" },
     params,
   };
