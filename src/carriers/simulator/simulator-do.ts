@@ -19,6 +19,7 @@ import {
   shardedUuid,
   signedFamilyRequest,
 } from "./plivo-wire";
+import { createSimulatorSchema, recordFamilyStatus } from "./simulator-store";
 
 export interface CreateCallInput {
   accountSid: string;
@@ -84,38 +85,8 @@ export class SimulatorDO extends DurableObject<Env> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     ctx.blockConcurrencyWhile(async () => {
-      this.sql.exec(`CREATE TABLE IF NOT EXISTS calls (
-        sid TEXT PRIMARY KEY, account_sid TEXT NOT NULL, to_number TEXT NOT NULL, from_number TEXT NOT NULL,
-        status TEXT NOT NULL, outcome TEXT NOT NULL, created_at INTEGER NOT NULL, duration INTEGER NOT NULL DEFAULT 0,
-        answered_by TEXT, auth_token TEXT NOT NULL)`);
-      this.sql.exec("CREATE INDEX IF NOT EXISTS calls_to ON calls (to_number, created_at)");
-      this.sql.exec(`CREATE TABLE IF NOT EXISTS deliveries (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, sid TEXT NOT NULL, due_at INTEGER NOT NULL, url TEXT NOT NULL,
-        params TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0)`);
-      this.sql.exec("CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (due_at, id)");
-      // Columns of the Plivo-family dialects, added in place so a simulator kept by `wrangler dev` keeps its calls.
-      this.addColumns("calls", [
-        "dialect TEXT NOT NULL DEFAULT 'twilio'",
-        "request_uuid TEXT",
-        "hangup_cause TEXT",
-        "hangup_code INTEGER",
-        "answered_at INTEGER",
-        "ended_at INTEGER",
-        "answer_doc TEXT",
-      ]);
-      this.addColumns("deliveries", ["method TEXT NOT NULL DEFAULT 'POST'", "role TEXT"]);
-      this.sql.exec("CREATE INDEX IF NOT EXISTS calls_request ON calls (request_uuid)");
+      createSimulatorSchema(this.sql);
     });
-  }
-
-  private addColumns(table: string, columns: string[]) {
-    const existing = new Set(
-      this.sql
-        .exec<Row>(`PRAGMA table_info(${table})`)
-        .toArray()
-        .map((c) => String(c.name)),
-    );
-    for (const column of columns) if (!existing.has(column.split(" ")[0] as string)) this.sql.exec(`ALTER TABLE ${table} ADD COLUMN ${column}`);
   }
 
   private get scale(): number {
@@ -382,7 +353,7 @@ export class SimulatorDO extends DurableObject<Env> {
     const call = this.call(String(rows[0]?.sid));
     for (const row of rows) {
       const params = JSON.parse(String(row.params)) as Record<string, string>;
-      if (call?.dialect && call.dialect !== "twilio") this.recordFamilyStatus(call.sid, params);
+      if (call?.dialect && call.dialect !== "twilio") recordFamilyStatus(this.sql, call.sid, params);
       else this.recordStatus(params);
       let ok = false;
       try {
@@ -406,32 +377,6 @@ export class SimulatorDO extends DurableObject<Env> {
         return;
       }
     }
-  }
-
-  private recordFamilyStatus(sid: string, params: Record<string, string>) {
-    const now = Date.now();
-    const final = params.Event === "Hangup";
-    this.sql.exec(
-      `UPDATE calls SET status = CASE WHEN ? THEN ? WHEN status IN ('queued', 'ringing') OR ? = 'in-progress' THEN ? ELSE status END,
-         duration = coalesce(?, duration), hangup_cause = coalesce(?, hangup_cause), hangup_code = coalesce(?, hangup_code),
-         answered_by = CASE WHEN ? = 'true' THEN 'machine_start' ELSE answered_by END,
-         answered_at = CASE WHEN ? = 'in-progress' THEN coalesce(answered_at, ?) ELSE answered_at END,
-         ended_at = CASE WHEN ? THEN ? ELSE ended_at END
-       WHERE sid = ?`,
-      final ? 1 : 0,
-      params.CallStatus ?? "completed",
-      params.CallStatus ?? "",
-      params.CallStatus ?? "ringing",
-      params.Duration === undefined ? null : Number(params.Duration),
-      params.HangupCause ?? null,
-      params.HangupCauseCode === undefined ? null : Number(params.HangupCauseCode),
-      params.Machine ?? "",
-      params.CallStatus ?? "",
-      now,
-      final ? 1 : 0,
-      now,
-      sid,
-    );
   }
 
   private recordStatus(params: Record<string, string>) {
