@@ -1,3 +1,4 @@
+import { escapeXml } from "./twiml";
 import type { CallEvent, CallProgress } from "./types";
 
 /** Plivo's hangup cause for a destination that does not exist; Vobiz uses the same table. */
@@ -111,8 +112,6 @@ export function callEventFromRecord(record: CallRecord): CallEvent | null {
     cause: describeCause(cause),
   };
 }
-
-const escapeXml = (value: string) => value.replace(/[<>&"']/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" })[c] as string);
 
 /**
  * Plivo XML (VobizXML is the same language): a bidirectional <Stream> to the agent. Stream's

@@ -2,8 +2,8 @@ import type { Env } from "../env";
 import { decryptSecret } from "../http/crypto";
 import { PLIVO_API_BASE, PlivoAdapter } from "./plivo";
 import type { PlivoFamilyCredentials } from "./plivo-family";
-import { TwilioAdapter, type TwilioCredentials } from "./twilio";
-import type { CallEvent, CarrierAdapter, CarrierKind, FetchLike, LookupResult, OriginateResult } from "./types";
+import { TWILIO_STATUS_EVENTS, TwilioAdapter, type TwilioCredentials } from "./twilio";
+import type { CarrierAdapter, FetchLike } from "./types";
 import { VOBIZ_API_BASE, VobizAdapter } from "./vobiz";
 
 export const TWILIO_API_BASE = "https://api.twilio.com";
@@ -23,32 +23,10 @@ export function fetcherFor(env: Env, loopback: Fetcher | undefined): FetchLike {
   };
 }
 
-/** Carriers whose dialing is not built yet still satisfy the interface, and fail the campaign clearly. */
-class UnsupportedCarrier implements CarrierAdapter {
-  constructor(readonly kind: CarrierKind) {}
-  private readonly detail = () => `Dialing through ${this.kind} is not available yet; use a twilio or simulator number.`;
-  async originate(): Promise<OriginateResult> {
-    return { kind: "campaign_error", detail: this.detail() };
-  }
-  async fetchStatus(): Promise<LookupResult> {
-    return { kind: "error", detail: this.detail() };
-  }
-  async findCall(): Promise<LookupResult> {
-    return { kind: "error", detail: this.detail() };
-  }
-  async cancel() {}
-  async verifyCallback() {
-    return false;
-  }
-  nonceOf() {
-    return null;
-  }
-  parseCallback(): CallEvent | null {
-    return null;
-  }
-  answerDocument() {
-    return { body: '<?xml version="1.0" encoding="UTF-8"?><Response><Hangup/></Response>', contentType: "text/xml" };
-  }
+/** TWILIO_STATUS_EVENTS (space-separated) overrides the callbacks Twilio calls ask for; for benchmarks. */
+function twilioStatusEvents(env: Env): readonly string[] {
+  const configured = env.TWILIO_STATUS_EVENTS?.split(/[\s,]+/).filter(Boolean);
+  return configured && configured.length > 0 ? configured : TWILIO_STATUS_EVENTS;
 }
 
 /** The simulator speaks the wire of one carrier per provider; Twilio's when none is named. */
@@ -79,20 +57,22 @@ export async function simulatorCredentials(env: Env, dialect: SimulatorDialect =
 /** The account id a simulator provider's calls are kept under (its shards' names start with it). */
 export const simulatorAccountId = (credentials: Record<string, string>) => credentials.account_sid ?? credentials.auth_id ?? "";
 
-/** Until the carrier-neutral webhook routes land, Plivo and Vobiz calls could not report back: refuse them clearly. */
-const PLIVO_FAMILY_ROUTED = false;
-
 export async function carrierAdapter(env: Env, provider: string, sealedCredentials: string, loopback: Fetcher | undefined): Promise<CarrierAdapter> {
   const credentials = JSON.parse(await decryptSecret(sealedCredentials, env.SECRETS_KEY)) as Record<string, string>;
   const fetcher = fetcherFor(env, loopback);
-  const plivoFamily = credentials as unknown as PlivoFamilyCredentials;
   switch (provider) {
     case "twilio":
-      return new TwilioAdapter(credentials as unknown as TwilioCredentials, env.TWILIO_API_BASE || TWILIO_API_BASE, fetcher);
+      return new TwilioAdapter(
+        credentials as unknown as TwilioCredentials,
+        env.TWILIO_API_BASE || TWILIO_API_BASE,
+        fetcher,
+        undefined,
+        twilioStatusEvents(env),
+      );
     case "plivo":
-      return PLIVO_FAMILY_ROUTED ? new PlivoAdapter(plivoFamily, PLIVO_API_BASE, fetcher) : new UnsupportedCarrier("plivo");
+      return new PlivoAdapter(credentials as unknown as PlivoFamilyCredentials, PLIVO_API_BASE, fetcher);
     case "vobiz":
-      return PLIVO_FAMILY_ROUTED ? new VobizAdapter(plivoFamily, VOBIZ_API_BASE, fetcher) : new UnsupportedCarrier("vobiz");
+      return new VobizAdapter(credentials as unknown as PlivoFamilyCredentials, VOBIZ_API_BASE, fetcher);
     case "simulator":
       return simulatorAdapter(env, credentials, fetcher);
     default:
@@ -100,19 +80,15 @@ export async function carrierAdapter(env: Env, provider: string, sealedCredentia
   }
 }
 
-/** A simulator provider is reached as the carrier whose dialect it speaks, under /simulator[/dialect]. */
+/** A simulator provider is reached as the carrier whose dialect it speaks, under /simulator[/plivo|/vobiz]. */
 export function simulatorAdapter(env: Env, credentials: Record<string, string>, fetcher: FetchLike): CarrierAdapter {
   const base = `${publicBase(env)}/simulator`;
   switch (credentials.dialect ?? "twilio") {
     case "plivo":
-      return PLIVO_FAMILY_ROUTED
-        ? new PlivoAdapter(credentials as unknown as PlivoFamilyCredentials, `${base}/plivo`, fetcher)
-        : new UnsupportedCarrier("plivo");
+      return new PlivoAdapter(credentials as unknown as PlivoFamilyCredentials, `${base}/plivo`, fetcher);
     case "vobiz":
-      return PLIVO_FAMILY_ROUTED
-        ? new VobizAdapter(credentials as unknown as PlivoFamilyCredentials, `${base}/vobiz`, fetcher)
-        : new UnsupportedCarrier("vobiz");
+      return new VobizAdapter(credentials as unknown as PlivoFamilyCredentials, `${base}/vobiz`, fetcher);
     default:
-      return new TwilioAdapter(credentials as unknown as TwilioCredentials, base, fetcher);
+      return new TwilioAdapter(credentials as unknown as TwilioCredentials, base, fetcher, undefined, twilioStatusEvents(env));
   }
 }
