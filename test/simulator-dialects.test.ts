@@ -1,14 +1,16 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { callbackUrls } from "../src/carriers/callback-urls";
 import { PlivoAdapter } from "../src/carriers/plivo";
 import type { PlivoFamilyAdapter } from "../src/carriers/plivo-family";
 import { getSimulatorStub, SIMULATOR_SHARDS } from "../src/carriers/simulator/simulator-do";
 import type { SignedCallback } from "../src/carriers/types";
+import { plivoSignature, vobizSignature } from "../src/carriers/v3-signatures";
 import { VobizAdapter } from "../src/carriers/vobiz";
 import { decryptSecret } from "../src/http/crypto";
-import { ADMIN, BASE, call, json, jsonInit, uniqueAccountId } from "./helpers";
-import { useSimulatedTime } from "./sim";
+import { ADMIN, BASE, call, createCampaign, json, jsonInit, lifecycle, newTenant, uniqueAccountId } from "./helpers";
+import { campaignStub, getCampaign, runUntil, step, useSimulatedTime } from "./sim";
 
 const HOOKS = "https://hooks.test";
 
@@ -30,6 +32,10 @@ async function simulatorProvider(dialect: string) {
   const res = await call("/api/v1/telephony/providers", jsonInit("POST", { provider: "simulator", credentials: { dialect } }, auth));
   expect(res.status).toBe(201);
   const { id } = await json<{ id: string }>(res);
+  return providerCredentials(id);
+}
+
+async function providerCredentials(id: string) {
   const row = await env.DB.prepare("SELECT credentials FROM telephony_providers WHERE id = ?").bind(id).first<{ credentials: string }>();
   return JSON.parse(await decryptSecret(row?.credentials ?? "", env.SECRETS_KEY)) as { dialect: string; auth_id: string; auth_token: string };
 }
@@ -222,5 +228,45 @@ describe.each(DIALECTS)("simulator in the $dialect dialect", ({ dialect, make, a
     await drain(credentials.auth_id);
     const events = captured.filter((c) => c.params.RequestUUID === placed.callId).map((c) => adapter.parseCallback(c.callback.params)?.progress);
     expect(events).toEqual(["ringing", "canceled"]);
+  });
+});
+
+describe.each(DIALECTS)("$dialect callbacks through the whole path", ({ dialect }) => {
+  it("refuses a replayed nonce with 403, also under a fresh valid signature, and changes nothing", async () => {
+    restore = useSimulatedTime();
+    const t = await newTenant({ calls_per_minute: 1_000_000 }, dialect);
+    // 99: a five-minute call, so it is still live while the test talks to the webhook.
+    const { id } = await createCampaign(t, "phone_number\n+15550600099\n");
+    await lifecycle(t, id, "start");
+    await runUntil(t, [id], (c) => c.stats.connected === 1);
+    const [attempt] = (await campaignStub(id).inspect(id)).open_attempts;
+    if (!attempt?.call_id) throw new Error("no live attempt");
+    const credentials = await providerCredentials(t.providerId);
+    const { statusCallbackUrl } = await callbackUrls(env, dialect, id, attempt.attempt_id);
+    const send = async (params: Record<string, string>, nonce: string) => {
+      const pairs = Object.entries(params);
+      const signature =
+        dialect === "plivo"
+          ? await plivoSignature(credentials.auth_token, "POST", statusCallbackUrl, pairs, nonce)
+          : await vobizSignature(credentials.auth_token, statusCallbackUrl, nonce);
+      const prefix = dialect === "plivo" ? "X-Plivo-Signature-V3" : "X-Vobiz-Signature-V3";
+      return call(new URL(statusCallbackUrl).pathname, {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded", [prefix]: signature, [`${prefix}-Nonce`]: nonce },
+        body: new URLSearchParams(pairs),
+      });
+    };
+    const ids = { RequestUUID: attempt.call_id, CallUUID: attempt.carrier_ref ?? attempt.call_id };
+    const progress = { ...ids, CallStatus: "in-progress", Event: "StartApp" };
+    expect((await send(progress, "10000000000000000001")).status).toBe(200);
+    expect((await send(progress, "10000000000000000001")).status).toBe(403);
+    const hangup = { ...ids, CallStatus: "completed", Event: "Hangup", HangupCause: "Normal Hangup", HangupCauseCode: "4000", BillDuration: "7" };
+    const replayed = await send(hangup, "10000000000000000001");
+    expect(replayed.status).toBe(403);
+    expect(await replayed.text()).toContain("nonce");
+    expect((await getCampaign(t, id)).stats).toMatchObject({ connected: 1, completed: 0 });
+    expect((await send(hangup, "10000000000000000002")).status).toBe(200);
+    await step(t, [id]);
+    expect((await getCampaign(t, id)).stats).toMatchObject({ connected: 0, completed: 1 });
   });
 });
