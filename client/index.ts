@@ -10,6 +10,19 @@ export type ContactStatus = "pending" | "originated" | "connected" | "completed"
 /** A contact's last call result; `dnc` marks a number suppressed by the do-not-call list. */
 export type ContactOutcome = "answered" | "voicemail" | "busy" | "no_answer" | "failed" | "invalid_number" | "canceled" | "timeout" | "dnc";
 
+export type DayName = "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
+
+/** When contacts may be called, on each recipient's clock unless `timezone` names one zone. */
+export interface CallingWindow {
+  /** "HH:MM", 24 h. */
+  start: string;
+  /** "HH:MM", 24 h ("24:00" = midnight at the end of the day). */
+  end: string;
+  days: DayName[];
+  /** "recipient" or an IANA zone. */
+  timezone: string;
+}
+
 export interface Stats {
   total: number;
   pending: number;
@@ -37,6 +50,7 @@ export interface Campaign {
   status: CampaignStatus;
   status_reason: string | null;
   stats: Stats;
+  calling_window: CallingWindow | null;
   /** The campaign this one was cloned from, else null. */
   source_campaign_id: string | null;
   /** Only on the response to create. */
@@ -57,6 +71,8 @@ export interface Contact {
   last_error: string | null;
   call_id: string | null;
   next_attempt_at: string | null;
+  /** The zone the contact is called by: its own (a `timezone` column), the campaign's, or its number's; null when several apply. */
+  timezone: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -141,7 +157,14 @@ export interface CreateCampaignInput {
   retry_delay_seconds?: number;
   scheduled_at?: string | Date;
   default_country?: string;
-  /** CSV text, a CSV Blob/File, or contact objects (each with a phone_number). */
+  /** Calling window: both times ("HH:MM", 24 h) or neither. */
+  calling_window_start?: string;
+  calling_window_end?: string;
+  /** Days the window applies on (default every day): a list or a comma list such as "mon,tue". */
+  calling_days?: DayName[] | string;
+  /** "recipient" (default: each contact's own zone) or an IANA zone for every contact. */
+  calling_timezone?: string;
+  /** CSV text, a CSV Blob/File, or contact objects (each with a phone_number; a `timezone` member places that contact). */
   contacts?: string | Blob | Record<string, string | number | boolean | null>[];
   /** Node only: a path to a CSV file, read when the request is made. */
   contactsPath?: string;
@@ -159,6 +182,11 @@ export interface CloneCampaignInput {
   retry_delay_seconds?: number;
   scheduled_at?: string | Date;
   default_country?: string;
+  /** Window fields left out keep the source's; empty start and end copy without a window. */
+  calling_window_start?: string;
+  calling_window_end?: string;
+  calling_days?: DayName[] | string;
+  calling_timezone?: string;
 }
 
 export interface DncEntry {

@@ -26,13 +26,13 @@ interface SeenRequest {
   body: string;
 }
 
-/** Plays Twilio's REST API: requests to api.twilio.com go to `handler`; everything else is untouched. */
-function mockTwilio(handler: Handler) {
+/** Plays a carrier's REST API: requests to `host` go to `handler`; everything else is untouched. */
+function mockCarrier(host: string, handler: Handler) {
   const original = globalThis.fetch;
   const requests: SeenRequest[] = [];
   vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
     const request = new Request(input, init);
-    if (new URL(request.url).hostname !== "api.twilio.com") return original(input, init);
+    if (new URL(request.url).hostname !== host) return original(input, init);
     // Read the body here: streams made inside a Durable Object cannot be read from the test later.
     requests.push({ method: request.method, url: request.url, headers: request.headers, body: await request.clone().text() });
     return (await handler(request)) ?? new Response("not mocked", { status: 500 });
@@ -40,23 +40,63 @@ function mockTwilio(handler: Handler) {
   return requests;
 }
 
+const mockTwilio = (handler: Handler) => mockCarrier("api.twilio.com", handler);
+
 const twilioJson = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json", ...headers } });
 
 let sidCounter = 0;
 const accepted = () => twilioJson(201, { sid: `CA${(++sidCounter).toString(16).padStart(32, "0")}`, status: "queued" });
 
-/** A tenant whose number dials through a real Twilio provider (mocked at the HTTP level). */
-async function twilioTenant(): Promise<Tenant> {
+/** A tenant whose number dials through a real carrier's provider (mocked at the HTTP level). */
+async function carrierTenant(provider: string, credentials: Record<string, string>): Promise<Tenant> {
   const t = await newTenant({ calls_per_minute: 1_000_000 });
-  const provider = await json<{ id: string }>(
-    await call("/api/v1/telephony/providers", jsonInit("POST", { provider: "twilio", credentials: { account_sid: ACCOUNT_SID, auth_token: TOKEN } }, t.auth)),
-  );
+  const created = await json<{ id: string }>(await call("/api/v1/telephony/providers", jsonInit("POST", { provider, credentials }, t.auth)));
   const number = await json<{ id: string }>(
-    await call("/api/v1/telephony/numbers", jsonInit("POST", { e164: "+15550009999", credentials_id: provider.id, provider: "twilio" }, t.auth)),
+    await call("/api/v1/telephony/numbers", jsonInit("POST", { e164: "+15550009999", credentials_id: created.id, provider }, t.auth)),
   );
-  return { ...t, providerId: provider.id, numberId: number.id };
+  return { ...t, providerId: created.id, numberId: number.id };
 }
+
+const twilioTenant = () => carrierTenant("twilio", { account_sid: ACCOUNT_SID, auth_token: TOKEN });
+
+let uuidCounter = 0;
+/** Each carrier's REST answers, for the error cases every carrier must map the same way through the whole path. */
+const CARRIERS = [
+  {
+    name: "Twilio",
+    provider: "twilio",
+    host: "api.twilio.com",
+    credentials: { account_sid: ACCOUNT_SID, auth_token: TOKEN },
+    accepted,
+    authRefused: () => twilioJson(401, { code: 20003, message: "Authenticate", status: 401 }),
+    authReason: /20003/,
+    throttled: () => twilioJson(429, { code: 20429, message: "Too Many Requests", status: 429 }),
+    invalidNumber: () => twilioJson(400, { code: 21211, message: "Invalid 'To' Phone Number", status: 400 }),
+  },
+  {
+    name: "Plivo",
+    provider: "plivo",
+    host: "api.plivo.com",
+    credentials: { auth_id: "MAXXXXXXXXXXXXXXXXXX", auth_token: TOKEN },
+    accepted: () => twilioJson(201, { api_id: "a", message: "call fired", request_uuid: `req-${++uuidCounter}` }),
+    authRefused: () => twilioJson(401, { api_id: "a", error: "Authentication failed" }),
+    authReason: /Plivo 401.*auth_id and auth_token/,
+    throttled: () => twilioJson(429, { api_id: "a", error: "too many requests" }),
+    invalidNumber: () => twilioJson(400, { api_id: "a", error: "invalid 'to' number" }),
+  },
+  {
+    name: "Vobiz",
+    provider: "vobiz",
+    host: "api.vobiz.ai",
+    credentials: { auth_id: "MA_TESTACCT", auth_token: TOKEN },
+    accepted: () => twilioJson(201, { api_id: "a", message: "call fired", request_uuid: `uuid-${++uuidCounter}` }),
+    authRefused: () => twilioJson(401, { status: "error", error: { code: "INVALID_CREDENTIALS", message: "Invalid X-Auth-ID or X-Auth-Token" } }),
+    authReason: /Vobiz 401.*auth_id and auth_token/,
+    throttled: () => twilioJson(429, { status: "error", error: { code: "RATE_LIMITED", message: "CPS limit exceeded" } }),
+    invalidNumber: () => twilioJson(400, { status: "error", error: { code: "INVALID_NUMBER", message: "invalid destination number" } }),
+  },
+] as const;
 
 async function openAttempt(campaignId: string) {
   const { open_attempts } = await campaignStub(campaignId).inspect(campaignId);
@@ -125,15 +165,17 @@ describe("Twilio REST", () => {
     expect(Number(form.get("Timeout"))).toBeGreaterThanOrEqual(15);
     expect(form.get("StatusCallbackMethod")).toBe("POST");
   });
+});
 
-  it("fails the campaign on Twilio 20003 with a status_reason; the contact stays pending and no attempt counts", async () => {
+describe.each(CARRIERS)("$name REST errors through the whole path", (carrier) => {
+  it("fails the campaign on an auth refusal with a status_reason naming the carrier; the contact stays pending and no attempt counts", async () => {
     restore = useSimulatedTime();
-    mockTwilio(() => twilioJson(401, { code: 20003, message: "Authenticate", status: 401 }));
-    const t = await twilioTenant();
+    mockCarrier(carrier.host, () => carrier.authRefused());
+    const t = await carrierTenant(carrier.provider, carrier.credentials);
     const { id } = await createCampaign(t, "phone_number\n+15550107702\n+15550107703\n");
     await lifecycle(t, id, "start");
     const [failed] = await runUntil(t, [id], (c) => c.status === "failed");
-    expect(failed?.status_reason).toContain("20003");
+    expect(failed?.status_reason).toMatch(carrier.authReason);
     expect(failed?.stats).toMatchObject({ pending: 2, originated: 0, failed: 0 });
     for (const contact of await allContacts(t, id)) expect(contact).toMatchObject({ status: "pending", attempts: 0 });
     // Failing released the campaign's budget, and the next tick hands back the slots.
@@ -146,8 +188,8 @@ describe("Twilio REST", () => {
   it("backs off on REST 429 without counting an attempt, then dials", async () => {
     restore = useSimulatedTime();
     let refusals = 2;
-    const requests = mockTwilio(() => (refusals-- > 0 ? twilioJson(429, { code: 20429, message: "Too Many Requests", status: 429 }) : accepted()));
-    const t = await twilioTenant();
+    const requests = mockCarrier(carrier.host, () => (refusals-- > 0 ? carrier.throttled() : carrier.accepted()));
+    const t = await carrierTenant(carrier.provider, carrier.credentials);
     const { id } = await createCampaign(t, "phone_number\n+15550107704\n");
     await lifecycle(t, id, "start");
     await step(t, [id]);
@@ -164,10 +206,10 @@ describe("Twilio REST", () => {
     expect((await getCampaign(t, id)).status_reason).toBeNull();
   });
 
-  it("records an invalid number (21211) as one attempt, never retried", async () => {
+  it("records a number the carrier calls invalid as one attempt, never retried", async () => {
     restore = useSimulatedTime();
-    const requests = mockTwilio(() => twilioJson(400, { code: 21211, message: "Invalid 'To' Phone Number", status: 400 }));
-    const t = await twilioTenant();
+    const requests = mockCarrier(carrier.host, () => carrier.invalidNumber());
+    const t = await carrierTenant(carrier.provider, carrier.credentials);
     const { id } = await createCampaign(t, "phone_number\n+15550107705\n", { retries_per_contact: "3", retry_delay_seconds: "60" });
     await lifecycle(t, id, "start");
     await runUntil(t, [id], (c) => c.status === "completed");

@@ -214,7 +214,7 @@ describe("clone", () => {
 
   it("copies every column that describes the person and none that records dialling", () => {
     // A new contact column must be placed: data (copied, e.g. a time zone) or dialling state (DIALLING_COLUMNS in src/campaigns/clone.ts).
-    expect([...CONTACT_DATA_COLUMNS].sort()).toEqual(["custom_fields", "phone_number", "row"]);
+    expect([...CONTACT_DATA_COLUMNS].sort()).toEqual(["custom_fields", "phone_number", "row", "timezone"]);
   });
 
   it("clones a 100,000-contact campaign in one request", { timeout: 180_000 }, async () => {

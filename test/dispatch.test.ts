@@ -14,10 +14,31 @@ function answeredCsv(count: number, prefix: string): string {
   return lines.join("\n");
 }
 
-describe("dispatch through the simulator", () => {
+/** Every simulator dialect; what differs is only where each carrier's wire differs. */
+const DIALECTS = ["twilio", "plivo", "vobiz"] as const;
+const WIRE = {
+  // Twilio refuses 98 at REST (21211): 149 calls carried. Plivo and Vobiz accept it, then hang up with cause 2000.
+  twilio: { carried: 149, failedError: "SIP 503", invalidError: /21211/, requests: { callback: 74 * 2 + 75, answer: 0 } },
+  // Plivo: ring_url, machine_detection_url and hangup_url are callbacks; answer_url is the answer.
+  plivo: {
+    carried: 150,
+    failedError: "Destination Out Of Service (2010)",
+    invalidError: /invalid/i,
+    requests: { callback: 71 * 2 + 3 * 3 + 60 * 2 + 15 + 1, answer: 74 },
+  },
+  // Vobiz: ringing and the answer both come to answer_url; machine detection and hangup are callbacks.
+  vobiz: {
+    carried: 150,
+    failedError: "Destination Out Of Service (2010)",
+    invalidError: /invalid/i,
+    requests: { callback: 71 + 3 * 2 + 60 + 15 + 1, answer: 71 * 2 + 3 * 2 + 60 },
+  },
+} as const;
+
+describe.each(DIALECTS)("dispatch through the simulator (%s)", (dialect) => {
   it("runs every outcome digit with retries 2 to the exact status, outcome and attempts", async () => {
     restore = useSimulatedTime();
-    const t = await newTenant({ ...FAST, concurrent_max: 20 });
+    const t = await newTenant({ ...FAST, concurrent_max: 20 }, dialect);
     const { id } = await createCampaign(t, csvOf(100), { retries_per_contact: "2", retry_delay_seconds: "60", max_concurrent_calls: "20" });
     expect((await lifecycle(t, id, "start")).status).toBe(200);
     const [done] = await runUntil(t, [id], untilStatus("completed"));
@@ -37,22 +58,22 @@ describe("dispatch through the simulator", () => {
       const digits = Number(contact.phone_number.slice(-2));
       expect([contact.status, contact.outcome, contact.attempts], contact.phone_number).toEqual(expected(digits));
     }
-    expect(contacts.find((c) => c.phone_number.endsWith("91"))?.last_error).toBe("SIP 503");
-    expect(contacts.find((c) => c.phone_number.endsWith("98"))?.last_error).toContain("21211");
+    const wire = WIRE[dialect];
+    expect(contacts.find((c) => c.phone_number.endsWith("91"))?.last_error).toBe(wire.failedError);
+    expect(contacts.find((c) => c.phone_number.endsWith("98"))?.last_error).toMatch(wire.invalidError);
     const calls = await carriedCalls(t);
-    // The invalid number is refused at REST: 149 calls reach the simulator, 150 dials in all.
-    expect(calls.length).toBe(149);
-    expect(new Set(calls.map((c) => c.sid)).size).toBe(149);
+    expect(calls.length).toBe(wire.carried);
+    expect(new Set(calls.map((c) => c.sid)).size).toBe(wire.carried);
     const { originations, carrier_requests } = await campaignStub(id).inspect(id);
     expect(originations.length).toBe(150);
-    // Only answered and completed are asked for: two callbacks per answered call (74), one per busy,
-    // no-answer or failed dial (75); none for the refused invalid number.
-    expect(carrier_requests).toEqual({ callback: 74 * 2 + 75, answer: 0 });
+    // Twilio is asked only for answered and completed: two callbacks per answered call (74), one per
+    // busy, no-answer or failed dial (75). Plivo and Vobiz send what their wire sends (see WIRE).
+    expect(carrier_requests).toEqual(wire.requests);
   });
 
   it("never exceeds the per-campaign or per-account cap: two campaigns of 300 at 5 on an account cap of 10", { timeout: 120_000 }, async () => {
     restore = useSimulatedTime();
-    const t = await newTenant({ ...FAST, concurrent_max: 10 });
+    const t = await newTenant({ ...FAST, concurrent_max: 10 }, dialect);
     const a = await createCampaign(t, answeredCsv(300, "02"), { max_concurrent_calls: "5" });
     const b = await createCampaign(t, answeredCsv(300, "03"), { max_concurrent_calls: "5" });
     await lifecycle(t, a.id, "start");
@@ -68,6 +89,61 @@ describe("dispatch through the simulator", () => {
     expect(usage.in_flight).toBe(0);
   });
 
+  it("pause drains in-flight calls and dials nothing new until resume", async () => {
+    restore = useSimulatedTime();
+    const t = await newTenant(FAST, dialect);
+    const { id } = await createCampaign(t, answeredCsv(20, "04"), { max_concurrent_calls: "5" });
+    await lifecycle(t, id, "start");
+    await runUntil(t, [id], (c) => c.stats.originated! + c.stats.connected! === 5);
+    expect((await lifecycle(t, id, "pause")).status).toBe(200);
+    const before = (await campaignStub(id).inspect(id)).originations.length;
+    const drained = await runUntil(t, [id], (c) => c.stats.originated! + c.stats.connected! === 0);
+    expect(drained[0]).toMatchObject({ status: "paused", stats: { completed: 5, pending: 15 } });
+    for (let i = 0; i < 20; i++) await step(t, [id]);
+    expect((await campaignStub(id).inspect(id)).originations.length).toBe(before);
+    expect((await lifecycle(t, id, "resume")).status).toBe(200);
+    const [done] = await runUntil(t, [id], untilStatus("completed"));
+    expect(done?.stats).toMatchObject({ completed: 20, pending: 0 });
+  });
+
+  it("stop cancels pending contacts and still records in-flight outcomes", async () => {
+    restore = useSimulatedTime();
+    const t = await newTenant(FAST, dialect);
+    const { id } = await createCampaign(t, answeredCsv(12, "05"), { max_concurrent_calls: "3", retries_per_contact: "1", retry_delay_seconds: "60" });
+    await lifecycle(t, id, "start");
+    await runUntil(t, [id], (c) => c.stats.connected === 3);
+    const stopped = await lifecycle(t, id, "stop");
+    expect(stopped.status).toBe(200);
+    await runUntil(t, [id], (c) => c.stats.connected! + c.stats.originated! === 0);
+    const final = await getCampaign(t, id);
+    expect(final).toMatchObject({ status: "completed", stats: { total: 12, pending: 0, completed: 3, cancelled: 9 } });
+    const contacts = await allContacts(t, id);
+    expect(contacts.filter((c) => c.status === "completed").every((c) => c.outcome === "answered" && c.attempts === 1)).toBe(true);
+    expect(contacts.filter((c) => c.status === "cancelled").every((c) => c.attempts === 0)).toBe(true);
+  });
+
+  it("holds the account cap while a paused campaign drains and another starts", async () => {
+    restore = useSimulatedTime();
+    const t = await newTenant({ ...FAST, concurrent_max: 5 }, dialect);
+    const a = await createCampaign(t, answeredCsv(10, "06"), { max_concurrent_calls: "5" });
+    const b = await createCampaign(t, answeredCsv(10, "07"), { max_concurrent_calls: "5" });
+    await lifecycle(t, a.id, "start");
+    await runUntil(t, [a.id], (c) => c.stats.connected === 5);
+    await lifecycle(t, a.id, "pause");
+    // The budget is free again, but a's five calls still hold the account's five slots.
+    expect((await lifecycle(t, b.id, "start")).status).toBe(200);
+    await step(t, [a.id, b.id]);
+    const waiting = await getCampaign(t, b.id);
+    expect(waiting.stats.originated! + waiting.stats.connected!).toBe(0);
+    expect(waiting.status_reason).toContain("concurrent call slots");
+    await runUntil(t, [a.id, b.id], (c) => (c.id === b.id ? c.status === "completed" : c.stats.connected === 0));
+    const usage = await env.ACCOUNTS.get(env.ACCOUNTS.idFromName(t.accountId)).usage();
+    expect(usage.high_water).toBe(5);
+  });
+});
+
+/** Pacing is the account's, not the carrier's: one dialect shows it. */
+describe("pacing", () => {
   it("paces originations to calls_per_minute: never more in any 60 s, and close to it", { timeout: 60_000 }, async () => {
     restore = useSimulatedTime();
     const perMinute = 30;
@@ -89,57 +165,30 @@ describe("dispatch through the simulator", () => {
     expect(rate).toBeGreaterThan(perMinute * 0.95);
     expect(rate).toBeLessThanOrEqual(perMinute);
   });
+});
 
-  it("pause drains in-flight calls and dials nothing new until resume", async () => {
+describe.each(DIALECTS)("crash recovery (%s)", (dialect) => {
+  it("does not redial a call the carrier accepted before an eviction lost its record, and records its outcome", async () => {
     restore = useSimulatedTime();
-    const t = await newTenant(FAST);
-    const { id } = await createCampaign(t, answeredCsv(20, "04"), { max_concurrent_calls: "5" });
+    const t = await newTenant(FAST, dialect);
+    const { id } = await createCampaign(t, answeredCsv(1, "11"));
     await lifecycle(t, id, "start");
-    await runUntil(t, [id], (c) => c.stats.originated! + c.stats.connected! === 5);
-    expect((await lifecycle(t, id, "pause")).status).toBe(200);
-    const before = (await campaignStub(id).inspect(id)).originations.length;
-    const drained = await runUntil(t, [id], (c) => c.stats.originated! + c.stats.connected! === 0);
-    expect(drained[0]).toMatchObject({ status: "paused", stats: { completed: 5, pending: 15 } });
-    for (let i = 0; i < 20; i++) await step(t, [id]);
-    expect((await campaignStub(id).inspect(id)).originations.length).toBe(before);
-    expect((await lifecycle(t, id, "resume")).status).toBe(200);
+    const stub = campaignStub(id);
+    await runUntil(t, [id], (c) => c.stats.originated === 1);
+    const { runInDurableObject, evictDurableObject } = await import("cloudflare:test");
+    // The state storage would hold had the object died between the carrier's 201 and our write.
+    await runInDurableObject(stub, (_, state) => {
+      state.storage.sql.exec("UPDATE attempts SET call_id = NULL, carrier_ref = NULL, state = 'dialing', rank = 0");
+      state.storage.sql.exec("UPDATE contacts SET call_id = NULL");
+    });
+    await evictDurableObject(stub);
     const [done] = await runUntil(t, [id], untilStatus("completed"));
-    expect(done?.stats).toMatchObject({ completed: 20, pending: 0 });
-  });
-
-  it("stop cancels pending contacts and still records in-flight outcomes", async () => {
-    restore = useSimulatedTime();
-    const t = await newTenant(FAST);
-    const { id } = await createCampaign(t, answeredCsv(12, "05"), { max_concurrent_calls: "3", retries_per_contact: "1", retry_delay_seconds: "60" });
-    await lifecycle(t, id, "start");
-    await runUntil(t, [id], (c) => c.stats.connected === 3);
-    const stopped = await lifecycle(t, id, "stop");
-    expect(stopped.status).toBe(200);
-    await runUntil(t, [id], (c) => c.stats.connected! + c.stats.originated! === 0);
-    const final = await getCampaign(t, id);
-    expect(final).toMatchObject({ status: "completed", stats: { total: 12, pending: 0, completed: 3, cancelled: 9 } });
-    const contacts = await allContacts(t, id);
-    expect(contacts.filter((c) => c.status === "completed").every((c) => c.outcome === "answered" && c.attempts === 1)).toBe(true);
-    expect(contacts.filter((c) => c.status === "cancelled").every((c) => c.attempts === 0)).toBe(true);
-  });
-
-  it("holds the account cap while a paused campaign drains and another starts", async () => {
-    restore = useSimulatedTime();
-    const t = await newTenant({ ...FAST, concurrent_max: 5 });
-    const a = await createCampaign(t, answeredCsv(10, "06"), { max_concurrent_calls: "5" });
-    const b = await createCampaign(t, answeredCsv(10, "07"), { max_concurrent_calls: "5" });
-    await lifecycle(t, a.id, "start");
-    await runUntil(t, [a.id], (c) => c.stats.connected === 5);
-    await lifecycle(t, a.id, "pause");
-    // The budget is free again, but a's five calls still hold the account's five slots.
-    expect((await lifecycle(t, b.id, "start")).status).toBe(200);
-    await step(t, [a.id, b.id]);
-    const waiting = await getCampaign(t, b.id);
-    expect(waiting.stats.originated! + waiting.stats.connected!).toBe(0);
-    expect(waiting.status_reason).toContain("concurrent call slots");
-    await runUntil(t, [a.id, b.id], (c) => (c.id === b.id ? c.status === "completed" : c.stats.connected === 0));
-    const usage = await env.ACCOUNTS.get(env.ACCOUNTS.idFromName(t.accountId)).usage();
-    expect(usage.high_water).toBe(5);
+    expect(done?.stats).toMatchObject({ completed: 1, failed: 0 });
+    const [contact] = await allContacts(t, id);
+    expect(contact).toMatchObject({ status: "completed", outcome: "answered", attempts: 1 });
+    const calls = (await carriedCalls(t)).filter((c) => c.to === contact?.phone_number);
+    expect(calls).toHaveLength(1);
+    expect(contact?.call_id).toBe(calls[0]?.sid);
   });
 });
 
@@ -171,29 +220,6 @@ describe("scheduling and recovery", () => {
     await lifecycle(t, blocker.id, "pause");
     const [started] = await runUntil(t, [id], (c) => c.status !== "scheduled");
     expect(started).toMatchObject({ status: "running", status_reason: null });
-  });
-
-  it("does not redial a call the carrier accepted before an eviction lost its record, and records its outcome", async () => {
-    restore = useSimulatedTime();
-    const t = await newTenant(FAST);
-    const { id } = await createCampaign(t, answeredCsv(1, "11"));
-    await lifecycle(t, id, "start");
-    const stub = campaignStub(id);
-    await runUntil(t, [id], (c) => c.stats.originated === 1);
-    const { runInDurableObject, evictDurableObject } = await import("cloudflare:test");
-    // The state storage would hold had the object died between the carrier's 201 and our write.
-    await runInDurableObject(stub, (_, state) => {
-      state.storage.sql.exec("UPDATE attempts SET call_id = NULL, state = 'dialing', rank = 0");
-      state.storage.sql.exec("UPDATE contacts SET call_id = NULL");
-    });
-    await evictDurableObject(stub);
-    const [done] = await runUntil(t, [id], untilStatus("completed"));
-    expect(done?.stats).toMatchObject({ completed: 1, failed: 0 });
-    const [contact] = await allContacts(t, id);
-    expect(contact).toMatchObject({ status: "completed", outcome: "answered", attempts: 1 });
-    const calls = (await carriedCalls(t)).filter((c) => c.to === contact?.phone_number);
-    expect(calls).toHaveLength(1);
-    expect(contact?.call_id).toBe(calls[0]?.sid);
   });
 
   it("releases every slot after a campaign completes and after a delete", async () => {

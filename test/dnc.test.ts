@@ -1,12 +1,16 @@
+import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { LISTED_AMONG_SQL, listedAmong, SUPPRESS_LISTED_SQL } from "../src/campaigns/dnc-check";
 import { readDncCsv, readDncNumbers } from "../src/dnc/upload";
 import { call, countRows, createCampaign, csvOf, json, jsonInit, lifecycle, newTenant, postCampaign, type Tenant } from "./helpers";
-import { allContacts, carriedCalls, runUntil, untilStatus, useSimulatedTime } from "./sim";
+import { allContacts, campaignStub, carriedCalls, runUntil, step, untilStatus, useSimulatedTime } from "./sim";
 
 let restore: () => void = () => undefined;
-afterEach(() => restore());
+afterEach(() => {
+  restore();
+  vi.restoreAllMocks();
+});
 
 interface AddResult {
   added: number;
@@ -353,6 +357,121 @@ describe("suppression at create", () => {
   it("reports dnc_suppressed 0 when nothing is listed", async () => {
     const t = await newTenant();
     expect(await createCampaign(t, csvOf(2))).toMatchObject({ dnc_suppressed: 0, stats: { total: 2, pending: 2, cancelled: 0 } });
+  });
+});
+
+describe("the check just before each dial", () => {
+  const phone = (i: number) => `+1555010${String(i).padStart(4, "0")}`;
+  const inFlight = (c: { stats: Record<string, number | undefined> }) => (c.stats.originated ?? 0) + (c.stats.connected ?? 0);
+
+  it("listed while paused → resume → never dialled, cancelled/dnc without an attempt", async () => {
+    restore = useSimulatedTime();
+    const t = await newTenant({ calls_per_minute: 1_000_000, concurrent_max: 10 });
+    const campaign = await createCampaign(t, csvOf(6), { max_concurrent_calls: "2" });
+    await lifecycle(t, campaign.id, "start");
+    await runUntil(t, [campaign.id], (c) => inFlight(c) === 2);
+    expect((await lifecycle(t, campaign.id, "pause")).status).toBe(200);
+    expect(await json<AddResult>(await addJson(t, { numbers: [phone(3), phone(5)] }))).toMatchObject({ added: 2 });
+    await runUntil(t, [campaign.id], (c) => inFlight(c) === 0);
+    expect((await lifecycle(t, campaign.id, "resume")).status).toBe(200);
+    const [done] = await runUntil(t, [campaign.id], untilStatus("completed"));
+    expect(done?.stats).toMatchObject({ total: 6, completed: 4, cancelled: 2, pending: 0 });
+    const dialled = (await carriedCalls(t)).map((c) => c.to);
+    expect(dialled.sort()).toEqual([phone(0), phone(1), phone(2), phone(4)]);
+    const contacts = await allContacts(t, campaign.id);
+    for (const listedPhone of [phone(3), phone(5)]) {
+      expect(contacts.find((c) => c.phone_number === listedPhone)).toMatchObject({ status: "cancelled", outcome: "dnc", attempts: 0, call_id: null });
+    }
+    // Each skipped contact is one dial fewer: no attempt was made or counted.
+    expect((await campaignStub(campaign.id).inspect(campaign.id)).originations).toHaveLength(4);
+  });
+
+  it("listed while running → never dialled after the add returns, even with a tick under way", async () => {
+    restore = useSimulatedTime();
+    const t = await newTenant({ calls_per_minute: 1_000_000, concurrent_max: 10 });
+    const campaign = await createCampaign(t, csvOf(30), { max_concurrent_calls: "5" });
+    await lifecycle(t, campaign.id, "start");
+    // The first tick races the add: whichever reads the list first, no listed number may be dialled once the add has returned.
+    const listedNow = [0, 1, 2, 7, 12, 20, 29].map(phone);
+    const tick = runDurableObjectAlarm(campaignStub(campaign.id));
+    const added = await json<AddResult>(await addJson(t, { numbers: listedNow }));
+    const carriedWhenAddReturned = new Set((await carriedCalls(t)).map((c) => c.to));
+    await tick;
+    expect(added.added).toBe(7);
+    // Mid-run: more numbers listed while calls are up.
+    await step(t, [campaign.id]);
+    const listedLater = [9, 10, 25].map(phone);
+    await addJson(t, { numbers: listedLater });
+    const carriedWhenLaterReturned = new Set((await carriedCalls(t)).map((c) => c.to));
+
+    const [done] = await runUntil(t, [campaign.id], untilStatus("completed"));
+    const dialled = (await carriedCalls(t)).map((c) => c.to);
+    for (const n of listedNow) if (dialled.includes(n)) expect(carriedWhenAddReturned.has(n), n).toBe(true);
+    for (const n of listedLater) if (dialled.includes(n)) expect(carriedWhenLaterReturned.has(n), n).toBe(true);
+    const contacts = await allContacts(t, campaign.id);
+    const skipped = contacts.filter((c) => c.outcome === "dnc");
+    for (const c of skipped) expect(c).toMatchObject({ status: "cancelled", attempts: 0 });
+    expect(skipped.length + dialled.length).toBe(30);
+    expect(done?.stats).toMatchObject({ total: 30, cancelled: skipped.length, completed: dialled.length });
+    // The late ones were still waiting when listed (5 at a time, 35 s calls): none of them was dialled.
+    for (const n of [...listedLater, phone(20), phone(29)]) expect(dialled, n).not.toContain(n);
+  });
+
+  it("hands the slots of skipped contacts to the next ones at once, even when nothing is in flight", async () => {
+    restore = useSimulatedTime();
+    const t = await newTenant({ calls_per_minute: 1_000_000, concurrent_max: 10 });
+    const campaign = await createCampaign(t, csvOf(5), { max_concurrent_calls: "2" });
+    // Listed after create, before start: the first tick's whole batch is skipped.
+    await addJson(t, { numbers: [phone(0), phone(1)] });
+    await lifecycle(t, campaign.id, "start");
+    const [done] = await runUntil(t, [campaign.id], untilStatus("completed"), 200);
+    expect(done?.stats).toMatchObject({ total: 5, completed: 3, cancelled: 2 });
+    expect((await carriedCalls(t)).map((c) => c.to).sort()).toEqual([phone(2), phone(3), phone(4)]);
+  });
+
+  it("an add waits for a tick whose dials passed the check: it returns only after their carrier requests are answered", async () => {
+    // A Twilio number whose REST answers are held back until the test releases them. (The wait polls a
+    // plain flag: a promise made in the object's context cannot be resolved from the test's.)
+    let held = 0;
+    let released = false;
+    const original = globalThis.fetch;
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      const request = new Request(input, init);
+      if (new URL(request.url).hostname !== "api.twilio.com") return original(input, init);
+      held++;
+      while (!released) await new Promise((r) => setTimeout(r, 2));
+      return Response.json({ sid: `CA${crypto.randomUUID().replaceAll("-", "")}`, status: "queued" }, { status: 201 });
+    });
+    const t = await newTenant({ calls_per_minute: 1_000_000 });
+    const provider = await json<{ id: string }>(
+      await call(
+        "/api/v1/telephony/providers",
+        jsonInit("POST", { provider: "twilio", credentials: { account_sid: `AC${"2".repeat(32)}`, auth_token: "t" } }, t.auth),
+      ),
+    );
+    const number = await json<{ id: string }>(
+      await call("/api/v1/telephony/numbers", jsonInit("POST", { e164: "+15550008888", credentials_id: provider.id, provider: "twilio" }, t.auth)),
+    );
+    const campaign = await createCampaign({ ...t, numberId: number.id }, csvOf(3), { max_concurrent_calls: "3" });
+    await lifecycle(t, campaign.id, "start");
+    const tick = runDurableObjectAlarm(campaignStub(campaign.id));
+    for (let i = 0; i < 500 && held < 3; i++) await new Promise((r) => setTimeout(r, 2));
+    expect(held).toBe(3);
+
+    // The three dials are past the check and their requests are out: an add of their numbers now must not return first.
+    let addReturned = false;
+    const add = addJson(t, { numbers: [phone(0), phone(1), phone(2)] }).then(async (res) => {
+      addReturned = true;
+      return json<AddResult>(res);
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(addReturned).toBe(false);
+    released = true;
+    expect(await add).toMatchObject({ added: 3 });
+    await tick;
+    const { originations } = await campaignStub(campaign.id).inspect(campaign.id);
+    expect(originations).toHaveLength(3);
+    vi.restoreAllMocks();
   });
 });
 

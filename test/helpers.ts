@@ -47,10 +47,10 @@ export interface Tenant {
 }
 
 /**
- * An account with an API key, an active agent, a simulator provider and an outbound number.
+ * An account with an API key, an active agent, a simulator provider (speaking `dialect`'s wire) and an outbound number.
  * calls_per_minute defaults to 0 so a started campaign never dials unless a test asks for it.
  */
-export async function newTenant(caps: Record<string, number> = {}): Promise<Tenant> {
+export async function newTenant(caps: Record<string, number> = {}, dialect: "twilio" | "plivo" | "vobiz" = "twilio"): Promise<Tenant> {
   const accountId = uniqueAccountId();
   const created = await call("/admin/v1/accounts", jsonInit("POST", { id: accountId, calls_per_minute: 0, ...caps }, ADMIN));
   if (created.status !== 201) throw new Error(`account create failed: ${created.status} ${await created.text()}`);
@@ -60,7 +60,9 @@ export async function newTenant(caps: Record<string, number> = {}): Promise<Tena
   const agent = await json<{ id: string }>(
     await call("/api/v1/agents", jsonInit("POST", { name: "Agent", status: "active", stream_url: "wss://agent.test/stream" }, auth)),
   );
-  const provider = await json<{ id: string }>(await call("/api/v1/telephony/providers", jsonInit("POST", { provider: "simulator" }, auth)));
+  const provider = await json<{ id: string }>(
+    await call("/api/v1/telephony/providers", jsonInit("POST", { provider: "simulator", credentials: { dialect } }, auth)),
+  );
   const number = await json<{ id: string }>(
     await call("/api/v1/telephony/numbers", jsonInit("POST", { e164: "+15550001000", credentials_id: provider.id, provider: "simulator" }, auth)),
   );

@@ -1,6 +1,7 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { vi } from "vitest";
+import { simulatorAccountId } from "../src/carriers/registry";
 import { getSimulatorStub, SIMULATOR_SHARDS } from "../src/carriers/simulator/simulator-do";
 import { decryptSecret } from "../src/http/crypto";
 import { call, json, type Tenant } from "./helpers";
@@ -20,11 +21,11 @@ export const campaignStub = (id: string) => env.CAMPAIGNS.get(env.CAMPAIGNS.idFr
 
 const settle = () => new Promise((r) => setTimeout(r, 2));
 
-/** The simulator shards that carry this tenant's calls (keyed by its simulator account sid). */
+/** The simulator shards that carry this tenant's calls (keyed by its simulator account sid or auth_id). */
 export async function simulatorShards(t: Tenant) {
   const row = await env.DB.prepare("SELECT credentials FROM telephony_providers WHERE id = ?").bind(t.providerId).first<{ credentials: string }>();
-  const { account_sid } = JSON.parse(await decryptSecret(row?.credentials ?? "", env.SECRETS_KEY)) as { account_sid: string };
-  return Array.from({ length: SIMULATOR_SHARDS }, (_, i) => getSimulatorStub(env, account_sid, i.toString(16)));
+  const credentials = JSON.parse(await decryptSecret(row?.credentials ?? "", env.SECRETS_KEY)) as Record<string, string>;
+  return Array.from({ length: SIMULATOR_SHARDS }, (_, i) => getSimulatorStub(env, simulatorAccountId(credentials), i.toString(16)));
 }
 
 export async function step(t: Tenant, campaignIds: string[]): Promise<void> {

@@ -7,12 +7,14 @@ import { CarrierLink } from "./carrier-link";
 import { CarrierWebhooks, type WebhookResult } from "./carrier-webhooks";
 import { D1Sync } from "./d1-sync";
 import { Dispatcher } from "./dispatcher";
+import { DncStage } from "./dnc-stage";
 import { EventHub } from "./event-hub";
 import { type Snapshot, snapshotOf } from "./events";
 import { type LifecycleResult, LifecycleRunner } from "./lifecycle-runner";
 import { ObjectStorage } from "./object-storage/object-storage";
 import { Reconciler } from "./reconciler";
 import { Transitions } from "./transitions";
+import { CallingWindowStage } from "./window-stage";
 
 export type { WebhookResult } from "./carrier-webhooks";
 export type { LifecycleResult } from "./lifecycle-runner";
@@ -55,8 +57,8 @@ export class CampaignDO extends DurableObject<Env> {
       transitions,
       events,
       fail: (reason) => this.lifecycle.fail(reason),
-      // Next: the calling window, then the DNC list.
-      stages: [],
+      // The calling window first (cheap, looked at again as it holds contacts back), then the DNC list (one query a tick).
+      stages: [new CallingWindowStage(storage, transitions), new DncStage({ db: env.DB, storage, transitions })],
     });
     this.reconciler = new Reconciler(env, storage, this.carrier, events);
     this.webhooks = new CarrierWebhooks({ storage, d1: this.d1, carrier: this.carrier, events, hub: this.hub, alarm: this.alarmClock });
@@ -112,6 +114,11 @@ export class CampaignDO extends DurableObject<Env> {
       carrier_kind: await this.carrier.loadedKind(),
       alarm: await this.alarmClock.armedFor(),
     };
+  }
+
+  /** Waits out the ticks under way (DNC add: no dial checked against the list before the add may start after it). */
+  fenceDials(): Promise<void> {
+    return this.dispatcher.fence();
   }
 
   // --- the tick -------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import { type ContactStatus, campaigns, contacts } from "../db/schema";
 import type { Env } from "../env";
 import type { Page } from "../http/validation";
 import { contactIdStem } from "../ids";
+import { type CallingWindow, callingWindowOf, callingWindowView, contactTimezone } from "./calling-window";
 import { suppressListedContacts } from "./dnc-check";
 import type { IngestResult } from "./ingest";
 
@@ -45,10 +46,12 @@ export const campaignView = (row: CampaignRow) => ({
   status: row.status,
   status_reason: row.statusReason,
   stats: { total: row.total, ...contactStatsOf(row) },
+  calling_window: callingWindowView(callingWindowOf(row)),
   source_campaign_id: row.sourceCampaignId,
 });
 
-export const contactView = (row: ContactRow) => ({
+/** The window is the campaign's (callingWindowOf): the contact's timezone depends on its explicit zone. */
+export const contactView = (row: ContactRow, window: CallingWindow | null) => ({
   id: row.id,
   campaign_id: row.campaignId,
   row: row.row,
@@ -60,6 +63,7 @@ export const contactView = (row: ContactRow) => ({
   last_error: row.lastError,
   call_id: row.callId,
   next_attempt_at: row.nextAttemptAt,
+  timezone: contactTimezone(window, { phone: row.phoneNumber, timezone: row.timezone }),
   created_at: row.createdAt,
   updated_at: row.updatedAt,
 });
@@ -73,12 +77,12 @@ export const contactView = (row: ContactRow) => ({
 export async function insertCampaign(env: Env, campaign: CampaignRow, ingest: IngestResult): Promise<{ dncSuppressed: number }> {
   const db = database(env);
   const stem = contactIdStem();
-  // Each chunk member is "<seq>:<row><phone>": <custom fields>; see ContactChunk.
+  // Each chunk member is "<seq>:<row><phone>|<timezone>": <custom fields>; see ContactChunk.
   const insertContacts = env.DB.prepare(
-    `INSERT INTO contacts (id, campaign_id, account_id, seq, row, phone_number, custom_fields, status, attempts, created_at, updated_at)
-     SELECT 'ctc_' || ?1 || printf('%06x', seq), ?2, ?3, seq, CAST(substr(key, instr(key, ':') + 1) AS INTEGER), substr(key, instr(key, '+')), value,
-            'pending', 0, ?4, ?4
-     FROM (SELECT CAST(key AS INTEGER) AS seq, key, value FROM json_each(?5))`,
+    `INSERT INTO contacts (id, campaign_id, account_id, seq, row, phone_number, custom_fields, timezone, status, attempts, created_at, updated_at)
+     SELECT 'ctc_' || ?1 || printf('%06x', seq), ?2, ?3, seq, CAST(substr(key, instr(key, ':') + 1) AS INTEGER),
+            substr(key, plus, bar - plus), value, nullif(substr(key, bar + 1), ''), 'pending', 0, ?4, ?4
+     FROM (SELECT CAST(key AS INTEGER) AS seq, instr(key, '+') AS plus, instr(key, '|') AS bar, key, value FROM json_each(?5))`,
   );
   const statements = ingest.chunks.map((chunk) => insertContacts.bind(stem, campaign.id, campaign.accountId, campaign.createdAt, chunk.json));
   const campaignInsert = db.insert(campaigns).values(campaign).toSQL();

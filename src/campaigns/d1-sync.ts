@@ -1,6 +1,7 @@
 import { nowIso } from "../db/client";
 import type { CampaignStatus } from "../db/schema";
 import type { Env } from "../env";
+import { callingWindowOf } from "./calling-window";
 import { contactStatsOf, loadCampaignRow } from "./d1-campaigns";
 import type { CampaignState } from "./object-storage/campaign-state";
 import type { ObjectStorage } from "./object-storage/object-storage";
@@ -14,6 +15,7 @@ export interface PendingRow {
   phone_number: string;
   custom_fields: string;
   attempts: number;
+  timezone: string | null;
 }
 
 /**
@@ -54,6 +56,7 @@ export class D1Sync {
       backoff_ms: 0,
       dial_after: 0,
       high_water: 0,
+      calling_window: ((window) => (window ? JSON.stringify(window) : null))(callingWindowOf(row)),
     };
     // Another call may have loaded it while we awaited D1: the first one wins.
     const raced = this.storage.campaign.get();
@@ -149,7 +152,7 @@ export class D1Sync {
   /** Pending contacts after `cursorSeq`, in CSV order. */
   async pendingPage(campaignId: string, cursorSeq: number, limit: number): Promise<PendingRow[]> {
     const { results } = await this.env.DB.prepare(
-      "SELECT id, seq, phone_number, custom_fields, attempts FROM contacts WHERE campaign_id = ? AND status = 'pending' AND seq > ? ORDER BY seq LIMIT ?",
+      "SELECT id, seq, phone_number, custom_fields, attempts, timezone FROM contacts WHERE campaign_id = ? AND status = 'pending' AND seq > ? ORDER BY seq LIMIT ?",
     )
       .bind(campaignId, cursorSeq, limit)
       .all<PendingRow>();

@@ -21,6 +21,8 @@ const TIME_LIMIT_S = 3600;
 /** Contacts read from D1 per page, by seq cursor. */
 const PAGE_SIZE = 500;
 const MAX_BACKOFF_MS = 60_000;
+/** Due contacts the stages may look at in one tick; past it the next tick follows at once. */
+const MAX_EXAMINED_PER_TICK = 2_000;
 
 /**
  * A check between "due" and "lease a slot" (the calling window, then the DNC list, each its own
@@ -29,6 +31,13 @@ const MAX_BACKOFF_MS = 60_000;
  */
 export interface DialStage {
   admit(contacts: LiveContact[], now: number): LiveContact[] | Promise<LiveContact[]>;
+  /**
+   * A cheap stage (no I/O) whose held-back contacts stop being due: when it holds some back, the
+   * next due contacts are put to it in the same tick. Refilling stages run before the others.
+   */
+  readonly refills?: boolean;
+  /** The status_reason to show when a tick could dial no one, if this stage is why (e.g. all wait for their window). */
+  waitingReason?(now: number): string | null;
 }
 
 type RetryLater = Extract<OriginateResult, { kind: "retry_later" }>;
@@ -39,6 +48,9 @@ type RetryLater = Extract<OriginateResult, { kind: "retry_later" }>;
  * AccountDO call that leases new ones.
  */
 export class Dispatcher {
+  /** The last status_reason a stage gave, so it can be cleared once no stage gives one. */
+  private stageReason: string | null = null;
+
   constructor(
     private readonly parts: {
       env: Env;
@@ -55,18 +67,43 @@ export class Dispatcher {
     },
   ) {}
 
+  /** Ticks under way; fence() waits for them. */
+  private readonly ticking = new Set<Promise<void>>();
+
   async tick() {
+    const run = this.runTick();
+    this.ticking.add(run);
+    try {
+      await run;
+    } finally {
+      this.ticking.delete(run);
+    }
+  }
+
+  /**
+   * Resolves once every tick under way when it was called has finished, carrier requests answered.
+   * A tick that starts later runs its DialStages afresh, so it sees whatever was written before.
+   */
+  async fence(): Promise<void> {
+    await Promise.allSettled([...this.ticking]);
+  }
+
+  private async runTick() {
     const { env, storage } = this.parts;
     const state = storage.campaign.get();
     if (!state) return;
     const now = Date.now();
     const releases = storage.attempts.unreleased();
     let dialable: LiveContact[] = [];
+    let waitingReason: string | null = null;
     if (state.status === "running" && now >= state.dial_after) {
       const free = state.max_concurrent_calls - storage.attempts.inFlight();
       if (free > 0) {
-        await this.topUp(free);
         dialable = await this.admit(now, free);
+        waitingReason = dialable.length === 0 ? this.stageWaitingReason(now) : null;
+        if (waitingReason) this.setReason(waitingReason);
+        else if (this.stageReason !== null && state.status_reason === this.stageReason) this.setReason(null);
+        this.stageReason = waitingReason;
       }
       const retryAt = storage.contacts.nextRetryAt();
       if (retryAt !== null) storage.timers.setNoLater("dispatch", retryAt);
@@ -89,20 +126,70 @@ export class Dispatcher {
     if (result.blocked) {
       this.setReason(result.blocked.reason);
       storage.timers.setNoLater("dispatch", result.blocked.retryAt);
-    } else if (current.status_reason && current.backoff_ms === 0) {
+    } else if (current.status_reason && current.backoff_ms === 0 && !waitingReason) {
       this.setReason(null);
     }
     if (result.leases.length > 0) await this.placeCalls(result.leases, dialable);
   }
 
-  /** Due contacts (retries first, then CSV order) that every stage lets through. */
+  /**
+   * Due contacts (retries first, then CSV order) that every stage lets through. Contacts a
+   * refilling stage holds back (waiting for their window) are no longer due, so the next ones are
+   * looked at in the same tick and a contact held back never blocks the ones behind it. The other
+   * stages (the DNC query) then see the tick's batch once.
+   */
   private async admit(now: number, limit: number): Promise<LiveContact[]> {
-    let contacts = this.parts.storage.contacts.due(now, limit);
-    for (const stage of this.parts.stages) {
+    const { storage, stages } = this.parts;
+    const batch = await this.refill(
+      now,
+      limit,
+      stages.filter((s) => s.refills),
+    );
+    let contacts = batch;
+    for (const stage of stages.filter((s) => !s.refills)) {
       if (contacts.length === 0) break;
       contacts = await stage.admit(contacts, now);
     }
+    // Slots the held-back contacts would have taken go to the next ones at once, not when a call ends.
+    if (contacts.length < batch.length) storage.timers.setNoLater("dispatch", now);
     return contacts;
+  }
+
+  /** Up to `limit` due contacts that the refilling stages let through, looking past those they hold back. */
+  private async refill(now: number, limit: number, stages: DialStage[]): Promise<LiveContact[]> {
+    const { storage } = this.parts;
+    const admitted: LiveContact[] = [];
+    const taken = new Set<string>();
+    let examined = 0;
+    while (admitted.length < limit) {
+      await this.topUp(limit - admitted.length);
+      const candidates = storage.contacts.due(now, limit).filter((c) => !taken.has(c.contact_id));
+      if (candidates.length === 0) break;
+      let contacts = candidates;
+      for (const stage of stages) {
+        if (contacts.length === 0) break;
+        contacts = await stage.admit(contacts, now);
+      }
+      for (const contact of contacts) {
+        taken.add(contact.contact_id);
+        admitted.push(contact);
+      }
+      if (contacts.length === candidates.length) break;
+      examined += candidates.length;
+      if (examined >= MAX_EXAMINED_PER_TICK) {
+        storage.timers.setNoLater("dispatch", now);
+        break;
+      }
+    }
+    return admitted.slice(0, limit);
+  }
+
+  private stageWaitingReason(now: number): string | null {
+    for (const stage of this.parts.stages) {
+      const reason = stage.waitingReason?.(now) ?? null;
+      if (reason) return reason;
+    }
+    return null;
   }
 
   /** Keeps enough fresh contacts in the working set, reading D1 in pages by seq cursor. */

@@ -1,24 +1,25 @@
 import { type CountryCode, isSupportedCountry, parsePhoneNumberFromString } from "libphonenumber-js";
 import Papa from "papaparse";
 import { ApiError, badRequest } from "../http/errors";
+import type { CallingWindow } from "./calling-window";
+import { ContactZones } from "./contact-zones";
+import { ProblemList, plural, reportedProblems, shown, type UploadProblem } from "./upload-problems";
 
 /** The upload limit for the contacts file itself (SPEC: 10 MB ≈ 100k rows). */
 export const MAX_CSV_BYTES = 10 * 1024 * 1024;
 /** Form fields and multipart framing ride on top of the file. */
 export const MAX_REQUEST_BYTES = MAX_CSV_BYTES + 64 * 1024;
-/** How many bad rows an error names before it summarises the rest. */
-const MAX_LISTED_ERRORS = 20;
 /** JSON bound per D1 statement, far under D1's 2 MB value limit. */
 export const CHUNK_BYTES = 1_000_000;
 
-/** One contact as the insert reads it: [row, E.164 number, custom fields]. */
-export type ContactTuple = [row: number, phone: string, fields: Record<string, string>];
+/** One contact as the insert reads it: [row, E.164 number, custom fields, the row's own timezone if any]. */
+export type ContactTuple = [row: number, phone: string, fields: Record<string, string>, timezone?: string];
 
 /**
- * Contacts for one D1 statement: a JSON object whose keys are `<seq>:<row><phone>` and whose values
- * are the custom fields. json_each hands SQLite the key as plain text and the fields object as the
- * stored text, which costs D1 a third less than an array of [row, phone, fields] tuples, whose
- * every element it would render and parse again.
+ * Contacts for one D1 statement: a JSON object whose keys are `<seq>:<row><phone>|<timezone>` and
+ * whose values are the custom fields. json_each hands SQLite the key as plain text and the fields
+ * object as the stored text, which costs D1 a third less than an array of tuples, whose every
+ * element it would render and parse again.
  */
 export interface ContactChunk {
   json: string;
@@ -37,27 +38,15 @@ export interface IngestResult {
   phones: ReadonlySet<string>;
 }
 
-/** One thing wrong with an upload, where it is: `row` as create numbers rows, null for the whole upload or a form field. */
-export interface UploadProblem {
-  row: number | null;
-  value: string | null;
-  reason: string;
-}
-
 /** An upload read to the end: what create would write, what is wrong with it, and create's 400 if anything is. */
 export interface ContactsRead {
   result: IngestResult;
-  /** The first MAX_REPORTED_PROBLEMS problems in row order (upload-wide ones first). */
+  /** The first problems in row order (or the one problem of the whole upload). */
   problems: UploadProblem[];
   problemCount: number;
   /** The refusal create answers with (its exact message), or null when create would accept the upload. */
   refusal: ApiError | null;
 }
-
-/** How many problems preflight lists; the count covers all of them. */
-export const MAX_REPORTED_PROBLEMS = 100;
-/** Longest cell echoed back in a problem: enough to recognise it. */
-const SHOWN_CHARS = 64;
 
 const E164 = /^\+[1-9]\d{6,14}$/;
 const SEPARATORS = /[\s\-.()\u00a0]/g;
@@ -98,60 +87,50 @@ export function normalisePhone(raw: string, country: CountryCode | undefined): s
   return parsed?.isValid() ? parsed.number : null;
 }
 
-const shown = (text: string, max = SHOWN_CHARS) => (text.length > max ? `${text.slice(0, max)}…` : text);
-const plural = (n: number, one: string, many: string) => (n === 1 ? one : many);
-
-/** Problems of one kind: the first few kept in row order, all counted. */
-class ProblemList {
-  readonly kept: UploadProblem[] = [];
-  count = 0;
-  add(problem: UploadProblem) {
-    this.count++;
-    if (this.kept.length < MAX_REPORTED_PROBLEMS) this.kept.push(problem);
-  }
-}
-
 /**
  * Everything wrong with an upload, by kind. Create refuses on the first kind found, in the order it
- * always has (the file, then rows that cannot be trusted, then unreadable numbers, then emptiness).
+ * always has: the file, rows that cannot be trusted, unreadable numbers, time zones, emptiness.
  */
 class UploadProblems {
   upload: ApiError | null = null;
   readonly shape = new ProblemList();
   readonly numbers = new ProblemList();
+  readonly zones: ContactZones;
 
-  constructor(private readonly country: CountryCode | undefined) {}
-
-  refusal(result: IngestResult, shapeRefusal: (list: ProblemList) => ApiError): ApiError | null {
-    if (this.upload) return this.upload;
-    if (this.shape.count > 0) return shapeRefusal(this.shape);
-    if (this.numbers.count > 0) {
-      const listed = this.numbers.kept.slice(0, MAX_LISTED_ERRORS).map((p) => `row ${p.row} (${JSON.stringify(shown(p.value ?? "", 32))})`);
-      const more = this.numbers.count > listed.length ? ` and ${this.numbers.count - listed.length} more` : "";
-      return badRequest(
-        `${this.numbers.count} ${plural(this.numbers.count, "phone number", "phone numbers")} could not be read: ${listed.join(", ")}${more}. ` +
-          `Write them in international form such as +14155550100.${this.nationalHint()} Nothing was created.`,
-      );
-    }
-    if (result.count === 0) return badRequest("The contacts list has no contacts; add at least one row with a phone_number.");
-    return null;
+  constructor(
+    private readonly country: CountryCode | undefined,
+    window: CallingWindow | null,
+  ) {
+    this.zones = new ContactZones(window);
   }
 
   unreadableNumber(row: number, raw: string) {
-    this.numbers.add({
-      row,
-      value: shown(raw),
-      reason: `The phone number could not be read; write it in international form such as +14155550100.${this.nationalHint()}`,
-    });
+    this.numbers.add(
+      { row, value: shown(raw), reason: `The phone number could not be read; write it in international form such as +14155550100.${this.nationalHint()}` },
+      `row ${row} (${JSON.stringify(shown(raw, 32))})`,
+    );
   }
 
   read(result: IngestResult, shapeRefusal: (list: ProblemList) => ApiError): ContactsRead {
     const refusal = this.refusal(result, shapeRefusal);
-    const rows = [...this.shape.kept, ...this.numbers.kept].sort((a, b) => (a.row ?? 0) - (b.row ?? 0)).slice(0, MAX_REPORTED_PROBLEMS);
-    const rowCount = this.shape.count + this.numbers.count;
-    // A problem of the whole upload (its header, or no contacts at all) is the only one there is.
-    if (refusal && rowCount === 0) return { result, problems: [{ row: null, value: null, reason: refusal.message }], problemCount: 1, refusal };
-    return { result, problems: rows, problemCount: rowCount, refusal };
+    const { problems, count } = reportedProblems([this.shape, this.numbers, this.zones.unknownZones, this.zones.neverOpen], refusal);
+    return { result, problems, problemCount: count, refusal };
+  }
+
+  private refusal(result: IngestResult, shapeRefusal: (list: ProblemList) => ApiError): ApiError | null {
+    if (this.upload) return this.upload;
+    if (this.shape.count > 0) return shapeRefusal(this.shape);
+    const numbers = this.numbers.count;
+    if (numbers > 0) {
+      return badRequest(
+        `${numbers} ${plural(numbers, "phone number", "phone numbers")} could not be read: ${this.numbers.summary()}. ` +
+          `Write them in international form such as +14155550100.${this.nationalHint()} Nothing was created.`,
+      );
+    }
+    const zones = this.zones.refusal();
+    if (zones) return zones;
+    if (result.count === 0) return badRequest("The contacts list has no contacts; add at least one row with a phone_number.");
+    return null;
   }
 
   private nationalHint() {
@@ -173,19 +152,20 @@ class ContactSink {
     private readonly problems: UploadProblems,
   ) {}
 
-  add(row: number, rawPhone: string, fields: Record<string, string>) {
+  add(row: number, rawPhone: string, fields: Record<string, string>, zoneCell?: string) {
     const phone = normalisePhone(rawPhone, this.country);
     if (!phone) {
       this.problems.unreadableNumber(row, rawPhone);
       return;
     }
+    const timezone = this.problems.zones.zoneFor(row, phone, zoneCell);
     if (this.seen.has(phone)) {
       this.duplicates++;
       return;
     }
     this.seen.add(phone);
-    // E.164 is "+" and digits: the key needs no escaping, and SQL splits it at ":" and "+".
-    const member = `"${this.count}:${row}${phone}":${JSON.stringify(fields)}`;
+    // E.164 is "+" and digits and a zone name has no "|" or quote: the key needs no escaping, and SQL splits it at ":", "+" and "|".
+    const member = `"${this.count}:${row}${phone}|${timezone ?? ""}":${JSON.stringify(fields)}`;
     if (this.currentBytes + member.length > CHUNK_BYTES && this.current.length > 0) this.flush();
     this.current.push(member);
     this.currentBytes += member.length + 1;
@@ -205,16 +185,26 @@ class ContactSink {
   }
 }
 
-/** A chunk read back as [row, phone, fields] tuples in seq order (the insert's reading of it, in JS). */
+/** A chunk read back as tuples in seq order (the insert's reading of it, in JS). */
 export function contactTuples(chunk: ContactChunk): ContactTuple[] {
   return Object.entries(JSON.parse(chunk.json) as Record<string, Record<string, string>>)
     .map(([key, fields]) => {
-      const [seq = "", rest = ""] = key.split(":");
-      const plus = rest.indexOf("+");
-      return [Number(seq), [Number(rest.slice(0, plus)), rest.slice(plus), fields] as ContactTuple] as const;
+      const colon = key.indexOf(":");
+      const plus = key.indexOf("+");
+      const bar = key.indexOf("|");
+      const timezone = key.slice(bar + 1);
+      const tuple: ContactTuple = [Number(key.slice(colon + 1, plus)), key.slice(plus, bar), fields];
+      if (timezone) tuple.push(timezone);
+      return [Number(key.slice(0, colon)), tuple] as const;
     })
     .sort((a, b) => a[0] - b[0])
     .map(([, tuple]) => tuple);
+}
+
+/** `fields[name] = value`, also for a column named "__proto__", which plain assignment would swallow. */
+function setField(fields: Record<string, string>, name: string, value: string) {
+  if (name === "__proto__") Object.defineProperty(fields, name, { value, enumerable: true, writable: true, configurable: true });
+  else fields[name] = value;
 }
 
 const headerKey = (h: string) => h.trim().toLowerCase();
@@ -257,9 +247,12 @@ export function readCsvTable(text: string): CsvTable {
   return { headers, rows, phoneColumn, column: (name) => seen.get(headerKey(name)) };
 }
 
-/** Reads a CSV upload to the end, collecting every problem; create and preflight both start here. */
-export function readContactsCsv(text: string, country: CountryCode | undefined): ContactsRead {
-  const problems = new UploadProblems(country);
+/**
+ * Reads a CSV upload to the end, collecting every problem; create and preflight both start here.
+ * A calling window, when given, also finds contacts that could never be called inside it.
+ */
+export function readContactsCsv(text: string, country: CountryCode | undefined, window: CallingWindow | null = null): ContactsRead {
+  const problems = new UploadProblems(country, window);
   const sink = new ContactSink(country, problems);
   let table: CsvTable;
   try {
@@ -269,9 +262,11 @@ export function readContactsCsv(text: string, country: CountryCode | undefined):
     problems.upload = error;
     return problems.read(sink.finish([]), overlongRefusal(0));
   }
-  const { headers, rows, phoneColumn } = table;
+  const { headers, rows, phoneColumn, column } = table;
+  // A `timezone` column places the row's contact in that zone; it is not a custom field.
+  const zoneColumn = column("timezone");
   // The custom-field columns, once: every row is read through the same list.
-  const fieldColumns = headers.map((_, col) => col).filter((col) => col !== phoneColumn);
+  const fieldColumns = headers.map((_, col) => col).filter((col) => col !== phoneColumn && col !== zoneColumn);
   const fieldNames = fieldColumns.map((col) => headers[col] as string);
   const protoSafe = fieldNames.includes("__proto__");
   for (let i = 1; i < rows.length; i++) {
@@ -279,32 +274,29 @@ export function readContactsCsv(text: string, country: CountryCode | undefined):
     if (cells.length === 1 && cells[0]?.trim() === "") continue; // blank line
     const row = i + 1; // spreadsheet numbering: the header is row 1
     if (cells.length > headers.length) {
-      problems.shape.add({
-        row,
-        value: shown(cells.join(",")),
-        reason: `The row has more fields than the header (${headers.length}); quote values that contain commas.`,
-      });
+      problems.shape.add(
+        { row, value: shown(cells.join(",")), reason: `The row has more fields than the header (${headers.length}); quote values that contain commas.` },
+        String(row),
+      );
       continue;
     }
     const fields: Record<string, string> = {};
     if (protoSafe) for (let k = 0; k < fieldColumns.length; k++) setField(fields, fieldNames[k] as string, cells[fieldColumns[k] as number] ?? "");
     else for (let k = 0; k < fieldColumns.length; k++) fields[fieldNames[k] as string] = cells[fieldColumns[k] as number] ?? "";
-    sink.add(row, cells[phoneColumn] ?? "", fields);
+    sink.add(row, cells[phoneColumn] ?? "", fields, zoneColumn === undefined ? undefined : cells[zoneColumn]);
   }
   return problems.read(sink.finish(fieldNames), overlongRefusal(headers.length));
 }
 
 const overlongRefusal = (headerCount: number) => (overlong: ProblemList) =>
   badRequest(
-    `${overlong.count} ${plural(overlong.count, "row has", "rows have")} more fields than the header (${headerCount}): rows ${overlong.kept
-      .slice(0, MAX_LISTED_ERRORS)
-      .map((p) => p.row)
-      .join(", ")}. Quote values that contain commas. Nothing was created.`,
+    `${overlong.count} ${plural(overlong.count, "row has", "rows have")} more fields than the header (${headerCount}): rows ${overlong.listed.join(", ")}. ` +
+      "Quote values that contain commas. Nothing was created.",
   );
 
-/** Reads a JSON upload (an array of objects with phone_number; every other key is a custom field), collecting every problem. */
-export function readContactsJson(items: unknown, country: CountryCode | undefined): ContactsRead {
-  const problems = new UploadProblems(country);
+/** Reads a JSON upload (an array of objects with phone_number; every other key but timezone is a custom field), collecting every problem. */
+export function readContactsJson(items: unknown, country: CountryCode | undefined, window: CallingWindow | null = null): ContactsRead {
+  const problems = new UploadProblems(country, window);
   const sink = new ContactSink(country, problems);
   const columns = new Set<string>();
   // Create names the first malformed item, exactly as it always has.
@@ -316,45 +308,41 @@ export function readContactsJson(items: unknown, country: CountryCode | undefine
   items.forEach((item, index) => {
     const contact = readJsonContact(item, index);
     if (typeof contact === "string") {
-      problems.shape.add({ row: index + 1, value: shown(JSON.stringify(item) ?? String(item)), reason: contact });
+      problems.shape.add({ row: index + 1, value: shown(JSON.stringify(item) ?? String(item)), reason: contact }, contact);
       return;
     }
     for (const key in contact.fields) columns.add(key);
-    sink.add(index + 1, contact.phone, contact.fields);
+    sink.add(index + 1, contact.phone, contact.fields, contact.zone);
   });
   return problems.read(sink.finish([...columns]), firstItemRefusal);
 }
 
-/** `fields[name] = value`, also for a column named "__proto__", which plain assignment would swallow. */
-function setField(fields: Record<string, string>, name: string, value: string) {
-  if (name === "__proto__") Object.defineProperty(fields, name, { value, enumerable: true, writable: true, configurable: true });
-  else fields[name] = value;
-}
-
-/** One JSON contact as a number and string fields, or why it cannot be one (create's sentence). */
-function readJsonContact(item: unknown, index: number): { phone: string; fields: Record<string, string> } | string {
+/** One JSON contact as a number, string fields and its own zone cell, or why it cannot be one (create's sentence). */
+function readJsonContact(item: unknown, index: number): { phone: string; fields: Record<string, string>; zone: string | undefined } | string {
   if (typeof item !== "object" || item === null || Array.isArray(item)) return `contacts[${index}] must be an object with a phone_number.`;
   const fields: Record<string, string> = {};
   let phone: string | undefined;
+  let zone: string | undefined;
   for (const [key, value] of Object.entries(item)) {
     if (value !== null && typeof value === "object") return `contacts[${index}].${key} must be a string, number or boolean.`;
     const text = value === null ? "" : String(value);
     if (headerKey(key) === "phone_number") phone = text;
+    else if (headerKey(key) === "timezone") zone = text;
     else setField(fields, key.trim(), text);
   }
-  return phone === undefined ? `contacts[${index}] has no phone_number.` : { phone, fields };
+  return phone === undefined ? `contacts[${index}] has no phone_number.` : { phone, fields, zone };
 }
 
 /** Create's reading of a CSV upload: the contacts, or its 400. */
-export function ingestCsv(text: string, country: CountryCode | undefined): IngestResult {
-  const read = readContactsCsv(text, country);
+export function ingestCsv(text: string, country: CountryCode | undefined, window: CallingWindow | null = null): IngestResult {
+  const read = readContactsCsv(text, country, window);
   if (read.refusal) throw read.refusal;
   return read.result;
 }
 
 /** Create's reading of a JSON upload: the contacts, or its 400. */
-export function ingestJson(items: unknown, country: CountryCode | undefined): IngestResult {
-  const read = readContactsJson(items, country);
+export function ingestJson(items: unknown, country: CountryCode | undefined, window: CallingWindow | null = null): IngestResult {
+  const read = readContactsJson(items, country, window);
   if (read.refusal) throw read.refusal;
   return read.result;
 }

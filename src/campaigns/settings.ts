@@ -5,6 +5,7 @@ import type { Env } from "../env";
 import { badRequest } from "../http/errors";
 import { parseIntegerField } from "../http/validation";
 import { newId } from "../ids";
+import { CALLING_WINDOW_FIELDS, type CallingWindow, callingWindowColumns, parseCallingWindow } from "./calling-window";
 import { getCampaignStub } from "./campaign-do";
 import type { CampaignRow } from "./d1-campaigns";
 import { parseDefaultCountry } from "./ingest";
@@ -21,6 +22,7 @@ export const SETTING_FIELDS = [
   "retry_delay_seconds",
   "scheduled_at",
   "default_country",
+  ...CALLING_WINDOW_FIELDS,
 ] as const;
 
 /** What a campaign is told at create (or clone), validated; everything but the contacts. */
@@ -33,6 +35,7 @@ export interface CampaignSettings {
   retryDelaySeconds: number;
   scheduledAt: string | null;
   defaultCountry: string | null;
+  callingWindow: CallingWindow | null;
 }
 
 /** What a clone inherits when a field is left out: the source's settings; scheduled_at never carries over. */
@@ -65,7 +68,24 @@ export function parseCampaignSettings(text: FieldText, inherited?: InheritedSett
     retryDelaySeconds: parseIntegerField("retry_delay_seconds", text("retry_delay_seconds"), 60, 7 * 86_400, inherited?.retryDelaySeconds ?? 300),
     scheduledAt: parseScheduledAt(text("scheduled_at")),
     defaultCountry: parseDefaultCountry(text("default_country")) ?? inherited?.defaultCountry ?? null,
+    callingWindow: parseCallingWindow(windowFieldText(text, inherited?.callingWindow ?? null)),
   };
+}
+
+/**
+ * A clone keeps each window field of its source unless the body gives it; empty start and end
+ * (with no days or zone) copy without a window.
+ */
+function windowFieldText(text: FieldText, inherited: CallingWindow | null): FieldText {
+  if (!inherited || (text("calling_window_start") === "" && text("calling_window_end") === "")) return text;
+  const columns = callingWindowColumns(inherited);
+  const source: Record<string, string | null> = {
+    calling_window_start: columns.callingWindowStart,
+    calling_window_end: columns.callingWindowEnd,
+    calling_days: columns.callingDays,
+    calling_timezone: columns.callingTimezone,
+  };
+  return (name) => text(name) ?? source[name] ?? undefined;
 }
 
 /** The agent and the number must belong to the caller's account, and the number must dial out. */
@@ -120,6 +140,7 @@ export function newCampaignRow(
     cancelled: 0,
     sourceCampaignId: init.sourceCampaignId,
     customColumns: JSON.stringify(init.customColumns),
+    ...callingWindowColumns(settings.callingWindow),
     createdAt: now,
     updatedAt: now,
   };
@@ -145,6 +166,8 @@ export const jsonFieldText =
   (name) => {
     const value = body[name];
     if (value === undefined || value === null) return undefined;
+    // The view lists days as an array; accept that shape back as well as the comma list.
+    if (name === "calling_days" && Array.isArray(value)) return value.join(",");
     if (typeof value === "object") throw badRequest(`${name} must be a string or number.`);
     return String(value);
   };

@@ -1,7 +1,10 @@
 import type { Env } from "../env";
 import { decryptSecret } from "../http/crypto";
+import { PLIVO_API_BASE, PlivoAdapter } from "./plivo";
+import type { PlivoFamilyCredentials } from "./plivo-family";
 import { TWILIO_STATUS_EVENTS, TwilioAdapter, type TwilioCredentials } from "./twilio";
-import type { AnswerDocument, CallEvent, CarrierAdapter, CarrierKind, FetchLike, LookupResult, OriginateResult } from "./types";
+import type { CarrierAdapter, FetchLike } from "./types";
+import { VOBIZ_API_BASE, VobizAdapter } from "./vobiz";
 
 export const TWILIO_API_BASE = "https://api.twilio.com";
 
@@ -20,54 +23,39 @@ export function fetcherFor(env: Env, loopback: Fetcher | undefined): FetchLike {
   };
 }
 
-/** Carriers whose dialing is not built yet still satisfy the interface, and fail the campaign clearly. */
-class UnsupportedCarrier implements CarrierAdapter {
-  constructor(readonly kind: CarrierKind) {}
-  private readonly detail = () => `Dialing through ${this.kind} is not available yet; use a twilio or simulator number.`;
-  async originate(): Promise<OriginateResult> {
-    return { kind: "campaign_error", detail: this.detail() };
-  }
-  async fetchStatus(): Promise<LookupResult> {
-    return { kind: "error", detail: this.detail() };
-  }
-  async findCall(): Promise<LookupResult> {
-    return { kind: "error", detail: this.detail() };
-  }
-  async cancel() {}
-  async verifyCallback() {
-    return false;
-  }
-  nonceOf(): string | null {
-    return null;
-  }
-  parseCallback(): CallEvent | null {
-    return null;
-  }
-  answerDocument(): AnswerDocument {
-    return { body: '<?xml version="1.0" encoding="UTF-8"?><Response><Hangup/></Response>', contentType: "text/xml" };
-  }
-}
-
 /** TWILIO_STATUS_EVENTS (space-separated) overrides the callbacks Twilio calls ask for; for benchmarks. */
 function twilioStatusEvents(env: Env): readonly string[] {
   const configured = env.TWILIO_STATUS_EVENTS?.split(/[\s,]+/).filter(Boolean);
   return configured && configured.length > 0 ? configured : TWILIO_STATUS_EVENTS;
 }
 
-/** The simulator's auth token is derived from its account sid, so nothing else has to be stored. */
-export async function simulatorToken(env: Env, accountSid: string): Promise<string> {
+/** The simulator speaks the wire of one carrier per provider; Twilio's when none is named. */
+export const SIMULATOR_DIALECTS = ["twilio", "plivo", "vobiz"] as const;
+export type SimulatorDialect = (typeof SIMULATOR_DIALECTS)[number];
+
+/** The simulator's auth token is derived from its account id, so nothing else has to be stored. */
+export async function simulatorToken(env: Env, accountId: string): Promise<string> {
   const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(`simulator:${env.SECRETS_KEY ?? ""}`), { name: "HMAC", hash: "SHA-256" }, false, [
     "sign",
   ]);
-  const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(accountSid));
+  const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(accountId));
   return [...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-export async function simulatorCredentials(env: Env): Promise<TwilioCredentials> {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  const accountSid = `AC${[...bytes].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
-  return { account_sid: accountSid, auth_token: await simulatorToken(env, accountSid) };
+const randomHex = (bytes: number) => [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
+
+/** Credentials shaped like the dialect's own: Twilio's account_sid, or Plivo/Vobiz's auth_id, each with its token. */
+export async function simulatorCredentials(env: Env, dialect: SimulatorDialect = "twilio"): Promise<Record<string, string>> {
+  if (dialect === "twilio") {
+    const accountSid = `AC${randomHex(16)}`;
+    return { account_sid: accountSid, auth_token: await simulatorToken(env, accountSid) };
+  }
+  const authId = dialect === "plivo" ? `MA${randomHex(9).toUpperCase()}` : `MA_${randomHex(8).toUpperCase()}`;
+  return { dialect, auth_id: authId, auth_token: await simulatorToken(env, authId) };
 }
+
+/** The account id a simulator provider's calls are kept under (its shards' names start with it). */
+export const simulatorAccountId = (credentials: Record<string, string>) => credentials.account_sid ?? credentials.auth_id ?? "";
 
 export async function carrierAdapter(env: Env, provider: string, sealedCredentials: string, loopback: Fetcher | undefined): Promise<CarrierAdapter> {
   const credentials = JSON.parse(await decryptSecret(sealedCredentials, env.SECRETS_KEY)) as Record<string, string>;
@@ -81,12 +69,26 @@ export async function carrierAdapter(env: Env, provider: string, sealedCredentia
         undefined,
         twilioStatusEvents(env),
       );
-    case "simulator":
-      return new TwilioAdapter(credentials as unknown as TwilioCredentials, `${publicBase(env)}/simulator`, fetcher, undefined, twilioStatusEvents(env));
     case "plivo":
+      return new PlivoAdapter(credentials as unknown as PlivoFamilyCredentials, PLIVO_API_BASE, fetcher);
     case "vobiz":
-      return new UnsupportedCarrier(provider);
+      return new VobizAdapter(credentials as unknown as PlivoFamilyCredentials, VOBIZ_API_BASE, fetcher);
+    case "simulator":
+      return simulatorAdapter(env, credentials, fetcher);
     default:
       throw new Error(`unknown carrier provider ${provider}`);
+  }
+}
+
+/** A simulator provider is reached as the carrier whose dialect it speaks, under /simulator[/plivo|/vobiz]. */
+export function simulatorAdapter(env: Env, credentials: Record<string, string>, fetcher: FetchLike): CarrierAdapter {
+  const base = `${publicBase(env)}/simulator`;
+  switch (credentials.dialect ?? "twilio") {
+    case "plivo":
+      return new PlivoAdapter(credentials as unknown as PlivoFamilyCredentials, `${base}/plivo`, fetcher);
+    case "vobiz":
+      return new VobizAdapter(credentials as unknown as PlivoFamilyCredentials, `${base}/vobiz`, fetcher);
+    default:
+      return new TwilioAdapter(credentials as unknown as TwilioCredentials, base, fetcher, undefined, twilioStatusEvents(env));
   }
 }

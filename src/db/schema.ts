@@ -129,6 +129,11 @@ export const campaigns = sqliteTable(
     completed: integer("stat_completed").notNull().default(0),
     failed: integer("stat_failed").notNull().default(0),
     cancelled: integer("stat_cancelled").notNull().default(0),
+    // Calling window: all null without one; start/end "HH:MM", days "mon,tue,…", timezone "recipient" or an IANA zone.
+    callingWindowStart: text("calling_window_start"),
+    callingWindowEnd: text("calling_window_end"),
+    callingDays: text("calling_days"),
+    callingTimezone: text("calling_timezone"),
     // The campaign this one was cloned from, if any (not a foreign key: the source may be deleted).
     sourceCampaignId: text("source_campaign_id"),
     // The upload's custom-field columns in upload order (JSON array): the CSV export's header.
@@ -168,6 +173,8 @@ export const contacts = sqliteTable(
     lastError: text("last_error"),
     callId: text("call_id"),
     nextAttemptAt: text("next_attempt_at"),
+    // The zone the upload's timezone column gave this row, else null (the campaign's or the number's zone applies).
+    timezone: text("timezone"),
     ...timestamps,
   },
   (t) => [uniqueIndex("contacts_campaign_seq").on(t.campaignId, t.seq), index("contacts_campaign_status_seq").on(t.campaignId, t.status, t.seq)],

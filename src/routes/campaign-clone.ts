@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { callingWindowOf } from "../campaigns/calling-window";
 import { type ContactSelection, insertClone } from "../campaigns/clone";
 import { type CampaignRow, campaignView, customColumnsOf, loadCampaignRow } from "../campaigns/d1-campaigns";
 import { armScheduledStart, checkSettingsInAccount, jsonFieldText, newCampaignRow, parseCampaignSettings, SETTING_FIELDS } from "../campaigns/settings";
@@ -60,7 +61,7 @@ export async function cloneCampaign(c: Context<AppEnv>) {
     statuses: parseSelection("statuses", body.statuses, contactStatuses),
     outcomes: parseSelection("outcomes", body.outcomes, contactOutcomes),
   };
-  const settings = parseCampaignSettings(jsonFieldText(body), { ...source, name: copyName(source) });
+  const settings = parseCampaignSettings(jsonFieldText(body), { ...source, name: copyName(source), callingWindow: callingWindowOf(source) });
   await checkSettingsInAccount(c.env, accountId, settings);
 
   const row = newCampaignRow(settings, {

@@ -1,5 +1,6 @@
 import { eq } from "drizzle-orm";
 import { type Context, Hono } from "hono";
+import { type CallingWindow, callingWindowOf } from "../campaigns/calling-window";
 import { getCampaignStub, type LifecycleResult } from "../campaigns/campaign-do";
 import { type CampaignRow, campaignView, contactView, insertCampaign, listContacts, loadCampaignRow } from "../campaigns/d1-campaigns";
 import { ingestCsv, ingestJson, MAX_CSV_BYTES, parseDefaultCountry } from "../campaigns/ingest";
@@ -19,7 +20,7 @@ type FieldValue = string | number | boolean | null | undefined;
 
 interface CreateInput {
   fields: (name: string) => FieldValue;
-  contacts: () => Promise<ReturnType<typeof ingestCsv>>;
+  contacts: (window: CallingWindow | null) => Promise<ReturnType<typeof ingestCsv>>;
 }
 
 const tooLarge = () =>
@@ -42,12 +43,12 @@ async function readCreateInput(c: Context<AppEnv>): Promise<CreateInput> {
         const value = form.get(name);
         return typeof value === "string" ? value : undefined;
       },
-      contacts: async () => {
+      contacts: async (window) => {
         const file = form.get("contacts");
         if (file === null) throw badRequest("contacts is required: attach the CSV file as the `contacts` form field.");
         const text = typeof file === "string" ? file : file.size > MAX_CSV_BYTES ? null : await file.text();
         if (text === null || text.length > MAX_CSV_BYTES) throw tooLarge();
-        return ingestCsv(text, parseDefaultCountry(fieldText(form.get("default_country"))));
+        return ingestCsv(text, parseDefaultCountry(fieldText(form.get("default_country"))), window);
       },
     };
   }
@@ -62,12 +63,14 @@ async function readCreateInput(c: Context<AppEnv>): Promise<CreateInput> {
     return {
       fields: (name) => {
         const value = body[name];
+        // The view lists days as an array; accept that shape back as well as the comma list.
+        if (name === "calling_days" && Array.isArray(value)) return value.join(",");
         if (value !== null && typeof value === "object") throw badRequest(`${name} must be a string or number.`);
         return value as FieldValue;
       },
-      contacts: async () => {
+      contacts: async (window) => {
         if (body.contacts === undefined) throw badRequest("contacts is required: an array of objects, each with a phone_number.");
-        return ingestJson(body.contacts, parseDefaultCountry(fieldText(body.default_country as FieldValue)));
+        return ingestJson(body.contacts, parseDefaultCountry(fieldText(body.default_country as FieldValue)), window);
       },
     };
   }
@@ -83,7 +86,7 @@ async function createCampaign(c: Context<AppEnv>) {
   const { accountId, actor } = c.var.caller;
   await checkSettingsInAccount(c.env, accountId, settings);
 
-  const ingest = await input.contacts();
+  const ingest = await input.contacts(settings.callingWindow);
   const row = newCampaignRow(settings, {
     accountId,
     createdBy: actor,
@@ -149,7 +152,15 @@ export const campaignRoutes = new Hono<AppEnv>()
     const status = parseEnum("status", c.req.query("status"), contactStatuses);
     const page = parsePage(c, { limit: 100, maxLimit: 1000, pageSize: 100 });
     const { rows, total } = await listContacts(c.env, campaign, status, page);
-    return c.json(listEnvelope("contacts", rows.map(contactView), total, page));
+    const window = callingWindowOf(campaign);
+    return c.json(
+      listEnvelope(
+        "contacts",
+        rows.map((row) => contactView(row, window)),
+        total,
+        page,
+      ),
+    );
   })
   .get("/:id/contacts.csv", exportContacts)
   .get("/:id/events", (c) => forwardEvents(c, "events"))

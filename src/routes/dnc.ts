@@ -2,6 +2,7 @@ import { type Context, Hono } from "hono";
 import type { CountryCode } from "libphonenumber-js";
 import { MAX_CSV_BYTES, normalisePhone, parseDefaultCountry } from "../campaigns/ingest";
 import { nowIso } from "../db/client";
+import { waitOutDialsInProgress } from "../dnc/dial-fence";
 import { addNumbers, findNumber, listNumbers, removeNumber } from "../dnc/store";
 import { type DncUpload, readDncCsv, readDncNumbers } from "../dnc/upload";
 import type { AppEnv } from "../env";
@@ -110,6 +111,7 @@ export const dncRoutes = new Hono<AppEnv>()
   .post("/", async (c) => {
     const { upload, reason } = await readUpload(c);
     const { added } = await addNumbers(c.env.DB, c.var.caller.accountId, upload, reason, nowIso());
+    if (added > 0) await waitOutDialsInProgress(c.env, c.var.caller.accountId);
     return c.json({ added, already_listed: upload.count - added, invalid: upload.invalid });
   })
   .get("/:phone_number", async (c) => {

@@ -1,7 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import { simulatorCredentials } from "../carriers/registry";
+import { SIMULATOR_DIALECTS, type SimulatorDialect, simulatorCredentials } from "../carriers/registry";
 import { database, nowIso } from "../db/client";
 import { findInAccount, liveCampaignsUsing, pageByAccount } from "../db/queries";
 import { agents, phoneNumbers, providers } from "../db/schema";
@@ -82,8 +82,12 @@ export const telephonyRoutes = new Hono<AppEnv>()
     }
     const missing = REQUIRED_CREDENTIALS[body.provider].filter((field) => !body.credentials[field]?.trim());
     if (missing.length > 0) throw badRequest(`${body.provider} credentials need ${missing.join(" and ")}.`);
-    // The simulator needs no credentials from the caller: it gets its own Twilio-style pair.
-    const credentials = body.provider === "simulator" ? await simulatorCredentials(c.env) : body.credentials;
+    // The simulator needs no credentials from the caller: it gets its own pair in the wire format of its dialect.
+    const dialect = body.credentials.dialect ?? "twilio";
+    if (body.provider === "simulator" && !(SIMULATOR_DIALECTS as readonly string[]).includes(dialect)) {
+      throw badRequest(`credentials.dialect "${dialect}" is not a simulator dialect; use one of ${SIMULATOR_DIALECTS.join(", ")} (default twilio).`);
+    }
+    const credentials = body.provider === "simulator" ? await simulatorCredentials(c.env, dialect as SimulatorDialect) : body.credentials;
     const now = nowIso();
     const row: ProviderRow = {
       id: newId("prov"),

@@ -21,6 +21,8 @@ export interface CampaignState {
   /** No new dials before this epoch ms (carrier back-off); slots are still returned meanwhile. */
   dial_after: number;
   high_water: number;
+  /** The calling window as JSON (calling-window.ts CallingWindow), or null for none. */
+  calling_window: string | null;
 }
 
 export type ContactStats = Record<ContactStatus, number>;
@@ -44,7 +46,11 @@ export class CampaignStateTable {
       max_concurrent_calls INTEGER NOT NULL, retries_per_contact INTEGER NOT NULL, retry_delay_seconds INTEGER NOT NULL,
       agent_id TEXT NOT NULL, phone_number_id TEXT NOT NULL, scheduled_at TEXT, started_at TEXT,
       cursor_seq INTEGER NOT NULL DEFAULT -1, exhausted INTEGER NOT NULL DEFAULT 0,
-      backoff_ms INTEGER NOT NULL DEFAULT 0, dial_after INTEGER NOT NULL DEFAULT 0, high_water INTEGER NOT NULL DEFAULT 0)`);
+      backoff_ms INTEGER NOT NULL DEFAULT 0, dial_after INTEGER NOT NULL DEFAULT 0, high_water INTEGER NOT NULL DEFAULT 0,
+      calling_window TEXT)`);
+    // Objects created before calling windows existed get the column on their next start (their campaigns have none).
+    const hasWindow = this.sql.exec("SELECT 1 FROM pragma_table_info('campaign_state') WHERE name = 'calling_window'").toArray().length > 0;
+    if (!hasWindow) this.sql.exec("ALTER TABLE campaign_state ADD COLUMN calling_window TEXT");
     this.sql.exec("CREATE TABLE IF NOT EXISTS stats (status TEXT PRIMARY KEY, n INTEGER NOT NULL)");
   }
 

@@ -11,11 +11,15 @@ export interface LiveContact {
   last_error: string | null;
   call_id: string | null;
   next_attempt_at: number | null;
+  /** The zone the upload gave this contact, or null (calling-window.ts contactZones applies the rest). */
+  timezone: string | null;
+  /** The window opening this contact was last set to wait for; it waits for it while next_attempt_at equals it. */
+  window_opens_at: number | null;
   /** 0 when D1 has this row as it is; otherwise bumped on every change, so a flush clears only what it wrote. */
   dirty: number;
 }
 
-export type ContactPatch = Partial<Omit<LiveContact, "contact_id" | "seq" | "phone" | "custom_fields" | "dirty">>;
+export type ContactPatch = Partial<Omit<LiveContact, "contact_id" | "seq" | "phone" | "custom_fields" | "dirty" | "timezone" | "window_opens_at">>;
 
 type Row = Record<string, SqlStorageValue>;
 
@@ -30,20 +34,30 @@ export class WorkingContacts {
     this.sql.exec(`CREATE TABLE IF NOT EXISTS contacts (
       contact_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, phone TEXT NOT NULL, custom_fields TEXT NOT NULL,
       status TEXT NOT NULL, attempts INTEGER NOT NULL, outcome TEXT, last_error TEXT, call_id TEXT,
-      next_attempt_at INTEGER, dirty INTEGER NOT NULL DEFAULT 0)`);
+      next_attempt_at INTEGER, dirty INTEGER NOT NULL DEFAULT 0, timezone TEXT, window_opens_at INTEGER)`);
+    // Objects created before calling windows existed get the columns on their next start.
+    const columns = new Set(
+      this.sql
+        .exec<{ name: string }>("SELECT name FROM pragma_table_info('contacts')")
+        .toArray()
+        .map((c) => c.name),
+    );
+    if (!columns.has("timezone")) this.sql.exec("ALTER TABLE contacts ADD COLUMN timezone TEXT");
+    if (!columns.has("window_opens_at")) this.sql.exec("ALTER TABLE contacts ADD COLUMN window_opens_at INTEGER");
     this.sql.exec("CREATE INDEX IF NOT EXISTS contacts_due ON contacts (status, next_attempt_at, seq)");
     this.sql.exec("CREATE INDEX IF NOT EXISTS contacts_dirty ON contacts (dirty)");
   }
 
-  addPending(rows: { id: string; seq: number; phone_number: string; custom_fields: string; attempts: number }[]) {
+  addPending(rows: { id: string; seq: number; phone_number: string; custom_fields: string; attempts: number; timezone: string | null }[]) {
     for (const row of rows) {
       this.sql.exec(
-        "INSERT OR IGNORE INTO contacts (contact_id, seq, phone, custom_fields, status, attempts) VALUES (?, ?, ?, ?, 'pending', ?)",
+        "INSERT OR IGNORE INTO contacts (contact_id, seq, phone, custom_fields, status, attempts, timezone) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
         row.id,
         row.seq,
         row.phone_number,
         row.custom_fields,
         row.attempts,
+        row.timezone,
       );
     }
   }
@@ -71,6 +85,28 @@ export class WorkingContacts {
   nextRetryAt(): number | null {
     const row = this.sql.exec<Row>("SELECT min(next_attempt_at) AS at FROM contacts WHERE status = 'pending' AND next_attempt_at IS NOT NULL").one();
     return row.at === null ? null : Number(row.at);
+  }
+
+  /** Pending contacts wait for their calling window to open at `opensAt`; D1 shows it as their next_attempt_at. */
+  waitForWindow(contactIds: string[], opensAt: number) {
+    this.sql.exec(
+      `UPDATE contacts SET next_attempt_at = ?1, window_opens_at = ?1, dirty = dirty + 1
+       WHERE status = 'pending' AND contact_id IN (SELECT value FROM json_each(?2))`,
+      opensAt,
+      JSON.stringify(contactIds),
+    );
+  }
+
+  /** Pending contacts still waiting for a window after `now`, and the earliest opening among them. */
+  windowWaits(now: number): { waiting: number; nextOpening: number | null } {
+    const row = this.sql
+      .exec<Row>(
+        `SELECT count(*) AS n, min(next_attempt_at) AS at FROM contacts
+         WHERE status = 'pending' AND next_attempt_at > ? AND next_attempt_at = window_opens_at`,
+        now,
+      )
+      .one();
+    return { waiting: Number(row.n), nextOpening: row.at === null ? null : Number(row.at) };
   }
 
   /** Writes the contact as given and marks it for the next D1 flush. */

@@ -57,3 +57,50 @@ export function timelineFor(outcome: Exclude<SimulatedOutcome, "invalid_number">
       ];
   }
 }
+
+/** One request of a Plivo-family call: which URL it goes to, and what it says. */
+export interface FamilyStep {
+  at: number;
+  role: "ring" | "answer" | "machine" | "hangup";
+  status: "ringing" | "in-progress" | "completed" | "busy" | "no-answer" | "failed";
+  cause?: { name: string; code: number };
+  duration?: number;
+  machine?: boolean;
+}
+
+const NORMAL = { name: "Normal Hangup", code: 4000 };
+
+/**
+ * The same outcomes and timings as Twilio's timeline, in Plivo's order (ring_url, answer_url,
+ * machine_detection_url, hangup_url). An invalid number is accepted at REST, then hung up with
+ * cause 2000, as Plivo and Vobiz do.
+ */
+export function familyTimelineFor(outcome: SimulatedOutcome, ringTimeoutS: number): FamilyStep[] {
+  const ring: FamilyStep = { at: 0.5, role: "ring", status: "ringing" };
+  switch (outcome) {
+    case "answered":
+    case "long_call": {
+      const talk = outcome === "answered" ? TALK_S : LONG_TALK_S;
+      return [
+        ring,
+        { at: RING_S, role: "answer", status: "in-progress" },
+        { at: RING_S + talk, role: "hangup", status: "completed", cause: NORMAL, duration: talk },
+      ];
+    }
+    case "voicemail":
+      return [
+        ring,
+        { at: 4, role: "answer", status: "in-progress" },
+        { at: 5, role: "machine", status: "in-progress", machine: true },
+        { at: 4 + VOICEMAIL_S, role: "hangup", status: "completed", cause: NORMAL, duration: VOICEMAIL_S, machine: true },
+      ];
+    case "busy":
+      return [ring, { at: 3, role: "hangup", status: "busy", cause: { name: "Busy Line", code: 3000 }, duration: 0 }];
+    case "no_answer":
+      return [ring, { at: ringTimeoutS, role: "hangup", status: "no-answer", cause: { name: "No Answer", code: 3020 }, duration: 0 }];
+    case "failed":
+      return [{ at: 1, role: "hangup", status: "failed", cause: { name: "Destination Out Of Service", code: 2010 }, duration: 0 }];
+    case "invalid_number":
+      return [{ at: 0.5, role: "hangup", status: "failed", cause: { name: "Invalid Destination Address", code: 2000 }, duration: 0 }];
+  }
+}

@@ -4,6 +4,22 @@ import { fetcherFor } from "../registry";
 import { twilioSignature } from "../twilio";
 import type { FetchLike } from "../types";
 import { outcomeFor, timelineFor } from "./outcomes";
+import {
+  type FamilyCallRow,
+  type FamilyDialect,
+  familyDeliveries,
+  familyError,
+  isFinished,
+  isLive,
+  isQueued,
+  liveView,
+  readCreateCall,
+  recordView,
+  type SimResponse,
+  shardedUuid,
+  signedFamilyRequest,
+} from "./plivo-wire";
+import { createSimulatorSchema, recordFamilyStatus } from "./simulator-store";
 
 export interface CreateCallInput {
   accountSid: string;
@@ -11,8 +27,25 @@ export interface CreateCallInput {
   form: [string, string][];
 }
 
-/** Status and JSON text: RPC carries them as they are. */
-export type SimResponse = { status: number; json: string };
+export type { SimResponse };
+
+export interface CreateFamilyCallInput {
+  dialect: FamilyDialect;
+  authId: string;
+  authToken: string;
+  body: Record<string, unknown>;
+}
+
+export type FamilyLookup = "live" | "queued" | "record";
+
+/** One call in a listing; record is the call's record JSON in the dialect's shape. */
+export interface ListedCall {
+  live_id: string;
+  queued_id: string;
+  created_at: number;
+  ended_at: number | null;
+  record: string;
+}
 
 interface CallRow {
   sid: string;
@@ -24,6 +57,8 @@ interface CallRow {
   created_at: number;
   duration: number;
   answered_by: string | null;
+  auth_token: string;
+  dialect: string;
 }
 
 type Row = Record<string, SqlStorageValue>;
@@ -50,15 +85,7 @@ export class SimulatorDO extends DurableObject<Env> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     ctx.blockConcurrencyWhile(async () => {
-      this.sql.exec(`CREATE TABLE IF NOT EXISTS calls (
-        sid TEXT PRIMARY KEY, account_sid TEXT NOT NULL, to_number TEXT NOT NULL, from_number TEXT NOT NULL,
-        status TEXT NOT NULL, outcome TEXT NOT NULL, created_at INTEGER NOT NULL, duration INTEGER NOT NULL DEFAULT 0,
-        answered_by TEXT, auth_token TEXT NOT NULL)`);
-      this.sql.exec("CREATE INDEX IF NOT EXISTS calls_to ON calls (to_number, created_at)");
-      this.sql.exec(`CREATE TABLE IF NOT EXISTS deliveries (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, sid TEXT NOT NULL, due_at INTEGER NOT NULL, url TEXT NOT NULL,
-        params TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0)`);
-      this.sql.exec("CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (due_at, id)");
+      createSimulatorSchema(this.sql);
     });
   }
 
@@ -126,6 +153,99 @@ export class SimulatorDO extends DurableObject<Env> {
     return { status: 201, json: JSON.stringify(this.resource(this.call(sid) as CallRow)) };
   }
 
+  /** POST …/Account/{auth_id}/Call/ in Plivo's or Vobiz's format; the call's requests follow by the same digits table. */
+  async createFamilyCall({ dialect, authId, authToken, body }: CreateFamilyCallInput, shard: string): Promise<SimResponse> {
+    const plan = readCreateCall(dialect, body);
+    if ("status" in plan) return plan;
+    const now = Date.now();
+    const callUuid = shardedUuid(shard);
+    // Vobiz's request_uuid is the call's uuid; Plivo's are two ids.
+    const requestUuid = dialect === "vobiz" ? callUuid : shardedUuid(shard);
+    this.sql.exec(
+      `INSERT INTO calls (sid, account_sid, to_number, from_number, status, outcome, created_at, auth_token, dialect, request_uuid)
+       VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)`,
+      callUuid,
+      authId,
+      plan.to,
+      plan.from,
+      outcomeFor(plan.to),
+      now,
+      authToken,
+      dialect,
+      requestUuid,
+    );
+    for (const delivery of familyDeliveries(plan, { callUuid, requestUuid })) {
+      this.sql.exec(
+        "INSERT INTO deliveries (sid, due_at, url, params, method, role) VALUES (?, ?, ?, ?, ?, ?)",
+        callUuid,
+        now + delivery.at * 1000 * this.scale,
+        delivery.url,
+        JSON.stringify(delivery.params),
+        delivery.method,
+        delivery.role,
+      );
+    }
+    this.ctx.waitUntil(this.deliverDue());
+    return { status: 201, json: JSON.stringify({ api_id: crypto.randomUUID(), message: "call fired", request_uuid: requestUuid }) };
+  }
+
+  /** GET a call by CallUUID or request_uuid: live and queued calls by status, finished ones as their record. */
+  async familyCall(dialect: FamilyDialect, authId: string, id: string, lookup: FamilyLookup): Promise<SimResponse> {
+    const row = this.familyRow(authId, id);
+    const shown = row && (lookup === "live" ? isLive(row) : lookup === "queued" ? isQueued(row) : isFinished(row));
+    if (!row || !shown) return familyError(dialect, 404, "NOT_FOUND", `call ${id} not found`);
+    if (lookup !== "record") return { status: 200, json: JSON.stringify(liveView(row)) };
+    const record = recordView(dialect, row);
+    return { status: 200, json: JSON.stringify(dialect === "vobiz" ? { success: true, data: record } : { api_id: crypto.randomUUID(), ...record }) };
+  }
+
+  /** Calls of this account for the listing endpoints (newest first), optionally by destination and caller id. */
+  async familyCalls(authId: string, lookup: FamilyLookup, to: string | null, from: string | null): Promise<ListedCall[]> {
+    const digits = (n: string | null) => (n === null ? null : n.replace(/\D/g, ""));
+    const rows = this.sql
+      .exec<Row>("SELECT * FROM calls WHERE account_sid = ? ORDER BY created_at DESC LIMIT 200", authId)
+      .toArray() as unknown as (FamilyCallRow & { dialect: string })[];
+    return rows
+      .filter((row) => (to === null || digits(row.to_number) === digits(to)) && (from === null || digits(row.from_number) === digits(from)))
+      .filter((row) => (lookup === "live" ? isLive(row) : lookup === "queued" ? isQueued(row) : isFinished(row)))
+      .map((row) => ({
+        live_id: row.sid,
+        queued_id: row.request_uuid,
+        created_at: row.created_at,
+        ended_at: row.ended_at,
+        record: JSON.stringify(recordView(row.dialect as FamilyDialect, row)),
+      }));
+  }
+
+  /** DELETE Call/{uuid}/ or Request/{uuid}/: the call ends as cancelled and its pending requests become one hangup. */
+  async cancelFamilyCall(dialect: FamilyDialect, authId: string, id: string): Promise<SimResponse> {
+    const row = this.familyRow(authId, id);
+    if (!row || isFinished(row)) return familyError(dialect, 404, "NOT_FOUND", `call ${id} not found`);
+    const hangup = this.sql.exec<Row>("SELECT url, method, params FROM deliveries WHERE sid = ? AND role = 'hangup' LIMIT 1", row.sid).toArray()[0];
+    this.sql.exec("DELETE FROM deliveries WHERE sid = ?", row.sid);
+    if (hangup) {
+      const params: Record<string, string> = JSON.parse(String(hangup.params));
+      Object.assign(params, { CallStatus: "cancel", HangupCause: "Canceled", HangupCauseCode: "1000", Duration: "0", BillDuration: "0" });
+      delete params.Machine;
+      this.sql.exec(
+        "INSERT INTO deliveries (sid, due_at, url, params, method, role) VALUES (?, ?, ?, ?, ?, 'hangup')",
+        row.sid,
+        Date.now(),
+        hangup.url,
+        JSON.stringify(params),
+        hangup.method,
+      );
+      this.ctx.waitUntil(this.deliverDue());
+    }
+    return { status: 204, json: "" };
+  }
+
+  private familyRow(authId: string, id: string): FamilyCallRow | undefined {
+    return this.sql.exec<Row>("SELECT * FROM calls WHERE account_sid = ? AND (sid = ? OR request_uuid = ?) LIMIT 1", authId, id, id).toArray()[0] as unknown as
+      | FamilyCallRow
+      | undefined;
+  }
+
   async getCall(accountSid: string, sid: string): Promise<SimResponse> {
     const call = this.call(sid);
     if (!call || call.account_sid !== accountSid) return twilioError(404, 20404, `The requested resource ${sid} was not found`);
@@ -146,12 +266,19 @@ export class SimulatorDO extends DurableObject<Env> {
     return rows.map((r) => this.resource(r));
   }
 
-  /** Every call this shard carried, oldest first (for tests and benchmarks). */
-  async carried(): Promise<{ sid: string; to: string; status: string; created_at: number }[]> {
+  /** Every call this shard carried, oldest first (for tests and benchmarks); sid is the id the REST answer gave. */
+  async carried(): Promise<{ sid: string; to: string; status: string; created_at: number; call_uuid: string; answer_doc: string | null }[]> {
     return this.sql
-      .exec<Row>("SELECT sid, to_number, status, created_at FROM calls ORDER BY created_at")
+      .exec<Row>("SELECT sid, request_uuid, to_number, status, created_at, answer_doc FROM calls ORDER BY created_at")
       .toArray()
-      .map((r) => ({ sid: String(r.sid), to: String(r.to_number), status: String(r.status), created_at: Number(r.created_at) }));
+      .map((r) => ({
+        sid: String(r.request_uuid ?? r.sid),
+        call_uuid: String(r.sid),
+        to: String(r.to_number),
+        status: String(r.status),
+        created_at: Number(r.created_at),
+        answer_doc: r.answer_doc === null ? null : String(r.answer_doc),
+      }));
   }
 
   /** When the next callback is due, if any. */
@@ -203,27 +330,38 @@ export class SimulatorDO extends DurableObject<Env> {
     }
   }
 
+  /** The callback as the call's carrier sends it, signed the way that carrier signs. */
+  private async callbackRequest(call: CallRow | undefined, row: Row, params: Record<string, string>): Promise<Request> {
+    const authToken = call?.auth_token ?? "";
+    const url = String(row.url);
+    if (call && call.dialect !== "twilio")
+      return signedFamilyRequest(call.dialect as FamilyDialect, authToken, url, row.method === "GET" ? "GET" : "POST", params);
+    params.Timestamp = rfc2822(Date.now());
+    const pairs = Object.entries(params);
+    return new Request(url, {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Twilio-Signature": await twilioSignature(authToken, url, pairs),
+        "User-Agent": "TwilioProxy/1.1 (edgedial simulator)",
+      },
+      body: new URLSearchParams(pairs),
+    });
+  }
+
   private async deliverInOrder(fetcher: FetchLike, rows: Row[]) {
-    const authToken = String((this.call(String(rows[0]?.sid)) as unknown as Row | undefined)?.auth_token ?? "");
+    const call = this.call(String(rows[0]?.sid));
     for (const row of rows) {
       const params = JSON.parse(String(row.params)) as Record<string, string>;
-      params.Timestamp = rfc2822(Date.now());
-      this.recordStatus(params);
-      const pairs = Object.entries(params);
-      const url = String(row.url);
-      const signature = await twilioSignature(authToken, url, pairs);
+      if (call?.dialect && call.dialect !== "twilio") recordFamilyStatus(this.sql, call.sid, params);
+      else this.recordStatus(params);
       let ok = false;
       try {
-        const res = await fetcher(url, {
-          method: "POST",
-          headers: {
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-Twilio-Signature": signature,
-            "User-Agent": "TwilioProxy/1.1 (edgedial simulator)",
-          },
-          body: new URLSearchParams(pairs),
-        });
-        await res.body?.cancel();
+        const res = await fetcher(await this.callbackRequest(call, row, params));
+        // The answer request expects the carrier's XML back: keep it, so a test can read what the call was told to do.
+        if (row.role === "answer" && res.ok && params.Event !== "Ring") {
+          this.sql.exec("UPDATE calls SET answer_doc = ? WHERE sid = ?", (await res.text()).slice(0, 4000), call?.sid ?? "");
+        } else await res.body?.cancel();
         ok = res.status < 500;
       } catch {
         ok = false;

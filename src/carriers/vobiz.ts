@@ -1,0 +1,109 @@
+import { type CallRecord, callEventFromRecord } from "./plivo-events";
+import { liveRecord, PlivoFamilyAdapter, sameNumber } from "./plivo-family";
+import type { FetchLike, LookupResult, OriginateRequest, SignedCallback } from "./types";
+import { VOBIZ_NONCE_HEADER, verifyVobizCallback } from "./v3-signatures";
+
+export const VOBIZ_API_BASE = "https://api.vobiz.ai";
+
+type Json = Record<string, unknown>;
+
+const digits = (number: string) => number.replace(/\D/g, "");
+const numberOf = (raw: unknown) => (raw === null || raw === undefined || raw === "" || !Number.isFinite(Number(raw)) ? undefined : Number(raw));
+
+/** A call detail record as Vobiz's cdr endpoints return it (the call's id is its uuid). */
+function cdrRecord(callId: string | null) {
+  return (data: Json): CallRecord | null => {
+    const uuid = typeof data.uuid === "string" ? data.uuid : null;
+    if (!uuid) return null;
+    const billed = numberOf(data.billsec);
+    const name = typeof data.hangup_cause_name === "string" ? data.hangup_cause_name : typeof data.hangup_cause === "string" ? data.hangup_cause : undefined;
+    return {
+      callId: callId ?? uuid,
+      carrierRef: uuid,
+      cause: { name, code: numberOf(data.hangup_cause_code) },
+      answered: (typeof data.answer_time === "string" && data.answer_time !== "") || (billed ?? 0) > 0,
+      durationSeconds: billed ?? numberOf(data.duration),
+    };
+  };
+}
+
+/**
+ * Vobiz: Plivo's REST shape under /api/v1 with X-Auth-ID / X-Auth-Token headers. Its request_uuid
+ * and CallUUID are the same id. No ring_url: ringing and the answer (StartApp) come to answer_url as
+ * events, the end of the call to hangup_url. Its V3 signature covers only the URL path and the nonce,
+ * so the callback path itself carries an HMAC of the attempt id (checked by the webhook route).
+ */
+export class VobizAdapter extends PlivoFamilyAdapter {
+  readonly kind = "vobiz" as const;
+  protected readonly carrierName = "Vobiz";
+
+  constructor(credentials: { auth_id: string; auth_token: string }, baseUrl: string, fetcher: FetchLike, requestTimeoutMs?: number) {
+    super(credentials, `${baseUrl.replace(/\/$/, "")}/api/v1`, fetcher, requestTimeoutMs);
+  }
+
+  protected authHeaders() {
+    return { "X-Auth-ID": this.credentials.auth_id, "X-Auth-Token": this.credentials.auth_token };
+  }
+
+  protected callOptions(request: OriginateRequest) {
+    return {
+      hangup_url: request.statusCallbackUrl,
+      hangup_method: "POST",
+      machine_detection: "true",
+      machine_detection_url: request.statusCallbackUrl,
+      machine_detection_method: "POST",
+      ring_timeout: Math.max(15, request.ringTimeoutSeconds),
+      time_limit: request.timeLimitSeconds,
+    };
+  }
+
+  verifyCallback(callback: SignedCallback): Promise<boolean> {
+    return verifyVobizCallback(this.credentials.auth_token, callback);
+  }
+
+  nonceOf(callback: SignedCallback): string | null {
+    return callback.headers[VOBIZ_NONCE_HEADER] || null;
+  }
+
+  fetchStatus(callId: string, carrierRef?: string | null): Promise<LookupResult> {
+    const uuid = encodeURIComponent(carrierRef || callId);
+    const keepId = (body: Json) => liveRecord({ ...body, request_uuid: callId });
+    return this.firstFound([
+      () => this.lookup(`/Call/${uuid}?status=live`, keepId),
+      () => this.lookup(`/Call/${uuid}/?status=queued`, keepId),
+      () => this.lookup(`/cdr/${uuid}`, (body) => cdrRecord(callId)((body.data ?? body) as Json)),
+    ]);
+  }
+
+  findCall(to: string, from: string, since: number): Promise<LookupResult> {
+    return this.firstFound([
+      () => this.matchListed("/Call?status=live", (id) => `/Call/${encodeURIComponent(id)}?status=live`, to, from, liveRecord),
+      () => this.matchListed("/Call/?status=queued", (id) => `/Call/${encodeURIComponent(id)}/?status=queued`, to, from, liveRecord),
+      async () => {
+        const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+        const query = new URLSearchParams({
+          from_number: digits(from),
+          to_number: digits(to),
+          start_date: day(since - 86_400_000),
+          end_date: day(Date.now() + 86_400_000),
+          per_page: "20",
+        });
+        const answer = await this.api("GET", `/cdr?${query}`);
+        if (answer.status !== 200) return { kind: "error", detail: `Vobiz ${answer.status} listing call records` };
+        const rows = Array.isArray(answer.body.data) ? (answer.body.data as Json[]) : [];
+        const recent = rows.filter((row) => {
+          const started = Date.parse(String(row.start_time ?? ""));
+          // One-second timestamps and clock skew: allow a few seconds before the attempt.
+          return sameNumber(row.destination_number, to) && (Number.isNaN(started) || started >= since - 5_000);
+        });
+        const record = recent.map(cdrRecord(null))[0];
+        const event = record ? callEventFromRecord(record) : null;
+        return event ? { kind: "found", event } : null;
+      },
+    ]);
+  }
+
+  async cancel(callId: string, carrierRef?: string | null): Promise<void> {
+    await this.api("DELETE", `/Call/${encodeURIComponent(carrierRef || callId)}`);
+  }
+}
