@@ -333,6 +333,12 @@ function readJsonContact(item: unknown, index: number): { phone: string; fields:
   return phone === undefined ? `contacts[${index}] has no phone_number.` : { phone, fields, zone };
 }
 
+/** An upload with nothing to read (no contacts field): that refusal is its one problem. */
+export function refusedUpload(refusal: ApiError): ContactsRead {
+  const result: IngestResult = { chunks: [], count: 0, duplicatesSkipped: 0, columns: [], phones: new Set() };
+  return { result, problems: [{ row: null, value: null, reason: refusal.message }], problemCount: 1, refusal };
+}
+
 /** Create's reading of a CSV upload: the contacts, or its 400. */
 export function ingestCsv(text: string, country: CountryCode | undefined, window: CallingWindow | null = null): IngestResult {
   const read = readContactsCsv(text, country, window);

@@ -2,7 +2,7 @@ import { database, nowIso } from "../db/client";
 import { findInAccount } from "../db/queries";
 import { agents, phoneNumbers } from "../db/schema";
 import type { Env } from "../env";
-import { badRequest } from "../http/errors";
+import { ApiError, badRequest } from "../http/errors";
 import { parseIntegerField } from "../http/validation";
 import { newId } from "../ids";
 import { CALLING_WINDOW_FIELDS, type CallingWindow, callingWindowColumns, parseCallingWindow } from "./calling-window";
@@ -50,25 +50,65 @@ function parseScheduledAt(raw: string | undefined): string | null {
   return new Date(ms).toISOString();
 }
 
-/** Create's fields with create's rules; a clone passes the source's settings as the defaults. */
-export function parseCampaignSettings(text: FieldText, inherited?: InheritedSettings): CampaignSettings {
-  const name = text("name")?.trim() ?? inherited?.name;
-  if (!name) throw badRequest("name is required.");
-  if (name.length > 200) throw badRequest("name must be at most 200 characters.");
-  const agentId = text("agent_id") ?? inherited?.agentId;
-  const phoneNumberId = text("phone_number_id") ?? inherited?.phoneNumberId;
-  if (!agentId) throw badRequest("agent_id is required.");
-  if (!phoneNumberId) throw badRequest("phone_number_id is required.");
+/** Where a field's problem goes: create (and clone) refuse with the first; preflight lists them all. */
+export type FieldProblemReport = (field: string, error: ApiError) => void;
+
+const refuseFirst: FieldProblemReport = (_field, error) => {
+  throw error;
+};
+
+/** Runs one field's rule; a refusal is reported (create: thrown) and the field takes `fallback`. */
+function checked<T>(report: FieldProblemReport, field: string, rule: () => T, fallback: T): T {
+  try {
+    return rule();
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    report(field, error);
+    return fallback;
+  }
+}
+
+/** Create's fields with create's rules, in create's order; a clone passes the source's settings as the defaults. */
+export function parseCampaignSettings(text: FieldText, inherited?: InheritedSettings, report: FieldProblemReport = refuseFirst): CampaignSettings {
+  const field = <T>(name: string, rule: () => T, fallback: T) => checked(report, name, rule, fallback);
+  const name = field(
+    "name",
+    () => {
+      const value = text("name")?.trim() ?? inherited?.name;
+      if (!value) throw badRequest("name is required.");
+      if (value.length > 200) throw badRequest("name must be at most 200 characters.");
+      return value;
+    },
+    "",
+  );
+  // Both ids are read before either is required, as create always has.
+  const agentText = field("agent_id", () => text("agent_id") ?? inherited?.agentId ?? "", null);
+  const numberText = field("phone_number_id", () => text("phone_number_id") ?? inherited?.phoneNumberId ?? "", null);
+  const required = (fieldName: string, value: string | null) =>
+    value === null
+      ? ""
+      : field(
+          fieldName,
+          () => {
+            if (!value) throw badRequest(`${fieldName} is required.`);
+            return value;
+          },
+          "",
+        );
+  const agentId = required("agent_id", agentText);
+  const phoneNumberId = required("phone_number_id", numberText);
+  const integer = (fieldName: string, min: number, max: number, fallback: number) =>
+    field(fieldName, () => parseIntegerField(fieldName, text(fieldName), min, max, fallback), fallback);
   return {
     name,
     agentId,
     phoneNumberId,
-    maxConcurrentCalls: parseIntegerField("max_concurrent_calls", text("max_concurrent_calls"), 1, 100, inherited?.maxConcurrentCalls ?? 5),
-    retriesPerContact: parseIntegerField("retries_per_contact", text("retries_per_contact"), 0, 5, inherited?.retriesPerContact ?? 0),
-    retryDelaySeconds: parseIntegerField("retry_delay_seconds", text("retry_delay_seconds"), 60, 7 * 86_400, inherited?.retryDelaySeconds ?? 300),
-    scheduledAt: parseScheduledAt(text("scheduled_at")),
-    defaultCountry: parseDefaultCountry(text("default_country")) ?? inherited?.defaultCountry ?? null,
-    callingWindow: parseCallingWindow(windowFieldText(text, inherited?.callingWindow ?? null)),
+    maxConcurrentCalls: integer("max_concurrent_calls", 1, 100, inherited?.maxConcurrentCalls ?? 5),
+    retriesPerContact: integer("retries_per_contact", 0, 5, inherited?.retriesPerContact ?? 0),
+    retryDelaySeconds: integer("retry_delay_seconds", 60, 7 * 86_400, inherited?.retryDelaySeconds ?? 300),
+    scheduledAt: field("scheduled_at", () => parseScheduledAt(text("scheduled_at")), null),
+    defaultCountry: field("default_country", () => parseDefaultCountry(text("default_country")) ?? inherited?.defaultCountry ?? null, null),
+    callingWindow: field("calling_window", () => parseCallingWindow(windowFieldText(text, inherited?.callingWindow ?? null)), null),
   };
 }
 
@@ -89,15 +129,19 @@ function windowFieldText(text: FieldText, inherited: CallingWindow | null): Fiel
 }
 
 /** The agent and the number must belong to the caller's account, and the number must dial out. */
-export async function checkSettingsInAccount(env: Env, accountId: string, settings: CampaignSettings): Promise<void> {
+export async function checkSettingsInAccount(env: Env, accountId: string, settings: CampaignSettings, report: FieldProblemReport = refuseFirst): Promise<void> {
   const db = database(env);
+  // A field that is already missing has been reported; there is nothing to look up.
   const [agent, number] = await Promise.all([
-    findInAccount(db, agents, accountId, settings.agentId),
-    findInAccount(db, phoneNumbers, accountId, settings.phoneNumberId),
+    settings.agentId ? findInAccount(db, agents, accountId, settings.agentId) : null,
+    settings.phoneNumberId ? findInAccount(db, phoneNumbers, accountId, settings.phoneNumberId) : null,
   ]);
-  if (!agent) throw badRequest(`agent_id ${settings.agentId} is not an agent of this account.`);
-  if (!number) throw badRequest(`phone_number_id ${settings.phoneNumberId} is not a phone number of this account.`);
-  if (!number.outboundEnabled) throw badRequest(`Phone number ${number.e164} is not enabled for outbound calls; PATCH it with outbound_enabled: true.`);
+  if (settings.agentId && !agent) report("agent_id", badRequest(`agent_id ${settings.agentId} is not an agent of this account.`));
+  if (settings.phoneNumberId && !number)
+    report("phone_number_id", badRequest(`phone_number_id ${settings.phoneNumberId} is not a phone number of this account.`));
+  if (number && !number.outboundEnabled) {
+    report("phone_number_id", badRequest(`Phone number ${number.e164} is not enabled for outbound calls; PATCH it with outbound_enabled: true.`));
+  }
 }
 
 /** A new campaign row, every contact pending; the insert's own statements correct the counters (DNC, clone totals). */

@@ -1,92 +1,31 @@
 import { eq } from "drizzle-orm";
 import { type Context, Hono } from "hono";
-import { type CallingWindow, callingWindowOf } from "../campaigns/calling-window";
+import { callingWindowOf } from "../campaigns/calling-window";
 import { getCampaignStub, type LifecycleResult } from "../campaigns/campaign-do";
+import { readCreateInput } from "../campaigns/create-input";
 import { type CampaignRow, campaignView, contactView, insertCampaign, listContacts, loadCampaignRow } from "../campaigns/d1-campaigns";
-import { ingestCsv, ingestJson, MAX_CSV_BYTES, parseDefaultCountry } from "../campaigns/ingest";
+import { parseDefaultCountry } from "../campaigns/ingest";
 import { armScheduledStart, checkSettingsInAccount, newCampaignRow, parseCampaignSettings } from "../campaigns/settings";
 import { database } from "../db/client";
 import { pageByAccount } from "../db/queries";
 import { campaignStatuses, campaigns, contactStatuses } from "../db/schema";
 import type { AppEnv } from "../env";
-import { boundedRequest } from "../http/body";
-import { ApiError, badRequest, conflict, notFound } from "../http/errors";
+import { ApiError, conflict, notFound } from "../http/errors";
 import { mintEventsToken } from "../http/events-token";
 import { listEnvelope, parseEnum, parsePage } from "../http/validation";
 import { cloneCampaign } from "./campaign-clone";
 import { exportContacts } from "./campaign-export";
-
-type FieldValue = string | number | boolean | null | undefined;
-
-interface CreateInput {
-  fields: (name: string) => FieldValue;
-  contacts: (window: CallingWindow | null) => Promise<ReturnType<typeof ingestCsv>>;
-}
-
-const tooLarge = () =>
-  new ApiError("payload_too_large", `The upload is larger than ${MAX_CSV_BYTES / 1024 / 1024} MB; split the contacts into several campaigns.`);
-
-/** Reads the create body (multipart or JSON) after refusing oversize bodies unread. */
-async function readCreateInput(c: Context<AppEnv>): Promise<CreateInput> {
-  const raw = await boundedRequest(c.req.raw, tooLarge);
-  const type = c.req.header("Content-Type") ?? "";
-
-  if (/^multipart\/form-data\b/i.test(type)) {
-    let form: FormData;
-    try {
-      form = await raw.formData();
-    } catch {
-      throw badRequest("The multipart body could not be read; send multipart/form-data with a boundary.");
-    }
-    return {
-      fields: (name) => {
-        const value = form.get(name);
-        return typeof value === "string" ? value : undefined;
-      },
-      contacts: async (window) => {
-        const file = form.get("contacts");
-        if (file === null) throw badRequest("contacts is required: attach the CSV file as the `contacts` form field.");
-        const text = typeof file === "string" ? file : file.size > MAX_CSV_BYTES ? null : await file.text();
-        if (text === null || text.length > MAX_CSV_BYTES) throw tooLarge();
-        return ingestCsv(text, parseDefaultCountry(fieldText(form.get("default_country"))), window);
-      },
-    };
-  }
-  if (/^application\/json\b/i.test(type)) {
-    let body: Record<string, unknown>;
-    try {
-      body = await raw.json();
-    } catch {
-      throw badRequest("The request body is not valid JSON.");
-    }
-    if (typeof body !== "object" || body === null || Array.isArray(body)) throw badRequest("The JSON body must be an object.");
-    return {
-      fields: (name) => {
-        const value = body[name];
-        // The view lists days as an array; accept that shape back as well as the comma list.
-        if (name === "calling_days" && Array.isArray(value)) return value.join(",");
-        if (value !== null && typeof value === "object") throw badRequest(`${name} must be a string or number.`);
-        return value as FieldValue;
-      },
-      contacts: async (window) => {
-        if (body.contacts === undefined) throw badRequest("contacts is required: an array of objects, each with a phone_number.");
-        return ingestJson(body.contacts, parseDefaultCountry(fieldText(body.default_country as FieldValue)), window);
-      },
-    };
-  }
-  throw new ApiError("unsupported_media_type", "Create a campaign with multipart/form-data (a `contacts` CSV file) or application/json.");
-}
-
-const fieldText = (value: FieldValue | File | null): string | undefined =>
-  value === undefined || value === null || value instanceof File ? undefined : String(value);
+import { preflightCampaign } from "./campaign-preflight";
 
 async function createCampaign(c: Context<AppEnv>) {
   const input = await readCreateInput(c);
-  const settings = parseCampaignSettings((name) => fieldText(input.fields(name)));
+  const settings = parseCampaignSettings(input.field);
   const { accountId, actor } = c.var.caller;
   await checkSettingsInAccount(c.env, accountId, settings);
 
-  const ingest = await input.contacts(settings.callingWindow);
+  const read = await input.contacts(settings.callingWindow, parseDefaultCountry(settings.defaultCountry ?? undefined));
+  if (read.refusal) throw read.refusal;
+  const ingest = read.result;
   const row = newCampaignRow(settings, {
     accountId,
     createdBy: actor,
@@ -140,6 +79,7 @@ export const campaignRoutes = new Hono<AppEnv>()
     return c.json(listEnvelope("campaigns", rows.map(campaignView), total, page));
   })
   .post("/", createCampaign)
+  .post("/preflight", preflightCampaign)
   .get("/:id", async (c) => c.json(campaignView(await requireCampaign(c))))
   .delete("/:id", async (c) => {
     const campaign = await requireCampaign(c);
