@@ -2,9 +2,10 @@
 // and hands every --option=value to each of them (see each benchmark for the options it reads).
 import { benchDispatch } from "./dispatch.mjs";
 import { benchEvents } from "./events.mjs";
+import { benchExport } from "./export.mjs";
 import { benchIngest } from "./ingest.mjs";
 
-const benches = { ingest: benchIngest, dispatch: benchDispatch, events: benchEvents };
+const benches = { ingest: benchIngest, dispatch: benchDispatch, events: benchEvents, export: benchExport };
 const names = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const options = Object.fromEntries(
   process.argv

@@ -11,7 +11,7 @@ const wrangler = join(root, "node_modules", ".bin", "wrangler");
 /** BENCH_PORT moves the server (and BENCH_PORT+1 the external carrier) off the defaults. */
 const basePort = Number(process.env.BENCH_PORT ?? 8788);
 
-export async function startServer({ port = basePort, vars = {} } = {}) {
+export async function startServer({ port = basePort, vars = {}, inspectorPort = null } = {}) {
   const state = mkdtempSync(join(tmpdir(), "edgedial-bench-"));
   const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", CI: "true" };
   const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { cwd: root, env, encoding: "utf8" });
@@ -27,6 +27,7 @@ export async function startServer({ port = basePort, vars = {} } = {}) {
   };
   const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--log-level", process.env.BENCH_LOG ?? "warn"];
   for (const [k, v] of Object.entries(allVars)) args.push("--var", `${k}:${v}`);
+  if (inspectorPort) args.push("--inspector-port", String(inspectorPort));
   const child = spawn(wrangler, args, { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] });
   const origin = `http://127.0.0.1:${port}`;
   const exited = new Promise((resolve) => child.once("exit", resolve));
@@ -39,7 +40,7 @@ export async function startServer({ port = basePort, vars = {} } = {}) {
   for (let i = 0; i < 240; i++) {
     if (child.exitCode !== null) throw new Error("wrangler dev exited early");
     try {
-      if ((await fetch(`${origin}/healthz`)).ok) return { origin, adminToken, stop };
+      if ((await fetch(`${origin}/healthz`)).ok) return { origin, adminToken, stop, pid: child.pid };
     } catch {}
     await new Promise((r) => setTimeout(r, 250));
   }

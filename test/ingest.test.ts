@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
+import Papa from "papaparse";
 import { describe, expect, it } from "vitest";
-import { contactTuples, ingestCsv, normalisePhone } from "../src/campaigns/ingest";
+import { contactTuples, ingestCsv, normalisePhone, readCsvTable } from "../src/campaigns/ingest";
 import { ApiError } from "../src/http/errors";
 import { call, campaignForm, countRows, createCampaign, csvOf, json, jsonInit, newTenant, postCampaign, type Tenant } from "./helpers";
 
@@ -257,5 +258,24 @@ describe("POST /campaigns", () => {
     expect(await countRows("SELECT count(*) AS n FROM contacts WHERE campaign_id = ?", campaign.id)).toBe(100_000);
     const last = await env.DB.prepare("SELECT row, seq, phone_number FROM contacts WHERE campaign_id = ? ORDER BY seq DESC LIMIT 1").bind(campaign.id).first();
     expect(last).toEqual({ row: 100_001, seq: 99_999, phone_number: "+15550099999" });
+  });
+});
+
+describe("readCsvTable", () => {
+  const papaRows = (text: string) => Papa.parse<string[]>(text.replace(/^\uFEFF/, ""), { header: false, delimiter: ",", skipEmptyLines: false }).data;
+  const tableRows = (text: string) => {
+    const table = readCsvTable(text);
+    return Array.from({ length: table.rowCount }, (_, i) => table.row(i));
+  };
+
+  it.each([
+    "phone_number,name\n+14155550100,Ann\n+14155550101,Bob\n",
+    "phone_number,name\n+14155550100,Ann\n\n+14155550101,\n",
+    "phone_number\n+14155550100",
+    "\uFEFFphone_number,a,b\n+14155550100,,x,extra\n,\n",
+    'phone_number,note\n+14155550100,"quoted, with comma"\n',
+    "phone_number,note\r\n+14155550100,crlf\r\n",
+  ])("reads %j row for row as papaparse does", (text) => {
+    expect(tableRows(text)).toEqual(papaRows(text));
   });
 });

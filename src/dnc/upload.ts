@@ -74,11 +74,11 @@ export function readDncNumbers(numbers: unknown, country: CountryCode | undefine
 
 /** A CSV upload with a phone_number column (the header rules of campaign create); other columns are not read. */
 export function readDncCsv(text: string, country: CountryCode | undefined): DncUpload {
-  const { headers, rows, phoneColumn } = readCsvTable(text);
+  const { headers, rowCount, row, phoneColumn } = readCsvTable(text);
   const sink = new NumberSink(country);
   let seen = 0;
-  for (let i = 1; i < rows.length; i++) {
-    const cells = rows[i] as string[];
+  for (let i = 1; i < rowCount; i++) {
+    const cells = row(i);
     if (cells.length === 1 && cells[0]?.trim() === "") continue; // blank line
     seen++;
     // A row wider than the header has an unquoted comma somewhere: its cells cannot be trusted.
