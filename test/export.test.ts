@@ -135,6 +135,19 @@ describe("GET /campaigns/{id}/contacts.csv", () => {
     ]);
   });
 
+  it("exports a clone with its source's columns, in the source's order", async () => {
+    const t = await newTenant();
+    const { id } = await createCampaign(t, "zeta,phone_number,2024\nz,+14155550100,y\n");
+    const cloned = await call(`/api/v1/campaigns/${id}/clone`, { method: "POST", headers: t.auth });
+    expect(cloned.status).toBe(201);
+    const { id: copy } = await json<{ id: string }>(cloned);
+    const rows = await exported(t, copy);
+    expect(rows.map((r) => r.slice(FIXED.length))).toEqual([
+      ["zeta", "2024"],
+      ["z", "y"],
+    ]);
+  });
+
   it("keeps columns whose names are object keywords", async () => {
     const t = await newTenant();
     const { id } = await createCampaign(t, "phone_number,__proto__,constructor,toString\n+14155550100,p,c,s\n");
