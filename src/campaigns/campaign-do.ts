@@ -34,6 +34,7 @@ export class CampaignDO extends DurableObject<Env> {
   private readonly dispatcher: Dispatcher;
   private readonly reconciler: Reconciler;
   private readonly webhooks: CarrierWebhooks;
+  private readonly dnc: DncStage;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -50,6 +51,7 @@ export class CampaignDO extends DurableObject<Env> {
     const transitions = new Transitions(storage);
     const events = new CallEvents(storage, transitions);
     const shared = { env, storage, d1: this.d1, hub: this.hub, carrier: this.carrier };
+    this.dnc = new DncStage({ db: env.DB, storage, transitions, durable: ctx.storage });
     this.lifecycle = new LifecycleRunner({ ...shared, ctx, transitions, alarm: this.alarmClock });
     this.dispatcher = new Dispatcher({
       ...shared,
@@ -58,7 +60,7 @@ export class CampaignDO extends DurableObject<Env> {
       events,
       fail: (reason) => this.lifecycle.fail(reason),
       // The calling window first (cheap, looked at again as it holds contacts back), then the DNC list (one query a tick).
-      stages: [new CallingWindowStage(storage, transitions), new DncStage({ db: env.DB, storage, transitions })],
+      stages: [new CallingWindowStage(storage, transitions), this.dnc],
     });
     this.reconciler = new Reconciler(env, storage, this.carrier, events);
     this.webhooks = new CarrierWebhooks({ storage, d1: this.d1, carrier: this.carrier, events, hub: this.hub, alarm: this.alarmClock });
@@ -100,7 +102,7 @@ export class CampaignDO extends DurableObject<Env> {
     await this.alarmClock.arm();
   }
 
-  /** Internal view for operators, tests and benchmarks: counters, in-flight, high-water mark, carrier requests. */
+  /** Internal view for operators, tests and benchmarks: counters, in-flight, high-water mark, carrier requests, DNC check times. */
   async inspect(campaignId: string) {
     const state = await this.d1.load(campaignId);
     const { campaign, attempts, carrierRequests } = this.storage;
@@ -113,6 +115,7 @@ export class CampaignDO extends DurableObject<Env> {
       carrier_requests: carrierRequests.counts(),
       carrier_kind: await this.carrier.loadedKind(),
       alarm: await this.alarmClock.armedFor(),
+      dnc_check: { ...this.dnc.times },
     };
   }
 
