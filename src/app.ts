@@ -31,10 +31,11 @@ export const API_MOUNTS = ["/api/v1", "/hub-api/api/v1", "/v1"] as const;
 export function createApp() {
   const app = new Hono<AppEnv>();
   const api = tenantApi();
-  let document: OpenApiDocument | undefined;
+  const documents = new Map<string, OpenApiDocument>();
+  const document = (publicOrigin: string) => documents.get(publicOrigin) ?? documents.set(publicOrigin, buildOpenApiDocument(documented, publicOrigin)).get(publicOrigin)!;
   /** Every route the app serves, each under the one prefix the OpenAPI document lists it by. */
   const documented: DocumentedMount[] = [
-    ["/", serviceRoutes(() => (document ??= buildOpenApiDocument(documented)))],
+    ["/", serviceRoutes(document)],
     ["/admin/v1", adminRoutes],
     ["/webhooks", webhookRoutes],
     [API_MOUNTS[0], api],

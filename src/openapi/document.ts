@@ -39,14 +39,14 @@ Errors are one \`text/plain\` sentence saying what is wrong and how to fix it; s
  * the request schemas are the ones the routes validate with. Each sub-app is mounted once here,
  * so aliases of a mount do not repeat its paths.
  */
-export function buildOpenApiDocument(mounts: readonly DocumentedMount[]) {
+export function buildOpenApiDocument(mounts: readonly DocumentedMount[], publicOrigin = "http://127.0.0.1:8787") {
   const described = new OpenAPIHono<AppEnv>();
   for (const [prefix, routes] of mounts) described.route(prefix, routes);
   for (const [name, scheme] of Object.entries(securitySchemes)) described.openAPIRegistry.registerComponent("securitySchemes", name, scheme);
   return described.getOpenAPI31Document({
     openapi: "3.1.0",
     info: { title: "edgedial API", version: "1", description: DESCRIPTION },
-    servers: [{ url: "/", description: "This deployment" }],
+    servers: [{ url: publicOrigin, description: "This deployment (PUBLIC_BASE_URL)" }],
     security: TENANT_SECURITY,
     tags: [
       { name: "Campaigns", description: "Create, page, control and copy campaigns." },

@@ -1,10 +1,11 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { and, count, desc, eq, gt, isNull, or } from "drizzle-orm";
+import { createMiddleware } from "hono/factory";
 import { apiKeyView, mintApiKey } from "../accounts/api-keys";
 import { limitsView, loadAccount } from "../accounts/limits";
 import { database, nowIso } from "../db/client";
 import { apiKeys } from "../db/schema";
-import type { AppEnv, Caller } from "../env";
+import type { AppEnv } from "../env";
 import { forbidden, notFound } from "../http/errors";
 import { errors, idParam, json, jsonBody, listEnvelopeSchema, noContent, pageQuery, requireJsonBody, TENANT_ERRORS, validationHook } from "../http/openapi";
 import { listEnvelope } from "../http/validation";
@@ -42,9 +43,10 @@ export const newApiKeySchema = apiKeySchema
 const apiKeyListSchema = listEnvelopeSchema("api_keys", apiKeySchema, "ApiKeyList");
 
 /** A leaked API key must not be able to mint or revoke keys: only interactive sessions may. */
-function requireSession(caller: Caller) {
-  if (caller.kind !== "session") throw forbidden("API keys cannot create or revoke API keys; sign in with a session token to manage keys.");
-}
+const requireSession = createMiddleware<AppEnv>(async (c, next) => {
+  if (c.var.caller.kind !== "session") throw forbidden("API keys cannot create or revoke API keys; sign in with a session token to manage keys.");
+  await next();
+});
 
 const activeKey = (accountId: string) =>
   and(eq(apiKeys.accountId, accountId), isNull(apiKeys.revokedAt), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, nowIso())));
@@ -93,12 +95,11 @@ export const accountRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHo
       path: "/api-keys",
       tags: ["Account"],
       summary: "Create an API key (session tokens only)",
-      middleware: requireJsonBody,
+      middleware: [requireSession, requireJsonBody] as const,
       request: { body: jsonBody(createKeySchema) },
       responses: { 201: json(newApiKeySchema, "The new key, with the key itself shown once."), ...errors([...TENANT_ERRORS, 415], { 403: sessionOnly }) },
     }),
     async (c) => {
-      requireSession(c.var.caller);
       const body = c.req.valid("json");
       const days = EXPIRY_DAYS[body.expiry];
       const expiresAt = days === null ? null : nowIso(Date.now() + days * 86_400_000);
@@ -111,11 +112,11 @@ export const accountRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHo
       path: "/api-keys/{id}",
       tags: ["Account"],
       summary: "Revoke an API key (session tokens only)",
+      middleware: requireSession,
       request: { params: idParam("The key's id, `key_…`.") },
       responses: { 204: noContent("Revoked: the key is refused from now on."), ...errors([...TENANT_ERRORS, 404], { 403: sessionOnly }) },
     }),
     async (c) => {
-      requireSession(c.var.caller);
       const { id } = c.req.valid("param");
       const revoked = await database(c.env)
         .update(apiKeys)

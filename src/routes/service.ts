@@ -1,4 +1,5 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { publicBase } from "../carriers/registry";
 import type { AppEnv } from "../env";
 import { PUBLIC_ACCESS } from "../http/openapi";
 import type { OpenApiDocument } from "../openapi/document";
@@ -31,7 +32,7 @@ const documentSchema = z
   .openapi("OpenApiDocument", { description: "This document (OpenAPI 3.1)." });
 
 /** Health and the API's own reference: GET /healthz, GET /openapi.json and the interactive GET /docs. */
-export function serviceRoutes(document: () => OpenApiDocument) {
+export function serviceRoutes(document: (publicOrigin: string) => OpenApiDocument) {
   return new OpenAPIHono<AppEnv>()
     .openapi(
       createRoute({
@@ -54,7 +55,7 @@ export function serviceRoutes(document: () => OpenApiDocument) {
         description: "Generated from the route definitions the Worker serves and validates with.",
         responses: { 200: { description: "The document.", content: { "application/json": { schema: documentSchema } } } },
       }),
-      (c) => c.json(document() as z.infer<typeof documentSchema>, 200),
+      (c) => c.json(document(publicBase(c.env)) as z.infer<typeof documentSchema>, 200),
     )
     .openapi(
       createRoute({
