@@ -32,7 +32,8 @@ export function createApp() {
   const app = new Hono<AppEnv>();
   const api = tenantApi();
   const documents = new Map<string, OpenApiDocument>();
-  const document = (publicOrigin: string) => documents.get(publicOrigin) ?? documents.set(publicOrigin, buildOpenApiDocument(documented, publicOrigin)).get(publicOrigin)!;
+  const document = (publicOrigin: string) =>
+    documents.get(publicOrigin) ?? documents.set(publicOrigin, buildOpenApiDocument(documented, publicOrigin)).get(publicOrigin)!;
   /** Every route the app serves, each under the one prefix the OpenAPI document lists it by. */
   const documented: DocumentedMount[] = [
     ["/", serviceRoutes(document)],
