@@ -131,11 +131,11 @@ export const createdCampaignSchema = campaignSchema
     duplicates_skipped: z.int().describe("Rows whose number repeated an earlier row."),
     dnc_suppressed: z.int().describe("Contacts on the do-not-call list, created cancelled with outcome dnc."),
   })
-  .openapi("CreatedCampaign");
+  .openapi("CreatedCampaign", { description: "data.Campaign with what the upload skipped." });
 
 export const clonedCampaignSchema = campaignSchema
   .extend({ dnc_suppressed: z.int().describe("Copied contacts now on the do-not-call list, created cancelled with outcome dnc.") })
-  .openapi("ClonedCampaign");
+  .openapi("ClonedCampaign", { description: "data.Campaign of the copy, with the copied contacts now on the do-not-call list." });
 
 export const contactSchema = z
   .object({
