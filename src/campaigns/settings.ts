@@ -1,12 +1,14 @@
+import type { output, ZodType } from "zod";
 import { database, nowIso } from "../db/client";
 import { findInAccount } from "../db/queries";
 import { agents, phoneNumbers } from "../db/schema";
 import type { Env } from "../env";
 import { badRequest } from "../http/errors";
-import { parseIntegerField } from "../http/validation";
+import { parseFields } from "../http/openapi";
 import { newId } from "../ids";
-import { CALLING_WINDOW_FIELDS, type CallingWindow, callingWindowColumns, parseCallingWindow } from "./calling-window";
+import { type CallingWindow, callingWindowColumns, parseCallingWindow } from "./calling-window";
 import { getCampaignStub } from "./campaign-do";
+import { campaignSettingFields as fields, SETTING_DEFAULTS } from "./campaign-schemas";
 import type { CampaignRow } from "./d1-campaigns";
 import { parseDefaultCountry } from "./ingest";
 
@@ -14,16 +16,7 @@ import { parseDefaultCountry } from "./ingest";
 export type FieldText = (name: string) => string | undefined;
 
 /** The fields create takes besides `name` and the contacts; clone takes the same ones as overrides. */
-export const SETTING_FIELDS = [
-  "agent_id",
-  "phone_number_id",
-  "max_concurrent_calls",
-  "retries_per_contact",
-  "retry_delay_seconds",
-  "scheduled_at",
-  "default_country",
-  ...CALLING_WINDOW_FIELDS,
-] as const;
+export const SETTING_FIELDS = Object.keys(fields).filter((name) => name !== "name");
 
 /** What a campaign is told at create (or clone), validated; everything but the contacts. */
 export interface CampaignSettings {
@@ -50,22 +43,30 @@ function parseScheduledAt(raw: string | undefined): string | null {
   return new Date(ms).toISOString();
 }
 
+/** A present field, validated by its schema (campaignSettingFields); absent stays undefined. */
+function settingOf<S extends ZodType>(text: FieldText, name: keyof typeof fields & string, schema: S): output<S> | undefined {
+  const raw = text(name);
+  return raw === undefined ? undefined : parseFields(schema, raw);
+}
+
 /** Create's fields with create's rules; a clone passes the source's settings as the defaults. */
 export function parseCampaignSettings(text: FieldText, inherited?: InheritedSettings): CampaignSettings {
-  const name = text("name")?.trim() ?? inherited?.name;
+  const name = settingOf(text, "name", fields.name) ?? inherited?.name;
   if (!name) throw badRequest("name is required.");
-  if (name.length > 200) throw badRequest("name must be at most 200 characters.");
-  const agentId = text("agent_id") ?? inherited?.agentId;
-  const phoneNumberId = text("phone_number_id") ?? inherited?.phoneNumberId;
+  const agentId = settingOf(text, "agent_id", fields.agent_id) ?? inherited?.agentId;
+  const phoneNumberId = settingOf(text, "phone_number_id", fields.phone_number_id) ?? inherited?.phoneNumberId;
   if (!agentId) throw badRequest("agent_id is required.");
   if (!phoneNumberId) throw badRequest("phone_number_id is required.");
   return {
     name,
     agentId,
     phoneNumberId,
-    maxConcurrentCalls: parseIntegerField("max_concurrent_calls", text("max_concurrent_calls"), 1, 100, inherited?.maxConcurrentCalls ?? 5),
-    retriesPerContact: parseIntegerField("retries_per_contact", text("retries_per_contact"), 0, 5, inherited?.retriesPerContact ?? 0),
-    retryDelaySeconds: parseIntegerField("retry_delay_seconds", text("retry_delay_seconds"), 60, 7 * 86_400, inherited?.retryDelaySeconds ?? 300),
+    maxConcurrentCalls:
+      settingOf(text, "max_concurrent_calls", fields.max_concurrent_calls) ?? inherited?.maxConcurrentCalls ?? SETTING_DEFAULTS.max_concurrent_calls,
+    retriesPerContact:
+      settingOf(text, "retries_per_contact", fields.retries_per_contact) ?? inherited?.retriesPerContact ?? SETTING_DEFAULTS.retries_per_contact,
+    retryDelaySeconds:
+      settingOf(text, "retry_delay_seconds", fields.retry_delay_seconds) ?? inherited?.retryDelaySeconds ?? SETTING_DEFAULTS.retry_delay_seconds,
     scheduledAt: parseScheduledAt(text("scheduled_at")),
     defaultCountry: parseDefaultCountry(text("default_country")) ?? inherited?.defaultCountry ?? null,
     callingWindow: parseCallingWindow(windowFieldText(text, inherited?.callingWindow ?? null)),
