@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "./env";
 import { requireTenant } from "./http/auth";
+import { eventsCors } from "./http/cors";
 import { ApiError, errorResponse } from "./http/errors";
 import { accountRoutes } from "./routes/account";
 import { adminRoutes } from "./routes/admin";
@@ -13,6 +14,7 @@ import { webhookRoutes } from "./routes/webhooks";
 /** The tenant API, built whole before it is mounted (Hono copies routes at mount time). */
 function tenantApi() {
   return new Hono<AppEnv>()
+    .use(eventsCors)
     .use(requireTenant)
     .route("/", accountRoutes)
     .route("/agents", agentRoutes)

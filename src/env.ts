@@ -18,6 +18,8 @@ export interface Env {
   SIMULATOR_ENABLED?: string;
   SIMULATOR_TIME_SCALE?: string;
   TWILIO_API_BASE?: string;
+  /** Lifetime of events tokens in seconds (default 300). */
+  EVENTS_TOKEN_TTL_SECONDS?: string;
 }
 
 /** Who is calling a tenant route, resolved by the auth middleware. */

@@ -8,8 +8,8 @@ import { findInAccount, pageByAccount } from "../db/queries";
 import { agents, campaignStatuses, campaigns, contactStatuses, phoneNumbers } from "../db/schema";
 import type { AppEnv } from "../env";
 import { ApiError, badRequest, conflict, notFound } from "../http/errors";
-import { mintEventsToken } from "../http/events-token";
-import { listEnvelope, parseEnum, parseIntegerField, parsePage } from "../http/validation";
+import { mintEventsToken, mintEventsTokenSchema } from "../http/events-token";
+import { listEnvelope, parseEnum, parseIntegerField, parsePage, readJson } from "../http/validation";
 import { newId } from "../ids";
 
 type FieldValue = string | number | boolean | null | undefined;
@@ -226,7 +226,9 @@ export const campaignRoutes = new Hono<AppEnv>()
   .get("/:id/events/ws", (c) => forwardEvents(c, "events/ws"))
   .post("/:id/events/token", async (c) => {
     const campaign = await requireCampaign(c);
-    return c.json({ campaign_id: campaign.id, ...(await mintEventsToken(c.env, campaign.accountId, campaign.id)) }, 201);
+    // The body is optional: an empty POST mints a token that any origin may use.
+    const options = (await c.req.text()).trim() === "" ? {} : await readJson(c, mintEventsTokenSchema);
+    return c.json({ campaign_id: campaign.id, ...(await mintEventsToken(c.env, campaign.accountId, campaign.id, options)) }, 201);
   })
   .post("/:id/start", (c) => lifecycle(c, (stub, id) => stub.start(id)))
   .post("/:id/pause", (c) => lifecycle(c, (stub, id) => stub.pause(id)))
