@@ -63,6 +63,7 @@ export interface Snapshot {
   in_flight: number;
   attempts: number;
   at: string;
+  name: string;
 }
 
 export interface ContactTransition {

@@ -154,7 +154,10 @@ describe("origin-bound events tokens", () => {
     const same = await events({ Origin: "https://crm.example.com" });
     expect(same.status).toBe(200);
     expect(same.headers.get("Access-Control-Allow-Origin")).toBe("*");
-    expect(await same.text()).toContain("event: end");
+    const text = await same.text();
+    expect(text).toContain("event: end");
+    const snapshot = JSON.parse(/^data: (.*)$/m.exec(text)?.[1] ?? "null");
+    expect(snapshot, "a page holding only a token can title the campaign").toMatchObject({ campaign_id: id, name: "Test campaign", status: "completed" });
 
     const server = await events({});
     expect(server.status, "no Origin: not a browser").toBe(200);
