@@ -495,7 +495,7 @@ export class EdgedialCampaign extends HTMLElement {
       "aria-label",
       stats ? `${STATUSES.map((s) => `${number.format(stats[s])} ${s}`).join(", ")} of ${number.format(stats.total)} contacts` : "No progress yet",
     );
-    const done = stats && stats.total ? Math.floor(((stats.completed + stats.failed + stats.cancelled) / stats.total) * 100) : 0;
+    const done = stats?.total ? Math.floor(((stats.completed + stats.failed + stats.cancelled) / stats.total) * 100) : 0;
     this.#el(".done").textContent = `Done over time: ${done}%`;
     const rate = this.#dialRate();
     const values = this.#root.querySelectorAll("dd");
