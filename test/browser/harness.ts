@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { createServer, request as forward, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { join } from "node:path";
+import { importJWK, SignJWT } from "jose";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { inject } from "vitest";
 import { provisionDemo } from "../../scripts/demo.mjs";
@@ -83,6 +84,31 @@ export async function allTransitionIds(tenant: Tenant, campaignId: string): Prom
   const text = await res.text();
   if (!text.includes("event: end")) throw new Error(`campaign ${campaignId} has not ended: ${text.slice(0, 200)}`);
   return [...text.matchAll(/^event: contact\nid: (\d+)$/gm)].map((m) => Number(m[1]));
+}
+
+/** Makes `subject` a member of the tenant's account, as an operator signing in with a session would be. */
+export async function addMember(tenant: Tenant, subject: string) {
+  const { origin, adminToken } = worker();
+  const res = await fetch(`${origin}/admin/v1/accounts/${tenant.account_id}/members`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${adminToken}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ subject }),
+  });
+  if (res.status !== 201) throw new Error(`adding member ${subject}: ${res.status} ${await res.text()}`);
+}
+
+/** A session JWT from the issuer the test Worker trusts. */
+export async function signSession(subject: string) {
+  const { jwt } = worker();
+  const key = await importJWK(JSON.parse(jwt.privateJwk), "ES256");
+  return new SignJWT({})
+    .setProtectedHeader({ alg: "ES256", kid: "browser" })
+    .setSubject(subject)
+    .setIssuer(jwt.issuer)
+    .setAudience(jwt.audience)
+    .setIssuedAt()
+    .setExpirationTime("10m")
+    .sign(key);
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void | Promise<void>;
