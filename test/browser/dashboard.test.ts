@@ -19,7 +19,6 @@ import {
 import { DASHBOARD_PAGE_PORT } from "./ports";
 
 const CONTACTS_CSV = readFileSync(join(import.meta.dirname, "..", "..", "examples", "contacts.csv"), "utf8");
-const SESSION_KEY = "edgedial.session";
 
 let browser: Browser;
 beforeAll(async () => {
