@@ -202,9 +202,6 @@ function renderPreflight(result) {
   return [
     h("h2", {}, "Preflight"),
     headline,
-    figures,
-    countries && h("p", {}, h("strong", {}, "Countries: "), countries),
-    result.estimate && h("div", {}, h("h3", {}, "Estimate"), describe(result.estimate)),
     result.errors.length > 0 &&
       table(
         ["Row", "Value", "Problem"],
@@ -214,7 +211,10 @@ function renderPreflight(result) {
           e.reason,
         ]),
       ),
-  ];
+    figures,
+    countries && h("p", {}, h("strong", {}, "Countries: "), countries),
+    result.estimate && h("div", {}, h("h3", {}, "Estimate"), describe(result.estimate)),
+  ].filter((part) => part instanceof Node);
 }
 
 /**

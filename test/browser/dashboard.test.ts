@@ -155,7 +155,7 @@ describe("dashboard flow", () => {
   it("signs in with the demo key", async () => {
     await page.goto(`${worker().origin}/#key=${tenant.key}`);
     await page.getByRole("heading", { name: "Campaigns" }).waitFor();
-    expect(await page.getByText("No campaigns yet").isVisible()).toBe(true);
+    await page.getByText("No campaigns yet").waitFor();
   });
 
   it("drops examples/contacts.csv and shows the preflight before create (results: POST …/preflight)", async () => {
@@ -230,7 +230,7 @@ describe("dashboard flow", () => {
     await page.getByLabel("Reason").fill("asked not to be called");
     await page.getByRole("button", { name: "Add to the list" }).click();
     await page.getByText("Added 1, 0 already listed.").waitFor();
-    await page.getByRole("cell", { name: "+14155550170" }).waitFor();
+    await page.getByRole("cell", { name: "+14155550170", exact: true }).waitFor();
     await page.getByLabel("Is this number listed?").fill("+14155550170");
     await page.getByRole("button", { name: "Check" }).click();
     await expect.poll(() => page.locator("form.inline [aria-live]").textContent()).toMatch(/\+14155550170 is listed since .* \(asked not to be called\)\./);
