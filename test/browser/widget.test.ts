@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -88,9 +89,14 @@ describe("the widget on another origin", () => {
     site.page("/crm.html", embedPage(worker().origin, `campaign="${id}" token-url="/token"`));
     const page = await browser.newPage({ viewport: { width: 640, height: 720 } });
     const errors = watchConsole(page);
+    const origins = new Set<string>();
+    page.on("request", (request) => {
+      origins.add(new URL(request.url()).origin);
+    });
     await page.goto(`${site.origin}/crm.html`);
 
     await page.waitForSelector('edgedial-campaign[state="ended"]', { timeout: 30_000 });
+    expect([...origins].sort(), "only the page's own backend and edgedial").toEqual([site.origin, worker().origin].sort());
     const final = await api<{ status: string; stats: Record<string, number> }>(tenant, "GET", `/api/v1/campaigns/${id}`);
     expect(final.status).toBe("completed");
     const got = await seen(page);
@@ -143,6 +149,25 @@ describe("the widget on another origin", () => {
   });
 });
 
+describe("widget.js", () => {
+  it("is served at the edge for any origin: CORS, a short cache with revalidation by content hash", async () => {
+    const res = await fetch(`${worker().origin}/widget.js`, { headers: { Origin: site.origin } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/javascript/);
+    expect(res.headers.get("access-control-allow-origin")).toBe("*");
+    expect(res.headers.get("cache-control")).toBe("public, max-age=300, stale-while-revalidate=86400");
+    const etag = res.headers.get("etag");
+    expect(etag).toMatch(/^"[0-9a-f]+"$/);
+    const source = await res.text();
+    expect(source).toContain('customElements.define("edgedial-campaign"');
+    const again = await fetch(`${worker().origin}/widget.js`, { headers: { "If-None-Match": etag ?? "" } });
+    expect(again.status, "unchanged: revalidated without a body").toBe(304);
+    await again.arrayBuffer();
+    const size = gzipSync(source, { level: 9 }).byteLength;
+    expect(size, `widget.js is ${size} bytes gzipped`).toBeLessThanOrEqual(20 * 1024);
+  });
+});
+
 describe("the widget across disconnects and token expiry", () => {
   /** Loads the widget through the proxy on a draft campaign, then starts it: the widget sees every transition from id 1. */
   async function watchFromStart(contacts: number) {
@@ -173,12 +198,10 @@ describe("the widget across disconnects and token expiry", () => {
     // Transitions keep happening while the widget is cut off: the calls in flight drain after the pause.
     await api(tenant, "POST", `/api/v1/campaigns/${id}/pause`);
     await until(async () => (await widgetState(page)) === "live" && proxy.log.length > before, "the widget to reconnect");
-    const resumedFrom = proxy.log
-      .slice(before)
-      .filter((r) => r.method === "GET" && r.path.includes("/events?"))
-      .map((r) => Number(r.lastEventId ?? new URL(r.path, "http://x").searchParams.get("last_event_id")));
-    expect(resumedFrom.length).toBeGreaterThan(0);
-    expect(resumedFrom[0], "the reconnect names the last transition it saw").toBeGreaterThanOrEqual(lastSeen);
+    const reconnects = proxy.log.slice(before).filter((r) => r.method === "GET" && r.path.includes("/events?"));
+    expect(reconnects.length).toBeGreaterThan(0);
+    // The token is still fresh, so the browser's own EventSource reconnect does it, with the header.
+    expect(Number(reconnects[0]?.lastEventId), "Last-Event-ID names the last transition it saw").toBeGreaterThanOrEqual(lastSeen);
     await api(tenant, "POST", `/api/v1/campaigns/${id}/resume`);
     await expectEveryTransitionOnce(page, id);
     await page.close();
@@ -194,6 +217,7 @@ describe("the widget across disconnects and token expiry", () => {
     await until(() => Date.now() > Date.parse(first.expires_at) + 250, "the first token to expire", 15_000);
 
     const before = proxy.log.length;
+    const lastSeen = Math.max(...(await seen(page)).contacts);
     proxy.dropConnections();
     await until(async () => (await widgetState(page)) === "live" && proxy.log.length > before, "the widget to reconnect");
     const reconnects = proxy.log.slice(before).filter((r) => r.path.includes("/events?"));
@@ -203,6 +227,9 @@ describe("the widget across disconnects and token expiry", () => {
       "never the expired token",
     ).toBe(true);
     expect(reconnects.map((r) => r.status).filter((s) => s !== undefined && s >= 400)).toEqual([]);
+    // A new EventSource cannot set Last-Event-ID: the position travels in the query instead.
+    const resumedFrom = Number(new URL(reconnects[0]?.path ?? "/", "http://x").searchParams.get("last_event_id"));
+    expect(resumedFrom, "last_event_id names the last transition it saw").toBeGreaterThanOrEqual(lastSeen);
     await api(tenant, "POST", `/api/v1/campaigns/${id}/resume`);
     await expectEveryTransitionOnce(page, id);
     await page.close();
