@@ -163,6 +163,9 @@ describe("widget.js", () => {
     const again = await fetch(`${worker().origin}/widget.js`, { headers: { "If-None-Match": etag ?? "" } });
     expect(again.status, "unchanged: revalidated without a body").toBe(304);
     await again.arrayBuffer();
+    const headersFile = await fetch(`${worker().origin}/_headers`);
+    expect(headersFile.status, "the asset rules are configuration, not a file").toBe(404);
+    await headersFile.arrayBuffer();
     const size = gzipSync(source, { level: 9 }).byteLength;
     expect(size, `widget.js is ${size} bytes gzipped`).toBeLessThanOrEqual(20 * 1024);
   });
