@@ -2,8 +2,9 @@
 import { benchDispatch } from "./dispatch.mjs";
 import { benchEvents } from "./events.mjs";
 import { benchIngest } from "./ingest.mjs";
+import { benchWidget } from "./widget.mjs";
 
-const benches = { ingest: benchIngest, dispatch: benchDispatch, events: benchEvents };
+const benches = { ingest: benchIngest, dispatch: benchDispatch, events: benchEvents, widget: benchWidget };
 const names = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const unknown = names.filter((n) => !(n in benches));
 if (unknown.length > 0) {

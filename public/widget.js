@@ -323,7 +323,7 @@ export class EdgedialCampaign extends HTMLElement {
         token = await this.#renew();
       } catch (error) {
         if (generation !== this.#generation) return;
-        if (this.#failures++ > 4) return this.#fail(`Could not get an events token: ${error instanceof Error ? error.message : error}`);
+        if (this.#failures >= 5) return this.#fail(`Could not get an events token: ${error instanceof Error ? error.message : error}`);
         return this.#retryLater();
       }
     }

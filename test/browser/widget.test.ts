@@ -149,6 +149,27 @@ describe("the widget on another origin", () => {
   });
 });
 
+describe("the widget misconfigured", () => {
+  it("says what is missing instead of failing silently", async () => {
+    site.page(
+      "/broken.html",
+      embedPage(worker().origin, 'campaign="cmp_missingtoken"').replace(
+        "</body>",
+        '<edgedial-campaign id="no-campaign" token-url="/token"></edgedial-campaign></body>',
+      ),
+    );
+    const page = await browser.newPage();
+    const errors = watchConsole(page);
+    await page.goto(`${site.origin}/broken.html`);
+    await page.waitForSelector('edgedial-campaign[state="error"] >> nth=1', { timeout: 10_000 });
+    const alerts = await page.locator('edgedial-campaign [role="alert"]').allTextContents();
+    expect(alerts).toEqual(["No events token: set the token or token-url attribute.", "Set the campaign attribute to the id of a campaign (cmp_…)."]);
+    expect((await seen(page)).errors).toHaveLength(2);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
+
 describe("widget.js", () => {
   it("is served at the edge for any origin: CORS, a short cache with revalidation by content hash", async () => {
     const res = await fetch(`${worker().origin}/widget.js`, { headers: { Origin: site.origin } });
