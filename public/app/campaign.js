@@ -1,7 +1,23 @@
 // @ts-check
 import "../widget.js";
 import { download, request } from "./api.js";
-import { badge, busy, CONTACT_STATUSES, capitalized, errorText, field, formatNumber, formatTime, h, notice, OUTCOMES, pager, table, words } from "./ui.js";
+import {
+  badge,
+  busy,
+  CONTACT_STATUSES,
+  capitalized,
+  errorText,
+  field,
+  formatNumber,
+  formatShortTime,
+  formatTime,
+  h,
+  notice,
+  OUTCOMES,
+  pager,
+  table,
+  words,
+} from "./ui.js";
 
 /** Contacts per page in the table. */
 const PAGE_SIZE = 50;
@@ -62,7 +78,7 @@ export async function campaignPage({ main, params, navigate, flash }) {
     header.replaceChildren(
       h("h1", {}, campaign.name),
       badge(campaign.status),
-      campaign.status_reason && h("span", { class: "muted reason" }, campaign.status_reason),
+      campaign.status_reason ? h("p", { class: "muted reason" }, campaign.status_reason) : "",
     );
     actions.replaceChildren(
       ...ACTIONS.map(([action, allowed]) =>
@@ -119,7 +135,7 @@ export async function campaignPage({ main, params, navigate, flash }) {
             String(c.attempts),
             c.last_error ? h("span", { class: "wrap" }, c.last_error) : "",
             fieldsCell(c.custom_fields ?? {}),
-            formatTime(c.updated_at),
+            formatShortTime(c.updated_at),
           ]),
           state.status ? `No ${words(state.status)} contacts.` : "No contacts.",
         ),

@@ -1,6 +1,6 @@
 // @ts-check
 import { request } from "./api.js";
-import { badge, CAMPAIGN_STATUSES, errorText, formatNumber, formatTime, h, notice, pager, progressBar, table, words } from "./ui.js";
+import { badge, CAMPAIGN_STATUSES, errorText, formatNumber, formatShortTime, h, notice, pager, progressBar, table, words } from "./ui.js";
 
 /** The list refreshes itself this often while it is on screen: status changes show up without a reload. */
 const REFRESH_MS = 2_500;
@@ -42,7 +42,7 @@ export async function campaignList({ main, query, navigate }) {
             progressBar(c.stats),
             `${formatNumber(c.stats.completed + c.stats.failed + c.stats.cancelled)} / ${formatNumber(c.stats.total)} done`,
             formatNumber(c.stats.originated + c.stats.connected),
-            formatTime(c.created_at),
+            formatShortTime(c.created_at),
           ]),
           status ? `No ${words(status)} campaigns.` : "No campaigns yet: create one from a CSV of contacts.",
         ),

@@ -33,6 +33,9 @@ const count = new Intl.NumberFormat();
 
 export const formatNumber = (/** @type {number} */ n) => count.format(n);
 export const formatTime = (/** @type {string | null | undefined} */ iso) => (iso ? dateTime.format(new Date(iso)) : "—");
+const shortDateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "short", timeStyle: "medium" });
+/** For table cells: the same instant, narrower. */
+export const formatShortTime = (/** @type {string | null | undefined} */ iso) => (iso ? shortDateTime.format(new Date(iso)) : "—");
 /** `no_answer` → `no answer`; API field names read as words. */
 export const words = (/** @type {string} */ text) => text.replace(/_/g, " ");
 
