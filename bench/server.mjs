@@ -8,7 +8,8 @@ import { join } from "node:path";
 const root = new URL("..", import.meta.url).pathname;
 const wrangler = join(root, "node_modules", ".bin", "wrangler");
 
-export async function startServer({ port = 8788, vars = {} } = {}) {
+/** @param {{ port?: number, vars?: Record<string, string>, inspectorPort?: number }} [options] */
+export async function startServer({ port = 8788, vars = {}, inspectorPort } = {}) {
   const state = mkdtempSync(join(tmpdir(), "edgedial-bench-"));
   const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", CI: "true" };
   const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { cwd: root, env, encoding: "utf8" });
@@ -24,6 +25,7 @@ export async function startServer({ port = 8788, vars = {} } = {}) {
   };
   const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--log-level", "warn"];
   for (const [k, v] of Object.entries(allVars)) args.push("--var", `${k}:${v}`);
+  if (inspectorPort) args.push("--inspector-port", String(inspectorPort));
   const child = spawn(wrangler, args, { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] });
   const origin = `http://127.0.0.1:${port}`;
   const exited = new Promise((resolve) => child.once("exit", resolve));

@@ -85,6 +85,7 @@ export interface Snapshot {
   in_flight: number;
   attempts: number;
   at: string;
+  name: string;
 }
 
 export interface ContactTransition {
@@ -457,9 +458,11 @@ class Campaigns {
     );
   }
 
-  /** A short-lived token for a browser EventSource: `…/events?token=`. */
-  eventsToken(id: string) {
-    return this.client.request<{ campaign_id: string; token: string; expires_at: string }>("POST", `/api/v1/campaigns/${encodeURIComponent(id)}/events/token`);
+  /** A short-lived token for a browser EventSource: `…/events?token=`; `origin` binds it to one page origin. */
+  eventsToken(id: string, options: { origin?: string } = {}) {
+    return this.client.request<{ campaign_id: string; token: string; expires_at: string }>("POST", `/api/v1/campaigns/${encodeURIComponent(id)}/events/token`, {
+      json: options.origin ? { origin: options.origin } : undefined,
+    });
   }
 
   /**

@@ -2,6 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { Hono } from "hono";
 import type { AppEnv } from "./env";
 import { requireTenant } from "./http/auth";
+import { eventsCors } from "./http/cors";
 import { ApiError, errorResponse } from "./http/errors";
 import { buildOpenApiDocument, type DocumentedMount, type OpenApiDocument } from "./openapi/document";
 import { accountRoutes } from "./routes/account";
@@ -17,6 +18,7 @@ import { webhookRoutes } from "./routes/webhooks";
 /** The tenant API, built whole before it is mounted (Hono copies routes at mount time). */
 function tenantApi() {
   const api = new OpenAPIHono<AppEnv>();
+  api.use(eventsCors);
   api.use(requireTenant);
   return api
     .route("/", accountRoutes)

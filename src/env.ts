@@ -14,6 +14,8 @@ export interface Env {
   JWT_JWKS?: string;
   JWT_ISSUER?: string;
   JWT_AUDIENCE?: string;
+  /** Lifetime of events tokens in seconds (default 300). */
+  EVENTS_TOKEN_TTL_SECONDS?: string;
   PUBLIC_BASE_URL?: string;
   SIMULATOR_ENABLED?: string;
   SIMULATOR_TIME_SCALE?: string;

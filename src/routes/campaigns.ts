@@ -24,9 +24,9 @@ import { campaignStatuses, campaigns, contactStatuses } from "../db/schema";
 import type { AppEnv } from "../env";
 import { boundedRequest } from "../http/body";
 import { ApiError, badRequest, conflict, notFound } from "../http/errors";
-import { mintEventsToken } from "../http/events-token";
+import { mintEventsToken, mintEventsTokenSchema } from "../http/events-token";
 import { EVENTS_SECURITY, enumQuery, errors, handParsedBody, idParam, json, noContent, pageQuery, TENANT_ERRORS, validationHook } from "../http/openapi";
-import { listEnvelope } from "../http/validation";
+import { listEnvelope, readJson } from "../http/validation";
 import { cloneCampaign } from "./campaign-clone";
 
 type FieldValue = string | number | boolean | null | undefined;
@@ -180,7 +180,7 @@ const eventsRoute = (path: "/{id}/events" | "/{id}/events/ws") =>
             "A snapshot at once and every 2 s while running, `event: contact` per transition with an increasing id, `: heartbeat` every 15 s, and `event: end` with the final snapshot on a terminal status.",
           responses: {
             200: { description: "The event stream.", content: { "text/event-stream": { schema: z.string() } } },
-            ...errors([...TENANT_ERRORS, 404]),
+            ...errors([...TENANT_ERRORS, 404], { 403: "A token bound to another origin than the page's." }),
           },
         }
       : {
@@ -188,7 +188,10 @@ const eventsRoute = (path: "/{id}/events" | "/{id}/events/ws") =>
           description: "The same events as the SSE stream, one JSON message each. Connect with `Upgrade: websocket`.",
           responses: {
             101: { description: "Switching to the WebSocket." },
-            ...errors([...TENANT_ERRORS, 404], { 400: "Not a WebSocket upgrade request, or invalid credentials headers." }),
+            ...errors([...TENANT_ERRORS, 404], {
+              400: "Not a WebSocket upgrade request, or invalid credentials headers.",
+              403: "A token bound to another origin than the page's.",
+            }),
           },
         }),
   });
@@ -301,18 +304,27 @@ export const campaignRoutes = campaignApp
   .openapi(eventsRoute("/{id}/events"), (c) => forwardEvents(c, "events"))
   .openapi(eventsRoute("/{id}/events/ws"), (c) => forwardEvents(c, "events/ws"))
   .openapi(
-    createRoute({
-      method: "post",
-      path: "/{id}/events/token",
-      tags: ["Campaign events"],
-      summary: "Mint a short-lived events token",
-      description: "A read-only capability for one campaign's events URLs, for a browser page that cannot send an Authorization header.",
-      request: { params: campaignId },
-      responses: { 201: json(eventsTokenSchema, "The token and when it expires."), ...errors([...TENANT_ERRORS, 404]) },
-    }),
+    handParsedBody(
+      campaignApp,
+      createRoute({
+        method: "post",
+        path: "/{id}/events/token",
+        tags: ["Campaign events"],
+        summary: "Mint a short-lived events token",
+        description:
+          "A read-only capability for one campaign's events URLs, for a browser page that cannot send an Authorization header. With `origin`, the token is accepted only from pages on that origin.",
+        request: {
+          params: campaignId,
+          body: { required: false, content: { "application/json": { schema: mintEventsTokenSchema } } },
+        },
+        responses: { 201: json(eventsTokenSchema, "The token and when it expires."), ...errors([...TENANT_ERRORS, 404, 415]) },
+      }),
+    ),
     async (c) => {
       const campaign = await requireCampaign(c);
-      return c.json({ campaign_id: campaign.id, ...(await mintEventsToken(c.env, campaign.accountId, campaign.id)) }, 201);
+      // The body is optional: an empty POST mints a token that any origin may use.
+      const options = (await c.req.text()).trim() === "" ? {} : await readJson(c, mintEventsTokenSchema);
+      return c.json({ campaign_id: campaign.id, ...(await mintEventsToken(c.env, campaign.accountId, campaign.id, options)) }, 201);
     },
   )
   .openapi(
