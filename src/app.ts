@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { d1Sessions } from "./db/session";
 import type { AppEnv } from "./env";
 import { requireTenant } from "./http/auth";
 import { ApiError, errorResponse } from "./http/errors";
@@ -14,6 +15,7 @@ import { webhookRoutes } from "./routes/webhooks";
 function tenantApi() {
   return new Hono<AppEnv>()
     .use(requireTenant)
+    .use(d1Sessions)
     .route("/", accountRoutes)
     .route("/agents", agentRoutes)
     .route("/telephony", telephonyRoutes)

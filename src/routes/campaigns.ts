@@ -6,6 +6,7 @@ import { ingestCsv, ingestJson, MAX_CSV_BYTES, MAX_REQUEST_BYTES, parseDefaultCo
 import { database, nowIso } from "../db/client";
 import { findInAccount, pageByAccount } from "../db/queries";
 import { agents, campaignStatuses, campaigns, contactStatuses, phoneNumbers } from "../db/schema";
+import { continueSessionFrom } from "../db/session";
 import type { AppEnv } from "../env";
 import { ApiError, badRequest, conflict, notFound } from "../http/errors";
 import { mintEventsToken } from "../http/events-token";
@@ -182,6 +183,7 @@ async function lifecycle(c: Context<AppEnv>, run: (stub: ReturnType<typeof getCa
   const campaign = await requireCampaign(c);
   const result = await run(getCampaignStub(c.env, campaign.id), campaign.id);
   if (!result.ok) throw result.reason === "not_found" ? notFound("Campaign", campaign.id) : conflict(result.message);
+  continueSessionFrom(c.env, result.bookmark);
   const updated = await loadCampaignRow(c.env, campaign.id, c.var.caller.accountId);
   if (!updated) throw notFound("Campaign", campaign.id);
   return c.json(campaignView(updated));
@@ -213,6 +215,7 @@ export const campaignRoutes = new Hono<AppEnv>()
     const campaign = await requireCampaign(c);
     const result = await getCampaignStub(c.env, campaign.id).remove(campaign.id);
     if (!result.ok && result.reason === "conflict") throw conflict(result.message);
+    if (result.ok) continueSessionFrom(c.env, result.bookmark);
     return c.body(null, 204);
   })
   .get("/:id/contacts", async (c) => {
