@@ -1,5 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { Hono } from "hono";
+import { d1Sessions } from "./db/session";
 import type { AppEnv } from "./env";
 import { requireTenant } from "./http/auth";
 import { eventsCors } from "./http/cors";
@@ -20,6 +21,7 @@ function tenantApi() {
   const api = new OpenAPIHono<AppEnv>();
   api.use(eventsCors);
   api.use(requireTenant);
+  api.use(d1Sessions);
   return api
     .route("/", accountRoutes)
     .route("/agents", agentRoutes)

@@ -1,5 +1,6 @@
 import { createApp } from "./app";
 import { rearmLiveCampaigns } from "./campaigns/maintenance";
+import { serveOwnOrigin } from "./carriers/own-origin";
 import type { Env } from "./env";
 
 export { AccountDO } from "./accounts/account-do";
@@ -7,6 +8,8 @@ export { CampaignDO } from "./campaigns/campaign-do";
 export { SimulatorDO } from "./carriers/simulator/simulator-do";
 
 const app = createApp();
+// Durable Objects reach this Worker's own origin (the simulator and its callbacks) through the app in-process.
+serveOwnOrigin((request, env) => app.fetch(request, env));
 
 export default {
   fetch: app.fetch,

@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import { ownOrigin } from "../carriers/own-origin";
 import type { CarrierKind, SignedCallback } from "../carriers/types";
 import type { Env } from "../env";
 import { AlarmClock } from "./alarm-clock";
@@ -47,7 +48,7 @@ export class CampaignDO extends DurableObject<Env> {
       eventsAfter: (after, limit) => storage.events.after(after, limit),
       lastEventId: () => storage.events.lastId(),
     });
-    this.carrier = new CarrierLink(env, storage, this.d1, ctx.exports?.default);
+    this.carrier = new CarrierLink(env, storage, this.d1, ownOrigin(env));
     const transitions = new Transitions(storage);
     const events = new CallEvents(storage, transitions);
     const shared = { env, storage, d1: this.d1, hub: this.hub, carrier: this.carrier };

@@ -21,6 +21,7 @@ import { armScheduledStart, checkSettingsInAccount, newCampaignRow, parseCampaig
 import { database } from "../db/client";
 import { pageByAccount } from "../db/queries";
 import { campaignStatuses, campaigns, contactStatuses } from "../db/schema";
+import { continueSessionFrom } from "../db/session";
 import type { AppEnv } from "../env";
 import { boundedRequest } from "../http/body";
 import { ApiError, badRequest, conflict, notFound } from "../http/errors";
@@ -126,6 +127,7 @@ async function lifecycle(c: Context<AppEnv>, run: (stub: ReturnType<typeof getCa
   const campaign = await requireCampaign(c);
   const result = await run(getCampaignStub(c.env, campaign.id), campaign.id);
   if (!result.ok) throw result.reason === "not_found" ? notFound("Campaign", campaign.id) : conflict(result.message);
+  continueSessionFrom(c.env, result.bookmark);
   const updated = await loadCampaignRow(c.env, campaign.id, c.var.caller.accountId);
   if (!updated) throw notFound("Campaign", campaign.id);
   return c.json(campaignView(updated), 200);
@@ -263,6 +265,7 @@ export const campaignRoutes = campaignApp
       const campaign = await requireCampaign(c);
       const result = await getCampaignStub(c.env, campaign.id).remove(campaign.id);
       if (!result.ok && result.reason === "conflict") throw conflict(result.message);
+      if (result.ok) continueSessionFrom(c.env, result.bookmark);
       return c.body(null, 204);
     },
   )

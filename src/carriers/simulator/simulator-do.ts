@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../../env";
+import { ownOrigin } from "../own-origin";
 import { fetcherFor } from "../registry";
 import { twilioSignature } from "../twilio";
 import type { FetchLike } from "../types";
@@ -148,7 +149,7 @@ export class SimulatorDO extends DurableObject<Env> {
           JSON.stringify(params),
         );
       }
-      this.ctx.waitUntil(this.deliverDue());
+      await this.deliverFrom(now);
     }
     return { status: 201, json: JSON.stringify(this.resource(this.call(sid) as CallRow)) };
   }
@@ -309,12 +310,23 @@ export class SimulatorDO extends DurableObject<Env> {
     };
   }
 
+  /**
+   * Callbacks go out from the alarm: work left running after createCall had answered would
+   * outlive its invocation (the runtime cancels it, and `wrangler dev` reports every such call).
+   * The alarm is only ever moved earlier, never later or away, so an alarm invocation that is
+   * already on its way is never cancelled under it; one that finds nothing due costs nothing.
+   */
+  private async deliverFrom(dueAt: number) {
+    const armed = await this.ctx.storage.getAlarm();
+    if (armed === null || armed > dueAt) await this.ctx.storage.setAlarm(dueAt);
+  }
+
   /** Sends every due callback, each call's in order; failed deliveries are retried a few times. */
   private async deliverDue() {
     if (this.delivering) return;
     this.delivering = true;
     try {
-      const fetcher = fetcherFor(this.env, this.ctx.exports?.default);
+      const fetcher = fetcherFor(this.env, ownOrigin(this.env));
       for (;;) {
         const due = this.sql.exec<Row>("SELECT * FROM deliveries WHERE due_at <= ? ORDER BY due_at, id LIMIT 200", Date.now()).toArray();
         if (due.length === 0) break;
@@ -325,8 +337,7 @@ export class SimulatorDO extends DurableObject<Env> {
     } finally {
       this.delivering = false;
       const next = this.sql.exec<Row>("SELECT min(due_at) AS at FROM deliveries").one().at;
-      if (next === null) await this.ctx.storage.deleteAlarm();
-      else await this.ctx.storage.setAlarm(Number(next));
+      if (next !== null) await this.deliverFrom(Number(next));
     }
   }
 
