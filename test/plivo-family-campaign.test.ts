@@ -1,7 +1,9 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { lastErrorDetail } from "../src/campaigns/call-events";
 import type { CallOutcome } from "../src/campaigns/contact-machine";
+import { Attempts } from "../src/campaigns/object-storage/attempts";
 import { LOOKUP_ERRORS_BEFORE_FIND } from "../src/campaigns/reconciler";
 import { callbackUrls } from "../src/carriers/callback-urls";
 import type { CallEvent } from "../src/carriers/types";
@@ -264,5 +266,24 @@ describe("Plivo call that never sends a callback", () => {
     await runUntil(t, [id], () => posts() === 2, 20);
     await step(t, [id]);
     expect((await allContacts(t, id))[0]).toMatchObject({ status: "originated", attempts: 1 });
+  });
+});
+
+describe("attempts table of an object created before these columns", () => {
+  it("gains answered_by and lookup_errors on start, keeping its rows", async () => {
+    await runInDurableObject(campaignStub("cmp_old_attempts_shape"), (_, state) => {
+      const { sql } = state.storage;
+      sql.exec("DROP TABLE IF EXISTS attempts");
+      sql.exec(`CREATE TABLE attempts (attempt_id TEXT PRIMARY KEY, contact_id TEXT NOT NULL, lease_id TEXT NOT NULL, phone TEXT NOT NULL,
+        created_at INTEGER NOT NULL, call_id TEXT, rank INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL, last_event_at INTEGER NOT NULL,
+        outcome TEXT, talk_seconds INTEGER NOT NULL DEFAULT 0, released INTEGER NOT NULL DEFAULT 0)`);
+      sql.exec(
+        "INSERT INTO attempts (attempt_id, contact_id, lease_id, phone, created_at, state, last_event_at) VALUES ('att_1', 'ctc_1', 'l', '+1', 1, 'live', 1)",
+      );
+      const attempts = new Attempts(sql);
+      attempts.createSchema();
+      attempts.createSchema();
+      expect(attempts.get("att_1")).toMatchObject({ carrier_ref: null, answered_by: null, lookup_errors: 0, state: "live" });
+    });
   });
 });
