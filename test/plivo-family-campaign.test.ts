@@ -247,7 +247,7 @@ describe("Plivo call that never sends a callback", () => {
     expect(usage.talk_seconds_today).toBe(12);
   });
 
-  it("dials again, counting one attempt, when the listing has no such call either; keeps asking while the listing errs", async () => {
+  it("ends an accepted call as failed, never dialling it again, when the listing has no such call either; keeps asking while the listing errs", async () => {
     restore = useSimulatedTime();
     let listingWorks = false;
     const seen = mockRest("plivo", (url) => {
@@ -263,9 +263,14 @@ describe("Plivo call that never sends a callback", () => {
     expect(posts()).toBe(1);
     expect((await allContacts(t, id))[0]).toMatchObject({ status: "originated", attempts: 1 });
     listingWorks = true;
-    await runUntil(t, [id], () => posts() === 2, 20);
-    await step(t, [id]);
-    expect((await allContacts(t, id))[0]).toMatchObject({ status: "originated", attempts: 1 });
+    await runUntil(t, [id], (c) => c.status === "completed", 20);
+    expect(posts()).toBe(1);
+    expect((await allContacts(t, id))[0]).toMatchObject({
+      status: "failed",
+      outcome: "failed",
+      attempts: 1,
+      last_error: "The carrier has no record of this call.",
+    });
   });
 });
 

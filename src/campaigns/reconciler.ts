@@ -64,8 +64,9 @@ export class Reconciler {
   }
 
   /**
-   * A call found by its numbers and time, as for a lost REST answer: its state is applied, or the
-   * carrier has none and the contact may be dialled again. The listing may name the call by its
+   * A call found by its numbers and time, as for a lost REST answer: its state is applied. When the
+   * carrier has none, a lost REST answer means the call was never placed (the contact may be dialled
+   * again), but a call the carrier accepted ends as failed. The listing may name the call by its
    * CallUUID (call records carry no request id), so a match keeps the attempt's own call id.
    */
   private adoptFound(attempt: Attempt, found: LookupResult, now?: number) {
@@ -77,7 +78,9 @@ export class Reconciler {
       this.events.apply(attempt.attempt_id, event);
       if (now !== undefined) this.storage.attempts.patch(attempt.attempt_id, { last_event_at: now, lookup_errors: 0 });
     } else if (found.kind === "absent") {
-      this.events.unplace(attempt.attempt_id);
+      // A call the carrier accepted is never dialled again on a listing's word (records may lag): it ends as failed, retried by policy.
+      if (attempt.call_id) this.events.finish(attempt, "failed", 0, "The carrier has no record of this call.");
+      else this.events.unplace(attempt.attempt_id);
     }
   }
 }
