@@ -2,11 +2,14 @@ import type { Timers } from "./object-storage/timers";
 
 /**
  * Exactly one alarm, at the earliest timer row. The armed time is kept in memory, because
- * callbacks ask to re-arm far more often than the earliest timer changes.
+ * callbacks ask to re-arm far more often than the earliest timer changes. While the alarm handler
+ * runs, only the handler arms, on its way out: it then sees every timer set meanwhile, and the
+ * callbacks that arrive during a tick cost no alarm writes.
  */
 export class AlarmClock {
   /** The alarm as last set by this instance (undefined until read from storage once). */
   private armedAt: number | null | undefined;
+  private handlerRunning = false;
 
   constructor(
     private readonly storage: DurableObjectStorage,
@@ -14,6 +17,7 @@ export class AlarmClock {
   ) {}
 
   async arm() {
+    if (this.handlerRunning) return;
     const earliest = this.timers.earliest();
     this.armedAt ??= await this.storage.getAlarm();
     if (earliest === this.armedAt) return;
@@ -22,9 +26,16 @@ export class AlarmClock {
     else await this.storage.setAlarm(earliest);
   }
 
-  /** A running alarm is no longer armed; whatever it leaves due is armed again afterwards. */
+  /** The alarm handler started: a running alarm is no longer armed. */
   fired() {
+    this.handlerRunning = true;
     this.armedAt = null;
+  }
+
+  /** The alarm handler ends: whatever is due next, including what came in meanwhile, is armed now. */
+  async handlerDone() {
+    this.handlerRunning = false;
+    await this.arm();
   }
 
   async disarm() {

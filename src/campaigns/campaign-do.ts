@@ -129,6 +129,15 @@ export class CampaignDO extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     this.alarmClock.fired();
+    try {
+      await this.tick();
+    } finally {
+      await this.alarmClock.handlerDone();
+    }
+  }
+
+  /** What is due, then a dispatch tick, the live push, the D1 flush, and completion. */
+  private async tick() {
     const state = this.storage.campaign.get();
     if (!state) return;
     const due = this.storage.timers.takeDue(Date.now());
@@ -143,8 +152,6 @@ export class CampaignDO extends DurableObject<Env> {
       // Never let the alarm die: retry the tick shortly (the runtime's own retries give up after six).
       console.error("campaign tick failed", state.campaign_id, error);
       this.storage.timers.setNoLater("dispatch", Date.now() + 1_000);
-    } finally {
-      await this.alarmClock.arm();
     }
   }
 

@@ -313,31 +313,33 @@ export class SimulatorDO extends DurableObject<Env> {
   /**
    * Callbacks go out from the alarm: work left running after createCall had answered would
    * outlive its invocation (the runtime cancels it, and `wrangler dev` reports every such call).
-   * The alarm is only ever moved earlier, never later or away, so an alarm invocation that is
-   * already on its way is never cancelled under it; one that finds nothing due costs nothing.
+   * While an alarm delivers, it arms the next one on its way out; otherwise the alarm is only ever
+   * moved earlier, never later or away, so an alarm invocation already on its way is not
+   * cancelled under it.
    */
   private async deliverFrom(dueAt: number) {
+    if (this.delivering) return;
     const armed = await this.ctx.storage.getAlarm();
     if (armed === null || armed > dueAt) await this.ctx.storage.setAlarm(dueAt);
   }
 
-  /** Sends every due callback, each call's in order; failed deliveries are retried a few times. */
+  /**
+   * Sends one batch of due callbacks, each call's in order (failed ones are retried a few times),
+   * then arms for the rest: a busy shard runs many short alarm invocations, not one endless one.
+   */
   private async deliverDue() {
     if (this.delivering) return;
     this.delivering = true;
     try {
       const fetcher = fetcherFor(this.env, ownOrigin(this.env));
-      for (;;) {
-        const due = this.sql.exec<Row>("SELECT * FROM deliveries WHERE due_at <= ? ORDER BY due_at, id LIMIT 200", Date.now()).toArray();
-        if (due.length === 0) break;
-        const bySid = new Map<string, Row[]>();
-        for (const row of due) bySid.set(String(row.sid), [...(bySid.get(String(row.sid)) ?? []), row]);
-        await Promise.all([...bySid.values()].map((rows) => this.deliverInOrder(fetcher, rows)));
-      }
+      const due = this.sql.exec<Row>("SELECT * FROM deliveries WHERE due_at <= ? ORDER BY due_at, id LIMIT 200", Date.now()).toArray();
+      const bySid = new Map<string, Row[]>();
+      for (const row of due) bySid.set(String(row.sid), [...(bySid.get(String(row.sid)) ?? []), row]);
+      await Promise.all([...bySid.values()].map((rows) => this.deliverInOrder(fetcher, rows)));
     } finally {
-      this.delivering = false;
       const next = this.sql.exec<Row>("SELECT min(due_at) AS at FROM deliveries").one().at;
-      if (next !== null) await this.deliverFrom(Number(next));
+      this.delivering = false;
+      if (next !== null) await this.ctx.storage.setAlarm(Number(next));
     }
   }
 
