@@ -186,7 +186,7 @@ export class SimulatorDO extends DurableObject<Env> {
         delivery.role,
       );
     }
-    this.ctx.waitUntil(this.deliverDue());
+    await this.deliverFrom(now);
     return { status: 201, json: JSON.stringify({ api_id: crypto.randomUUID(), message: "call fired", request_uuid: requestUuid }) };
   }
 
@@ -236,7 +236,7 @@ export class SimulatorDO extends DurableObject<Env> {
         JSON.stringify(params),
         hangup.method,
       );
-      this.ctx.waitUntil(this.deliverDue());
+      await this.deliverFrom(Date.now());
     }
     return { status: 204, json: "" };
   }
