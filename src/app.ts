@@ -8,6 +8,8 @@ import { agentRoutes } from "./routes/agents";
 import { campaignRoutes } from "./routes/campaigns";
 import { simulatorRoutes } from "./routes/simulator";
 import { telephonyRoutes } from "./routes/telephony";
+import { webhookEndpointRoutes } from "./routes/webhook-endpoints";
+import { webhookSinkRoutes } from "./routes/webhook-sink";
 import { webhookRoutes } from "./routes/webhooks";
 
 /** The tenant API, built whole before it is mounted (Hono copies routes at mount time). */
@@ -17,7 +19,8 @@ function tenantApi() {
     .route("/", accountRoutes)
     .route("/agents", agentRoutes)
     .route("/telephony", telephonyRoutes)
-    .route("/campaigns", campaignRoutes);
+    .route("/campaigns", campaignRoutes)
+    .route("/webhooks", webhookEndpointRoutes);
 }
 
 export const API_MOUNTS = ["/api/v1", "/hub-api/api/v1", "/v1"] as const;
@@ -27,6 +30,7 @@ export function createApp() {
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.route("/admin/v1", adminRoutes);
   app.route("/webhooks", webhookRoutes);
+  app.route("/simulator/webhook-sink", webhookSinkRoutes);
   app.route("/simulator", simulatorRoutes);
   const api = tenantApi();
   for (const mount of API_MOUNTS) app.route(mount, api);

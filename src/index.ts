@@ -5,6 +5,7 @@ import type { Env } from "./env";
 export { AccountDO } from "./accounts/account-do";
 export { CampaignDO } from "./campaigns/campaign-do";
 export { SimulatorDO } from "./carriers/simulator/simulator-do";
+export { WebhookSinkDO } from "./outbox/webhook-sink-do";
 
 const app = createApp();
 
