@@ -1,13 +1,27 @@
-// npm run bench -- <name…>: runs the named benchmarks (all when none are named).
+// npm run bench -- <name…> [--option=value…]: runs the named benchmarks (all when none are named)
+// and hands every --option=value to each of them (see each benchmark for the options it reads).
 import { benchDispatch } from "./dispatch.mjs";
 import { benchEvents } from "./events.mjs";
 import { benchIngest } from "./ingest.mjs";
 
 const benches = { ingest: benchIngest, dispatch: benchDispatch, events: benchEvents };
 const names = process.argv.slice(2).filter((a) => !a.startsWith("-"));
+const options = Object.fromEntries(
+  process.argv
+    .slice(2)
+    .filter((a) => a.startsWith("--"))
+    .map((a) => {
+      const [key, ...value] = a.slice(2).split("=");
+      return [key, value.length > 0 ? value.join("=") : "true"];
+    }),
+);
 const unknown = names.filter((n) => !(n in benches));
 if (unknown.length > 0) {
   console.error(`Unknown benchmark ${unknown.join(", ")}; choose from ${Object.keys(benches).join(", ")}.`);
   process.exit(2);
 }
-for (const name of names.length > 0 ? names : Object.keys(benches)) await benches[name]();
+let failed = false;
+for (const name of names.length > 0 ? names : Object.keys(benches)) {
+  if ((await benches[name](options)) === false) failed = true;
+}
+if (failed) process.exit(1);

@@ -26,8 +26,11 @@ export async function startServer({ port = 8788, vars = {} } = {}) {
   for (const [k, v] of Object.entries(allVars)) args.push("--var", `${k}:${v}`);
   const child = spawn(wrangler, args, { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] });
   const origin = `http://127.0.0.1:${port}`;
-  const stop = () => {
-    child.kill("SIGTERM");
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  // Resolves once wrangler has exited, so the next server can take the same port.
+  const stop = async () => {
+    if (child.exitCode === null) child.kill("SIGTERM");
+    await exited;
     rmSync(state, { recursive: true, force: true });
   };
   for (let i = 0; i < 240; i++) {
@@ -37,7 +40,7 @@ export async function startServer({ port = 8788, vars = {} } = {}) {
     } catch {}
     await new Promise((r) => setTimeout(r, 250));
   }
-  stop();
+  await stop();
   throw new Error("wrangler dev did not become ready");
 }
 
@@ -62,7 +65,8 @@ export async function startExternalCarrier({ port = 8789, timeScale = "0" } = {}
   };
 }
 
-export async function provisionTenant({ origin, adminToken }, caps = {}, carrier = null) {
+/** An account with an active agent and a number: on the external carrier (as Twilio) when given, else on the simulator in `dialect`. */
+export async function provisionTenant({ origin, adminToken }, caps = {}, carrier = null, { dialect = "twilio" } = {}) {
   const post = async (path, token, body) => {
     const res = await fetch(`${origin}${path}`, {
       method: "POST",
@@ -77,7 +81,8 @@ export async function provisionTenant({ origin, adminToken }, caps = {}, carrier
   const { key } = await post(`/admin/v1/accounts/${id}/api-keys`, adminToken, { name: "bench" });
   const agent = await post("/api/v1/agents", key, { name: "Bench agent", status: "active", stream_url: "wss://agent.bench/stream" });
   const kind = carrier ? "twilio" : "simulator";
-  const provider = await post("/api/v1/telephony/providers", key, { provider: kind, ...(carrier && { credentials: carrier.credentials }) });
+  const credentials = carrier ? carrier.credentials : { dialect };
+  const provider = await post("/api/v1/telephony/providers", key, { provider: kind, credentials });
   const number = await post("/api/v1/telephony/numbers", key, { e164: "+15005550006", credentials_id: provider.id, provider: kind });
   return { accountId: id, key, agentId: agent.id, numberId: number.id };
 }

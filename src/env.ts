@@ -21,6 +21,8 @@ export interface Env {
   SIMULATOR_ENABLED?: string;
   SIMULATOR_TIME_SCALE?: string;
   TWILIO_API_BASE?: string;
+  /** Space-separated StatusCallbackEvent list for Twilio calls (default "answered completed"); benchmarks compare. */
+  TWILIO_STATUS_EVENTS?: string;
 }
 
 /** Who is calling a tenant route, resolved by the auth middleware. */

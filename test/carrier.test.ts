@@ -1,6 +1,9 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import type { CarrierLink } from "../src/campaigns/carrier-link";
 import { twilioSignature } from "../src/carriers/twilio";
+import type { SignedCallback } from "../src/carriers/types";
 import { call, createCampaign, json, jsonInit, lifecycle, newTenant, type Tenant } from "./helpers";
 import { allContacts, campaignStub, getCampaign, runUntil, step, useSimulatedTime } from "./sim";
 
@@ -63,14 +66,27 @@ async function openAttempt(campaignId: string) {
 }
 
 /** Sends a callback signed as Twilio would, or with the signature given. */
-async function sendCallback(campaignId: string, attemptId: string, params: Record<string, string>, signature?: string) {
+async function sendCallback(campaignId: string, attemptId: string, params: Record<string, string>, signature?: string, headers: Record<string, string> = {}) {
   const path = `/webhooks/twilio/${campaignId}/${attemptId}`;
   const pairs = Object.entries(params);
   const sig = signature ?? (await twilioSignature(TOKEN, `${PUBLIC}${path}`, pairs));
   return call(path, {
     method: "POST",
-    headers: { "Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": sig },
+    headers: { "Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": sig, ...headers },
     body: new URLSearchParams(pairs),
+  });
+}
+
+/**
+ * Twilio signs no nonce; to drive the replay cache through the real route and object, the
+ * campaign's adapter is wrapped so that it reads one from an X-Test-Nonce header (the signature
+ * is still Twilio's, checked first).
+ */
+async function readNonceHeader(campaignId: string) {
+  await runInDurableObject(campaignStub(campaignId), async (instance) => {
+    const carrier = await (instance as unknown as { carrier: CarrierLink }).carrier.get();
+    const twilio = carrier.adapter;
+    carrier.adapter = Object.assign(Object.create(twilio), { nonceOf: (callback: SignedCallback) => callback.headers["x-test-nonce"] ?? null });
   });
 }
 
@@ -91,7 +107,7 @@ async function dialOne(t: Tenant, csv = "phone_number\n+15550107701\n", fields: 
 }
 
 describe("Twilio REST", () => {
-  it("sends Twilio's create-call form with Basic auth, status callbacks for all four events and Timeout >= 15", async () => {
+  it("sends Twilio's create-call form with Basic auth, status callbacks for answered and completed only, and Timeout >= 15", async () => {
     restore = useSimulatedTime();
     const requests = mockTwilio(() => accepted());
     const t = await twilioTenant();
@@ -103,7 +119,7 @@ describe("Twilio REST", () => {
     const form = new URLSearchParams(request.body);
     expect(form.get("To")).toBe("+15550107701");
     expect(form.get("From")).toBe("+15550009999");
-    expect(form.getAll("StatusCallbackEvent")).toEqual(["initiated", "ringing", "answered", "completed"]);
+    expect(form.getAll("StatusCallbackEvent")).toEqual(["answered", "completed"]);
     expect(form.get("StatusCallback")).toBe(`${PUBLIC}/webhooks/twilio/${id}/${attempt.attempt_id}`);
     expect(form.get("Url")).toBe(`${PUBLIC}/webhooks/twilio/${id}/${attempt.attempt_id}/answer`);
     expect(Number(form.get("Timeout"))).toBeGreaterThanOrEqual(15);
@@ -229,6 +245,67 @@ describe("status callbacks", () => {
     expect(done?.stats).toMatchObject({ failed: 1, completed: 0 });
     const [contact] = await allContacts(t, id);
     expect(contact).toMatchObject({ status: "failed", outcome: "no_answer", attempts: 2 });
+  });
+
+  it("refuses a replayed nonce with 403 and changes nothing, callback or answer", async () => {
+    restore = useSimulatedTime();
+    mockTwilio(() => accepted());
+    const t = await twilioTenant();
+    const { id, attempt } = await dialOne(t);
+    await readNonceHeader(id);
+    const sid = attempt.call_id as string;
+    const answered = event(sid, "in-progress", 2, { AnsweredBy: "human" });
+    expect((await sendCallback(id, attempt.attempt_id, answered, undefined, { "X-Test-Nonce": "n-1" })).status).toBe(200);
+    await step(t, [id]);
+    expect((await getCampaign(t, id)).stats).toMatchObject({ connected: 1 });
+
+    // The same request again, and a genuinely signed final event that reuses the nonce: both refused.
+    const replay = await sendCallback(id, attempt.attempt_id, answered, undefined, { "X-Test-Nonce": "n-1" });
+    expect(replay.status).toBe(403);
+    expect(await replay.text()).toContain("nonce");
+    const completed = event(sid, "completed", 3, { CallDuration: "30", AnsweredBy: "human" });
+    expect((await sendCallback(id, attempt.attempt_id, completed, undefined, { "X-Test-Nonce": "n-1" })).status).toBe(403);
+    const answerPath = `/webhooks/twilio/${id}/${attempt.attempt_id}/answer`;
+    const answerSig = await twilioSignature(TOKEN, `${PUBLIC}${answerPath}`, Object.entries(answered));
+    const answerReplay = await call(answerPath, {
+      method: "POST",
+      headers: { "X-Twilio-Signature": answerSig, "X-Test-Nonce": "n-1" },
+      body: new URLSearchParams(answered),
+    });
+    expect(answerReplay.status).toBe(403);
+    await step(t, [id]);
+    expect((await getCampaign(t, id)).stats).toMatchObject({ connected: 1, completed: 0 });
+    expect((await openAttempt(id)).state).toBe("live");
+    const { carrier_requests } = await campaignStub(id).inspect(id);
+    expect(carrier_requests).toEqual({ callback: 1, answer: 0 });
+
+    // A fresh nonce goes through.
+    expect((await sendCallback(id, attempt.attempt_id, completed, undefined, { "X-Test-Nonce": "n-2" })).status).toBe(200);
+    const [done] = await runUntil(t, [id], (c) => c.status === "completed");
+    expect(done?.stats).toMatchObject({ completed: 1 });
+  });
+
+  it("accepts a GET callback signed over its query, and refuses a callback sent to another carrier's path", async () => {
+    restore = useSimulatedTime();
+    mockTwilio(() => accepted());
+    const t = await twilioTenant();
+    const { id, attempt } = await dialOne(t);
+    const params = event(attempt.call_id as string, "in-progress", 2, { AnsweredBy: "human" });
+    const plivoPath = `/webhooks/plivo/${id}/${attempt.attempt_id}`;
+    const misrouted = await call(plivoPath, {
+      method: "POST",
+      headers: { "X-Twilio-Signature": await twilioSignature(TOKEN, `${PUBLIC}${plivoPath}`, Object.entries(params)) },
+      body: new URLSearchParams(params),
+    });
+    expect(misrouted.status).toBe(403);
+    await step(t, [id]);
+    expect((await getCampaign(t, id)).stats).toMatchObject({ originated: 1, connected: 0 });
+
+    const path = `/webhooks/twilio/${id}/${attempt.attempt_id}?${new URLSearchParams(params)}`;
+    const res = await call(path, { headers: { "X-Twilio-Signature": await twilioSignature(TOKEN, `${PUBLIC}${path}`, []) } });
+    expect(res.status).toBe(200);
+    await step(t, [id]);
+    expect((await getCampaign(t, id)).stats).toMatchObject({ originated: 0, connected: 1 });
   });
 
   it("acknowledges and ignores callbacks for a deleted campaign", async () => {

@@ -43,8 +43,11 @@ describe("dispatch through the simulator", () => {
     // The invalid number is refused at REST: 149 calls reach the simulator, 150 dials in all.
     expect(calls.length).toBe(149);
     expect(new Set(calls.map((c) => c.sid)).size).toBe(149);
-    const { originations } = await campaignStub(id).inspect(id);
+    const { originations, carrier_requests } = await campaignStub(id).inspect(id);
     expect(originations.length).toBe(150);
+    // Only answered and completed are asked for: two callbacks per answered call (74), one per busy,
+    // no-answer or failed dial (75); none for the refused invalid number.
+    expect(carrier_requests).toEqual({ callback: 74 * 2 + 75, answer: 0 });
   });
 
   it("never exceeds the per-campaign or per-account cap: two campaigns of 300 at 5 on an account cap of 10", { timeout: 120_000 }, async () => {

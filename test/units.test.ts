@@ -22,7 +22,7 @@ describe("X-Twilio-Signature", () => {
 
   it("verifies it, also with the default port spelled out, and rejects any change", async () => {
     const ok = (u: string, p = params, token = "12345", sig = "0/KCTR6DLpKmkAf8muzZqo1nDgQ=") =>
-      verifyTwilioSignature(token, { url: u, headers: { "x-twilio-signature": sig }, params: p });
+      verifyTwilioSignature(token, { url: u, method: "POST", headers: { "x-twilio-signature": sig }, params: p });
     expect(await ok(url)).toBe(true);
     expect(await ok("https://mycompany.com:443/myapp.php?foo=1&bar=2")).toBe(true);
     expect(await ok("https://mycompany.com/myapp.php?foo=1&bar=3")).toBe(false);

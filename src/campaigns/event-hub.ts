@@ -68,6 +68,16 @@ export class EventHub {
     return this.streams.size > 0 || this.ctx.getWebSockets().length > 0;
   }
 
+  /** Opens the stream a forwarded request asks for: SSE, or a WebSocket on …/ws; both resume after Last-Event-ID. */
+  open(request: Request): Response {
+    const url = new URL(request.url);
+    const raw = request.headers.get("Last-Event-ID") ?? url.searchParams.get("last_event_id");
+    const lastEventId = raw !== null && /^\d+$/.test(raw) ? Number(raw) : null;
+    if (!url.pathname.endsWith("/ws")) return this.openSse(lastEventId);
+    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") return new Response("Expected a WebSocket upgrade.", { status: 426 });
+    return this.openWebSocket(lastEventId);
+  }
+
   openSse(lastEventId: number | null): Response {
     const snapshot = this.source.snapshot();
     // The runtime's native byte pipe: a chunk written to 500 streams costs far less than with a JS TransformStream.

@@ -1,7 +1,7 @@
 import type { Env } from "../env";
 import { decryptSecret } from "../http/crypto";
-import { TwilioAdapter, type TwilioCredentials } from "./twilio";
-import type { CallEvent, CarrierAdapter, FetchLike, LookupResult, OriginateResult } from "./types";
+import { TWILIO_STATUS_EVENTS, TwilioAdapter, type TwilioCredentials } from "./twilio";
+import type { AnswerDocument, CallEvent, CarrierAdapter, CarrierKind, FetchLike, LookupResult, OriginateResult } from "./types";
 
 export const TWILIO_API_BASE = "https://api.twilio.com";
 
@@ -22,7 +22,7 @@ export function fetcherFor(env: Env, loopback: Fetcher | undefined): FetchLike {
 
 /** Carriers whose dialing is not built yet still satisfy the interface, and fail the campaign clearly. */
 class UnsupportedCarrier implements CarrierAdapter {
-  constructor(readonly kind: string) {}
+  constructor(readonly kind: CarrierKind) {}
   private readonly detail = () => `Dialing through ${this.kind} is not available yet; use a twilio or simulator number.`;
   async originate(): Promise<OriginateResult> {
     return { kind: "campaign_error", detail: this.detail() };
@@ -37,9 +37,21 @@ class UnsupportedCarrier implements CarrierAdapter {
   async verifyCallback() {
     return false;
   }
+  nonceOf(): string | null {
+    return null;
+  }
   parseCallback(): CallEvent | null {
     return null;
   }
+  answerDocument(): AnswerDocument {
+    return { body: '<?xml version="1.0" encoding="UTF-8"?><Response><Hangup/></Response>', contentType: "text/xml" };
+  }
+}
+
+/** TWILIO_STATUS_EVENTS (space-separated) overrides the callbacks Twilio calls ask for; for benchmarks. */
+function twilioStatusEvents(env: Env): readonly string[] {
+  const configured = env.TWILIO_STATUS_EVENTS?.split(/[\s,]+/).filter(Boolean);
+  return configured && configured.length > 0 ? configured : TWILIO_STATUS_EVENTS;
 }
 
 /** The simulator's auth token is derived from its account sid, so nothing else has to be stored. */
@@ -62,10 +74,19 @@ export async function carrierAdapter(env: Env, provider: string, sealedCredentia
   const fetcher = fetcherFor(env, loopback);
   switch (provider) {
     case "twilio":
-      return new TwilioAdapter(credentials as unknown as TwilioCredentials, env.TWILIO_API_BASE || TWILIO_API_BASE, fetcher);
+      return new TwilioAdapter(
+        credentials as unknown as TwilioCredentials,
+        env.TWILIO_API_BASE || TWILIO_API_BASE,
+        fetcher,
+        undefined,
+        twilioStatusEvents(env),
+      );
     case "simulator":
-      return new TwilioAdapter(credentials as unknown as TwilioCredentials, `${publicBase(env)}/simulator`, fetcher);
-    default:
+      return new TwilioAdapter(credentials as unknown as TwilioCredentials, `${publicBase(env)}/simulator`, fetcher, undefined, twilioStatusEvents(env));
+    case "plivo":
+    case "vobiz":
       return new UnsupportedCarrier(provider);
+    default:
+      throw new Error(`unknown carrier provider ${provider}`);
   }
 }

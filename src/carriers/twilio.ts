@@ -1,4 +1,15 @@
-import type { CallEvent, CallProgress, CarrierAdapter, FetchLike, LookupResult, OriginateRequest, OriginateResult, SignedCallback } from "./types";
+import { answerTwiml } from "./twiml";
+import type {
+  AnswerDocument,
+  CallEvent,
+  CallProgress,
+  CarrierAdapter,
+  FetchLike,
+  LookupResult,
+  OriginateRequest,
+  OriginateResult,
+  SignedCallback,
+} from "./types";
 
 export interface TwilioCredentials {
   account_sid: string;
@@ -94,6 +105,13 @@ function callEventFromResource(resource: Record<string, unknown>): CallEvent | n
   };
 }
 
+/**
+ * The status callbacks a call asks for: only those that change a contact. `initiated` and
+ * `ringing` add nothing a contact records (it is originated at REST acceptance), and each
+ * callback is a paid request and a trip through the Worker and the campaign's object.
+ */
+export const TWILIO_STATUS_EVENTS: readonly string[] = ["answered", "completed"];
+
 export class TwilioAdapter implements CarrierAdapter {
   readonly kind = "twilio";
   private readonly base: string;
@@ -103,6 +121,7 @@ export class TwilioAdapter implements CarrierAdapter {
     baseUrl: string,
     private readonly fetcher: FetchLike,
     private readonly requestTimeoutMs = 10_000,
+    private readonly statusEvents: readonly string[] = TWILIO_STATUS_EVENTS,
   ) {
     this.base = `${baseUrl.replace(/\/$/, "")}/2010-04-01/Accounts/${encodeURIComponent(credentials.account_sid)}`;
   }
@@ -140,7 +159,7 @@ export class TwilioAdapter implements CarrierAdapter {
       TimeLimit: String(request.timeLimitSeconds),
       MachineDetection: "DetectMessageEnd",
     });
-    for (const event of ["initiated", "ringing", "answered", "completed"]) form.append("StatusCallbackEvent", event);
+    for (const event of this.statusEvents) form.append("StatusCallbackEvent", event);
 
     let response: Response;
     try {
@@ -204,6 +223,15 @@ export class TwilioAdapter implements CarrierAdapter {
 
   verifyCallback(callback: SignedCallback): Promise<boolean> {
     return verifyTwilioSignature(this.credentials.auth_token, callback);
+  }
+
+  /** Twilio signs no nonce; its duplicates are harmless because events apply monotonically. */
+  nonceOf(): string | null {
+    return null;
+  }
+
+  answerDocument(streamUrl: string | null, parameters: Record<string, string>): AnswerDocument {
+    return { body: answerTwiml(streamUrl, parameters), contentType: "text/xml" };
   }
 
   parseCallback(params: [string, string][]): CallEvent | null {

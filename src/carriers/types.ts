@@ -3,20 +3,30 @@ export type CallProgress = "queued" | "initiated" | "ringing" | "in-progress" | 
 
 export const FINAL_PROGRESS: ReadonlySet<CallProgress> = new Set(["completed", "busy", "no-answer", "failed", "canceled", "timeout"]);
 
+/** The carriers edgedial dials through; also the first segment of their webhook paths. */
+export type CarrierKind = "twilio" | "plivo" | "vobiz";
+
+export const CARRIER_KINDS: readonly CarrierKind[] = ["twilio", "plivo", "vobiz"];
+
 export interface CallEvent {
+  /** The id shared by the REST answer and every callback (Twilio CallSid; Plivo/Vobiz request_uuid / RequestUUID). */
   callId: string;
+  /** The carrier's own call id where it differs from callId (Plivo/Vobiz CallUUID); used for lookups. */
+  carrierRef?: string;
   progress: CallProgress;
   /** Carrier's per-call event counter where it has one; used only to order duplicates. */
   sequence?: number;
   durationSeconds?: number;
   answeredBy?: string;
   sipCode?: number;
+  /** The carrier's hangup cause text or code where it has one, for last_error. */
+  cause?: string;
 }
 
 export interface OriginateRequest {
   to: string;
   from: string;
-  /** Where status callbacks go; carries the attempt id so a lost REST answer loses nothing. */
+  /** Where status callbacks go (Plivo/Vobiz: hangup, ring and machine-detection URLs); carries the attempt id so a lost REST answer loses nothing. */
   statusCallbackUrl: string;
   answerUrl: string;
   ringTimeoutSeconds: number;
@@ -37,23 +47,39 @@ export type OriginateResult =
 export type LookupResult = { kind: "found"; event: CallEvent } | { kind: "absent" } | { kind: "error"; detail: string };
 
 export interface SignedCallback {
-  /** The exact URL the carrier was given (scheme to end of query). */
+  /** The exact URL the carrier was given (PUBLIC_BASE_URL + path + query). */
   url: string;
+  method: "POST" | "GET";
+  /** Every request header, names lower-cased. */
   headers: Record<string, string>;
+  /** Form-encoded body parameters (POST); empty for GET. */
   params: [string, string][];
+}
+
+export interface AnswerDocument {
+  body: string;
+  contentType: string;
 }
 
 /** One interface for every carrier: only fetch and Web Crypto behind it. */
 export interface CarrierAdapter {
-  readonly kind: string;
+  readonly kind: CarrierKind;
   originate(request: OriginateRequest): Promise<OriginateResult>;
-  /** Current state of a call we know the id of. */
-  fetchStatus(callId: string): Promise<LookupResult>;
+  /** Current state of a call we know the id of; `carrierRef` is the carrier's own id last seen for it, if any. */
+  fetchStatus(callId: string, carrierRef?: string | null): Promise<LookupResult>;
   /** A call to `to` from `from` started at or after `since`, for attempts whose REST answer was lost. */
   findCall(to: string, from: string, since: number): Promise<LookupResult>;
-  cancel(callId: string): Promise<void>;
+  cancel(callId: string, carrierRef?: string | null): Promise<void>;
+  /** Signature only; replay is the caller's job through nonceOf. */
   verifyCallback(callback: SignedCallback): Promise<boolean>;
+  /** The nonce a signed request carries (Plivo/Vobiz V3 nonce header); null where the carrier signs none (Twilio). */
+  nonceOf(callback: SignedCallback): string | null;
   parseCallback(params: [string, string][]): CallEvent | null;
+  /**
+   * The carrier's own XML answer document (TwiML, Plivo XML, VobizXML) that streams the call to the
+   * agent's stream_url with the contact's variables; a hang-up document when streamUrl is null.
+   */
+  answerDocument(streamUrl: string | null, parameters: Record<string, string>): AnswerDocument;
 }
 
 export type FetchLike = (input: string | Request, init?: RequestInit) => Promise<Response>;

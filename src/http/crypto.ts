@@ -19,7 +19,7 @@ function fromBase64(text: string): Uint8Array {
   return out;
 }
 
-function requireSecret(value: string | undefined, name: string): string {
+export function requireSecret(value: string | undefined, name: string): string {
   if (!value) {
     throw new ApiError("not_configured", `The server is missing its ${name} secret; set it with \`wrangler secret put ${name}\`.`);
   }

@@ -78,7 +78,7 @@ export const adminRoutes = new Hono<AppEnv>()
     return c.json({ account_id: row.accountId, subject: row.subject, created_at: row.createdAt }, 201);
   })
   .post("/maintenance/rearm", async (c) => c.json({ rearmed: await rearmLiveCampaigns(c.env) }))
-  /** The dispatcher's own view of a campaign: counters, in-flight, high-water mark, origination times. */
+  /** The dispatcher's own view of a campaign: counters, in-flight, high-water mark, origination times, carrier requests received. */
   .get("/campaigns/:id/dispatch", async (c) => {
     const id = c.req.param("id");
     const view = await getCampaignStub(c.env, id).inspect(id);
@@ -92,6 +92,8 @@ export const adminRoutes = new Hono<AppEnv>()
       high_water: view.state.high_water,
       started_at: view.state.started_at,
       originations: view.originations,
+      carrier_kind: view.carrier_kind,
+      carrier_requests: view.carrier_requests,
     });
   })
   .delete("/accounts/:id/members/:subject", async (c) => {

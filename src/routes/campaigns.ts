@@ -1,8 +1,8 @@
 import { eq } from "drizzle-orm";
 import { type Context, Hono } from "hono";
 import { getCampaignStub, type LifecycleResult } from "../campaigns/campaign-do";
+import { type CampaignRow, campaignView, contactView, insertCampaign, listContacts, loadCampaignRow } from "../campaigns/d1-campaigns";
 import { ingestCsv, ingestJson, MAX_CSV_BYTES, MAX_REQUEST_BYTES, parseDefaultCountry } from "../campaigns/ingest";
-import { type CampaignRow, campaignView, contactView, insertCampaign, listContacts, loadCampaignRow } from "../campaigns/store";
 import { database, nowIso } from "../db/client";
 import { findInAccount, pageByAccount } from "../db/queries";
 import { agents, campaignStatuses, campaigns, contactStatuses, phoneNumbers } from "../db/schema";

@@ -1,4 +1,5 @@
-const escapeXml = (value: string) => value.replace(/[<>&"']/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" })[c] as string);
+export const escapeXml = (value: string) =>
+  value.replace(/[<>&"']/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" })[c] as string);
 
 /** Hands the answered call to the agent's media stream, with the contact's fields as parameters. */
 export function answerTwiml(streamUrl: string | null, parameters: Record<string, string>): string {

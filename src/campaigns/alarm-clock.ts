@@ -1,0 +1,38 @@
+import type { Timers } from "./object-storage/timers";
+
+/**
+ * Exactly one alarm, at the earliest timer row. The armed time is kept in memory, because
+ * callbacks ask to re-arm far more often than the earliest timer changes.
+ */
+export class AlarmClock {
+  /** The alarm as last set by this instance (undefined until read from storage once). */
+  private armedAt: number | null | undefined;
+
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly timers: Timers,
+  ) {}
+
+  async arm() {
+    const earliest = this.timers.earliest();
+    this.armedAt ??= await this.storage.getAlarm();
+    if (earliest === this.armedAt) return;
+    this.armedAt = earliest;
+    if (earliest === null) await this.storage.deleteAlarm();
+    else await this.storage.setAlarm(earliest);
+  }
+
+  /** A running alarm is no longer armed; whatever it leaves due is armed again afterwards. */
+  fired() {
+    this.armedAt = null;
+  }
+
+  async disarm() {
+    await this.storage.deleteAlarm();
+    this.armedAt = null;
+  }
+
+  armedFor(): Promise<number | null> {
+    return this.storage.getAlarm();
+  }
+}

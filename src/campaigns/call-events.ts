@@ -1,0 +1,85 @@
+import type { CallEvent } from "../carriers/types";
+import { nowIso } from "../db/client";
+import { applyCallEvent, type CallOutcome, settleContact } from "./contact-machine";
+import { isTerminal } from "./lifecycle";
+import type { Attempt } from "./object-storage/attempts";
+import type { ObjectStorage } from "./object-storage/object-storage";
+import type { Transitions } from "./transitions";
+
+/** Contact changes reach D1 at most this long after they happen when no tick is due sooner. */
+const FLUSH_DELAY_MS = 250;
+
+/**
+ * Where a carrier event becomes an attempt's progress and a contact's status: callbacks, answer
+ * requests, REST answers and reconciliation lookups all end here. Synchronous, so each event is
+ * applied in one storage write.
+ */
+export class CallEvents {
+  constructor(
+    private readonly storage: ObjectStorage,
+    private readonly transitions: Transitions,
+  ) {}
+
+  /** Applies one normalised event once: duplicates and late arrivals change nothing (contact-machine.ts). */
+  apply(attemptId: string, event: CallEvent) {
+    const { attempts, contacts } = this.storage;
+    const attempt = attempts.get(attemptId);
+    if (!attempt || attempt.state === "ended") return;
+    // A signed event for a different call than this attempt's is not ours to apply.
+    if (attempt.call_id && attempt.call_id !== event.callId) return;
+    const now = Date.now();
+    const decision = applyCallEvent(attempt.rank, false, event);
+    const callId = attempt.call_id ?? event.callId;
+    const carrierRef = attempt.carrier_ref ?? event.carrierRef ?? null;
+    attempts.patch(attemptId, {
+      call_id: callId,
+      last_event_at: now,
+      ...(carrierRef !== attempt.carrier_ref && { carrier_ref: carrierRef }),
+      ...(attempt.state !== "live" && { state: "live" }),
+    });
+    if (decision.kind === "ignore") return;
+    if (decision.kind === "final") {
+      const detail = decision.outcome === "failed" ? (event.sipCode ? `SIP ${event.sipCode}` : (event.cause ?? null)) : null;
+      this.finish({ ...attempt, call_id: callId, carrier_ref: carrierRef }, decision.outcome, decision.talkSeconds, detail);
+      return;
+    }
+    attempts.patch(attemptId, { rank: decision.rank });
+    const contact = contacts.get(attempt.contact_id);
+    if (contact && decision.contactStatus === "connected" && contact.status === "originated") {
+      this.transitions.contact(contact, { status: "connected", call_id: event.callId }, contact.attempts, nowIso(now));
+      this.storage.timers.setNoLater("flush", now + FLUSH_DELAY_MS);
+    }
+  }
+
+  /** The call ended: the contact settles (done, or pending for a retry) and the slot goes back next tick. */
+  finish(attempt: Attempt, outcome: CallOutcome, talkSeconds: number, detail: string | null) {
+    const now = Date.now();
+    this.storage.attempts.patch(attempt.attempt_id, { state: "ended", outcome, talk_seconds: talkSeconds });
+    const contact = this.storage.contacts.get(attempt.contact_id);
+    const state = this.storage.campaign.get();
+    if (contact && state && (contact.status === "originated" || contact.status === "connected")) {
+      const canRetry = !isTerminal(state.status);
+      const settled = settleContact(outcome, contact.attempts, state.retries_per_contact, state.retry_delay_seconds * 1000, now, canRetry);
+      const lastError = outcome === "answered" || outcome === "voicemail" ? null : (detail ?? outcome);
+      this.transitions.contact(
+        contact,
+        { status: settled.status, outcome, last_error: lastError, call_id: attempt.call_id, next_attempt_at: settled.nextAttemptAt },
+        contact.attempts,
+        nowIso(now),
+      );
+    }
+    this.storage.timers.setNoLater("dispatch", now);
+  }
+
+  /** The carrier never took the call: it does not count as an attempt and the contact waits again. */
+  unplace(attemptId: string) {
+    const attempt = this.storage.attempts.get(attemptId);
+    if (!attempt || attempt.state === "ended") return;
+    this.storage.attempts.patch(attemptId, { state: "ended", outcome: "not_placed" });
+    const contact = this.storage.contacts.get(attempt.contact_id);
+    if (contact && contact.status === "originated") {
+      this.transitions.contact(contact, { status: "pending", attempts: Math.max(0, contact.attempts - 1), call_id: null }, contact.attempts, nowIso());
+    }
+    this.storage.timers.setNoLater("dispatch", Date.now());
+  }
+}

@@ -1,0 +1,188 @@
+import { nowIso } from "../db/client";
+import type { CampaignStatus } from "../db/schema";
+import type { Env } from "../env";
+import { contactStatsOf, loadCampaignRow } from "./d1-campaigns";
+import type { CampaignState } from "./object-storage/campaign-state";
+import type { ObjectStorage } from "./object-storage/object-storage";
+
+/** Contact rows per flush; a longer backlog flushes again at once. */
+const FLUSH_BATCH = 5_000;
+
+export interface PendingRow {
+  id: string;
+  seq: number;
+  phone_number: string;
+  custom_fields: string;
+  attempts: number;
+}
+
+/**
+ * Everything the campaign object reads from or writes to D1, the system of record: its campaign
+ * the first time it is touched, pages of pending contacts, status changes, and the batched flush
+ * of contact changes and counters.
+ */
+export class D1Sync {
+  /** Counters and reason as this instance last wrote them to D1: an alarm with nothing new writes nothing. */
+  private flushedKey: string | null = null;
+
+  constructor(
+    private readonly env: Env,
+    private readonly storage: ObjectStorage,
+  ) {}
+
+  /** The campaign as this object knows it, read from D1 the first time (null when D1 has no such campaign). */
+  async load(campaignId: string): Promise<CampaignState | null> {
+    const known = this.storage.campaign.get();
+    if (known) return known;
+    const row = await loadCampaignRow(this.env, campaignId);
+    if (!row) return null;
+    const state: CampaignState = {
+      campaign_id: row.id,
+      account_id: row.accountId,
+      name: row.name,
+      status: row.status,
+      status_reason: row.statusReason,
+      max_concurrent_calls: row.maxConcurrentCalls,
+      retries_per_contact: row.retriesPerContact,
+      retry_delay_seconds: row.retryDelaySeconds,
+      agent_id: row.agentId,
+      phone_number_id: row.phoneNumberId,
+      scheduled_at: row.scheduledAt,
+      started_at: row.startedAt,
+      cursor_seq: -1,
+      exhausted: 0,
+      backoff_ms: 0,
+      dial_after: 0,
+      high_water: 0,
+    };
+    // Another call may have loaded it while we awaited D1: the first one wins.
+    const raced = this.storage.campaign.get();
+    if (raced) return raced;
+    this.storage.campaign.save(state);
+    this.storage.campaign.initStats(contactStatsOf(row));
+    return state;
+  }
+
+  /** All contact changes since the last flush, and the counters, in one D1 batch. */
+  async flush() {
+    const state = this.storage.campaign.get();
+    if (!state) return;
+    const dirty = this.storage.contacts.dirty(FLUSH_BATCH);
+    const stats = this.storage.campaign.stats();
+    const key = JSON.stringify([stats, state.status_reason]);
+    if (dirty.length === 0 && key === this.flushedKey) return;
+    const now = nowIso();
+    const statements: D1PreparedStatement[] = [];
+    if (dirty.length > 0) {
+      const rows = dirty.map((c) => ({
+        id: c.contact_id,
+        s: c.status,
+        a: c.attempts,
+        o: c.outcome,
+        e: c.last_error,
+        c: c.call_id,
+        n: c.next_attempt_at === null ? null : nowIso(c.next_attempt_at),
+      }));
+      statements.push(
+        this.env.DB.prepare(
+          `UPDATE contacts SET status = u.value ->> 's', attempts = u.value ->> 'a', outcome = u.value ->> 'o', last_error = u.value ->> 'e',
+             call_id = u.value ->> 'c', next_attempt_at = u.value ->> 'n', updated_at = ?1
+           FROM json_each(?2) AS u WHERE contacts.id = u.value ->> 'id'`,
+        ).bind(now, JSON.stringify(rows)),
+      );
+    }
+    statements.push(
+      this.env.DB.prepare(
+        `UPDATE campaigns SET stat_pending = ?, stat_originated = ?, stat_connected = ?, stat_completed = ?, stat_failed = ?, stat_cancelled = ?,
+           status_reason = ?, updated_at = ? WHERE id = ?`,
+      ).bind(stats.pending, stats.originated, stats.connected, stats.completed, stats.failed, stats.cancelled, state.status_reason, now, state.campaign_id),
+    );
+    await this.env.DB.batch(statements);
+    this.flushedKey = key;
+    this.storage.contacts.markFlushed(dirty.map((c) => ({ id: c.contact_id, version: c.dirty })));
+    this.storage.events.prune(Date.now());
+    if (dirty.length === FLUSH_BATCH) this.storage.timers.setNoLater("flush", Date.now());
+  }
+
+  /** A lifecycle action's new status; a stop also cancels, in the same transaction, every contact still waiting. */
+  async persistTransition(campaignId: string, status: CampaignStatus, startedAt: string | null, finishing: boolean, now: string) {
+    const db = this.env.DB;
+    const update = db
+      .prepare(
+        `UPDATE campaigns SET status = ?, status_reason = NULL, started_at = ?, updated_at = ?,
+           completed_at = CASE WHEN ? THEN ? ELSE completed_at END
+         WHERE id = ?`,
+      )
+      .bind(status, startedAt, now, finishing ? 1 : 0, now, campaignId);
+    if (!finishing) {
+      await update.run();
+      return;
+    }
+    await db.batch([
+      update,
+      db
+        .prepare("UPDATE contacts SET status = 'cancelled', next_attempt_at = NULL, updated_at = ? WHERE campaign_id = ? AND status = 'pending'")
+        .bind(now, campaignId),
+      db.prepare("UPDATE campaigns SET stat_cancelled = stat_cancelled + stat_pending, stat_pending = 0 WHERE id = ?").bind(campaignId),
+    ]);
+  }
+
+  /** Completed or failed, with completed_at. */
+  async persistFinish(campaignId: string, status: "completed" | "failed", reason: string | null) {
+    const now = nowIso();
+    await this.env.DB.prepare("UPDATE campaigns SET status = ?, status_reason = ?, completed_at = ?, updated_at = ? WHERE id = ?")
+      .bind(status, reason, now, now, campaignId)
+      .run();
+  }
+
+  async persistReason(campaignId: string, reason: string | null) {
+    await this.env.DB.prepare("UPDATE campaigns SET status_reason = ?, updated_at = ? WHERE id = ?").bind(reason, nowIso(), campaignId).run();
+  }
+
+  async deleteCampaign(campaignId: string) {
+    await this.env.DB.batch([
+      this.env.DB.prepare("DELETE FROM contacts WHERE campaign_id = ?").bind(campaignId),
+      this.env.DB.prepare("DELETE FROM campaigns WHERE id = ?").bind(campaignId),
+    ]);
+  }
+
+  /** Pending contacts after `cursorSeq`, in CSV order. */
+  async pendingPage(campaignId: string, cursorSeq: number, limit: number): Promise<PendingRow[]> {
+    const { results } = await this.env.DB.prepare(
+      "SELECT id, seq, phone_number, custom_fields, attempts FROM contacts WHERE campaign_id = ? AND status = 'pending' AND seq > ? ORDER BY seq LIMIT ?",
+    )
+      .bind(campaignId, cursorSeq, limit)
+      .all<PendingRow>();
+    return results;
+  }
+
+  /** Only an active agent on an outbound-enabled number may originate calls (checked at start and resume). */
+  async readinessProblem(state: CampaignState): Promise<string | null> {
+    const row = await this.env.DB.prepare(
+      "SELECT (SELECT status FROM agents WHERE id = ?) AS agent_status, (SELECT outbound_enabled FROM phone_numbers WHERE id = ?) AS outbound",
+    )
+      .bind(state.agent_id, state.phone_number_id)
+      .first<{ agent_status: string | null; outbound: number | null }>();
+    if (!row?.agent_status) return `Agent ${state.agent_id} no longer exists; create the campaign again with an existing agent.`;
+    if (row.agent_status !== "active")
+      return `Agent ${state.agent_id} is ${row.agent_status}; only an active agent can place calls. PATCH it to status "active" first.`;
+    if (row.outbound === null) return `Phone number ${state.phone_number_id} no longer exists; create the campaign again with an existing number.`;
+    if (!row.outbound) return `Phone number ${state.phone_number_id} is not enabled for outbound calls; PATCH it with outbound_enabled: true first.`;
+    return null;
+  }
+
+  async agentStreamUrl(agentId: string): Promise<string | null> {
+    const agent = await this.env.DB.prepare("SELECT stream_url FROM agents WHERE id = ?").bind(agentId).first<{ stream_url: string | null }>();
+    return agent?.stream_url ?? null;
+  }
+
+  /** The number's E.164 and its provider's kind and sealed credentials. */
+  async numberCarrier(phoneNumberId: string) {
+    return this.env.DB.prepare(
+      `SELECT n.e164 AS e164, p.provider AS provider, p.credentials AS credentials
+       FROM phone_numbers n JOIN telephony_providers p ON p.id = n.credentials_id WHERE n.id = ?`,
+    )
+      .bind(phoneNumberId)
+      .first<{ e164: string; provider: string; credentials: string }>();
+  }
+}

@@ -1,0 +1,247 @@
+import { getAccountStub } from "../accounts/account-do";
+import { callbackUrls } from "../carriers/callback-urls";
+import type { OriginateResult } from "../carriers/types";
+import { nowIso } from "../db/client";
+import type { Env } from "../env";
+import { newId } from "../ids";
+import type { CallEvents } from "./call-events";
+import type { CampaignCarrier, CarrierLink } from "./carrier-link";
+import type { D1Sync } from "./d1-sync";
+import type { EventHub } from "./event-hub";
+import type { Attempt } from "./object-storage/attempts";
+import type { ObjectStorage } from "./object-storage/object-storage";
+import type { LiveContact } from "./object-storage/working-contacts";
+import { RECONCILE_AFTER_MS, STALE_INTERVAL_MS } from "./reconciler";
+import type { Transitions } from "./transitions";
+
+/** Ring time given to the carrier (Twilio's Timeout; at least 15 s). */
+const RING_TIMEOUT_S = 30;
+/** Longest call we pay for; the carrier hangs up after it. */
+const TIME_LIMIT_S = 3600;
+/** Contacts read from D1 per page, by seq cursor. */
+const PAGE_SIZE = 500;
+const MAX_BACKOFF_MS = 60_000;
+
+/**
+ * A check between "due" and "lease a slot" (the calling window, then the DNC list, each its own
+ * module). It returns the contacts that may be dialled now, in order, and deals with the others
+ * itself: through Transitions (e.g. cancelled) or by moving their next_attempt_at.
+ */
+export interface DialStage {
+  admit(contacts: LiveContact[], now: number): LiveContact[] | Promise<LiveContact[]>;
+}
+
+type RetryLater = Extract<OriginateResult, { kind: "retry_later" }>;
+
+/**
+ * One tick of dialing. A dial passes, in order: due contact → each DialStage → account slot
+ * lease → attempt record on disk → carrier request. Finished calls' slots go back in the same
+ * AccountDO call that leases new ones.
+ */
+export class Dispatcher {
+  constructor(
+    private readonly parts: {
+      env: Env;
+      durable: DurableObjectStorage;
+      storage: ObjectStorage;
+      transitions: Transitions;
+      d1: D1Sync;
+      hub: EventHub;
+      carrier: CarrierLink;
+      events: CallEvents;
+      /** A campaign-level carrier error fails the campaign (lifecycle-runner.ts). */
+      fail: (reason: string) => Promise<void>;
+      stages: DialStage[];
+    },
+  ) {}
+
+  async tick() {
+    const { env, storage } = this.parts;
+    const state = storage.campaign.get();
+    if (!state) return;
+    const now = Date.now();
+    const releases = storage.attempts.unreleased();
+    let dialable: LiveContact[] = [];
+    if (state.status === "running" && now >= state.dial_after) {
+      const free = state.max_concurrent_calls - storage.attempts.inFlight();
+      if (free > 0) {
+        await this.topUp(free);
+        dialable = await this.admit(now, free);
+      }
+      const retryAt = storage.contacts.nextRetryAt();
+      if (retryAt !== null) storage.timers.setNoLater("dispatch", retryAt);
+    }
+    if (releases.length === 0 && dialable.length === 0) return;
+
+    const account = getAccountStub(env, state.account_id);
+    const result = await account.settle(state.account_id, {
+      campaignId: state.campaign_id,
+      release: releases.map((r) => ({ leaseId: r.lease_id, talkSeconds: r.talk_seconds })),
+      want: dialable.length,
+    });
+    storage.attempts.markReleased(releases.map((r) => r.attempt_id));
+
+    const current = storage.campaign.get();
+    if (current?.status !== "running") {
+      if (result.leases.length > 0) await this.releaseLeases(result.leases);
+      return;
+    }
+    if (result.blocked) {
+      this.setReason(result.blocked.reason);
+      storage.timers.setNoLater("dispatch", result.blocked.retryAt);
+    } else if (current.status_reason && current.backoff_ms === 0) {
+      this.setReason(null);
+    }
+    if (result.leases.length > 0) await this.placeCalls(result.leases, dialable);
+  }
+
+  /** Due contacts (retries first, then CSV order) that every stage lets through. */
+  private async admit(now: number, limit: number): Promise<LiveContact[]> {
+    let contacts = this.parts.storage.contacts.due(now, limit);
+    for (const stage of this.parts.stages) {
+      if (contacts.length === 0) break;
+      contacts = await stage.admit(contacts, now);
+    }
+    return contacts;
+  }
+
+  /** Keeps enough fresh contacts in the working set, reading D1 in pages by seq cursor. */
+  private async topUp(needed: number) {
+    const { storage, d1 } = this.parts;
+    const state = storage.campaign.get();
+    if (!state || state.exhausted || storage.contacts.countFreshPending() >= needed) return;
+    const limit = Math.max(PAGE_SIZE, needed * 4);
+    const rows = await d1.pendingPage(state.campaign_id, state.cursor_seq, limit);
+    storage.contacts.addPending(rows);
+    storage.campaign.patch({ cursor_seq: rows.at(-1)?.seq ?? state.cursor_seq, exhausted: rows.length < limit ? 1 : 0 });
+  }
+
+  private async placeCalls(leases: string[], admitted: LiveContact[]) {
+    const { storage, transitions, durable, hub, events } = this.parts;
+    const state = storage.campaign.get();
+    if (!state) return;
+    const now = Date.now();
+    const at = nowIso(now);
+    // Still pending after the lease was awaited (a stop meanwhile cancels them).
+    const contacts = admitted
+      .map((c) => storage.contacts.get(c.contact_id))
+      .filter((c): c is LiveContact => c?.status === "pending")
+      .slice(0, leases.length);
+    const attempts = contacts.map((contact, i) => {
+      const attempt: Attempt = {
+        attempt_id: newId("att", now),
+        contact_id: contact.contact_id,
+        lease_id: leases[i] as string,
+        phone: contact.phone,
+        created_at: now,
+        call_id: null,
+        carrier_ref: null,
+        rank: 0,
+        state: "dialing",
+        last_event_at: now,
+        outcome: null,
+        talk_seconds: 0,
+        released: 0,
+      };
+      storage.attempts.create(attempt);
+      transitions.contact(contact, { status: "originated", attempts: contact.attempts + 1, next_attempt_at: null, call_id: null }, contact.attempts + 1, at);
+      return attempt;
+    });
+    const spare = leases.slice(contacts.length);
+    const inFlight = storage.attempts.inFlight();
+    if (inFlight > state.high_water) storage.campaign.patch({ high_water: inFlight });
+    storage.timers.setNoLater("stale", now + STALE_INTERVAL_MS);
+    // The attempt records must be on disk before any carrier hears of the call.
+    await durable.sync();
+    // Subscribers hear of the dials in the next push, not after the slowest carrier request returns.
+    hub.publish();
+    if (spare.length > 0) await this.releaseLeases(spare);
+
+    let carrier: CampaignCarrier;
+    try {
+      carrier = await this.parts.carrier.get();
+    } catch (error) {
+      for (const attempt of attempts) events.unplace(attempt.attempt_id);
+      await this.parts.fail(`The campaign's number or carrier credentials could not be loaded: ${String(error)}`);
+      return;
+    }
+    const results = await Promise.all(attempts.map(async (attempt) => ({ attempt, result: await this.originate(state.campaign_id, carrier, attempt) })));
+    let campaignError: string | null = null;
+    let retryLater: RetryLater | null = null;
+    for (const { attempt, result } of results) {
+      this.applyOriginateResult(attempt.attempt_id, result);
+      if (result.kind === "campaign_error") campaignError ??= result.detail;
+      if (result.kind === "retry_later") retryLater ??= result;
+    }
+    if (campaignError) await this.parts.fail(`The carrier refused the campaign: ${campaignError}`);
+    else if (retryLater) this.backOff(retryLater);
+    else if (storage.campaign.get()?.backoff_ms) {
+      storage.campaign.patch({ backoff_ms: 0, dial_after: 0 });
+      this.setReason(null);
+    }
+  }
+
+  private async originate(campaignId: string, carrier: CampaignCarrier, attempt: Attempt): Promise<OriginateResult> {
+    const urls = await callbackUrls(this.parts.env, carrier.adapter.kind, campaignId, attempt.attempt_id);
+    return carrier.adapter.originate({
+      to: attempt.phone,
+      from: carrier.from,
+      ...urls,
+      ringTimeoutSeconds: RING_TIMEOUT_S,
+      timeLimitSeconds: TIME_LIMIT_S,
+    });
+  }
+
+  private applyOriginateResult(attemptId: string, result: OriginateResult) {
+    const { storage, events } = this.parts;
+    const attempt = storage.attempts.get(attemptId);
+    if (!attempt) return;
+    switch (result.kind) {
+      case "accepted":
+        // Callbacks may have beaten the REST answer here; they already moved the attempt on.
+        storage.attempts.patch(attemptId, { call_id: attempt.call_id ?? result.callId, ...(attempt.state === "dialing" && { state: "live" }) });
+        return;
+      case "contact_error":
+        events.finish(attempt, result.outcome, 0, result.detail);
+        return;
+      case "unknown":
+        storage.attempts.patch(attemptId, { state: "unknown" });
+        storage.timers.setNoLater("stale", Date.now() + RECONCILE_AFTER_MS);
+        return;
+      case "campaign_error":
+      case "retry_later":
+        events.unplace(attemptId);
+        return;
+    }
+  }
+
+  private backOff(result: RetryLater) {
+    const { storage } = this.parts;
+    const state = storage.campaign.get();
+    if (!state) return;
+    const next = Math.min(MAX_BACKOFF_MS, Math.max(1_000, state.backoff_ms * 2, result.retryAfterMs ?? 0));
+    const dialAfter = Date.now() + next;
+    storage.campaign.patch({ backoff_ms: next, dial_after: dialAfter });
+    this.setReason(`Waiting: the carrier asked us to slow down (${result.detail}); dialing again in ${Math.round(next / 1000)} s.`);
+    storage.timers.set("dispatch", dialAfter);
+  }
+
+  private setReason(reason: string | null) {
+    const { storage } = this.parts;
+    const state = storage.campaign.get();
+    if (!state || state.status_reason === reason) return;
+    storage.campaign.patch({ status_reason: reason });
+    storage.timers.setNoLater("flush", Date.now());
+  }
+
+  private async releaseLeases(leaseIds: string[]) {
+    const { env, storage } = this.parts;
+    const state = storage.campaign.get();
+    if (!state) return;
+    await getAccountStub(env, state.account_id).settle(state.account_id, {
+      campaignId: state.campaign_id,
+      release: leaseIds.map((leaseId) => ({ leaseId, talkSeconds: 0 })),
+      want: 0,
+    });
+  }
+}

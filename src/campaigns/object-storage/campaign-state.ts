@@ -1,0 +1,85 @@
+import type { CampaignStatus, ContactStatus } from "../../db/schema";
+
+/** The campaign as its Durable Object tracks it; D1 mirrors status and counters. */
+export interface CampaignState {
+  campaign_id: string;
+  account_id: string;
+  name: string;
+  status: CampaignStatus;
+  status_reason: string | null;
+  max_concurrent_calls: number;
+  retries_per_contact: number;
+  retry_delay_seconds: number;
+  agent_id: string;
+  phone_number_id: string;
+  scheduled_at: string | null;
+  started_at: string | null;
+  /** Highest contact seq already read from D1 into the working set. */
+  cursor_seq: number;
+  exhausted: number;
+  backoff_ms: number;
+  /** No new dials before this epoch ms (carrier back-off); slots are still returned meanwhile. */
+  dial_after: number;
+  high_water: number;
+}
+
+export type ContactStats = Record<ContactStatus, number>;
+
+const STATS: readonly ContactStatus[] = ["pending", "originated", "connected", "completed", "failed", "cancelled"];
+
+type Row = Record<string, SqlStorageValue>;
+
+/** The one-row campaign state and the per-status contact counters. */
+export class CampaignStateTable {
+  /** Write-through copy of the one-row state table: it is read on nearly every call. */
+  private cached: CampaignState | null | undefined;
+
+  constructor(private readonly sql: SqlStorage) {}
+
+  createSchema() {
+    this.cached = undefined;
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS campaign_state (
+      singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+      campaign_id TEXT NOT NULL, account_id TEXT NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL, status_reason TEXT,
+      max_concurrent_calls INTEGER NOT NULL, retries_per_contact INTEGER NOT NULL, retry_delay_seconds INTEGER NOT NULL,
+      agent_id TEXT NOT NULL, phone_number_id TEXT NOT NULL, scheduled_at TEXT, started_at TEXT,
+      cursor_seq INTEGER NOT NULL DEFAULT -1, exhausted INTEGER NOT NULL DEFAULT 0,
+      backoff_ms INTEGER NOT NULL DEFAULT 0, dial_after INTEGER NOT NULL DEFAULT 0, high_water INTEGER NOT NULL DEFAULT 0)`);
+    this.sql.exec("CREATE TABLE IF NOT EXISTS stats (status TEXT PRIMARY KEY, n INTEGER NOT NULL)");
+  }
+
+  get(): CampaignState | null {
+    this.cached ??= (this.sql.exec<Row>("SELECT * FROM campaign_state").toArray()[0] as CampaignState | undefined) ?? null;
+    return this.cached ? { ...this.cached } : null;
+  }
+
+  save(state: CampaignState) {
+    this.cached = { ...state };
+    const columns = Object.keys(state) as (keyof CampaignState)[];
+    this.sql.exec(
+      `INSERT OR REPLACE INTO campaign_state (singleton, ${columns.join(", ")}) VALUES (1, ${columns.map(() => "?").join(", ")})`,
+      ...columns.map((c) => state[c]),
+    );
+  }
+
+  patch(patch: Partial<CampaignState>) {
+    const current = this.get();
+    if (current) this.save({ ...current, ...patch });
+  }
+
+  initStats(stats: ContactStats) {
+    for (const status of STATS) this.sql.exec("INSERT OR REPLACE INTO stats (status, n) VALUES (?, ?)", status, stats[status]);
+  }
+
+  stats(): ContactStats {
+    const out = Object.fromEntries(STATS.map((s) => [s, 0])) as ContactStats;
+    for (const row of this.sql.exec<{ status: ContactStatus; n: number }>("SELECT status, n FROM stats")) out[row.status] = row.n;
+    return out;
+  }
+
+  moveStat(from: ContactStatus, to: ContactStatus, count = 1) {
+    if (from === to || count === 0) return;
+    this.sql.exec("UPDATE stats SET n = n - ? WHERE status = ?", count, from);
+    this.sql.exec("UPDATE stats SET n = n + ? WHERE status = ?", count, to);
+  }
+}

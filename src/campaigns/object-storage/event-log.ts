@@ -1,0 +1,61 @@
+import type { ContactStatus } from "../../db/schema";
+import type { ContactEvent } from "../events";
+
+/** Contact transitions kept for SSE/WebSocket replay: the last 10,000, at most 24 h old. */
+export const EVENT_LOG_LIMIT = 10_000;
+export const EVENT_LOG_MAX_AGE_MS = 24 * 3_600_000;
+
+type Row = Record<string, SqlStorageValue>;
+
+/** The contact transitions, numbered, that live streams replay from. */
+export class EventLog {
+  constructor(private readonly sql: SqlStorage) {}
+
+  createSchema() {
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS events (
+      id INTEGER PRIMARY KEY AUTOINCREMENT, contact_id TEXT NOT NULL, phone TEXT NOT NULL, status TEXT NOT NULL,
+      attempt INTEGER NOT NULL, outcome TEXT, at TEXT NOT NULL)`);
+  }
+
+  append(contact: { contact_id: string; phone: string; status: ContactStatus; outcome: string | null }, attempt: number, at: string) {
+    this.sql.exec(
+      "INSERT INTO events (contact_id, phone, status, attempt, outcome, at) VALUES (?, ?, ?, ?, ?, ?)",
+      contact.contact_id,
+      contact.phone,
+      contact.status,
+      attempt,
+      contact.outcome,
+      at,
+    );
+  }
+
+  /** The replay log keeps the last 10,000 transitions, and none older than 24 h. */
+  prune(now: number) {
+    this.sql.exec(
+      "DELETE FROM events WHERE id <= (SELECT max(id) FROM events) - ? OR at < ?",
+      EVENT_LOG_LIMIT,
+      new Date(now - EVENT_LOG_MAX_AGE_MS).toISOString(),
+    );
+  }
+
+  after(after: number, limit: number): ContactEvent[] {
+    return this.sql
+      .exec<Row>("SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?", after, limit)
+      .toArray()
+      .map((r) => ({
+        id: Number(r.id),
+        data: {
+          contact_id: String(r.contact_id),
+          phone_number: String(r.phone),
+          status: r.status as ContactStatus,
+          attempt: Number(r.attempt),
+          outcome: (r.outcome as string | null) ?? null,
+          at: String(r.at),
+        },
+      }));
+  }
+
+  lastId(): number {
+    return Number(this.sql.exec<Row>("SELECT coalesce(max(id), 0) AS id FROM events").one().id);
+  }
+}

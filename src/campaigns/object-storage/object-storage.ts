@@ -1,0 +1,33 @@
+import { Attempts } from "./attempts";
+import { CampaignStateTable } from "./campaign-state";
+import { CarrierRequests } from "./carrier-requests";
+import { EventLog } from "./event-log";
+import { Timers } from "./timers";
+import { WorkingContacts } from "./working-contacts";
+
+/**
+ * The campaign object's own SQLite storage, one accessor per group of tables (D1 is the other
+ * store: see d1-campaigns.ts and d1-sync.ts). Every method is synchronous, so callers compose
+ * several into one atomic write by not awaiting between them.
+ */
+export class ObjectStorage {
+  readonly campaign: CampaignStateTable;
+  readonly contacts: WorkingContacts;
+  readonly attempts: Attempts;
+  readonly timers: Timers;
+  readonly events: EventLog;
+  readonly carrierRequests: CarrierRequests;
+
+  constructor(sql: SqlStorage) {
+    this.campaign = new CampaignStateTable(sql);
+    this.contacts = new WorkingContacts(sql);
+    this.attempts = new Attempts(sql);
+    this.timers = new Timers(sql);
+    this.events = new EventLog(sql);
+    this.carrierRequests = new CarrierRequests(sql);
+  }
+
+  createSchema() {
+    for (const table of [this.campaign, this.contacts, this.attempts, this.timers, this.events, this.carrierRequests]) table.createSchema();
+  }
+}

@@ -1,0 +1,109 @@
+import type { ContactStatus } from "../../db/schema";
+
+export interface LiveContact {
+  contact_id: string;
+  seq: number;
+  phone: string;
+  custom_fields: string;
+  status: ContactStatus;
+  attempts: number;
+  outcome: string | null;
+  last_error: string | null;
+  call_id: string | null;
+  next_attempt_at: number | null;
+  /** 0 when D1 has this row as it is; otherwise bumped on every change, so a flush clears only what it wrote. */
+  dirty: number;
+}
+
+export type ContactPatch = Partial<Omit<LiveContact, "contact_id" | "seq" | "phone" | "custom_fields" | "dirty">>;
+
+type Row = Record<string, SqlStorageValue>;
+
+/**
+ * The contacts this object is working on: pending ones read ahead from D1, live ones, and settled
+ * ones until D1 has them. Rows only; counters and the event log move with them in transitions.ts.
+ */
+export class WorkingContacts {
+  constructor(private readonly sql: SqlStorage) {}
+
+  createSchema() {
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS contacts (
+      contact_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, phone TEXT NOT NULL, custom_fields TEXT NOT NULL,
+      status TEXT NOT NULL, attempts INTEGER NOT NULL, outcome TEXT, last_error TEXT, call_id TEXT,
+      next_attempt_at INTEGER, dirty INTEGER NOT NULL DEFAULT 0)`);
+    this.sql.exec("CREATE INDEX IF NOT EXISTS contacts_due ON contacts (status, next_attempt_at, seq)");
+    this.sql.exec("CREATE INDEX IF NOT EXISTS contacts_dirty ON contacts (dirty)");
+  }
+
+  addPending(rows: { id: string; seq: number; phone_number: string; custom_fields: string; attempts: number }[]) {
+    for (const row of rows) {
+      this.sql.exec(
+        "INSERT OR IGNORE INTO contacts (contact_id, seq, phone, custom_fields, status, attempts) VALUES (?, ?, ?, ?, 'pending', ?)",
+        row.id,
+        row.seq,
+        row.phone_number,
+        row.custom_fields,
+        row.attempts,
+      );
+    }
+  }
+
+  get(contactId: string): LiveContact | null {
+    return (this.sql.exec<Row>("SELECT * FROM contacts WHERE contact_id = ?", contactId).toArray()[0] as LiveContact | undefined) ?? null;
+  }
+
+  /** Pending contacts that may be dialled now: retries that are due first, then fresh ones in CSV order. */
+  due(now: number, limit: number): LiveContact[] {
+    return this.sql
+      .exec<Row>(
+        `SELECT * FROM contacts WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+         ORDER BY next_attempt_at IS NULL, seq LIMIT ?`,
+        now,
+        limit,
+      )
+      .toArray() as unknown as LiveContact[];
+  }
+
+  countFreshPending(): number {
+    return Number(this.sql.exec<Row>("SELECT count(*) AS n FROM contacts WHERE status = 'pending' AND next_attempt_at IS NULL").one().n);
+  }
+
+  nextRetryAt(): number | null {
+    const row = this.sql.exec<Row>("SELECT min(next_attempt_at) AS at FROM contacts WHERE status = 'pending' AND next_attempt_at IS NOT NULL").one();
+    return row.at === null ? null : Number(row.at);
+  }
+
+  /** Writes the contact as given and marks it for the next D1 flush. */
+  write(next: LiveContact) {
+    this.sql.exec(
+      `UPDATE contacts SET status = ?, attempts = ?, outcome = ?, last_error = ?, call_id = ?, next_attempt_at = ?, dirty = dirty + 1
+       WHERE contact_id = ?`,
+      next.status,
+      next.attempts,
+      next.outcome,
+      next.last_error,
+      next.call_id,
+      next.next_attempt_at,
+      next.contact_id,
+    );
+  }
+
+  /** Every pending contact here becomes cancelled; D1 is told by the stop itself, so these need no flush. */
+  cancelPending(): LiveContact[] {
+    return this.sql
+      .exec<Row>("UPDATE contacts SET status = 'cancelled', next_attempt_at = NULL, dirty = 0 WHERE status = 'pending' RETURNING *")
+      .toArray() as unknown as LiveContact[];
+  }
+
+  dirty(limit: number): LiveContact[] {
+    return this.sql.exec<Row>("SELECT * FROM contacts WHERE dirty > 0 LIMIT ?", limit).toArray() as unknown as LiveContact[];
+  }
+
+  /** After a flush: rows unchanged since are clean again, and settled ones leave the working set (D1 has them). */
+  markFlushed(rows: { id: string; version: number }[]) {
+    for (const { id, version } of rows) {
+      this.sql.exec("UPDATE contacts SET dirty = 0 WHERE contact_id = ? AND dirty = ?", id, version);
+      this.sql.exec("DELETE FROM contacts WHERE contact_id = ? AND dirty = 0 AND status IN ('completed', 'failed', 'cancelled')", id);
+    }
+  }
+}

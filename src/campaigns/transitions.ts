@@ -1,0 +1,37 @@
+import type { CampaignStatus } from "../db/schema";
+import type { CampaignState } from "./object-storage/campaign-state";
+import type { ObjectStorage } from "./object-storage/object-storage";
+import type { ContactPatch, LiveContact } from "./object-storage/working-contacts";
+
+/**
+ * The one place where a contact or the campaign changes status. Each method is synchronous: the
+ * row, its counters and the replay log change in one storage write, and so must anything written
+ * with them (a webhook outbox enqueues its messages here, in the same write).
+ */
+export class Transitions {
+  constructor(private readonly storage: ObjectStorage) {}
+
+  /** Any change of a contact: dial, progress, settlement (terminal or back to pending), un-placing. */
+  contact(contact: LiveContact, patch: ContactPatch, attempt: number, at: string): LiveContact {
+    const next = { ...contact, ...patch };
+    this.storage.contacts.write(next);
+    this.storage.campaign.moveStat(contact.status, next.status);
+    if (contact.status !== next.status || patch.outcome !== undefined) this.storage.events.append(next, attempt, at);
+    return next;
+  }
+
+  /**
+   * Stop: every pending contact is cancelled. Those in the working set are returned; those still
+   * only in D1 are cancelled there by the stop's own D1 write and counted here.
+   */
+  cancelPending(): LiveContact[] {
+    const cancelled = this.storage.contacts.cancelPending();
+    this.storage.campaign.moveStat("pending", "cancelled", this.storage.campaign.stats().pending);
+    return cancelled;
+  }
+
+  /** Any change of the campaign's status (lifecycle actions, completion, failure). */
+  campaignStatus(status: CampaignStatus, fields: Pick<CampaignState, "status_reason"> & Partial<Pick<CampaignState, "started_at">>) {
+    this.storage.campaign.patch({ status, ...fields });
+  }
+}
