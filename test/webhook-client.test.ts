@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ApiError, Edgedial } from "../client/index";
 import { BASE, newTenant } from "./helpers";
 import { useSimulatedTime } from "./sim";
-import { newSink, received, runAccountOutbox, sinkUrl, verifyReceived } from "./webhooks";
+import { newSink, received, runAccountOutbox, sinkUrl, verifyReceived } from "./webhook-helpers";
 
 let restore: () => void = () => undefined;
 afterEach(() => restore());

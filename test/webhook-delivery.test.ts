@@ -14,7 +14,7 @@ import {
   sendTest,
   sinkUrl,
   verifyReceived,
-} from "./webhooks";
+} from "./webhook-helpers";
 
 let restore: () => void = () => undefined;
 afterEach(() => restore());

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { WEBHOOK_EVENT_TYPES } from "../src/outbox/event-types";
 import { MAX_ENDPOINTS_PER_ACCOUNT } from "../src/routes/webhook-endpoints";
 import { call, json, jsonInit, newTenant } from "./helpers";
-import { createEndpoint, deliveries, type EndpointView, sinkUrl } from "./webhooks";
+import { createEndpoint, deliveries, type EndpointView, sinkUrl } from "./webhook-helpers";
 
 const JSON_ERRORS = { Accept: "application/json" };
 

@@ -1,5 +1,7 @@
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
+import { campaignEventType, contactEventType } from "../src/campaigns/webhook-reports";
+import type { CampaignStatus, ContactStatus } from "../src/db/schema";
 import { monotonicIds } from "../src/ids";
 import { messageBody } from "../src/outbox/event-types";
 import { outcomeOfError, outcomeOfResponse, RETRY_DELAYS_MS, retryDelayMs, STEADY_RETRY_MS } from "../src/outbox/schedule";
@@ -204,5 +206,35 @@ describe("message ids", () => {
     expect(new Set(ids).size).toBe(1000);
     // A clock that steps back does not break the order.
     expect(next(1_700_000_000_000) > (ids.at(-1) as string)).toBe(true);
+  });
+});
+
+describe("which transitions are reported", () => {
+  it.each<[ContactStatus, ContactStatus, string | null]>([
+    ["originated", "completed", "contact.completed"],
+    ["connected", "completed", "contact.completed"],
+    ["originated", "failed", "contact.failed"],
+    ["pending", "cancelled", "contact.cancelled"],
+    ["pending", "originated", null],
+    ["originated", "connected", null],
+    ["originated", "pending", null],
+    ["completed", "completed", null],
+  ])("contact %s → %s: %s", (from, to, type) => {
+    expect(contactEventType(from, to)).toBe(type);
+  });
+
+  it.each<[CampaignStatus, CampaignStatus, string | null]>([
+    ["draft", "running", "campaign.started"],
+    ["scheduled", "running", "campaign.started"],
+    ["paused", "running", "campaign.resumed"],
+    ["running", "paused", "campaign.paused"],
+    ["running", "completed", "campaign.completed"],
+    ["draft", "completed", "campaign.completed"],
+    ["paused", "completed", "campaign.completed"],
+    ["running", "failed", "campaign.failed"],
+    ["running", "running", null],
+    ["draft", "scheduled", null],
+  ])("campaign %s → %s: %s", (from, to, type) => {
+    expect(campaignEventType(from, to)).toBe(type);
   });
 });

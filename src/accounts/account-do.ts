@@ -3,6 +3,7 @@ import { fetcherFor } from "../carriers/registry";
 import type { Env } from "../env";
 import { newId } from "../ids";
 import { Outbox } from "../outbox/outbox";
+import type { HandedOverMessage } from "../outbox/outbox-store";
 import { type CallLimits, limitsView, loadAccount } from "./limits";
 import { advanceTat, type Grant, nextUtcMidnight, PACING_WINDOW_MS, rateAllowance, utcDay } from "./pacing";
 
@@ -77,6 +78,13 @@ export class AccountDO extends DurableObject<Env> {
     const messageId = this.outbox.enqueue({ type: "ping", data: { endpoint_id: endpointId }, at: Date.now() }, endpointId) as string;
     await this.armAlarm();
     return messageId;
+  }
+
+  /** A campaign about to be deleted hands over the webhook messages it has not delivered yet. */
+  async adoptWebhookMessages(accountId: string, messages: HandedOverMessage[]): Promise<void> {
+    this.outbox.setAccount(accountId);
+    this.outbox.adopt(messages);
+    await this.armAlarm();
   }
 
   /** The outbox's queue for operators and tests; `settle` first waits for requests in flight. */

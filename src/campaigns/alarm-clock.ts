@@ -11,10 +11,14 @@ export class AlarmClock {
   constructor(
     private readonly storage: DurableObjectStorage,
     private readonly timers: Timers,
+    /** Other parts that need the alarm (the webhook outbox): their next due time, or null. */
+    private readonly otherDue: () => number | null = () => null,
   ) {}
 
   async arm() {
-    const earliest = this.timers.earliest();
+    const other = this.otherDue();
+    const timer = this.timers.earliest();
+    const earliest = other === null ? timer : timer === null ? other : Math.min(timer, other);
     this.armedAt ??= await this.storage.getAlarm();
     if (earliest === this.armedAt) return;
     this.armedAt = earliest;

@@ -14,6 +14,8 @@ export interface PendingRow {
   phone_number: string;
   custom_fields: string;
   attempts: number;
+  row: number;
+  created_at: string;
 }
 
 /**
@@ -149,7 +151,7 @@ export class D1Sync {
   /** Pending contacts after `cursorSeq`, in CSV order. */
   async pendingPage(campaignId: string, cursorSeq: number, limit: number): Promise<PendingRow[]> {
     const { results } = await this.env.DB.prepare(
-      "SELECT id, seq, phone_number, custom_fields, attempts FROM contacts WHERE campaign_id = ? AND status = 'pending' AND seq > ? ORDER BY seq LIMIT ?",
+      "SELECT id, seq, phone_number, custom_fields, attempts, row, created_at FROM contacts WHERE campaign_id = ? AND status = 'pending' AND seq > ? ORDER BY seq LIMIT ?",
     )
       .bind(campaignId, cursorSeq, limit)
       .all<PendingRow>();

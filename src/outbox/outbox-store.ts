@@ -32,6 +32,16 @@ export interface DirtyHealth {
   dirty: number;
 }
 
+/** A message with its deliveries as they stand, for moving it to another object's outbox. */
+export interface HandedOverMessage {
+  id: string;
+  type: string;
+  body: string;
+  created_at: number;
+  routed: number;
+  deliveries: (Omit<DirtyDelivery, "message_id" | "type" | "created_at"> & { due_at: number | null })[];
+}
+
 type Row = Record<string, SqlStorageValue>;
 
 /**
@@ -102,6 +112,10 @@ export class OutboxStore {
 
   hasUnrouted(): boolean {
     return this.sql.exec("SELECT 1 FROM outbox_messages WHERE routed = 0 LIMIT 1").toArray().length > 0;
+  }
+
+  pendingCount(): number {
+    return Number(this.sql.exec<Row>("SELECT count(*) AS n FROM outbox_deliveries WHERE status = 'pending'").one().n);
   }
 
   earliestDue(): number | null {
@@ -232,12 +246,59 @@ export class OutboxStore {
     );
   }
 
-  /** Endpoint ids with deliveries still to make here. */
-  pendingEndpointIds(): string[] {
+  /** The oldest `limit` messages with their deliveries, for a handover. */
+  exportMessages(limit: number): HandedOverMessage[] {
     return this.sql
-      .exec<{ endpoint_id: string }>("SELECT DISTINCT endpoint_id FROM outbox_deliveries WHERE status = 'pending'")
+      .exec<Row>(
+        `SELECT m.id, m.type, m.body, m.created_at, m.routed,
+           (SELECT json_group_array(json_object('endpoint_id', d.endpoint_id, 'status', d.status, 'attempts', d.attempts, 'due_at', d.due_at,
+              'next_attempt_at', d.next_attempt_at, 'last_status_code', d.last_status_code, 'last_error', d.last_error,
+              'updated_at', d.updated_at, 'dirty', d.dirty))
+            FROM outbox_deliveries d WHERE d.message_id = m.id) AS deliveries
+         FROM outbox_messages m ORDER BY m.id LIMIT ?`,
+        limit,
+      )
       .toArray()
-      .map((r) => r.endpoint_id);
+      .map((r) => ({ ...(r as unknown as HandedOverMessage), deliveries: JSON.parse(r.deliveries as string) }));
+  }
+
+  /** Takes messages handed over by another object; a message already here is left as it is. */
+  importMessages(messages: HandedOverMessage[]) {
+    for (const m of messages) {
+      const inserted = this.sql
+        .exec(
+          "INSERT OR IGNORE INTO outbox_messages (id, type, body, created_at, routed) VALUES (?, ?, ?, ?, ?) RETURNING 1",
+          m.id,
+          m.type,
+          m.body,
+          m.created_at,
+          m.routed,
+        )
+        .toArray();
+      if (inserted.length === 0) continue;
+      for (const d of m.deliveries) {
+        this.sql.exec(
+          `INSERT OR IGNORE INTO outbox_deliveries (message_id, endpoint_id, status, attempts, due_at, next_attempt_at, last_status_code, last_error, updated_at, dirty)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          m.id,
+          d.endpoint_id,
+          d.status,
+          d.attempts,
+          d.due_at,
+          d.next_attempt_at,
+          d.last_status_code,
+          d.last_error,
+          d.updated_at,
+          Math.max(1, d.dirty),
+        );
+      }
+    }
+  }
+
+  deleteMessages(ids: string[]) {
+    const list = JSON.stringify(ids);
+    this.sql.exec("DELETE FROM outbox_deliveries WHERE message_id IN (SELECT value FROM json_each(?))", list);
+    this.sql.exec("DELETE FROM outbox_messages WHERE id IN (SELECT value FROM json_each(?))", list);
   }
 
   counts() {

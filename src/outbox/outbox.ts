@@ -2,7 +2,7 @@ import type { FetchLike } from "../carriers/types";
 import { monotonicIds } from "../ids";
 import { type DeliveryEndpoint, EndpointCache, subscribersOf } from "./endpoint-cache";
 import { messageBody, type OutboxMessage } from "./event-types";
-import { type LeasedDelivery, OutboxStore } from "./outbox-store";
+import { type HandedOverMessage, type LeasedDelivery, OutboxStore } from "./outbox-store";
 import { flushStatements } from "./outbox-sync";
 import { DELIVERY_TIMEOUT_MS, type DeliveryOutcome, outcomeOfError, outcomeOfResponse, retryDelayMs } from "./schedule";
 import { webhookHeaders } from "./signing";
@@ -45,6 +45,7 @@ export class Outbox {
   private lastFlushAt = 0;
   private retryAt = 0;
   private sent = 0;
+  private account: string | undefined;
   /** Message ids sort by creation, so the delivery log's "newest first" holds within a millisecond too. */
   private readonly nextMessageId = monotonicIds("msg");
 
@@ -62,7 +63,14 @@ export class Outbox {
 
   /** The account whose endpoints receive this object's messages; persisted, since a cold alarm knows nothing else. */
   setAccount(accountId: string) {
+    if (this.account === accountId) return;
     this.store.setAccountId(accountId);
+    this.account = accountId;
+  }
+
+  private accountId(): string | null {
+    this.account ??= this.store.accountId() ?? undefined;
+    return this.account ?? null;
   }
 
   /**
@@ -73,23 +81,36 @@ export class Outbox {
    */
   enqueue(message: OutboxMessage, onlyEndpoint?: string): string | null {
     const now = Date.now();
-    const id = this.nextMessageId(now);
-    const body = messageBody(message);
+    let targets: string[] | null;
     if (onlyEndpoint) {
-      this.store.insertMessage(id, message.type, body, now, [onlyEndpoint]);
+      targets = [onlyEndpoint];
       // The endpoint may be newer than this object's copy of the list.
       this.endpoints.invalidate();
-      return id;
+    } else {
+      const endpoints = this.endpoints.fresh(now);
+      targets = endpoints ? subscribersOf(endpoints, message.type) : null;
+      if (targets?.length === 0) return null;
     }
-    const endpoints = this.endpoints.fresh(now);
-    if (!endpoints) {
-      this.store.insertMessage(id, message.type, body, now, null);
-      return id;
-    }
-    const subscribers = subscribersOf(endpoints, message.type);
-    if (subscribers.length === 0) return null;
-    this.store.insertMessage(id, message.type, body, now, subscribers);
+    const id = this.nextMessageId(now);
+    this.store.insertMessage(id, message.type, messageBody(message), now, targets);
     return id;
+  }
+
+  /** Whether an endpoint takes this type: true or false from a fresh list, null when the list is stale. */
+  wants(type: string, now = Date.now()): boolean | null {
+    const endpoints = this.endpoints.fresh(now);
+    return endpoints ? subscribersOf(endpoints, type).length > 0 : null;
+  }
+
+  /** Reads the account's endpoints again if the copy is older than its TTL. */
+  async refreshEndpoints(): Promise<void> {
+    const accountId = this.accountId();
+    if (accountId) await this.endpoints.refresh(accountId, Date.now());
+  }
+
+  /** Deliveries still to make here (for back-pressure on large fan-outs). */
+  pendingDeliveries(): number {
+    return this.store.pendingCount();
   }
 
   /** When the host's alarm should next run a pass for the outbox, or null when nothing waits. */
@@ -113,8 +134,30 @@ export class Outbox {
       })
       .finally(() => {
         this.pass = null;
+        this.host.wake();
       });
     return this.pass;
+  }
+
+  /**
+   * Moves every message, with its deliveries as they stand, to another outbox (`adopt` there):
+   * a host about to wipe its storage hands over what it has not delivered yet.
+   */
+  async handOver(send: (batch: HandedOverMessage[]) => Promise<void>, batchSize = 500): Promise<number> {
+    await this.idle();
+    let moved = 0;
+    for (;;) {
+      const batch = this.store.exportMessages(batchSize);
+      if (batch.length === 0) return moved;
+      await send(batch);
+      this.store.deleteMessages(batch.map((m) => m.id));
+      moved += batch.length;
+    }
+  }
+
+  /** Takes over messages another outbox handed over; they are delivered, and reach D1, like this outbox's own. */
+  adopt(messages: HandedOverMessage[]) {
+    this.store.importMessages(messages);
   }
 
   /** Resolves once no pass, request or flush is running (tests and benchmarks). */
@@ -133,7 +176,7 @@ export class Outbox {
   private async runPass() {
     const now = Date.now();
     this.lastPassAt = now;
-    const accountId = this.store.accountId();
+    const accountId = this.accountId();
     if (!accountId) return;
     if (this.store.hasUnrouted() || (this.store.earliestDue() ?? Number.POSITIVE_INFINITY) <= now) {
       const endpoints = await this.endpoints.refresh(accountId, now);

@@ -13,9 +13,12 @@ export interface LiveContact {
   next_attempt_at: number | null;
   /** 0 when D1 has this row as it is; otherwise bumped on every change, so a flush clears only what it wrote. */
   dirty: number;
+  /** The upload row and D1's created_at, carried for the webhook contact view (null in rows read before they were kept). */
+  row: number | null;
+  created_at: string | null;
 }
 
-export type ContactPatch = Partial<Omit<LiveContact, "contact_id" | "seq" | "phone" | "custom_fields" | "dirty">>;
+export type ContactPatch = Partial<Omit<LiveContact, "contact_id" | "seq" | "phone" | "custom_fields" | "dirty" | "row" | "created_at">>;
 
 type Row = Record<string, SqlStorageValue>;
 
@@ -33,17 +36,28 @@ export class WorkingContacts {
       next_attempt_at INTEGER, dirty INTEGER NOT NULL DEFAULT 0)`);
     this.sql.exec("CREATE INDEX IF NOT EXISTS contacts_due ON contacts (status, next_attempt_at, seq)");
     this.sql.exec("CREATE INDEX IF NOT EXISTS contacts_dirty ON contacts (dirty)");
+    // Objects created before webhook reports get the columns on their next start.
+    const columns = new Set(
+      this.sql
+        .exec<{ name: string }>("SELECT name FROM pragma_table_info('contacts')")
+        .toArray()
+        .map((c) => c.name),
+    );
+    if (!columns.has("row")) this.sql.exec("ALTER TABLE contacts ADD COLUMN row INTEGER");
+    if (!columns.has("created_at")) this.sql.exec("ALTER TABLE contacts ADD COLUMN created_at TEXT");
   }
 
-  addPending(rows: { id: string; seq: number; phone_number: string; custom_fields: string; attempts: number }[]) {
+  addPending(rows: { id: string; seq: number; phone_number: string; custom_fields: string; attempts: number; row: number; created_at: string }[]) {
     for (const row of rows) {
       this.sql.exec(
-        "INSERT OR IGNORE INTO contacts (contact_id, seq, phone, custom_fields, status, attempts) VALUES (?, ?, ?, ?, 'pending', ?)",
+        "INSERT OR IGNORE INTO contacts (contact_id, seq, phone, custom_fields, status, attempts, row, created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
         row.id,
         row.seq,
         row.phone_number,
         row.custom_fields,
         row.attempts,
+        row.row,
+        row.created_at,
       );
     }
   }

@@ -78,3 +78,26 @@ export function verifyReceived(secret: string, request: ReceivedWebhook): unknow
     if (faked) vi.setSystemTime(now);
   }
 }
+
+/** As runAccountOutbox, for a campaign's object: its alarm also runs the dispatcher, which has nothing left to do. */
+export async function runCampaignOutbox(campaignId: string, until: number, maxSteps = 2_000): Promise<void> {
+  const stub = env.CAMPAIGNS.get(env.CAMPAIGNS.idFromName(campaignId));
+  for (let i = 0; i < maxSteps; i++) {
+    await runDurableObjectAlarm(stub);
+    const { alarm } = await stub.webhookOutbox({ settle: true });
+    if (alarm === null || alarm > until) return;
+    if (alarm > Date.now()) vi.setSystemTime(alarm);
+  }
+  throw new Error(`the campaign's outbox still had work after ${maxSteps} steps`);
+}
+
+export interface ReceivedMessage {
+  id: string;
+  type: string;
+  timestamp: string;
+  data: Record<string, unknown>;
+}
+
+/** Every request a sink got, verified with the endpoint's secret and parsed. */
+export const verifiedMessages = async (sink: string, secret: string): Promise<ReceivedMessage[]> =>
+  (await received(sink)).map((r) => ({ id: r.headers["webhook-id"] as string, ...(verifyReceived(secret, r) as Omit<ReceivedMessage, "id">) }));
