@@ -3,8 +3,9 @@
 import { benchDispatch } from "./dispatch.mjs";
 import { benchEvents } from "./events.mjs";
 import { benchIngest } from "./ingest.mjs";
+import { benchWebhooks } from "./webhooks.mjs";
 
-const benches = { ingest: benchIngest, dispatch: benchDispatch, events: benchEvents };
+const benches = { ingest: benchIngest, dispatch: benchDispatch, events: benchEvents, webhooks: benchWebhooks };
 const names = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const options = Object.fromEntries(
   process.argv

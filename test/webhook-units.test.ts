@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { campaignEventType, contactEventType } from "../src/campaigns/webhook-reports";
 import type { CampaignStatus, ContactStatus } from "../src/db/schema";
 import { monotonicIds } from "../src/ids";
+import { StartBudget } from "../src/outbox/budget";
 import { messageBody } from "../src/outbox/event-types";
 import { outcomeOfError, outcomeOfResponse, RETRY_DELAYS_MS, retryDelayMs, STEADY_RETRY_MS } from "../src/outbox/schedule";
 import { importSigningKey, newWebhookSecret, secretKeyBytes, signMessage, webhookHeaders } from "../src/outbox/signing";
@@ -236,5 +237,21 @@ describe("which transitions are reported", () => {
     ["draft", "scheduled", null],
   ])("campaign %s → %s: %s", (from, to, type) => {
     expect(campaignEventType(from, to)).toBe(type);
+  });
+});
+
+describe("the outbox's start budget", () => {
+  it("lets a burst go at once, then starts at the steady rate", () => {
+    const budget = new StartBudget(320, 16);
+    expect(budget.take(100, 1_000)).toBe(16);
+    expect(budget.take(1, 1_000)).toBe(0);
+    expect(budget.nextAt(1_000)).toBe(1_004);
+    expect(budget.take(100, 1_025)).toBe(8);
+    expect(budget.take(100, 1_025 + 10_000)).toBe(16);
+    // Over a minute of steady demand, starts stay within the rate (plus the first burst).
+    let started = 0;
+    for (let t = 20_000; t < 80_000; t += 7) started += budget.take(100, t);
+    expect(started).toBeGreaterThanOrEqual(320 * 60 - 16);
+    expect(started).toBeLessThanOrEqual(320 * 60 + 16);
   });
 });

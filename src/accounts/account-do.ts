@@ -60,6 +60,7 @@ export class AccountDO extends DurableObject<Env> {
       env,
       fetch: (input, init) => fetcherFor(env, ctx.exports?.default)(input, init),
       wake: () => void this.armAlarm(),
+      waitUntil: (work) => ctx.waitUntil(work),
     });
     ctx.blockConcurrencyWhile(async () => {
       this.sql.exec(`CREATE TABLE IF NOT EXISTS reservations (

@@ -47,6 +47,7 @@ export class CampaignDO extends DurableObject<Env> {
       env,
       fetch: (input, init) => fetcherFor(env, ctx.exports?.default)(input, init),
       wake: () => void this.alarmClock.arm(),
+      waitUntil: (work) => ctx.waitUntil(work),
     });
     this.reports = new CampaignWebhookReports(ctx.storage.sql, storage, outbox, env.DB);
     this.alarmClock = new AlarmClock(ctx.storage, storage.timers, () => this.reports.nextDueAt());
@@ -147,6 +148,8 @@ export class CampaignDO extends DurableObject<Env> {
     this.alarmClock.fired();
     const state = this.storage.campaign.get();
     if (!state) return;
+    // Webhooks ride on the same alarm but never hold it: the pass starts requests and returns at once.
+    this.ctx.waitUntil(this.reports.pump());
     const due = this.storage.timers.takeDue(Date.now());
     try {
       if (due.includes("scheduled_start")) await this.lifecycle.scheduledStart(state.campaign_id);
@@ -160,8 +163,6 @@ export class CampaignDO extends DurableObject<Env> {
       console.error("campaign tick failed", state.campaign_id, error);
       this.storage.timers.setNoLater("dispatch", Date.now() + 1_000);
     } finally {
-      // Webhooks ride on the same alarm but never hold it: the pass starts requests and returns.
-      void this.reports.pump();
       await this.alarmClock.arm();
     }
   }

@@ -82,6 +82,11 @@ export function campaignWebhookView(state: CampaignState, stats: ContactStats, a
   };
 }
 
+interface BackfillCursor {
+  campaign_id: string;
+  after_seq: number;
+}
+
 interface D1Contact {
   id: string;
   seq: number;
@@ -104,6 +109,7 @@ interface D1Contact {
  */
 export class CampaignWebhookReports implements TransitionReporter {
   private lastBackfillAt = 0;
+  private cursor: BackfillCursor | null | undefined;
   private pumping: Promise<void> | null = null;
 
   constructor(
@@ -114,6 +120,7 @@ export class CampaignWebhookReports implements TransitionReporter {
   ) {}
 
   createSchema() {
+    this.cursor = undefined;
     this.outbox.createSchema();
     this.sql.exec(`CREATE TABLE IF NOT EXISTS webhook_backfill (
       singleton INTEGER PRIMARY KEY CHECK (singleton = 1), campaign_id TEXT NOT NULL, after_seq INTEGER NOT NULL)`);
@@ -136,7 +143,7 @@ export class CampaignWebhookReports implements TransitionReporter {
     }
     // Nothing beyond the working set when D1 had no more pending rows; nobody to tell when no endpoint wants it.
     if (state.exhausted || this.outbox.wants("contact.cancelled") === false) return;
-    this.sql.exec("INSERT OR REPLACE INTO webhook_backfill (singleton, campaign_id, after_seq) VALUES (1, ?, ?)", state.campaign_id, state.cursor_seq);
+    this.setBackfillCursor({ campaign_id: state.campaign_id, after_seq: state.cursor_seq });
   }
 
   campaignChanged(from: CampaignStatus, to: CampaignStatus, at: string) {
@@ -190,11 +197,19 @@ export class CampaignWebhookReports implements TransitionReporter {
     await this.outbox.idle();
   }
 
-  private backfillCursor(): { campaign_id: string; after_seq: number } | null {
-    return (this.sql.exec<{ campaign_id: string; after_seq: number }>("SELECT campaign_id, after_seq FROM webhook_backfill").toArray()[0] ?? null) as {
-      campaign_id: string;
-      after_seq: number;
-    } | null;
+  /** Read once and kept: the host asks on every arm, and only this class writes the row. */
+  private backfillCursor(): BackfillCursor | null {
+    if (this.cursor === undefined) {
+      this.cursor = this.sql.exec<{ campaign_id: string; after_seq: number }>("SELECT campaign_id, after_seq FROM webhook_backfill").toArray()[0] ?? null;
+    }
+    return this.cursor;
+  }
+
+  private setBackfillCursor(cursor: BackfillCursor | null) {
+    if (cursor)
+      this.sql.exec("INSERT OR REPLACE INTO webhook_backfill (singleton, campaign_id, after_seq) VALUES (1, ?, ?)", cursor.campaign_id, cursor.after_seq);
+    else this.sql.exec("DELETE FROM webhook_backfill");
+    this.cursor = cursor;
   }
 
   private async backfillPage(unpaced = false) {
@@ -205,7 +220,7 @@ export class CampaignWebhookReports implements TransitionReporter {
     this.lastBackfillAt = now;
     await this.outbox.refreshEndpoints();
     if (this.outbox.wants("contact.cancelled") === false) {
-      this.sql.exec("DELETE FROM webhook_backfill");
+      this.setBackfillCursor(null);
       return;
     }
     // Cancelled by the stop and never dialled (outcome NULL): a contact cancelled for another reason has an outcome.
@@ -235,7 +250,6 @@ export class CampaignWebhookReports implements TransitionReporter {
       };
       this.outbox.enqueue({ type: "contact.cancelled", data: contactWebhookView(cursor.campaign_id, contact, c.updated_at), at: Date.parse(c.updated_at) });
     }
-    if (results.length < BACKFILL_PAGE) this.sql.exec("DELETE FROM webhook_backfill");
-    else this.sql.exec("UPDATE webhook_backfill SET after_seq = ?", results.at(-1)?.seq ?? cursor.after_seq);
+    this.setBackfillCursor(results.length < BACKFILL_PAGE ? null : { campaign_id: cursor.campaign_id, after_seq: results.at(-1)?.seq ?? cursor.after_seq });
   }
 }

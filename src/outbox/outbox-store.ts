@@ -44,11 +44,16 @@ export interface HandedOverMessage {
 
 type Row = Record<string, SqlStorageValue>;
 
+const HEALTH_WRITE_MS = 1_000;
+
 /**
  * The outbox's tables in its host object's SQLite. Every method is synchronous, so a host writes a
  * message in the same storage transaction as the change it reports.
  */
 export class OutboxStore {
+  /** Endpoints whose health row says healthy, and when that was written. */
+  private readonly healthyWrittenAt = new Map<string, number>();
+
   constructor(private readonly sql: SqlStorage) {}
 
   createSchema() {
@@ -166,6 +171,10 @@ export class OutboxStore {
       .toArray();
     if (updated.length === 0) return;
     if (outcome.ok) {
+      // A steady run of successes rewrites the health row at most once a second: the flush cadence anyway.
+      const written = this.healthyWrittenAt.get(delivery.endpoint_id);
+      if (written !== undefined && now >= written && now - written < HEALTH_WRITE_MS) return;
+      this.healthyWrittenAt.set(delivery.endpoint_id, now);
       this.sql.exec(
         `INSERT INTO outbox_health (endpoint_id, last_success_at, failing_since, last_error, dirty) VALUES (?, ?, NULL, NULL, 1)
          ON CONFLICT (endpoint_id) DO UPDATE SET last_success_at = excluded.last_success_at, failing_since = NULL, dirty = dirty + 1`,
@@ -173,6 +182,7 @@ export class OutboxStore {
         now,
       );
     } else {
+      this.healthyWrittenAt.delete(delivery.endpoint_id);
       this.sql.exec(
         `INSERT INTO outbox_health (endpoint_id, last_success_at, failing_since, last_error, dirty) VALUES (?, NULL, ?, ?, 1)
          ON CONFLICT (endpoint_id) DO UPDATE SET failing_since = coalesce(failing_since, excluded.failing_since),
@@ -202,6 +212,7 @@ export class OutboxStore {
       .toArray()
       .map((r) => r.message_id);
     this.sql.exec("DELETE FROM outbox_health WHERE endpoint_id = ?", endpointId);
+    this.healthyWrittenAt.delete(endpointId);
     this.pruneMessages(messageIds);
   }
 

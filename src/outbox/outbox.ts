@@ -1,30 +1,34 @@
 import type { FetchLike } from "../carriers/types";
 import { monotonicIds } from "../ids";
+import { StartBudget } from "./budget";
+import { sendSigned } from "./deliver";
 import { type DeliveryEndpoint, EndpointCache, subscribersOf } from "./endpoint-cache";
 import { messageBody, type OutboxMessage } from "./event-types";
 import { type HandedOverMessage, type LeasedDelivery, OutboxStore } from "./outbox-store";
 import { flushStatements } from "./outbox-sync";
-import { DELIVERY_TIMEOUT_MS, type DeliveryOutcome, outcomeOfError, outcomeOfResponse, retryDelayMs } from "./schedule";
-import { webhookHeaders } from "./signing";
-import { checkWebhookUrl, urlPolicyFor } from "./url-policy";
+import { DELIVERY_TIMEOUT_MS, retryDelayMs } from "./schedule";
+import { urlPolicyFor } from "./url-policy";
 
 /** What a host object lends its outbox. */
 export interface OutboxHost {
   env: { DB: D1Database; SECRETS_KEY?: string; SIMULATOR_ENABLED?: string };
   fetch: FetchLike;
-  /** A request finished outside the host's own code: the host re-arms its alarm from `nextDueAt()`. */
+  /** The outbox's due time may have moved outside the host's own code: the host re-arms its alarm from `nextDueAt()`. */
   wake: () => void;
+  /** Keeps the object's invocation open for work that outlives it (a request in flight). */
+  waitUntil?: (work: Promise<unknown>) => void;
 }
 
 /**
  * The budget that keeps a large fan-out steady without starving the host: at most `maxInFlight`
- * requests at once, at most `perPass` started by one pass, passes at least `passIntervalMs` apart.
- * The host's alarm only starts requests (it never waits for a receiver).
+ * requests at once, started at most `startsPerSecond` (in bursts of `burst`). The host's alarm
+ * only starts requests, it never waits for a receiver; a finished request starts the next due one
+ * itself, within the same budget.
  */
 export const OUTBOX_LIMITS = {
-  maxInFlight: 16,
-  perPass: 16,
-  passIntervalMs: 50,
+  maxInFlight: 32,
+  startsPerSecond: 320,
+  burst: 32,
   /** Longer than the request timeout: a request lost in a crash is sent again after it. */
   leaseMs: DELIVERY_TIMEOUT_MS + 5_000,
   /** Delivery state reaches D1 at most this often, in one batch. */
@@ -35,17 +39,29 @@ export const OUTBOX_LIMITS = {
   errorBackoffMs: 5_000,
 };
 
+/** What nextDueAt needs from storage, read once per change rather than once per call (hosts arm often). */
+interface Summary {
+  unrouted: boolean;
+  earliestDue: number | null;
+  dirty: boolean;
+}
+
 export class Outbox {
   private readonly store: OutboxStore;
   private readonly endpoints: EndpointCache;
+  private readonly budget = new StartBudget(OUTBOX_LIMITS.startsPerSecond, OUTBOX_LIMITS.burst);
   private readonly inFlight = new Set<Promise<void>>();
+  /** message id + endpoint id of each request in flight. */
+  private readonly sending = new Set<string>();
   private pass: Promise<void> | null = null;
+  private again = false;
   private flushing: Promise<void> | null = null;
-  private lastPassAt = 0;
   private lastFlushAt = 0;
   private retryAt = 0;
   private sent = 0;
+  private sendMs = 0;
   private account: string | undefined;
+  private summary: Summary | null = null;
   /** Message ids sort by creation, so the delivery log's "newest first" holds within a millisecond too. */
   private readonly nextMessageId = monotonicIds("msg");
 
@@ -59,6 +75,7 @@ export class Outbox {
 
   createSchema() {
     this.store.createSchema();
+    this.summary = null;
   }
 
   /** The account whose endpoints receive this object's messages; persisted, since a cold alarm knows nothing else. */
@@ -66,11 +83,6 @@ export class Outbox {
     if (this.account === accountId) return;
     this.store.setAccountId(accountId);
     this.account = accountId;
-  }
-
-  private accountId(): string | null {
-    this.account ??= this.store.accountId() ?? undefined;
-    return this.account ?? null;
   }
 
   /**
@@ -93,6 +105,11 @@ export class Outbox {
     }
     const id = this.nextMessageId(now);
     this.store.insertMessage(id, message.type, messageBody(message), now, targets);
+    // Kept up to date rather than re-read: enqueue runs on the host's hot path, and the host arms right after.
+    if (this.summary) {
+      if (targets) this.summary = { ...this.summary, earliestDue: Math.min(this.summary.earliestDue ?? now, now), dirty: true };
+      else this.summary = { ...this.summary, unrouted: true };
+    }
     return id;
   }
 
@@ -115,27 +132,42 @@ export class Outbox {
 
   /** When the host's alarm should next run a pass for the outbox, or null when nothing waits. */
   nextDueAt(now = Date.now()): number | null {
+    this.summary ??= { unrouted: this.store.hasUnrouted(), earliestDue: this.store.earliestDue(), dirty: this.store.hasDirty() };
+    const { unrouted, earliestDue, dirty } = this.summary;
     const candidates: number[] = [];
-    if (this.store.hasUnrouted()) candidates.push(now);
-    const due = this.store.earliestDue();
-    // With every slot busy, finishing requests wake the host; the alarm stays armed only as a crash guard.
-    if (due !== null) candidates.push(this.inFlight.size < OUTBOX_LIMITS.maxInFlight ? due : Math.max(due, now + OUTBOX_LIMITS.leaseMs));
-    if (this.store.hasDirty()) candidates.push(this.lastFlushAt + OUTBOX_LIMITS.flushIntervalMs);
+    if (unrouted) candidates.push(now);
+    if (earliestDue !== null) {
+      // With every slot busy, finishing requests start the next ones; the alarm stays armed only as a crash guard.
+      const full = this.inFlight.size >= OUTBOX_LIMITS.maxInFlight;
+      candidates.push(full ? Math.max(earliestDue, now + OUTBOX_LIMITS.leaseMs) : Math.max(earliestDue, this.budget.nextAt(now)));
+    }
+    if (dirty) candidates.push(this.lastFlushAt + OUTBOX_LIMITS.flushIntervalMs);
     if (candidates.length === 0) return null;
-    return Math.max(Math.min(...candidates), this.lastPassAt + OUTBOX_LIMITS.passIntervalMs, this.retryAt);
+    return Math.max(Math.min(...candidates), this.retryAt);
   }
 
   /** One pass: route new messages, start due requests within the budget, flush state to D1 when due. Never waits for a receiver. */
   pump(): Promise<void> {
-    this.pass ??= this.runPass()
-      .catch((error) => {
-        this.retryAt = Date.now() + OUTBOX_LIMITS.errorBackoffMs;
-        console.error("webhook outbox pass failed", error);
-      })
-      .finally(() => {
-        this.pass = null;
-        this.host.wake();
-      });
+    if (this.pass) {
+      // Asked while a pass runs (a request finished meanwhile): one more pass follows it.
+      this.again = true;
+      return this.pass;
+    }
+    this.pass = (async () => {
+      do {
+        this.again = false;
+        try {
+          await this.runPass();
+        } catch (error) {
+          this.retryAt = Date.now() + OUTBOX_LIMITS.errorBackoffMs;
+          console.error("webhook outbox pass failed", error);
+          return;
+        }
+      } while (this.again);
+    })().finally(() => {
+      this.pass = null;
+      this.host.wake();
+    });
     return this.pass;
   }
 
@@ -151,6 +183,7 @@ export class Outbox {
       if (batch.length === 0) return moved;
       await send(batch);
       this.store.deleteMessages(batch.map((m) => m.id));
+      this.summary = null;
       moved += batch.length;
     }
   }
@@ -158,6 +191,7 @@ export class Outbox {
   /** Takes over messages another outbox handed over; they are delivered, and reach D1, like this outbox's own. */
   adopt(messages: HandedOverMessage[]) {
     this.store.importMessages(messages);
+    this.summary = null;
   }
 
   /** Resolves once no pass, request or flush is running (tests and benchmarks). */
@@ -170,25 +204,44 @@ export class Outbox {
   }
 
   inspect() {
-    return { ...this.store.counts(), in_flight: this.inFlight.size, sent: this.sent, next_due_at: this.nextDueAt() };
+    return {
+      ...this.store.counts(),
+      in_flight: this.inFlight.size,
+      sent: this.sent,
+      mean_send_ms: this.sent === 0 ? null : Math.round(this.sendMs / this.sent),
+      next_due_at: this.nextDueAt(),
+    };
+  }
+
+  private accountId(): string | null {
+    this.account ??= this.store.accountId() ?? undefined;
+    return this.account ?? null;
   }
 
   private async runPass() {
     const now = Date.now();
-    this.lastPassAt = now;
     const accountId = this.accountId();
     if (!accountId) return;
     if (this.store.hasUnrouted() || (this.store.earliestDue() ?? Number.POSITIVE_INFINITY) <= now) {
       const endpoints = await this.endpoints.refresh(accountId, now);
       for (const message of this.store.unrouted(OUTBOX_LIMITS.routeBatch)) this.store.route(message.id, subscribersOf(endpoints, message.type), now);
-      this.startDue(endpoints, Date.now());
+      this.summary = null;
+      this.startDue(endpoints);
     }
     if (this.store.hasDirty() && Date.now() >= this.lastFlushAt + OUTBOX_LIMITS.flushIntervalMs) await this.flush(accountId);
   }
 
-  private startDue(endpoints: ReadonlyMap<string, DeliveryEndpoint>, now: number) {
-    const room = Math.min(OUTBOX_LIMITS.maxInFlight - this.inFlight.size, OUTBOX_LIMITS.perPass);
-    for (const delivery of this.store.leaseDue(now, room, OUTBOX_LIMITS.leaseMs)) {
+  /** Starts as many due deliveries as the in-flight cap and the start budget allow. */
+  private startDue(endpoints: ReadonlyMap<string, DeliveryEndpoint>) {
+    const now = Date.now();
+    const room = this.budget.take(OUTBOX_LIMITS.maxInFlight - this.inFlight.size, now);
+    if (room === 0) return;
+    const leased = this.store.leaseDue(now, room, OUTBOX_LIMITS.leaseMs);
+    this.summary = null;
+    for (const delivery of leased) {
+      // A request that outlived its lease is still ours: its lease was just renewed, it is not sent twice.
+      const key = `${delivery.message_id} ${delivery.endpoint_id}`;
+      if (this.sending.has(key)) continue;
       const endpoint = endpoints.get(delivery.endpoint_id);
       if (!endpoint) {
         this.store.dropEndpoint(delivery.endpoint_id);
@@ -198,39 +251,30 @@ export class Outbox {
         this.store.failPendingOf(endpoint.id, `Not sent: the endpoint is disabled. ${endpoint.disabledReason ?? ""}`.trim(), now);
         continue;
       }
+      this.sending.add(key);
       const task: Promise<void> = this.deliver(delivery, endpoint).finally(() => {
         this.inFlight.delete(task);
+        this.sending.delete(key);
+        // A finished request frees a slot: the next due ones leave now, within the budget, without waiting for the alarm.
+        const fresh = this.endpoints.fresh(Date.now());
+        if (fresh && !this.pass) this.startDue(fresh);
+        else if (this.retryAt <= Date.now()) void this.pump();
         this.host.wake();
       });
       this.inFlight.add(task);
+      this.host.waitUntil?.(task);
     }
   }
 
   /** One signed POST; the result is written as soon as it is known. */
   private async deliver(delivery: LeasedDelivery, endpoint: DeliveryEndpoint) {
-    let outcome: DeliveryOutcome;
-    // Checked again at send time: the deployment's policy may have changed since the endpoint was saved.
-    const check = checkWebhookUrl(endpoint.url, urlPolicyFor(this.host.env));
-    if (!check.ok) {
-      outcome = { ok: false, statusCode: null, error: check.reason };
-    } else {
-      // A cleared timer, not AbortSignal.timeout: that one stays armed after the answer and keeps the object awake.
-      const controller = new AbortController();
-      const timer = setTimeout(() => controller.abort(new DOMException("The receiver did not answer in time.", "TimeoutError")), DELIVERY_TIMEOUT_MS);
-      try {
-        const headers = await webhookHeaders(endpoint.key, delivery.message_id, Date.now(), delivery.body);
-        const response = await this.host.fetch(check.url.href, { method: "POST", headers, body: delivery.body, redirect: "manual", signal: controller.signal });
-        outcome = outcomeOfResponse(response.status, response.headers.get("Location"));
-        await response.body?.cancel().catch(() => undefined);
-      } catch (error) {
-        outcome = outcomeOfError(error);
-      } finally {
-        clearTimeout(timer);
-      }
-    }
-    this.sent++;
+    const started = Date.now();
+    const outcome = await sendSigned(this.host.fetch, urlPolicyFor(this.host.env), endpoint, delivery.message_id, delivery.body);
     const now = Date.now();
+    this.sent++;
+    this.sendMs += now - started;
     this.store.recordAttempt(delivery, outcome, outcome.ok ? null : now + retryDelayMs(delivery.attempts + 1), now);
+    this.summary = null;
   }
 
   private flush(accountId: string): Promise<void> {
@@ -255,5 +299,6 @@ export class Outbox {
         this.store.failPendingOf(row.id, `Not sent: the endpoint was disabled. ${row.disabled_reason}`, this.lastFlushAt);
       }
     }
+    this.summary = null;
   }
 }

@@ -94,6 +94,7 @@ export const adminRoutes = new Hono<AppEnv>()
       originations: view.originations,
       carrier_kind: view.carrier_kind,
       carrier_requests: view.carrier_requests,
+      webhooks: view.webhooks,
     });
   })
   .delete("/accounts/:id/members/:subject", async (c) => {
