@@ -1,6 +1,7 @@
 import { createApp } from "./app";
 import { rearmLiveCampaigns } from "./campaigns/maintenance";
 import type { Env } from "./env";
+import { pruneDeliveryLog } from "./outbox/retention";
 
 export { AccountDO } from "./accounts/account-do";
 export { CampaignDO } from "./campaigns/campaign-do";
@@ -13,5 +14,6 @@ export default {
   fetch: app.fetch,
   scheduled(_controller, env, ctx) {
     ctx.waitUntil(rearmLiveCampaigns(env));
+    ctx.waitUntil(pruneDeliveryLog(env));
   },
 } satisfies ExportedHandler<Env>;

@@ -1,8 +1,18 @@
-import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { call, createCampaign, csvOf, lifecycle, newTenant } from "./helpers";
+import { ADMIN, call, createCampaign, csvOf, lifecycle, newTenant } from "./helpers";
 import { allContacts, campaignStub, runUntil, simulatorShards, untilStatus, useSimulatedTime } from "./sim";
-import { createEndpoint, deliveries, newSink, received, runAccountOutbox, runCampaignOutbox, sinkUrl, verifiedMessages } from "./webhook-helpers";
+import {
+  configureSink,
+  createEndpoint,
+  deliveries,
+  newSink,
+  received,
+  runAccountOutbox,
+  runCampaignOutbox,
+  sinkUrl,
+  verifiedMessages,
+} from "./webhook-helpers";
 
 let restore: () => void = () => undefined;
 afterEach(() => restore());
@@ -164,5 +174,26 @@ describe("campaign webhooks", () => {
     const messages = await verifiedMessages(sink, endpoint.secret);
     expect(messages.filter((m) => m.type === "contact.cancelled")).toHaveLength(30);
     expect(messages.filter((m) => m.type === "campaign.completed")).toHaveLength(1);
+  });
+
+  it("re-arms a finished campaign whose deliveries are still retrying when a restart lost its alarm", async () => {
+    restore = useSimulatedTime(Date.now() + HOUR);
+    const t = await newTenant();
+    const sink = newSink("restart");
+    await configureSink(sink, { status: 503 });
+    await createEndpoint(t, { url: sinkUrl(sink), events: ["campaign.completed"] });
+    const { id } = await createCampaign(t, csvOf(2));
+    await lifecycle(t, id, "stop");
+    await runCampaignOutbox(id, Date.now() + 60_000);
+    const stub = campaignStub(id);
+    expect((await stub.webhookOutbox()).pending).toBe(1);
+    await runInDurableObject(stub, (_instance, state) => state.storage.deleteAlarm());
+    await evictDurableObject(stub);
+    expect((await stub.webhookOutbox()).alarm).toBeNull();
+    expect((await call("/admin/v1/maintenance/rearm", { method: "POST", headers: ADMIN })).status).toBe(200);
+    expect((await stub.webhookOutbox()).alarm).not.toBeNull();
+    await configureSink(sink, { status: 200 });
+    await runCampaignOutbox(id, Date.now() + 2 * HOUR);
+    expect((await received(sink)).map((r) => r.answered).at(-1)).toBe(200);
   });
 });

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { WEBHOOK_EVENT_TYPES } from "../src/outbox/event-types";
+import { pruneDeliveryLog } from "../src/outbox/retention";
 import { MAX_ENDPOINTS_PER_ACCOUNT } from "../src/routes/webhook-endpoints";
 import { call, json, jsonInit, newTenant } from "./helpers";
 import { createEndpoint, deliveries, type EndpointView, sinkUrl } from "./webhook-helpers";
@@ -172,6 +173,32 @@ describe("webhook endpoint routes", () => {
     await call(`/api/v1/webhooks/${endpoint.id}`, { method: "DELETE", headers: t.auth });
     const left = await env.DB.prepare("SELECT count(*) AS n FROM webhook_deliveries WHERE endpoint_id = ?").bind(endpoint.id).first<{ n: number }>();
     expect(left?.n).toBe(0);
+  });
+});
+
+describe("the delivery log's retention", () => {
+  it("drops finished deliveries older than 30 days and keeps pending ones and recent ones", async () => {
+    const t = await newTenant();
+    const endpoint = await createEndpoint(t, { url: "https://hooks.example.com/" });
+    const now = Date.parse("2031-06-01T00:00:00.000Z");
+    const rows: [string, string, number][] = [
+      ["msg_old_delivered", "delivered", 31],
+      ["msg_old_failed", "failed", 45],
+      ["msg_old_pending", "pending", 40],
+      ["msg_recent", "delivered", 29],
+    ];
+    for (const [id, status, days] of rows) {
+      const at = new Date(now - days * 86_400_000).toISOString();
+      await env.DB.prepare(
+        `INSERT INTO webhook_deliveries (endpoint_id, message_id, account_id, type, status, attempts, created_at, updated_at)
+         VALUES (?, ?, ?, 'ping', ?, 1, ?, ?)`,
+      )
+        .bind(endpoint.id, id, t.accountId, status, at, at)
+        .run();
+    }
+    expect(await pruneDeliveryLog(env, now)).toBeGreaterThanOrEqual(2);
+    const left = await deliveries(t, endpoint.id);
+    expect(left.deliveries.map((d) => d.message_id).sort()).toEqual(["msg_old_pending", "msg_recent"]);
   });
 });
 
