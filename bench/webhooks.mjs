@@ -19,7 +19,7 @@ function csvOf(count, prefix) {
 }
 
 /** CPU seconds used so far by a process and all its descendants (wrangler, workerd, esbuild), from /proc. */
-function cpuSeconds(rootPid) {
+function cpuSeconds(rootPid, byProcess = {}) {
   const stats = new Map();
   for (const name of readdirSync("/proc")) {
     if (!/^\d+$/.test(name)) continue;
@@ -40,7 +40,10 @@ function cpuSeconds(rootPid) {
     }
   }
   let ticks = 0;
-  for (const pid of family) ticks += stats.get(pid)?.ticks ?? 0;
+  for (const pid of family) {
+    ticks += stats.get(pid)?.ticks ?? 0;
+    byProcess[pid] = (stats.get(pid)?.ticks ?? 0) / 100;
+  }
   return ticks / 100;
 }
 
@@ -108,10 +111,16 @@ export async function benchWebhooks(options = {}) {
 
     // CPU of wrangler and its workerd per dial, besides wall-clock calls/s: other work on the machine moves the latter.
     const measured = async (tenant, prefix, untilDone = async () => {}) => {
-      const cpu = cpuSeconds(server.pid);
+      const startedBy = {};
+      const cpu = cpuSeconds(server.pid, startedBy);
       const run = await runCampaign(server, tenant, { contacts, prefix }, options);
       await untilDone();
-      return { ...run, cpuMsPerCall: ((cpuSeconds(server.pid) - cpu) * 1000) / run.dials };
+      const endedBy = {};
+      const cpuAfter = cpuSeconds(server.pid, endedBy);
+      // wrangler restarts workerd when a watched file changes: the CPU of the process it replaced is gone.
+      const restarted = Object.keys(startedBy).some((pid) => !(pid in endedBy));
+      if (restarted) console.log(`  (the dev server restarted during campaign ${prefix}: its CPU figure is not valid)`);
+      return { ...run, cpuMsPerCall: restarted ? Number.NaN : ((cpuAfter - cpu) * 1000) / run.dials };
     };
     const expected = contacts + 2; // every contact.completed, campaign.started and campaign.completed
     const arrived = () => new Set(receiver.requests.map((r) => r.headers["webhook-id"])).size;
@@ -133,11 +142,8 @@ export async function benchWebhooks(options = {}) {
       if (expectedSignature !== r.headers["webhook-signature"]) invalid++;
       else delays.push(r.at - Date.parse(JSON.parse(r.body).timestamp));
     }
-    if (options.dump)
-      (await import("node:fs")).writeFileSync(
-        options.dump,
-        JSON.stringify(receiver.requests.map((r) => [r.at, JSON.parse(r.body).timestamp, JSON.parse(r.body).type])),
-      );
+    // The dial-out and the delivery share one workerd thread under wrangler dev: show both phases.
+    const during = receiver.requests.filter((r) => r.at <= withEndpoint.endedAt).length;
     const first = receiver.requests[0]?.at ?? 0;
     const last = receiver.requests.at(-1)?.at ?? 0;
     const wallBase = (before.callsPerSecond + after.callsPerSecond) / 2;
@@ -156,7 +162,11 @@ export async function benchWebhooks(options = {}) {
       `  messages: ${arrived()} of ${expected} arrived, ${receiver.requests.length - arrived()} repeats, ${invalid} with a bad signature; ` +
         `the last ${((drainedAt - withEndpoint.endedAt) / 1000).toFixed(1)} s after the campaign completed`,
     );
-    console.log(`  deliveries: ${(receiver.requests.length / ((last - first) / 1000)).toFixed(1)} /s from first to last arrival`);
+    console.log(
+      `  deliveries: ${(receiver.requests.length / ((last - first) / 1000)).toFixed(1)} /s from first to last arrival; ` +
+        `${(during / (withEndpoint.wallMs / 1000)).toFixed(1)} /s while the campaign dialled (${during} arrived), ` +
+        `${((receiver.requests.length - during) / ((last - withEndpoint.endedAt) / 1000)).toFixed(1)} /s after`,
+    );
     console.log(`  delay from transition to arrival: p50 ${percentile(delays, 50)} ms, p99 ${percentile(delays, 99)} ms, max ${Math.max(...delays)} ms`);
     return arrived() === expected && invalid === 0;
   } finally {

@@ -60,7 +60,6 @@ export class AccountDO extends DurableObject<Env> {
       env,
       fetch: (input, init) => fetcherFor(env, ctx.exports?.default)(input, init),
       wake: () => void this.armAlarm(),
-      waitUntil: (work) => ctx.waitUntil(work),
     });
     ctx.blockConcurrencyWhile(async () => {
       this.sql.exec(`CREATE TABLE IF NOT EXISTS reservations (
@@ -96,11 +95,9 @@ export class AccountDO extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     this.armedAt = null;
-    try {
-      await this.outbox.pump();
-    } finally {
-      await this.armAlarm();
-    }
+    // The pass ends when its requests have answered; the next one may start meanwhile (see Outbox.pump).
+    this.ctx.waitUntil(this.outbox.pump());
+    await this.armAlarm();
   }
 
   /** One alarm, at the outbox's next due time. */

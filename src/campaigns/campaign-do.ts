@@ -47,7 +47,6 @@ export class CampaignDO extends DurableObject<Env> {
       env,
       fetch: (input, init) => fetcherFor(env, ctx.exports?.default)(input, init),
       wake: () => void this.alarmClock.arm(),
-      waitUntil: (work) => ctx.waitUntil(work),
     });
     this.reports = new CampaignWebhookReports(ctx.storage.sql, storage, outbox, env.DB);
     this.alarmClock = new AlarmClock(ctx.storage, storage.timers, () => this.reports.nextDueAt());
@@ -148,9 +147,14 @@ export class CampaignDO extends DurableObject<Env> {
     this.alarmClock.fired();
     const state = this.storage.campaign.get();
     if (!state) return;
-    // Webhooks ride on the same alarm but never hold it: the pass starts requests and returns at once.
+    // Webhooks ride on the same alarm but never hold it: the pass belongs to this invocation and ends on its own.
     this.ctx.waitUntil(this.reports.pump());
     const due = this.storage.timers.takeDue(Date.now());
+    if (due.length === 0) {
+      // Only the outbox asked for this alarm: the campaign's own work is all in its timers, so no tick.
+      await this.alarmClock.arm();
+      return;
+    }
     try {
       if (due.includes("scheduled_start")) await this.lifecycle.scheduledStart(state.campaign_id);
       if (due.includes("stale")) await this.reconciler.reconcile();

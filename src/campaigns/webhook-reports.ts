@@ -110,7 +110,7 @@ interface D1Contact {
 export class CampaignWebhookReports implements TransitionReporter {
   private lastBackfillAt = 0;
   private cursor: BackfillCursor | null | undefined;
-  private pumping: Promise<void> | null = null;
+  private backfilling: Promise<void> | null = null;
 
   constructor(
     private readonly sql: SqlStorage,
@@ -161,20 +161,16 @@ export class CampaignWebhookReports implements TransitionReporter {
     return Math.min(outbox ?? Number.POSITIVE_INFINITY, Math.max(now, this.lastBackfillAt + BACKFILL_INTERVAL_MS));
   }
 
-  /** From the alarm: one backfill page when due, then an outbox pass. Never throws. */
-  pump(): Promise<void> {
-    // One at a time: two backfills reading the same cursor would report a page twice.
-    this.pumping ??= (async () => {
-      try {
-        await this.backfillPage();
-      } catch (error) {
-        console.error("webhook backfill failed", error);
-      }
-      await this.outbox.pump();
-    })().finally(() => {
-      this.pumping = null;
-    });
-    return this.pumping;
+  /** From the alarm: one backfill page when due, then an outbox pass (see Outbox.pump). Never throws. */
+  async pump(): Promise<void> {
+    // One backfill at a time: two reading the same cursor would report a page twice.
+    this.backfilling ??= this.backfillPage()
+      .catch((error) => console.error("webhook backfill failed", error))
+      .finally(() => {
+        this.backfilling = null;
+      });
+    await this.backfilling;
+    await this.outbox.pump();
   }
 
   inspect() {
@@ -186,14 +182,14 @@ export class CampaignWebhookReports implements TransitionReporter {
    * cancellations now, then hands every undelivered message to the account's outbox.
    */
   async handOver(account: { adoptWebhookMessages(accountId: string, messages: HandedOverMessage[]): Promise<void> }, accountId: string) {
-    while (this.pumping) await this.pumping;
+    while (this.backfilling) await this.backfilling;
     while (this.backfillCursor()) await this.backfillPage(true);
     await this.outbox.handOver((batch) => account.adoptWebhookMessages(accountId, batch));
   }
 
   /** Resolves once no backfill, pass or request is running (tests and benchmarks). */
   async idle() {
-    while (this.pumping) await this.pumping;
+    while (this.backfilling) await this.backfilling;
     await this.outbox.idle();
   }
 

@@ -15,20 +15,23 @@ export interface OutboxHost {
   fetch: FetchLike;
   /** The outbox's due time may have moved outside the host's own code: the host re-arms its alarm from `nextDueAt()`. */
   wake: () => void;
-  /** Keeps the object's invocation open for work that outlives it (a request in flight). */
-  waitUntil?: (work: Promise<unknown>) => void;
 }
 
 /**
  * The budget that keeps a large fan-out steady without starving the host: at most `maxInFlight`
- * requests at once, started at most `startsPerSecond` (in bursts of `burst`). The host's alarm
- * only starts requests, it never waits for a receiver; a finished request starts the next due one
- * itself, within the same budget.
+ * requests at once, started at most `startsPerSecond` (in bursts of `burst`). Each pass starts at
+ * most what the budget allows and ends when its requests have answered (10 s at worst); the host
+ * keeps its invocation open for it (waitUntil) but never waits for it, and the next pass is the
+ * host's next alarm. No work outlives the invocation that started it.
  */
 export const OUTBOX_LIMITS = {
   maxInFlight: 32,
   startsPerSecond: 320,
   burst: 32,
+  /** Runs start at least this far apart: each host invocation carries a batch, not a message. */
+  passIntervalMs: 100,
+  /** A run keeps starting passes for at most this long, so no invocation's work grows without bound. */
+  runMs: 2_000,
   /** Longer than the request timeout: a request lost in a crash is sent again after it. */
   leaseMs: DELIVERY_TIMEOUT_MS + 5_000,
   /** Delivery state reaches D1 at most this often, in one batch. */
@@ -50,16 +53,18 @@ export class Outbox {
   private readonly store: OutboxStore;
   private readonly endpoints: EndpointCache;
   private readonly budget = new StartBudget(OUTBOX_LIMITS.startsPerSecond, OUTBOX_LIMITS.burst);
-  private readonly inFlight = new Set<Promise<void>>();
-  /** message id + endpoint id of each request in flight. */
-  private readonly sending = new Set<string>();
-  private pass: Promise<void> | null = null;
-  private again = false;
+  /** Requests in flight by message id + endpoint id, with their start time and promise. */
+  private readonly sending = new Map<string, { at: number; task: Promise<void> }>();
+  /** Routing and flushing, one at a time; requests are started outside it. */
+  private housekeeping: { at: number; task: Promise<void> } | null = null;
   private flushing: Promise<void> | null = null;
   private lastFlushAt = 0;
+  private lastPassAt = 0;
   private retryAt = 0;
   private sent = 0;
   private sendMs = 0;
+  private runs = 0;
+  private passes = 0;
   private account: string | undefined;
   private summary: Summary | null = null;
   /** Message ids sort by creation, so the delivery log's "newest first" holds within a millisecond too. */
@@ -134,41 +139,61 @@ export class Outbox {
   nextDueAt(now = Date.now()): number | null {
     this.summary ??= { unrouted: this.store.hasUnrouted(), earliestDue: this.store.earliestDue(), dirty: this.store.hasDirty() };
     const { unrouted, earliestDue, dirty } = this.summary;
+    // A pass that is routing or flushing wakes the host when it is done; meanwhile only a crash guard.
+    if (this.housekeeping && now - this.housekeeping.at < OUTBOX_LIMITS.leaseMs) return now + OUTBOX_LIMITS.leaseMs;
     const candidates: number[] = [];
     if (unrouted) candidates.push(now);
     if (earliestDue !== null) {
-      // With every slot busy, finishing requests start the next ones; the alarm stays armed only as a crash guard.
-      const full = this.inFlight.size >= OUTBOX_LIMITS.maxInFlight;
-      candidates.push(full ? Math.max(earliestDue, now + OUTBOX_LIMITS.leaseMs) : Math.max(earliestDue, this.budget.nextAt(now)));
+      // With every slot busy, each finishing pass wakes the host; the alarm stays armed only as a crash guard.
+      const full = this.inFlightCount(now) >= OUTBOX_LIMITS.maxInFlight;
+      const next = Math.max(earliestDue, this.budget.nextAt(now), this.lastPassAt + OUTBOX_LIMITS.passIntervalMs);
+      candidates.push(full ? Math.max(earliestDue, now + OUTBOX_LIMITS.leaseMs) : next);
     }
     if (dirty) candidates.push(this.lastFlushAt + OUTBOX_LIMITS.flushIntervalMs);
     if (candidates.length === 0) return null;
     return Math.max(Math.min(...candidates), this.retryAt);
   }
 
-  /** One pass: route new messages, start due requests within the budget, flush state to D1 when due. Never waits for a receiver. */
-  pump(): Promise<void> {
-    if (this.pass) {
-      // Asked while a pass runs (a request finished meanwhile): one more pass follows it.
-      this.again = true;
-      return this.pass;
-    }
-    this.pass = (async () => {
-      do {
-        this.again = false;
-        try {
-          await this.runPass();
-        } catch (error) {
-          this.retryAt = Date.now() + OUTBOX_LIMITS.errorBackoffMs;
-          console.error("webhook outbox pass failed", error);
-          return;
-        }
-      } while (this.again);
-    })().finally(() => {
-      this.pass = null;
+  /**
+   * One run: passes of routing, starting due requests within the budget and flushing to D1 when
+   * due, each pass waiting for its requests to answer, until nothing more may start or the run has
+   * lasted `runMs`. A host hands the promise to `ctx.waitUntil` and returns: the run belongs to the
+   * invocation that started it, and its next one is the host's next alarm. Never throws.
+   */
+  async pump(): Promise<void> {
+    const until = Date.now() + OUTBOX_LIMITS.runMs;
+    this.runs++;
+    for (;;) {
+      let started: Promise<void>[] = [];
+      try {
+        await this.housekeep();
+        const endpoints = this.endpoints.fresh(Date.now());
+        if (endpoints && this.retryAt <= Date.now()) started = this.startDue(endpoints);
+      } catch (error) {
+        this.retryAt = Date.now() + OUTBOX_LIMITS.errorBackoffMs;
+        console.error("webhook outbox pass failed", error);
+      }
       this.host.wake();
+      if (started.length === 0) return;
+      this.passes++;
+      await Promise.allSettled(started);
+      if (Date.now() >= until) {
+        this.host.wake();
+        return;
+      }
+    }
+  }
+
+  /** Routing (after a D1 read of the endpoints when stale) and the D1 flush; a second caller shares the running one. */
+  private housekeep(): Promise<void> {
+    const now = Date.now();
+    // A pass stuck past the lease (its invocation gone) no longer blocks the next.
+    if (this.housekeeping && now - this.housekeeping.at < OUTBOX_LIMITS.leaseMs) return this.housekeeping.task;
+    const task = this.routeAndFlush().finally(() => {
+      if (this.housekeeping?.task === task) this.housekeeping = null;
     });
-    return this.pass;
+    this.housekeeping = { at: now, task };
+    return task;
   }
 
   /**
@@ -197,7 +222,7 @@ export class Outbox {
   /** Resolves once no pass, request or flush is running (tests and benchmarks). */
   async idle(): Promise<void> {
     for (;;) {
-      const running = [this.pass, this.flushing, ...this.inFlight].filter((p): p is Promise<void> => p !== null);
+      const running = [this.housekeeping?.task, this.flushing, ...[...this.sending.values()].map((s) => s.task)].filter((p): p is Promise<void> => p != null);
       if (running.length === 0) return;
       await Promise.allSettled(running);
     }
@@ -206,8 +231,10 @@ export class Outbox {
   inspect() {
     return {
       ...this.store.counts(),
-      in_flight: this.inFlight.size,
+      in_flight: this.inFlightCount(Date.now()),
       sent: this.sent,
+      runs: this.runs,
+      passes: this.passes,
       mean_send_ms: this.sent === 0 ? null : Math.round(this.sendMs / this.sent),
       next_due_at: this.nextDueAt(),
     };
@@ -218,7 +245,7 @@ export class Outbox {
     return this.account ?? null;
   }
 
-  private async runPass() {
+  private async routeAndFlush() {
     const now = Date.now();
     const accountId = this.accountId();
     if (!accountId) return;
@@ -226,18 +253,29 @@ export class Outbox {
       const endpoints = await this.endpoints.refresh(accountId, now);
       for (const message of this.store.unrouted(OUTBOX_LIMITS.routeBatch)) this.store.route(message.id, subscribersOf(endpoints, message.type), now);
       this.summary = null;
-      this.startDue(endpoints);
     }
     if (this.store.hasDirty() && Date.now() >= this.lastFlushAt + OUTBOX_LIMITS.flushIntervalMs) await this.flush(accountId);
   }
 
-  /** Starts as many due deliveries as the in-flight cap and the start budget allow. */
-  private startDue(endpoints: ReadonlyMap<string, DeliveryEndpoint>) {
+  /** Requests started less than a lease ago that have not answered (older ones were lost with their invocation). */
+  private inFlightCount(now: number): number {
+    let count = 0;
+    for (const [key, { at }] of this.sending) {
+      if (now - at < OUTBOX_LIMITS.leaseMs) count++;
+      else this.sending.delete(key);
+    }
+    return count;
+  }
+
+  /** Starts as many due deliveries as the in-flight cap and the start budget allow; answers their promises. */
+  private startDue(endpoints: ReadonlyMap<string, DeliveryEndpoint>): Promise<void>[] {
     const now = Date.now();
-    const room = this.budget.take(OUTBOX_LIMITS.maxInFlight - this.inFlight.size, now);
-    if (room === 0) return;
+    const room = this.budget.take(OUTBOX_LIMITS.maxInFlight - this.inFlightCount(now), now);
+    if (room === 0) return [];
+    this.lastPassAt = now;
     const leased = this.store.leaseDue(now, room, OUTBOX_LIMITS.leaseMs);
     this.summary = null;
+    const started: Promise<void>[] = [];
     for (const delivery of leased) {
       // A request that outlived its lease is still ours: its lease was just renewed, it is not sent twice.
       const key = `${delivery.message_id} ${delivery.endpoint_id}`;
@@ -251,19 +289,13 @@ export class Outbox {
         this.store.failPendingOf(endpoint.id, `Not sent: the endpoint is disabled. ${endpoint.disabledReason ?? ""}`.trim(), now);
         continue;
       }
-      this.sending.add(key);
       const task: Promise<void> = this.deliver(delivery, endpoint).finally(() => {
-        this.inFlight.delete(task);
-        this.sending.delete(key);
-        // A finished request frees a slot: the next due ones leave now, within the budget, without waiting for the alarm.
-        const fresh = this.endpoints.fresh(Date.now());
-        if (fresh && !this.pass) this.startDue(fresh);
-        else if (this.retryAt <= Date.now()) void this.pump();
-        this.host.wake();
+        if (this.sending.get(key)?.task === task) this.sending.delete(key);
       });
-      this.inFlight.add(task);
-      this.host.waitUntil?.(task);
+      this.sending.set(key, { at: now, task });
+      started.push(task);
     }
+    return started;
   }
 
   /** One signed POST; the result is written as soon as it is known. */
