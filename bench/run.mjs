@@ -4,9 +4,10 @@ import { benchDispatch } from "./dispatch.mjs";
 import { benchDnc } from "./dnc.mjs";
 import { benchEvents } from "./events.mjs";
 import { benchIngest } from "./ingest.mjs";
+import { benchWebhooks } from "./webhooks.mjs";
 import { benchWidget } from "./widget.mjs";
 
-const benches = { ingest: benchIngest, dispatch: benchDispatch, events: benchEvents, dnc: benchDnc, widget: benchWidget };
+const benches = { ingest: benchIngest, dispatch: benchDispatch, events: benchEvents, dnc: benchDnc, widget: benchWidget, webhooks: benchWebhooks };
 const names = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const options = Object.fromEntries(
   process.argv

@@ -38,7 +38,7 @@ export async function startServer({ port = 8788, vars = {}, inspectorPort } = {}
   for (let i = 0; i < 240; i++) {
     if (child.exitCode !== null) throw new Error("wrangler dev exited early");
     try {
-      if ((await fetch(`${origin}/healthz`)).ok) return { origin, adminToken, stop };
+      if ((await fetch(`${origin}/healthz`)).ok) return { origin, adminToken, stop, pid: child.pid };
     } catch {}
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -149,6 +149,39 @@ export interface PhoneNumber {
   updated_at: string;
 }
 
+export type WebhookEventType =
+  | "campaign.started"
+  | "campaign.paused"
+  | "campaign.resumed"
+  | "campaign.completed"
+  | "campaign.failed"
+  | "contact.completed"
+  | "contact.failed"
+  | "contact.cancelled"
+  | "ping";
+
+export interface WebhookEndpoint {
+  id: string;
+  url: string;
+  events: WebhookEventType[];
+  description: string | null;
+  enabled: boolean;
+  /** Why the endpoint is disabled (by PATCH, or after 3 days of failures), else null. */
+  disabled_reason: string | null;
+  created_at: string;
+}
+
+export interface WebhookDelivery {
+  message_id: string;
+  type: WebhookEventType;
+  status: "pending" | "delivered" | "failed";
+  attempts: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  next_attempt_at: string | null;
+  created_at: string;
+}
+
 export interface CreateCampaignInput {
   name: string;
   agent_id: string;
@@ -340,6 +373,7 @@ export class Edgedial {
   readonly agents: Agents;
   readonly telephony: Telephony;
   readonly dnc: DoNotCall;
+  readonly webhooks: Webhooks;
   private readonly apiKey: string | undefined;
   private readonly baseUrl: string;
   private readonly doFetch: (input: Request) => Promise<Response>;
@@ -353,6 +387,7 @@ export class Edgedial {
     this.agents = new Agents(this);
     this.telephony = new Telephony(this);
     this.dnc = new DoNotCall(this);
+    this.webhooks = new Webhooks(this);
   }
 
   /** @internal */
@@ -600,5 +635,35 @@ class DoNotCall {
 
   async remove(phoneNumber: string): Promise<void> {
     await this.client.request("DELETE", `/api/v1/dnc/${encodeURIComponent(phoneNumber)}`);
+  }
+}
+
+class Webhooks {
+  constructor(private readonly client: Edgedial) {}
+  private path(id?: string, tail = "") {
+    return `/api/v1/webhooks${id ? `/${encodeURIComponent(id)}` : ""}${tail}`;
+  }
+  /** The answer alone carries `secret` (`whsec_…`): keep it to verify deliveries. */
+  create(input: { url: string; events?: WebhookEventType[]; description?: string; enabled?: boolean }) {
+    return this.client.request<WebhookEndpoint & { secret: string }>("POST", this.path(), { json: input });
+  }
+  async list(options: ListOptions = {}) {
+    return page<"webhooks", WebhookEndpoint>("webhooks", await this.client.request("GET", this.path(), { query: { ...options } }));
+  }
+  get(id: string) {
+    return this.client.request<WebhookEndpoint>("GET", this.path(id));
+  }
+  update(id: string, input: Partial<{ url: string; events: WebhookEventType[]; description: string | null; enabled: boolean }>) {
+    return this.client.request<WebhookEndpoint>("PATCH", this.path(id), { json: input });
+  }
+  async remove(id: string): Promise<void> {
+    await this.client.request("DELETE", this.path(id));
+  }
+  /** Sends a `ping` through the outbox like any message; answers its message id (the `webhook-id` it arrives with). */
+  test(id: string) {
+    return this.client.request<{ message_id: string }>("POST", this.path(id, "/test"));
+  }
+  async deliveries(id: string, options: ListOptions & { status?: WebhookDelivery["status"] } = {}) {
+    return page<"deliveries", WebhookDelivery>("deliveries", await this.client.request("GET", this.path(id, "/deliveries"), { query: { ...options } }));
   }
 }

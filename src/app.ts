@@ -14,6 +14,8 @@ import { dncRoutes } from "./routes/dnc";
 import { serviceRoutes } from "./routes/service";
 import { simulatorRoutes } from "./routes/simulator";
 import { telephonyRoutes } from "./routes/telephony";
+import { webhookEndpointRoutes } from "./routes/webhook-endpoints";
+import { webhookSinkRoutes } from "./routes/webhook-sink";
 import { webhookRoutes } from "./routes/webhooks";
 
 /** The tenant API, built whole before it is mounted (Hono copies routes at mount time). */
@@ -27,7 +29,8 @@ function tenantApi() {
     .route("/agents", agentRoutes)
     .route("/telephony", telephonyRoutes)
     .route("/campaigns", campaignRoutes)
-    .route("/dnc", dncRoutes);
+    .route("/dnc", dncRoutes)
+    .route("/webhooks", webhookEndpointRoutes);
 }
 
 export const API_MOUNTS = ["/api/v1", "/hub-api/api/v1", "/v1"] as const;
@@ -48,7 +51,8 @@ export function createApp() {
   for (const [prefix, routes] of documented) app.route(prefix, routes);
   // The aliases serve the very same sub-app; the document says so instead of listing them thrice.
   for (const alias of API_MOUNTS.slice(1)) app.route(alias, api);
-  // A local stand-in for Twilio's REST API (off in production), not part of edgedial's API.
+  // Local stand-ins for carriers' REST APIs and a webhook receiver (off in production), not part of edgedial's API.
+  app.route("/simulator/webhook-sink", webhookSinkRoutes);
   app.route("/simulator", simulatorRoutes);
 
   app.notFound((c) => errorResponse(c, new ApiError("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`)));

@@ -20,6 +20,7 @@ import {
   undocumentedRoutes,
   unservedOperations,
 } from "./openapi-contract";
+import { newSink, sinkUrl } from "./webhook-helpers";
 
 let doc: OpenApiDoc;
 beforeAll(async () => {
@@ -339,6 +340,24 @@ describe("responses match the document", () => {
     await check("get", "/api/v1/dnc/{phone_number}", 200, await api("/api/v1/dnc/%2B14155550100"));
     await check("delete", "/api/v1/dnc/{phone_number}", 204, await api("/api/v1/dnc/%2B14155550100", { method: "DELETE" }));
     await check("get", "/api/v1/dnc/{phone_number}", 404, await api("/api/v1/dnc/%2B14155550100", { headers: asJson }));
+  });
+
+  it("webhook endpoints: create, list, get, change, test, deliveries, delete, and their 400, 404 and 409", async () => {
+    const hook = "/api/v1/webhooks";
+    const url = sinkUrl(newSink("doc"));
+    const made = await check<{ id: string; secret: string }>("post", hook, 201, await api(hook, jsonInit("POST", { url, events: ["ping"] })));
+    expect(made.secret).toMatch(/^whsec_/);
+    await check("post", hook, 400, await api(hook, jsonInit("POST", { url, events: ["contact.nope"] })));
+    await check("post", hook, 400, await api(hook, jsonInit("POST", { url: "http://10.0.0.1/hook" }, asJson)));
+    await check("get", hook, 200, await api(`${hook}?limit=5`));
+    await check("get", `${hook}/{id}`, 200, await api(`${hook}/${made.id}`));
+    await check("get", `${hook}/{id}`, 404, await api(`${hook}/whk_nope`, { headers: asJson }));
+    await check("post", `${hook}/{id}/test`, 202, await api(`${hook}/${made.id}/test`, { method: "POST" }));
+    await check("get", `${hook}/{id}/deliveries`, 200, await api(`${hook}/${made.id}/deliveries?status=pending`));
+    await check("get", `${hook}/{id}/deliveries`, 400, await api(`${hook}/${made.id}/deliveries?status=lost`));
+    await check("patch", `${hook}/{id}`, 200, await api(`${hook}/${made.id}`, jsonInit("PATCH", { enabled: false })));
+    await check("post", `${hook}/{id}/test`, 409, await api(`${hook}/${made.id}/test`, { method: "POST", headers: asJson }));
+    await check("delete", `${hook}/{id}`, 204, await api(`${hook}/${made.id}`, { method: "DELETE" }));
   });
 
   it("carrier webhooks: requests without a valid signature or path MAC are refused as documented", async () => {

@@ -1,7 +1,7 @@
 import type { Timers } from "./object-storage/timers";
 
 /**
- * Exactly one alarm, at the earliest timer row. The armed time is kept in memory, because
+ * Exactly one alarm, at the earliest timer row or the outbox's next due time, whichever is first. The armed time is kept in memory, because
  * callbacks ask to re-arm far more often than the earliest timer changes. While the alarm handler
  * runs, only the handler arms, on its way out: it then sees every timer set meanwhile, and the
  * callbacks that arrive during a tick cost no alarm writes.
@@ -14,11 +14,15 @@ export class AlarmClock {
   constructor(
     private readonly storage: DurableObjectStorage,
     private readonly timers: Timers,
+    /** Other parts that need the alarm (the webhook outbox): their next due time, or null. */
+    private readonly otherDue: () => number | null = () => null,
   ) {}
 
   async arm() {
     if (this.handlerRunning) return;
-    const earliest = this.timers.earliest();
+    const other = this.otherDue();
+    const timer = this.timers.earliest();
+    const earliest = other === null ? timer : timer === null ? other : Math.min(timer, other);
     this.armedAt ??= await this.storage.getAlarm();
     if (earliest === this.armedAt) return;
     this.armedAt = earliest;

@@ -1,7 +1,10 @@
 import { DurableObject } from "cloudflare:workers";
+import { getAccountStub } from "../accounts/account-do";
 import { ownOrigin } from "../carriers/own-origin";
+import { fetcherFor } from "../carriers/registry";
 import type { CarrierKind, SignedCallback } from "../carriers/types";
 import type { Env } from "../env";
+import { Outbox } from "../outbox/outbox";
 import { AlarmClock } from "./alarm-clock";
 import { CallEvents } from "./call-events";
 import { CarrierLink } from "./carrier-link";
@@ -15,6 +18,7 @@ import { type LifecycleResult, LifecycleRunner } from "./lifecycle-runner";
 import { ObjectStorage } from "./object-storage/object-storage";
 import { Reconciler } from "./reconciler";
 import { Transitions } from "./transitions";
+import { CampaignWebhookReports } from "./webhook-reports";
 import { CallingWindowStage } from "./window-stage";
 
 export type { WebhookResult } from "./carrier-webhooks";
@@ -36,20 +40,27 @@ export class CampaignDO extends DurableObject<Env> {
   private readonly reconciler: Reconciler;
   private readonly webhooks: CarrierWebhooks;
   private readonly dnc: DncStage;
+  private readonly reports: CampaignWebhookReports;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const storage = new ObjectStorage(ctx.storage.sql);
     this.storage = storage;
     this.d1 = new D1Sync(env, storage);
-    this.alarmClock = new AlarmClock(ctx.storage, storage.timers);
+    const outbox = new Outbox(ctx.storage.sql, {
+      env,
+      fetch: (input, init) => fetcherFor(env, ownOrigin(env))(input, init),
+      wake: () => void this.alarmClock.arm(),
+    });
+    this.reports = new CampaignWebhookReports(ctx.storage.sql, storage, outbox, env.DB);
+    this.alarmClock = new AlarmClock(ctx.storage, storage.timers, () => this.reports.nextDueAt());
     this.hub = new EventHub(ctx, {
       snapshot: () => this.snapshot(),
       eventsAfter: (after, limit) => storage.events.after(after, limit),
       lastEventId: () => storage.events.lastId(),
     });
     this.carrier = new CarrierLink(env, storage, this.d1, ownOrigin(env));
-    const transitions = new Transitions(storage);
+    const transitions = new Transitions(storage, this.reports);
     const events = new CallEvents(storage, transitions);
     const shared = { env, storage, d1: this.d1, hub: this.hub, carrier: this.carrier };
     this.dnc = new DncStage({ db: env.DB, storage, transitions, durable: ctx.storage });
@@ -65,7 +76,10 @@ export class CampaignDO extends DurableObject<Env> {
     });
     this.reconciler = new Reconciler(env, storage, this.carrier, events);
     this.webhooks = new CarrierWebhooks({ storage, d1: this.d1, carrier: this.carrier, events, hub: this.hub, alarm: this.alarmClock });
-    ctx.blockConcurrencyWhile(async () => storage.createSchema());
+    ctx.blockConcurrencyWhile(async () => {
+      storage.createSchema();
+      this.reports.createSchema();
+    });
   }
 
   // --- lifecycle (RPC) ------------------------------------------------------------------------
@@ -82,8 +96,14 @@ export class CampaignDO extends DurableObject<Env> {
   stop(campaignId: string): Promise<LifecycleResult> {
     return this.lifecycle.run(campaignId, "stop");
   }
-  remove(campaignId: string): Promise<LifecycleResult> {
-    return this.lifecycle.run(campaignId, "delete");
+  async remove(campaignId: string): Promise<LifecycleResult> {
+    const state = await this.d1.load(campaignId);
+    // Delete wipes this object: undelivered webhook messages move to the account's outbox first (a running campaign is refused anyway).
+    if (state && state.status !== "running") await this.reports.handOver(getAccountStub(this.env, state.account_id), state.account_id);
+    const result = await this.lifecycle.run(campaignId, "delete");
+    // Delete wipes the object's storage: the outbox's tables come back empty.
+    if (result.ok) this.reports.createSchema();
+    return result;
   }
 
   /** Arms the scheduled start of a campaign created with scheduled_at. */
@@ -117,12 +137,19 @@ export class CampaignDO extends DurableObject<Env> {
       carrier_kind: await this.carrier.loadedKind(),
       alarm: await this.alarmClock.armedFor(),
       dnc_check: { ...this.dnc.times },
+      webhooks: this.reports.inspect(),
     };
   }
 
   /** Waits out the ticks under way (DNC add: no dial checked against the list before the add may start after it). */
   fenceDials(): Promise<void> {
     return this.dispatcher.fence();
+  }
+
+  /** The webhook outbox's queue for operators and tests; `settle` first waits for its requests in flight. */
+  async webhookOutbox(options: { settle?: boolean } = {}) {
+    if (options.settle) await this.reports.idle();
+    return { ...this.reports.inspect(), alarm: await this.alarmClock.armedFor() };
   }
 
   // --- the tick -------------------------------------------------------------------------------
@@ -140,7 +167,11 @@ export class CampaignDO extends DurableObject<Env> {
   private async tick() {
     const state = this.storage.campaign.get();
     if (!state) return;
+    // Webhooks ride on the same alarm but never hold it: the pass belongs to this invocation and ends on its own.
+    this.ctx.waitUntil(this.reports.pump());
     const due = this.storage.timers.takeDue(Date.now());
+    // Only the outbox asked for this alarm: the campaign's own work is all in its timers, so no tick (handlerDone re-arms).
+    if (due.length === 0) return;
     try {
       if (due.includes("scheduled_start")) await this.lifecycle.scheduledStart(state.campaign_id);
       if (due.includes("stale")) await this.reconciler.reconcile();

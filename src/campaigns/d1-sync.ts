@@ -16,6 +16,8 @@ export interface PendingRow {
   custom_fields: string;
   attempts: number;
   timezone: string | null;
+  row: number;
+  created_at: string;
 }
 
 /**
@@ -155,7 +157,7 @@ export class D1Sync {
   /** Pending contacts after `cursorSeq`, in CSV order. */
   async pendingPage(campaignId: string, cursorSeq: number, limit: number): Promise<PendingRow[]> {
     const { results } = await this.env.DB.prepare(
-      "SELECT id, seq, phone_number, custom_fields, attempts, timezone FROM contacts WHERE campaign_id = ? AND status = 'pending' AND seq > ? ORDER BY seq LIMIT ?",
+      "SELECT id, seq, phone_number, custom_fields, attempts, timezone, row, created_at FROM contacts WHERE campaign_id = ? AND status = 'pending' AND seq > ? ORDER BY seq LIMIT ?",
     )
       .bind(campaignId, cursorSeq, limit)
       .all<PendingRow>();

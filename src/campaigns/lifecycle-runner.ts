@@ -120,8 +120,8 @@ export class LifecycleRunner {
         const startedAt = state.started_at ?? (decision.to === "running" ? now : null);
         await d1.flush();
         bookmark = await d1.persistTransition(state.campaign_id, decision.to, startedAt, action === "stop", now);
-        transitions.campaignStatus(decision.to, { status_reason: null, started_at: startedAt });
-        if (action === "stop") transitions.cancelPending();
+        transitions.campaignStatus(decision.to, { status_reason: null, started_at: startedAt }, now);
+        if (action === "stop") transitions.cancelPending(now);
       }
     } catch (error) {
       if (decision.budget === "reserve") await account.releaseBudget(state.campaign_id);
@@ -158,7 +158,7 @@ export class LifecycleRunner {
     const { env, storage, transitions, d1, hub } = this.parts;
     const state = storage.campaign.get();
     if (!state) return;
-    transitions.campaignStatus(status, { status_reason: reason });
+    transitions.campaignStatus(status, { status_reason: reason }, nowIso());
     await d1.flush();
     await d1.persistFinish(state.campaign_id, status, reason);
     // One more tick hands back the slots of calls that ended or were never placed.

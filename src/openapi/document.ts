@@ -52,6 +52,7 @@ export function buildOpenApiDocument(mounts: readonly DocumentedMount[], publicO
       { name: "Campaigns", description: "Create, page, control and copy campaigns." },
       { name: "Campaign events", description: "The live event stream, as SSE or a WebSocket." },
       { name: "Do-not-call list", description: "Numbers the account never dials." },
+      { name: "Webhook endpoints", description: "Where the account's campaign and contact events are POSTed, signed, and each delivery's state." },
       { name: "Agents" },
       { name: "Telephony", description: "Carrier credentials and the numbers that dial." },
       { name: "Account", description: "Caps and API keys of the caller's account." },

@@ -59,6 +59,25 @@ const dispatchViewSchema = z
         last: z.object({ at: z.string(), numbers: z.int(), listed: z.int(), ms: z.number() }).nullable(),
       })
       .describe("The dial-time do-not-call check's cost since the object started (one query a tick)."),
+    webhooks: z
+      .object({
+        messages: z.int().describe("Messages the object's outbox holds."),
+        unrouted: z.int().describe("Messages not yet matched to the account's endpoints."),
+        pending: z.int().describe("Deliveries still to be sent or retried."),
+        deliveries: z.int(),
+        dirty: z.int().describe("Deliveries whose state D1 does not have yet."),
+        in_flight: z.int(),
+        sent: z.int().describe("Requests sent since the object started."),
+        runs: z.int(),
+        passes: z.int(),
+        mean_send_ms: z.number().nullable(),
+        next_due_at: z.number().nullable().describe("Epoch milliseconds of the next due delivery, or null."),
+        backfill: z
+          .object({ campaign_id: z.string(), after_seq: z.int() })
+          .nullable()
+          .describe("Where a stop's cancellation reports continue from (contacts only in D1), or null."),
+      })
+      .describe("The campaign object's webhook outbox."),
   })
   .openapi("DispatchView");
 
@@ -197,7 +216,7 @@ export const adminRoutes = admin
       path: "/campaigns/{id}/dispatch",
       summary: "The dispatcher's own view of a campaign",
       description:
-        "Counters, in-flight, high-water mark, origination times, carrier requests received and DNC check times, as the campaign's object holds them.",
+        "Counters, in-flight, high-water mark, origination times, carrier requests received, DNC check times and the webhook outbox, as the campaign's object holds them.",
       request: { params: z.object({ id: z.string().openapi({ param: { description: "The campaign's id, `cmp_…`." } }) }) },
       responses: { 200: json(dispatchViewSchema, "The object's view."), ...errors([...ADMIN_ERRORS, 404]) },
     }),
@@ -218,6 +237,7 @@ export const adminRoutes = admin
           carrier_kind: view.carrier_kind,
           carrier_requests: view.carrier_requests,
           dnc_check: view.dnc_check,
+          webhooks: view.webhooks,
         },
         200,
       );
