@@ -8,8 +8,11 @@ import { join } from "node:path";
 const root = new URL("..", import.meta.url).pathname;
 const wrangler = join(root, "node_modules", ".bin", "wrangler");
 
+/** BENCH_PORT moves the server (and BENCH_PORT+1 the external carrier) off the defaults. */
+const basePort = Number(process.env.BENCH_PORT ?? 8788);
+
 /** @param {{ port?: number, vars?: Record<string, string>, inspectorPort?: number }} [options] */
-export async function startServer({ port = 8788, vars = {}, inspectorPort } = {}) {
+export async function startServer({ port = basePort, vars = {}, inspectorPort } = {}) {
   const state = mkdtempSync(join(tmpdir(), "edgedial-bench-"));
   const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", CI: "true" };
   const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { cwd: root, env, encoding: "utf8" });
@@ -23,7 +26,7 @@ export async function startServer({ port = 8788, vars = {}, inspectorPort } = {}
     PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
     ...vars,
   };
-  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--log-level", "warn"];
+  const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--log-level", process.env.BENCH_LOG ?? "warn"];
   for (const [k, v] of Object.entries(allVars)) args.push("--var", `${k}:${v}`);
   if (inspectorPort) args.push("--inspector-port", String(inspectorPort));
   const child = spawn(wrangler, args, { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] });
@@ -56,7 +59,7 @@ export async function simulatorToken(secretsKey, accountSid) {
  * A second `wrangler dev` that only plays the carrier: edgedial reaches it as Twilio through
  * TWILIO_API_BASE, so the carrier's work runs in its own process, as a real carrier's would.
  */
-export async function startExternalCarrier({ port = 8789, timeScale = "0" } = {}) {
+export async function startExternalCarrier({ port = basePort + 1, timeScale = "0" } = {}) {
   const secretsKey = randomBytes(16).toString("hex");
   const carrier = await startServer({ port, vars: { SECRETS_KEY: secretsKey, SIMULATOR_TIME_SCALE: timeScale } });
   const accountSid = `AC${randomBytes(16).toString("hex")}`;

@@ -239,6 +239,40 @@ export interface DncAddResult {
   invalid: { row: number; value: string }[];
 }
 
+/** The forecast's assumptions; each may be overridden per preflight. */
+export interface PreflightAssumptions {
+  answer_rate: number;
+  average_call_seconds: number;
+  unanswered_call_seconds: number;
+  retry_share: number;
+}
+
+export interface Preflight {
+  /** Whether create would accept this body. */
+  ok: boolean;
+  /** Contacts create would write (repeats dropped; do-not-call numbers included, as cancelled). */
+  contacts: number;
+  duplicates_skipped: number;
+  dnc_suppressed: number;
+  /** The first 100 problems; `row` as create numbers rows, null for a form field or the whole upload. */
+  errors: { row: number | null; value: string | null; reason: string }[];
+  errors_total: number;
+  /** Contacts by region of their number (ISO 3166 alpha-2; ZZ when the number does not tell). */
+  countries: Record<string, number>;
+  estimate: {
+    dials: number;
+    dials_max: number;
+    talk_minutes: number;
+    concurrency: number;
+    dials_per_minute: number;
+    limited_by: "concurrency" | "calls_per_minute" | "daily_calls_max" | "daily_minutes_max" | "calling_window" | "retries";
+    starts_at: string;
+    finishes_at: string | null;
+    duration_seconds: number | null;
+    assumptions: PreflightAssumptions & { retries: string; start: "now" | "scheduled_at"; account: string; calling_window_zones: string[] | null };
+  };
+}
+
 export interface ListOptions {
   limit?: number;
   offset?: number;
@@ -435,10 +469,26 @@ class Campaigns {
   }
 
   async create(input: CreateCampaignInput): Promise<Campaign> {
+    return this.client.request("POST", "/api/v1/campaigns", await this.createBody(input));
+  }
+
+  /**
+   * Checks a create body without creating anything: every problem create would refuse (rows as
+   * create numbers them), what it would write, and a forecast. `assumptions` override the
+   * forecast's named assumptions.
+   */
+  async preflight(input: CreateCampaignInput, assumptions: Partial<PreflightAssumptions> = {}): Promise<Preflight> {
+    const query: Query = {};
+    for (const [key, value] of Object.entries(assumptions)) if (typeof value === "number") query[key] = value;
+    return this.client.request("POST", "/api/v1/campaigns/preflight", { ...(await this.createBody(input)), query });
+  }
+
+  /** The create body: JSON when the contacts are objects, else multipart with the CSV. */
+  private async createBody(input: CreateCampaignInput): Promise<{ json: unknown } | { body: FormData }> {
     const { contacts, contactsPath, ...fields } = input;
     const scheduledAt = fields.scheduled_at instanceof Date ? fields.scheduled_at.toISOString() : fields.scheduled_at;
     const plain = { ...fields, ...(scheduledAt !== undefined && { scheduled_at: scheduledAt }) };
-    if (Array.isArray(contacts)) return this.client.request("POST", "/api/v1/campaigns", { json: { ...plain, contacts } });
+    if (Array.isArray(contacts)) return { json: { ...plain, contacts } };
     let csv: Blob;
     if (contactsPath !== undefined) {
       // A computed specifier keeps browser bundles and the Workers type check away from Node's fs.
@@ -455,7 +505,7 @@ class Campaigns {
     const form = new FormData();
     for (const [key, value] of Object.entries(plain)) if (value !== undefined) form.set(key, String(value));
     form.set("contacts", csv, "contacts.csv");
-    return this.client.request("POST", "/api/v1/campaigns", { body: form });
+    return { body: form };
   }
 
   /** A new draft (or scheduled) campaign with the source's matching contacts, pending again. */
@@ -491,6 +541,20 @@ class Campaigns {
       "contacts",
       await this.client.request("GET", `/api/v1/campaigns/${encodeURIComponent(id)}/contacts`, { query: { ...options } }),
     );
+  }
+
+  /**
+   * The contacts as CSV (`text/csv`, the upload's own columns after the fixed ones), streamed as the
+   * server reads them: pipe it to a file rather than holding it whole. `status` keeps one status.
+   */
+  async exportContacts(id: string, options: { status?: ContactStatus; signal?: AbortSignal } = {}): Promise<ReadableStream<Uint8Array>> {
+    const response = await this.client.send("GET", `/api/v1/campaigns/${encodeURIComponent(id)}/contacts.csv`, {
+      query: { status: options.status },
+      // JSON ranks above text/plain, so an error still arrives with its code.
+      headers: { Accept: "text/csv, application/json;q=0.9" },
+      signal: options.signal,
+    });
+    return response.body ?? new Blob([]).stream();
   }
 
   /** A short-lived token for a browser EventSource: `…/events?token=`; `origin` binds it to one page origin. */

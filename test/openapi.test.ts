@@ -321,6 +321,44 @@ describe("responses match the document", () => {
     await check("get", "/api/v1/campaigns/{id}/events/ws", 400, await api(`/api/v1/campaigns/${created.id}/events/ws`));
   });
 
+  it("campaigns: contacts.csv export and preflight, with their errors", async () => {
+    const created = await check<{ id: string }>(
+      "post",
+      "/api/v1/campaigns",
+      201,
+      await api("/api/v1/campaigns", { method: "POST", body: campaignForm(t, csvOf(2)) }),
+    );
+    const csv = await check<string>(
+      "get",
+      "/api/v1/campaigns/{id}/contacts.csv",
+      200,
+      await api(`/api/v1/campaigns/${created.id}/contacts.csv?status=pending`),
+    );
+    expect(csv.split("\r\n")[0]).toMatch(/^row,phone_number,status,/);
+    await check("get", "/api/v1/campaigns/{id}/contacts.csv", 400, await api(`/api/v1/campaigns/${created.id}/contacts.csv?status=done`));
+    await check("get", "/api/v1/campaigns/{id}/contacts.csv", 404, await api("/api/v1/campaigns/cmp_missing/contacts.csv", { headers: asJson }));
+
+    const clean = await check<{ ok: boolean; contacts: number }>(
+      "post",
+      "/api/v1/campaigns/preflight",
+      200,
+      await api("/api/v1/campaigns/preflight", { method: "POST", body: campaignForm(t, csvOf(3)) }),
+    );
+    expect(clean).toMatchObject({ ok: true, contacts: 3 });
+    const body = { name: "", agent_id: t.agentId, phone_number_id: t.numberId, max_concurrent_calls: 500, contacts: [{ phone_number: "nope" }] };
+    const refused = await check<{ ok: boolean; errors: { row: number | null }[] }>(
+      "post",
+      "/api/v1/campaigns/preflight",
+      200,
+      await api("/api/v1/campaigns/preflight?answer_rate=0.5", jsonInit("POST", body)),
+    );
+    expect(refused.ok).toBe(false);
+    expect(refused.errors.map((e) => e.row)).toEqual([null, null, 1]);
+    await check("post", "/api/v1/campaigns/preflight", 400, await api("/api/v1/campaigns/preflight?answer_rate=2", jsonInit("POST", body)));
+    const text = { method: "POST", body: "x", headers: { "Content-Type": "text/plain" } };
+    await check("post", "/api/v1/campaigns/preflight", 415, await api("/api/v1/campaigns/preflight", text));
+  });
+
   it("the do-not-call list: add by JSON and CSV, list, get, delete, and a 404", async () => {
     const added = await check<{ invalid: unknown[] }>(
       "post",

@@ -75,6 +75,12 @@ export const createCampaignFormSchema = z
   })
   .openapi("CreateCampaignForm");
 
+/** Create's body in its two media types; preflight takes exactly the same. */
+export const createCampaignBody = {
+  required: true,
+  content: { "multipart/form-data": { schema: createCampaignFormSchema }, "application/json": { schema: createCampaignJsonSchema } },
+};
+
 const { name: _name, ...settingsBesideName } = campaignSettingFields;
 const settingOverrides = z.object(settingsBesideName).partial().shape;
 

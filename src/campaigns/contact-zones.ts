@@ -1,9 +1,7 @@
-import { badRequest } from "../http/errors";
+import { type ApiError, badRequest } from "../http/errors";
 import { type CallingWindow, contactZones, formatClock, nextOpening } from "./calling-window";
 import { canonicalZone, type ZoneSet } from "./number-zones";
-
-/** How many bad rows an error names before it summarises the rest (as for bad numbers). */
-const MAX_LISTED = 20;
+import { ProblemList, plural, shown } from "./upload-problems";
 
 /**
  * Reads each uploaded contact's own zone, and collects the rows create must refuse:
@@ -11,10 +9,8 @@ const MAX_LISTED = 20;
  * never be called inside it. Per row it is one prefix lookup; window checks are kept per zone set.
  */
 export class ContactZones {
-  private readonly unknownZones: string[] = [];
-  private unknownCount = 0;
-  private readonly neverOpen: string[] = [];
-  private neverCount = 0;
+  readonly unknownZones = new ProblemList();
+  readonly neverOpen = new ProblemList();
   private readonly opens = new Map<string, boolean>();
 
   constructor(
@@ -33,8 +29,10 @@ export class ContactZones {
     if (text !== "") {
       own = canonicalZone(text);
       if (!own) {
-        this.unknownCount++;
-        if (this.unknownZones.length < MAX_LISTED) this.unknownZones.push(`row ${row} (${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text)})`);
+        this.unknownZones.add(
+          { row, value: shown(text), reason: "The timezone cell is not a time zone; use an IANA name such as America/New_York, or leave it empty." },
+          `row ${row} (${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text)})`,
+        );
         return null;
       }
     }
@@ -42,23 +40,30 @@ export class ContactZones {
     return own;
   }
 
-  /** Throws the 400 naming the rows, if any; create writes nothing then. */
-  finish(): void {
-    if (this.unknownCount > 0) {
-      const more = this.unknownCount > this.unknownZones.length ? ` and ${this.unknownCount - this.unknownZones.length} more` : "";
-      throw badRequest(
-        `${this.unknownCount} row${this.unknownCount === 1 ? " has" : "s have"} an unknown time zone in the timezone column: ${this.unknownZones.join(", ")}${more}. ` +
+  /** Create's 400 naming the rows, if any (create writes nothing then), or null. */
+  refusal(): ApiError | null {
+    const unknown = this.unknownZones.count;
+    if (unknown > 0) {
+      return badRequest(
+        `${unknown} ${plural(unknown, "row has", "rows have")} an unknown time zone in the timezone column: ${this.unknownZones.summary()}. ` +
           "Use IANA names such as America/New_York, or leave the cell empty to use the number's zone. Nothing was created.",
       );
     }
-    if (this.neverCount > 0 && this.window) {
-      const more = this.neverCount > this.neverOpen.length ? ` and ${this.neverCount - this.neverOpen.length} more` : "";
-      throw badRequest(
-        `${this.neverCount} contact${this.neverCount === 1 ? "" : "s"} could never be called inside the calling window ` +
-          `${formatClock(this.window.start)}–${formatClock(this.window.end)}: ${this.neverOpen.join(", ")}${more}. ` +
+    const never = this.neverOpen.count;
+    if (never > 0 && this.window) {
+      return badRequest(
+        `${never} ${plural(never, "contact", "contacts")} could never be called inside the calling window ` +
+          `${formatClock(this.window.start)}–${formatClock(this.window.end)}: ${this.neverOpen.summary()}. ` +
           "Give those rows a timezone, set calling_timezone, or widen the window. Nothing was created.",
       );
     }
+    return null;
+  }
+
+  /** Throws create's 400 naming the rows, if any. */
+  finish(): void {
+    const refusal = this.refusal();
+    if (refusal) throw refusal;
   }
 
   private checkOpens(row: number, phone: string, set: ZoneSet) {
@@ -70,11 +75,15 @@ export class ContactZones {
       this.opens.set(set.key, opens);
     }
     if (opens) return;
-    this.neverCount++;
-    if (this.neverOpen.length < MAX_LISTED) {
-      const why = set.zones.length === 0 ? "no time zone is known for the number" : `the window is never open in all of ${describeZones(set.zones)} at once`;
-      this.neverOpen.push(`row ${row} (${phone}: ${why})`);
-    }
+    const why = set.zones.length === 0 ? "no time zone is known for the number" : `the window is never open in all of ${describeZones(set.zones)} at once`;
+    this.neverOpen.add(
+      {
+        row,
+        value: phone,
+        reason: `The contact could never be called inside the calling window: ${why}. Give the row a timezone, set calling_timezone, or widen the window.`,
+      },
+      `row ${row} (${phone}: ${why})`,
+    );
   }
 }
 

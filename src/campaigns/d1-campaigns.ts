@@ -16,6 +16,9 @@ export async function loadCampaignRow(env: Env, campaignId: string, accountId?: 
   return database(env).select().from(campaigns).where(where).get();
 }
 
+/** The upload's custom-field columns, in upload order. */
+export const customColumnsOf = (row: CampaignRow): string[] => JSON.parse(row.customColumns) as string[];
+
 /** The per-status contact counters kept on the campaign row. */
 export const contactStatsOf = (row: CampaignRow): Record<ContactStatus, number> => ({
   pending: row.pending,
@@ -67,24 +70,21 @@ export const contactView = (row: ContactRow, window: CallingWindow | null) => ({
 
 /**
  * Writes the campaign and all its contacts in one D1 batch (one transaction): a failure leaves
- * neither. Each chunk is one statement that binds a JSON array and expands it with json_each,
- * which keeps 100k contacts to a handful of statements with four bound parameters each.
+ * neither. Each chunk is one statement that binds a JSON object and expands it with json_each,
+ * which keeps 100k contacts to a handful of statements with five bound parameters each.
  * Numbers on the account's do-not-call list are suppressed in the same batch.
  */
 export async function insertCampaign(env: Env, campaign: CampaignRow, ingest: IngestResult): Promise<{ dncSuppressed: number }> {
   const db = database(env);
   const stem = contactIdStem();
+  // Each chunk member is "<seq>:<row><phone>|<timezone>": <custom fields>; see ContactChunk.
   const insertContacts = env.DB.prepare(
     `INSERT INTO contacts (id, campaign_id, account_id, seq, row, phone_number, custom_fields, timezone, status, attempts, created_at, updated_at)
-     SELECT 'ctc_' || ?1 || printf('%06x', ?2 + key), ?3, ?4, ?2 + key, value ->> '$[0]', value ->> '$[1]', value -> '$[2]', value ->> '$[3]', 'pending', 0, ?5, ?5
-     FROM json_each(?6)`,
+     SELECT 'ctc_' || ?1 || printf('%06x', seq), ?2, ?3, seq, CAST(substr(key, instr(key, ':') + 1) AS INTEGER),
+            substr(key, plus, bar - plus), value, nullif(substr(key, bar + 1), ''), 'pending', 0, ?4, ?4
+     FROM (SELECT CAST(key AS INTEGER) AS seq, instr(key, '+') AS plus, instr(key, '|') AS bar, key, value FROM json_each(?5))`,
   );
-  let offset = 0;
-  const statements = ingest.chunks.map((chunk) => {
-    const statement = insertContacts.bind(stem, offset, campaign.id, campaign.accountId, campaign.createdAt, chunk.json);
-    offset += chunk.count;
-    return statement;
-  });
+  const statements = ingest.chunks.map((chunk) => insertContacts.bind(stem, campaign.id, campaign.accountId, campaign.createdAt, chunk.json));
   const campaignInsert = db.insert(campaigns).values(campaign).toSQL();
   const suppress = suppressListedContacts(env.DB, campaign.id, campaign.accountId, campaign.createdAt);
   const results = await env.DB.batch([env.DB.prepare(campaignInsert.sql).bind(...campaignInsert.params), ...statements, ...suppress]);

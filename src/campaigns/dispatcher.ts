@@ -106,7 +106,8 @@ export class Dispatcher {
         this.stageReason = waitingReason;
       }
       const retryAt = storage.contacts.nextRetryAt();
-      if (retryAt !== null) storage.timers.setNoLater("dispatch", retryAt);
+      // A due retry with every line busy waits for a call to end, which arms the next tick; arming it in the past would spin the alarm.
+      if (retryAt !== null && (retryAt > now || free > 0)) storage.timers.setNoLater("dispatch", retryAt);
     }
     if (releases.length === 0 && dialable.length === 0) return;
 

@@ -1,27 +1,51 @@
 import { type CountryCode, isSupportedCountry, parsePhoneNumberFromString } from "libphonenumber-js";
 import Papa from "papaparse";
-import { badRequest } from "../http/errors";
+import { ApiError, badRequest } from "../http/errors";
 import type { CallingWindow } from "./calling-window";
 import { ContactZones } from "./contact-zones";
+import { ProblemList, plural, reportedProblems, shown, type UploadProblem } from "./upload-problems";
 
 /** The upload limit for the contacts file itself (SPEC: 10 MB ≈ 100k rows). */
 export const MAX_CSV_BYTES = 10 * 1024 * 1024;
 /** Form fields and multipart framing ride on top of the file. */
 export const MAX_REQUEST_BYTES = MAX_CSV_BYTES + 64 * 1024;
-/** How many bad rows an error names before it summarises the rest. */
-const MAX_LISTED_ERRORS = 20;
 /** JSON bound per D1 statement, far under D1's 2 MB value limit. */
 export const CHUNK_BYTES = 1_000_000;
 
-/** One contact ready for the bulk insert: [row, E.164 number, custom fields, the row's own timezone if any]. */
+/** One contact as the insert reads it: [row, E.164 number, custom fields, the row's own timezone if any]. */
 export type ContactTuple = [row: number, phone: string, fields: Record<string, string>, timezone?: string];
 
+/**
+ * Contacts for one D1 statement: a JSON object whose keys are `<seq>:<row><phone>|<timezone>` and
+ * whose values are the custom fields. json_each hands SQLite the key as plain text and the fields
+ * object as the stored text, which costs D1 a third less than an array of tuples, whose every
+ * element it would render and parse again.
+ */
+export interface ContactChunk {
+  json: string;
+  count: number;
+}
+
 export interface IngestResult {
-  /** JSON arrays of ContactTuple, each small enough for one D1 statement. */
-  chunks: { json: string; count: number }[];
+  /** The contacts in seq order, each chunk small enough for one D1 statement. */
+  chunks: ContactChunk[];
   /** Contacts kept (the campaign's total). */
   count: number;
   duplicatesSkipped: number;
+  /** The custom-field columns in upload order (CSV header order; JSON: first-seen key order). */
+  columns: string[];
+  /** The kept numbers in upload order. */
+  phones: ReadonlySet<string>;
+}
+
+/** An upload read to the end: what create would write, what is wrong with it, and create's 400 if anything is. */
+export interface ContactsRead {
+  result: IngestResult;
+  /** The first problems in row order (or the one problem of the whole upload). */
+  problems: UploadProblem[];
+  problemCount: number;
+  /** The refusal create answers with (its exact message), or null when create would accept the upload. */
+  refusal: ApiError | null;
 }
 
 const E164 = /^\+[1-9]\d{6,14}$/;
@@ -36,10 +60,26 @@ export function parseDefaultCountry(raw: string | undefined): CountryCode | unde
   return code;
 }
 
+/** `raw` without ASCII separators (space, tab, CR/LF, - . ( )), or null when it holds anything the regex path must judge. */
+function stripAsciiSeparators(raw: string): string | null {
+  let out = "";
+  let from = 0;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c > 0x7e) return null;
+    if (c === 0x20 || c === 0x2d || c === 0x2e || c === 0x28 || c === 0x29 || (c >= 0x09 && c <= 0x0d)) {
+      out += raw.slice(from, i);
+      from = i + 1;
+    }
+  }
+  return from === 0 ? raw : out + raw.slice(from);
+}
+
 /** E.164 or null. The regex fast path handles most rows; libphonenumber only sees national numbers. */
 export function normalisePhone(raw: string, country: CountryCode | undefined): string | null {
+  if (E164.test(raw)) return raw;
   // "+44 (0)20 …": the (0) is a trunk prefix that must not survive into E.164.
-  let s = raw.replace("(0)", "").replace(SEPARATORS, "");
+  let s = (raw.includes("(0)") ? null : stripAsciiSeparators(raw)) ?? raw.replace("(0)", "").replace(SEPARATORS, "");
   if (s.startsWith("00")) s = `+${s.slice(2)}`;
   if (E164.test(s)) return s;
   if (s.startsWith("+") || !country || !/^\d{3,17}$/.test(s)) return null;
@@ -47,67 +87,124 @@ export function normalisePhone(raw: string, country: CountryCode | undefined): s
   return parsed?.isValid() ? parsed.number : null;
 }
 
-/** Accumulates contacts into D1-sized JSON chunks, dropping repeated numbers (first row wins). */
-class ContactSink {
-  readonly chunks: { json: string; count: number }[] = [];
-  private current: string[] = [];
-  private currentBytes = 0;
-  private readonly seen = new Set<string>();
-  private readonly invalid: string[] = [];
-  private invalidCount = 0;
-  count = 0;
-  duplicates = 0;
+/**
+ * Everything wrong with an upload, by kind. Create refuses on the first kind found, in the order it
+ * always has: the file, rows that cannot be trusted, unreadable numbers, time zones, emptiness.
+ */
+class UploadProblems {
+  upload: ApiError | null = null;
+  readonly shape = new ProblemList();
+  readonly numbers = new ProblemList();
+  readonly zones: ContactZones;
 
   constructor(
     private readonly country: CountryCode | undefined,
-    private readonly zones: ContactZones,
+    window: CallingWindow | null,
+  ) {
+    this.zones = new ContactZones(window);
+  }
+
+  unreadableNumber(row: number, raw: string) {
+    this.numbers.add(
+      { row, value: shown(raw), reason: `The phone number could not be read; write it in international form such as +14155550100.${this.nationalHint()}` },
+      `row ${row} (${JSON.stringify(shown(raw, 32))})`,
+    );
+  }
+
+  read(result: IngestResult, shapeRefusal: (list: ProblemList) => ApiError): ContactsRead {
+    const refusal = this.refusal(result, shapeRefusal);
+    const { problems, count } = reportedProblems([this.shape, this.numbers, this.zones.unknownZones, this.zones.neverOpen], refusal);
+    return { result, problems, problemCount: count, refusal };
+  }
+
+  private refusal(result: IngestResult, shapeRefusal: (list: ProblemList) => ApiError): ApiError | null {
+    if (this.upload) return this.upload;
+    if (this.shape.count > 0) return shapeRefusal(this.shape);
+    const numbers = this.numbers.count;
+    if (numbers > 0) {
+      return badRequest(
+        `${numbers} ${plural(numbers, "phone number", "phone numbers")} could not be read: ${this.numbers.summary()}. ` +
+          `Write them in international form such as +14155550100.${this.nationalHint()} Nothing was created.`,
+      );
+    }
+    const zones = this.zones.refusal();
+    if (zones) return zones;
+    if (result.count === 0) return badRequest("The contacts list has no contacts; add at least one row with a phone_number.");
+    return null;
+  }
+
+  private nationalHint() {
+    return this.country ? "" : " National numbers need default_country (e.g. US).";
+  }
+}
+
+/** Accumulates contacts into D1-sized JSON chunks, dropping repeated numbers (first row wins). */
+class ContactSink {
+  private readonly chunks: ContactChunk[] = [];
+  private current: string[] = [];
+  private currentBytes = 0;
+  private readonly seen = new Set<string>();
+  private count = 0;
+  private duplicates = 0;
+
+  constructor(
+    private readonly country: CountryCode | undefined,
+    private readonly problems: UploadProblems,
   ) {}
 
   add(row: number, rawPhone: string, fields: Record<string, string>, zoneCell?: string) {
     const phone = normalisePhone(rawPhone, this.country);
     if (!phone) {
-      this.invalidCount++;
-      if (this.invalid.length < MAX_LISTED_ERRORS) {
-        const shown = rawPhone.length > 32 ? `${rawPhone.slice(0, 32)}…` : rawPhone;
-        this.invalid.push(`row ${row} (${JSON.stringify(shown)})`);
-      }
+      this.problems.unreadableNumber(row, rawPhone);
       return;
     }
-    const timezone = this.zones.zoneFor(row, phone, zoneCell);
+    const timezone = this.problems.zones.zoneFor(row, phone, zoneCell);
     if (this.seen.has(phone)) {
       this.duplicates++;
       return;
     }
     this.seen.add(phone);
-    const tuple: ContactTuple = timezone === null ? [row, phone, fields] : [row, phone, fields, timezone];
-    const json = JSON.stringify(tuple);
-    if (this.currentBytes + json.length > CHUNK_BYTES && this.current.length > 0) this.flush();
-    this.current.push(json);
-    this.currentBytes += json.length + 1;
+    // E.164 is "+" and digits and a zone name has no "|" or quote: the key needs no escaping, and SQL splits it at ":", "+" and "|".
+    const member = `"${this.count}:${row}${phone}|${timezone ?? ""}":${JSON.stringify(fields)}`;
+    if (this.currentBytes + member.length > CHUNK_BYTES && this.current.length > 0) this.flush();
+    this.current.push(member);
+    this.currentBytes += member.length + 1;
     this.count++;
   }
 
-  finish(): IngestResult {
-    if (this.invalidCount > 0) {
-      const more = this.invalidCount > this.invalid.length ? ` and ${this.invalidCount - this.invalid.length} more` : "";
-      const hint = this.country ? "" : " National numbers need default_country (e.g. US).";
-      throw badRequest(
-        `${this.invalidCount} phone number${this.invalidCount === 1 ? "" : "s"} could not be read: ${this.invalid.join(", ")}${more}. ` +
-          `Write them in international form such as +14155550100.${hint} Nothing was created.`,
-      );
-    }
-    this.zones.finish();
-    if (this.count === 0) throw badRequest("The contacts list has no contacts; add at least one row with a phone_number.");
+  finish(columns: string[]): IngestResult {
     this.flush();
-    return { chunks: this.chunks, count: this.count, duplicatesSkipped: this.duplicates };
+    return { chunks: this.chunks, count: this.count, duplicatesSkipped: this.duplicates, columns, phones: this.seen };
   }
 
   private flush() {
     if (this.current.length === 0) return;
-    this.chunks.push({ json: `[${this.current.join(",")}]`, count: this.current.length });
+    this.chunks.push({ json: `{${this.current.join(",")}}`, count: this.current.length });
     this.current = [];
     this.currentBytes = 0;
   }
+}
+
+/** A chunk read back as tuples in seq order (the insert's reading of it, in JS). */
+export function contactTuples(chunk: ContactChunk): ContactTuple[] {
+  return Object.entries(JSON.parse(chunk.json) as Record<string, Record<string, string>>)
+    .map(([key, fields]) => {
+      const colon = key.indexOf(":");
+      const plus = key.indexOf("+");
+      const bar = key.indexOf("|");
+      const timezone = key.slice(bar + 1);
+      const tuple: ContactTuple = [Number(key.slice(colon + 1, plus)), key.slice(plus, bar), fields];
+      if (timezone) tuple.push(timezone);
+      return [Number(key.slice(0, colon)), tuple] as const;
+    })
+    .sort((a, b) => a[0] - b[0])
+    .map(([, tuple]) => tuple);
+}
+
+/** `fields[name] = value`, also for a column named "__proto__", which plain assignment would swallow. */
+function setField(fields: Record<string, string>, name: string, value: string) {
+  if (name === "__proto__") Object.defineProperty(fields, name, { value, enumerable: true, writable: true, configurable: true });
+  else fields[name] = value;
 }
 
 const headerKey = (h: string) => h.trim().toLowerCase();
@@ -150,55 +247,108 @@ export function readCsvTable(text: string): CsvTable {
   return { headers, rows, phoneColumn, column: (name) => seen.get(headerKey(name)) };
 }
 
-/** A calling window, when given, also refuses contacts that could never be called inside it. */
-export function ingestCsv(text: string, country: CountryCode | undefined, window: CallingWindow | null = null): IngestResult {
-  const { headers, rows, phoneColumn, column } = readCsvTable(text);
+/**
+ * Reads a CSV upload to the end, collecting every problem; create and preflight both start here.
+ * A calling window, when given, also finds contacts that could never be called inside it.
+ */
+export function readContactsCsv(text: string, country: CountryCode | undefined, window: CallingWindow | null = null): ContactsRead {
+  const problems = new UploadProblems(country, window);
+  const sink = new ContactSink(country, problems);
+  let table: CsvTable;
+  try {
+    table = readCsvTable(text);
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    problems.upload = error;
+    return problems.read(sink.finish([]), overlongRefusal(0));
+  }
+  const { headers, rows, phoneColumn, column } = table;
   // A `timezone` column places the row's contact in that zone; it is not a custom field.
   const zoneColumn = column("timezone");
-  const sink = new ContactSink(country, new ContactZones(window));
-  const overlong: number[] = [];
+  // The custom-field columns, once: every row is read through the same list.
+  const fieldColumns = headers.map((_, col) => col).filter((col) => col !== phoneColumn && col !== zoneColumn);
+  const fieldNames = fieldColumns.map((col) => headers[col] as string);
+  const protoSafe = fieldNames.includes("__proto__");
   for (let i = 1; i < rows.length; i++) {
     const cells = rows[i] as string[];
     if (cells.length === 1 && cells[0]?.trim() === "") continue; // blank line
     const row = i + 1; // spreadsheet numbering: the header is row 1
     if (cells.length > headers.length) {
-      overlong.push(row);
+      problems.shape.add(
+        { row, value: shown(cells.join(",")), reason: `The row has more fields than the header (${headers.length}); quote values that contain commas.` },
+        String(row),
+      );
       continue;
     }
     const fields: Record<string, string> = {};
-    for (let col = 0; col < headers.length; col++) {
-      if (col !== phoneColumn && col !== zoneColumn) fields[headers[col] as string] = cells[col] ?? "";
-    }
+    if (protoSafe) for (let k = 0; k < fieldColumns.length; k++) setField(fields, fieldNames[k] as string, cells[fieldColumns[k] as number] ?? "");
+    else for (let k = 0; k < fieldColumns.length; k++) fields[fieldNames[k] as string] = cells[fieldColumns[k] as number] ?? "";
     sink.add(row, cells[phoneColumn] ?? "", fields, zoneColumn === undefined ? undefined : cells[zoneColumn]);
   }
-  if (overlong.length > 0) {
-    throw badRequest(
-      `${overlong.length} row${overlong.length === 1 ? " has" : "s have"} more fields than the header (${headers.length}): rows ${overlong.slice(0, MAX_LISTED_ERRORS).join(", ")}. ` +
-        "Quote values that contain commas. Nothing was created.",
-    );
-  }
-  return sink.finish();
+  return problems.read(sink.finish(fieldNames), overlongRefusal(headers.length));
 }
 
-/** JSON uploads: an array of objects with phone_number; every other key becomes a custom field. */
-export function ingestJson(items: unknown, country: CountryCode | undefined, window: CallingWindow | null = null): IngestResult {
-  if (!Array.isArray(items)) throw badRequest("contacts must be an array of objects, each with a phone_number.");
-  const sink = new ContactSink(country, new ContactZones(window));
+const overlongRefusal = (headerCount: number) => (overlong: ProblemList) =>
+  badRequest(
+    `${overlong.count} ${plural(overlong.count, "row has", "rows have")} more fields than the header (${headerCount}): rows ${overlong.listed.join(", ")}. ` +
+      "Quote values that contain commas. Nothing was created.",
+  );
+
+/** Reads a JSON upload (an array of objects with phone_number; every other key but timezone is a custom field), collecting every problem. */
+export function readContactsJson(items: unknown, country: CountryCode | undefined, window: CallingWindow | null = null): ContactsRead {
+  const problems = new UploadProblems(country, window);
+  const sink = new ContactSink(country, problems);
+  const columns = new Set<string>();
+  // Create names the first malformed item, exactly as it always has.
+  const firstItemRefusal = (list: ProblemList) => badRequest(list.kept[0]?.reason ?? "contacts holds a malformed item.");
+  if (!Array.isArray(items)) {
+    problems.upload = badRequest("contacts must be an array of objects, each with a phone_number.");
+    return problems.read(sink.finish([]), firstItemRefusal);
+  }
   items.forEach((item, index) => {
-    const row = index + 1;
-    if (typeof item !== "object" || item === null || Array.isArray(item)) throw badRequest(`contacts[${index}] must be an object with a phone_number.`);
-    const fields: Record<string, string> = {};
-    let phone: string | undefined;
-    let zone: string | undefined;
-    for (const [key, value] of Object.entries(item)) {
-      if (value !== null && typeof value === "object") throw badRequest(`contacts[${index}].${key} must be a string, number or boolean.`);
-      const text = value === null ? "" : String(value);
-      if (headerKey(key) === "phone_number") phone = text;
-      else if (headerKey(key) === "timezone") zone = text;
-      else fields[key.trim()] = text;
+    const contact = readJsonContact(item, index);
+    if (typeof contact === "string") {
+      problems.shape.add({ row: index + 1, value: shown(JSON.stringify(item) ?? String(item)), reason: contact }, contact);
+      return;
     }
-    if (phone === undefined) throw badRequest(`contacts[${index}] has no phone_number.`);
-    sink.add(row, phone, fields, zone);
+    for (const key in contact.fields) columns.add(key);
+    sink.add(index + 1, contact.phone, contact.fields, contact.zone);
   });
-  return sink.finish();
+  return problems.read(sink.finish([...columns]), firstItemRefusal);
+}
+
+/** One JSON contact as a number, string fields and its own zone cell, or why it cannot be one (create's sentence). */
+function readJsonContact(item: unknown, index: number): { phone: string; fields: Record<string, string>; zone: string | undefined } | string {
+  if (typeof item !== "object" || item === null || Array.isArray(item)) return `contacts[${index}] must be an object with a phone_number.`;
+  const fields: Record<string, string> = {};
+  let phone: string | undefined;
+  let zone: string | undefined;
+  for (const [key, value] of Object.entries(item)) {
+    if (value !== null && typeof value === "object") return `contacts[${index}].${key} must be a string, number or boolean.`;
+    const text = value === null ? "" : String(value);
+    if (headerKey(key) === "phone_number") phone = text;
+    else if (headerKey(key) === "timezone") zone = text;
+    else setField(fields, key.trim(), text);
+  }
+  return phone === undefined ? `contacts[${index}] has no phone_number.` : { phone, fields, zone };
+}
+
+/** An upload with nothing to read (no contacts field): that refusal is its one problem. */
+export function refusedUpload(refusal: ApiError): ContactsRead {
+  const result: IngestResult = { chunks: [], count: 0, duplicatesSkipped: 0, columns: [], phones: new Set() };
+  return { result, problems: [{ row: null, value: null, reason: refusal.message }], problemCount: 1, refusal };
+}
+
+/** Create's reading of a CSV upload: the contacts, or its 400. */
+export function ingestCsv(text: string, country: CountryCode | undefined, window: CallingWindow | null = null): IngestResult {
+  const read = readContactsCsv(text, country, window);
+  if (read.refusal) throw read.refusal;
+  return read.result;
+}
+
+/** Create's reading of a JSON upload: the contacts, or its 400. */
+export function ingestJson(items: unknown, country: CountryCode | undefined, window: CallingWindow | null = null): IngestResult {
+  const read = readContactsJson(items, country, window);
+  if (read.refusal) throw read.refusal;
+  return read.result;
 }

@@ -3,7 +3,7 @@ import { database, nowIso } from "../db/client";
 import { findInAccount } from "../db/queries";
 import { agents, phoneNumbers } from "../db/schema";
 import type { Env } from "../env";
-import { badRequest } from "../http/errors";
+import { ApiError, badRequest } from "../http/errors";
 import { parseFields } from "../http/openapi";
 import { newId } from "../ids";
 import { type CallingWindow, callingWindowColumns, parseCallingWindow } from "./calling-window";
@@ -49,27 +49,64 @@ function settingOf<S extends ZodType>(text: FieldText, name: keyof typeof fields
   return raw === undefined ? undefined : parseFields(schema, raw);
 }
 
-/** Create's fields with create's rules; a clone passes the source's settings as the defaults. */
-export function parseCampaignSettings(text: FieldText, inherited?: InheritedSettings): CampaignSettings {
-  const name = settingOf(text, "name", fields.name) ?? inherited?.name;
-  if (!name) throw badRequest("name is required.");
-  const agentId = settingOf(text, "agent_id", fields.agent_id) ?? inherited?.agentId;
-  const phoneNumberId = settingOf(text, "phone_number_id", fields.phone_number_id) ?? inherited?.phoneNumberId;
-  if (!agentId) throw badRequest("agent_id is required.");
-  if (!phoneNumberId) throw badRequest("phone_number_id is required.");
+/** Where a field's problem goes: create (and clone) refuse with the first; preflight lists them all. */
+export type FieldProblemReport = (field: string, error: ApiError) => void;
+
+const refuseFirst: FieldProblemReport = (_field, error) => {
+  throw error;
+};
+
+/** Runs one field's rule; a refusal is reported (create: thrown) and the field takes `fallback`. */
+function checked<T>(report: FieldProblemReport, field: string, rule: () => T, fallback: T): T {
+  try {
+    return rule();
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    report(field, error);
+    return fallback;
+  }
+}
+
+/** Create's fields with create's rules (the field schemas), in create's order; a clone passes the source's settings as the defaults. */
+export function parseCampaignSettings(text: FieldText, inherited?: InheritedSettings, report: FieldProblemReport = refuseFirst): CampaignSettings {
+  const field = <T>(name: string, rule: () => T, fallback: T) => checked(report, name, rule, fallback);
+  const name = field(
+    "name",
+    () => {
+      const value = settingOf(text, "name", fields.name) ?? inherited?.name;
+      if (!value) throw badRequest("name is required.");
+      return value;
+    },
+    "",
+  );
+  // Both ids are read (and validated) before either is required, as create always has.
+  const agentText = field("agent_id", () => settingOf(text, "agent_id", fields.agent_id) ?? inherited?.agentId ?? "", null);
+  const numberText = field("phone_number_id", () => settingOf(text, "phone_number_id", fields.phone_number_id) ?? inherited?.phoneNumberId ?? "", null);
+  const required = (fieldName: string, value: string | null) =>
+    value === null
+      ? ""
+      : field(
+          fieldName,
+          () => {
+            if (!value) throw badRequest(`${fieldName} is required.`);
+            return value;
+          },
+          "",
+        );
+  const agentId = required("agent_id", agentText);
+  const phoneNumberId = required("phone_number_id", numberText);
+  const integer = (fieldName: "max_concurrent_calls" | "retries_per_contact" | "retry_delay_seconds", fallback: number) =>
+    field(fieldName, () => settingOf(text, fieldName, fields[fieldName]) ?? fallback, fallback);
   return {
     name,
     agentId,
     phoneNumberId,
-    maxConcurrentCalls:
-      settingOf(text, "max_concurrent_calls", fields.max_concurrent_calls) ?? inherited?.maxConcurrentCalls ?? SETTING_DEFAULTS.max_concurrent_calls,
-    retriesPerContact:
-      settingOf(text, "retries_per_contact", fields.retries_per_contact) ?? inherited?.retriesPerContact ?? SETTING_DEFAULTS.retries_per_contact,
-    retryDelaySeconds:
-      settingOf(text, "retry_delay_seconds", fields.retry_delay_seconds) ?? inherited?.retryDelaySeconds ?? SETTING_DEFAULTS.retry_delay_seconds,
-    scheduledAt: parseScheduledAt(text("scheduled_at")),
-    defaultCountry: parseDefaultCountry(text("default_country")) ?? inherited?.defaultCountry ?? null,
-    callingWindow: parseCallingWindow(windowFieldText(text, inherited?.callingWindow ?? null)),
+    maxConcurrentCalls: integer("max_concurrent_calls", inherited?.maxConcurrentCalls ?? SETTING_DEFAULTS.max_concurrent_calls),
+    retriesPerContact: integer("retries_per_contact", inherited?.retriesPerContact ?? SETTING_DEFAULTS.retries_per_contact),
+    retryDelaySeconds: integer("retry_delay_seconds", inherited?.retryDelaySeconds ?? SETTING_DEFAULTS.retry_delay_seconds),
+    scheduledAt: field("scheduled_at", () => parseScheduledAt(text("scheduled_at")), null),
+    defaultCountry: field("default_country", () => parseDefaultCountry(text("default_country")) ?? inherited?.defaultCountry ?? null, null),
+    callingWindow: field("calling_window", () => parseCallingWindow(windowFieldText(text, inherited?.callingWindow ?? null)), null),
   };
 }
 
@@ -90,21 +127,33 @@ function windowFieldText(text: FieldText, inherited: CallingWindow | null): Fiel
 }
 
 /** The agent and the number must belong to the caller's account, and the number must dial out. */
-export async function checkSettingsInAccount(env: Env, accountId: string, settings: CampaignSettings): Promise<void> {
+export async function checkSettingsInAccount(env: Env, accountId: string, settings: CampaignSettings, report: FieldProblemReport = refuseFirst): Promise<void> {
   const db = database(env);
+  // A field that is already missing has been reported; there is nothing to look up.
   const [agent, number] = await Promise.all([
-    findInAccount(db, agents, accountId, settings.agentId),
-    findInAccount(db, phoneNumbers, accountId, settings.phoneNumberId),
+    settings.agentId ? findInAccount(db, agents, accountId, settings.agentId) : null,
+    settings.phoneNumberId ? findInAccount(db, phoneNumbers, accountId, settings.phoneNumberId) : null,
   ]);
-  if (!agent) throw badRequest(`agent_id ${settings.agentId} is not an agent of this account.`);
-  if (!number) throw badRequest(`phone_number_id ${settings.phoneNumberId} is not a phone number of this account.`);
-  if (!number.outboundEnabled) throw badRequest(`Phone number ${number.e164} is not enabled for outbound calls; PATCH it with outbound_enabled: true.`);
+  if (settings.agentId && !agent) report("agent_id", badRequest(`agent_id ${settings.agentId} is not an agent of this account.`));
+  if (settings.phoneNumberId && !number)
+    report("phone_number_id", badRequest(`phone_number_id ${settings.phoneNumberId} is not a phone number of this account.`));
+  if (number && !number.outboundEnabled) {
+    report("phone_number_id", badRequest(`Phone number ${number.e164} is not enabled for outbound calls; PATCH it with outbound_enabled: true.`));
+  }
 }
 
 /** A new campaign row, every contact pending; the insert's own statements correct the counters (DNC, clone totals). */
 export function newCampaignRow(
   settings: CampaignSettings,
-  init: { accountId: string; createdBy: string; total: number; duplicatesSkipped: number; sourceCampaignId: string | null },
+  init: {
+    accountId: string;
+    createdBy: string;
+    total: number;
+    duplicatesSkipped: number;
+    sourceCampaignId: string | null;
+    /** The upload's custom-field columns in upload order (a clone keeps its source's). */
+    customColumns: readonly string[];
+  },
 ): CampaignRow {
   const now = nowIso();
   return {
@@ -132,6 +181,7 @@ export function newCampaignRow(
     failed: 0,
     cancelled: 0,
     sourceCampaignId: init.sourceCampaignId,
+    customColumns: JSON.stringify(init.customColumns),
     ...callingWindowColumns(settings.callingWindow),
     createdAt: now,
     updatedAt: now,

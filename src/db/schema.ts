@@ -136,6 +136,8 @@ export const campaigns = sqliteTable(
     callingTimezone: text("calling_timezone"),
     // The campaign this one was cloned from, if any (not a foreign key: the source may be deleted).
     sourceCampaignId: text("source_campaign_id"),
+    // The upload's custom-field columns in upload order (JSON array): the CSV export's header.
+    customColumns: text("custom_columns").notNull().default("[]"),
     ...timestamps,
   },
   (t) => [

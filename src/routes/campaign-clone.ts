@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { callingWindowOf } from "../campaigns/calling-window";
 import { cloneCampaignSchema } from "../campaigns/campaign-schemas";
 import { type ContactSelection, insertClone } from "../campaigns/clone";
-import { type CampaignRow, campaignView, loadCampaignRow } from "../campaigns/d1-campaigns";
+import { type CampaignRow, campaignView, customColumnsOf, loadCampaignRow } from "../campaigns/d1-campaigns";
 import { armScheduledStart, checkSettingsInAccount, jsonFieldText, newCampaignRow, parseCampaignSettings } from "../campaigns/settings";
 import { contactOutcomes, contactStatuses } from "../db/schema";
 import type { AppEnv } from "../env";
@@ -66,7 +66,14 @@ export async function cloneCampaign(c: Context<AppEnv>) {
   const settings = parseCampaignSettings(jsonFieldText(body), { ...source, name: copyName(source), callingWindow: callingWindowOf(source) });
   await checkSettingsInAccount(c.env, accountId, settings);
 
-  const row = newCampaignRow(settings, { accountId, createdBy: actor, total: 0, duplicatesSkipped: 0, sourceCampaignId: source.id });
+  const row = newCampaignRow(settings, {
+    accountId,
+    createdBy: actor,
+    total: 0,
+    duplicatesSkipped: 0,
+    sourceCampaignId: source.id,
+    customColumns: customColumnsOf(source),
+  });
   const { copied, dncSuppressed } = await insertClone(c.env, row, source.id, selection);
   if (copied === 0) {
     const which = describeSelection(selection);

@@ -1,7 +1,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import type { Context } from "hono";
-import { type CallingWindow, callingWindowOf } from "../campaigns/calling-window";
+import { callingWindowOf } from "../campaigns/calling-window";
 import { getCampaignStub, type LifecycleResult } from "../campaigns/campaign-do";
 import {
   campaignListSchema,
@@ -10,103 +10,43 @@ import {
   clonedCampaignSchema,
   contactListSchema,
   contactsQuerySchema,
-  createCampaignFormSchema,
-  createCampaignJsonSchema,
+  createCampaignBody,
   createdCampaignSchema,
   eventsTokenSchema,
 } from "../campaigns/campaign-schemas";
+import { readCreateInput } from "../campaigns/create-input";
 import { type CampaignRow, campaignView, contactView, insertCampaign, listContacts, loadCampaignRow } from "../campaigns/d1-campaigns";
-import { ingestCsv, ingestJson, MAX_CSV_BYTES, parseDefaultCountry } from "../campaigns/ingest";
+import { parseDefaultCountry } from "../campaigns/ingest";
 import { armScheduledStart, checkSettingsInAccount, newCampaignRow, parseCampaignSettings } from "../campaigns/settings";
 import { database } from "../db/client";
 import { pageByAccount } from "../db/queries";
 import { campaignStatuses, campaigns, contactStatuses } from "../db/schema";
 import { continueSessionFrom } from "../db/session";
 import type { AppEnv } from "../env";
-import { boundedRequest } from "../http/body";
-import { ApiError, badRequest, conflict, notFound } from "../http/errors";
+import { ApiError, conflict, notFound } from "../http/errors";
 import { mintEventsToken, mintEventsTokenSchema } from "../http/events-token";
 import { EVENTS_SECURITY, enumQuery, errors, handParsedBody, idParam, json, noContent, pageQuery, TENANT_ERRORS, validationHook } from "../http/openapi";
 import { listEnvelope, readJson } from "../http/validation";
 import { cloneCampaign } from "./campaign-clone";
-
-type FieldValue = string | number | boolean | null | undefined;
-
-interface CreateInput {
-  fields: (name: string) => FieldValue;
-  contacts: (window: CallingWindow | null) => Promise<ReturnType<typeof ingestCsv>>;
-}
-
-const tooLarge = () =>
-  new ApiError("payload_too_large", `The upload is larger than ${MAX_CSV_BYTES / 1024 / 1024} MB; split the contacts into several campaigns.`);
-
-/** Reads the create body (multipart or JSON) after refusing oversize bodies unread. */
-async function readCreateInput(c: Context<AppEnv>): Promise<CreateInput> {
-  const raw = await boundedRequest(c.req.raw, tooLarge);
-  const type = c.req.header("Content-Type") ?? "";
-
-  if (/^multipart\/form-data\b/i.test(type)) {
-    let form: FormData;
-    try {
-      form = await raw.formData();
-    } catch {
-      throw badRequest("The multipart body could not be read; send multipart/form-data with a boundary.");
-    }
-    return {
-      fields: (name) => {
-        const value = form.get(name);
-        return typeof value === "string" ? value : undefined;
-      },
-      contacts: async (window) => {
-        const file = form.get("contacts");
-        if (file === null) throw badRequest("contacts is required: attach the CSV file as the `contacts` form field.");
-        const text = typeof file === "string" ? file : file.size > MAX_CSV_BYTES ? null : await file.text();
-        if (text === null || text.length > MAX_CSV_BYTES) throw tooLarge();
-        return ingestCsv(text, parseDefaultCountry(fieldText(form.get("default_country"))), window);
-      },
-    };
-  }
-  if (/^application\/json\b/i.test(type)) {
-    let body: Record<string, unknown>;
-    try {
-      body = await raw.json();
-    } catch {
-      throw badRequest("The request body is not valid JSON.");
-    }
-    if (typeof body !== "object" || body === null || Array.isArray(body)) throw badRequest("The JSON body must be an object.");
-    return {
-      fields: (name) => {
-        const value = body[name];
-        // The view lists days as an array; accept that shape back as well as the comma list.
-        if (name === "calling_days" && Array.isArray(value)) return value.join(",");
-        if (value !== null && typeof value === "object") throw badRequest(`${name} must be a string or number.`);
-        return value as FieldValue;
-      },
-      contacts: async (window) => {
-        if (body.contacts === undefined) throw badRequest("contacts is required: an array of objects, each with a phone_number.");
-        return ingestJson(body.contacts, parseDefaultCountry(fieldText(body.default_country as FieldValue)), window);
-      },
-    };
-  }
-  throw new ApiError("unsupported_media_type", "Create a campaign with multipart/form-data (a `contacts` CSV file) or application/json.");
-}
-
-const fieldText = (value: FieldValue | File | null): string | undefined =>
-  value === undefined || value === null || value instanceof File ? undefined : String(value);
+import { exportContacts, exportContactsRoute } from "./campaign-export";
+import { preflightCampaign, preflightRoute } from "./campaign-preflight";
 
 async function createCampaign(c: Context<AppEnv>) {
   const input = await readCreateInput(c);
-  const settings = parseCampaignSettings((name) => fieldText(input.fields(name)));
+  const settings = parseCampaignSettings(input.field);
   const { accountId, actor } = c.var.caller;
   await checkSettingsInAccount(c.env, accountId, settings);
 
-  const ingest = await input.contacts(settings.callingWindow);
+  const read = await input.contacts(settings.callingWindow, parseDefaultCountry(settings.defaultCountry ?? undefined));
+  if (read.refusal) throw read.refusal;
+  const ingest = read.result;
   const row = newCampaignRow(settings, {
     accountId,
     createdBy: actor,
     total: ingest.count,
     duplicatesSkipped: ingest.duplicatesSkipped,
     sourceCampaignId: null,
+    customColumns: ingest.columns,
   });
   const { dncSuppressed } = await insertCampaign(c.env, row, ingest);
   row.pending -= dncSuppressed;
@@ -227,12 +167,7 @@ export const campaignRoutes = campaignApp
         summary: "Create a campaign",
         description:
           "Multipart with a `contacts` CSV, or JSON with `contacts` as an array of objects. Creation is atomic: a failed create leaves nothing. Created without scheduled_at → draft; with it → scheduled.",
-        request: {
-          body: {
-            required: true,
-            content: { "multipart/form-data": { schema: createCampaignFormSchema }, "application/json": { schema: createCampaignJsonSchema } },
-          },
-        },
+        request: { body: createCampaignBody },
         responses: {
           201: json(createdCampaignSchema, "The campaign, with what the upload skipped."),
           ...errors([...TENANT_ERRORS, 413, 415], { 400: "An invalid field, or contacts that cannot be read (the first 20 offending rows are named)." }),
@@ -241,6 +176,7 @@ export const campaignRoutes = campaignApp
     ),
     createCampaign,
   )
+  .openapi(preflightRoute(campaignApp), preflightCampaign)
   .openapi(
     createRoute({
       method: "get",
@@ -304,6 +240,7 @@ export const campaignRoutes = campaignApp
       );
     },
   )
+  .openapi(exportContactsRoute, exportContacts)
   .openapi(eventsRoute("/{id}/events"), (c) => forwardEvents(c, "events"))
   .openapi(eventsRoute("/{id}/events/ws"), (c) => forwardEvents(c, "events/ws"))
   .openapi(
