@@ -202,15 +202,24 @@ describe("dashboard flow", () => {
 
   it("exports the contacts as a CSV download (results: GET …/contacts.csv)", async () => {
     await open(`#/campaigns/${campaignId}`, "Demo campaign");
-    const downloading = page.waitForEvent("download");
-    await page.getByRole("button", { name: "Export CSV" }).click();
-    const download = await downloading;
-    const chunks: Buffer[] = [];
-    for await (const chunk of await download.createReadStream()) chunks.push(chunk as Buffer);
-    const lines = Buffer.concat(chunks).toString("utf8").trim().split(/\r?\n/);
+    const exportLines = async () => {
+      const downloading = page.waitForEvent("download");
+      await page.getByRole("button", { name: "Export CSV" }).click();
+      const download = await downloading;
+      expect(download.suggestedFilename()).toMatch(/\.csv$/);
+      const chunks: Buffer[] = [];
+      for await (const chunk of await download.createReadStream()) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString("utf8").trim().split(/\r?\n/);
+    };
+    // The export follows the table's status filter: what the operator sees is what they get.
+    await page.getByLabel("Contact status").selectOption("failed");
+    const failed = await exportLines();
+    expect(failed).toHaveLength(5);
+    expect(failed.slice(1).every((line) => line.split(",")[2] === "failed")).toBe(true);
+    await page.getByLabel("Contact status").selectOption("");
+    const lines = await exportLines();
     expect(lines[0]).toBe("row,phone_number,status,outcome,attempts,last_error,call_id,updated_at,first_name,last_name,company,plan");
     expect(lines).toHaveLength(14);
-    expect(download.suggestedFilename()).toMatch(/\.csv$/);
   });
 
   it("clones the failed contacts into a new draft (dnc-clone: POST …/clone)", async () => {
