@@ -1,4 +1,5 @@
 import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { call, jsonInit, newTenant } from "./helpers";
 import { useSimulatedTime } from "./sim";
@@ -195,5 +196,19 @@ describe("webhook delivery through the account's outbox", () => {
     expect(new Set(requests.map((r) => r.headers["webhook-id"]))).toEqual(new Set([id]));
     expect((await deliveries(t, endpoint.id)).deliveries[0]).toMatchObject({ message_id: id, status: "delivered" });
     expect(await stub.webhookOutbox({ settle: true })).toMatchObject({ messages: 0, deliveries: 0, alarm: null });
+  });
+
+  it("checks the URL again at send time: an endpoint saved under a looser policy gets nothing", async () => {
+    restore = offClock();
+    const t = await newTenant();
+    const endpoint = await createEndpoint(t, { url: sinkUrl(newSink()) });
+    // As if saved by a deployment whose policy allowed it: the row now points at a private address.
+    await env.DB.prepare("UPDATE webhook_endpoints SET url = 'https://10.1.2.3/hook' WHERE id = ?").bind(endpoint.id).run();
+    await sendTest(t, endpoint.id);
+    await runAccountOutbox(t, Date.now() + 60_000);
+    const [row] = (await deliveries(t, endpoint.id)).deliveries;
+    expect(row).toMatchObject({ status: "pending", last_status_code: null });
+    expect(row?.last_error).toBe("url points at 10.1.2.3, a private network address; webhooks are delivered only to public addresses.");
+    expect(row?.attempts).toBeGreaterThanOrEqual(2);
   });
 });

@@ -2,14 +2,14 @@ import type { FetchLike } from "../carriers/types";
 import type { DeliveryEndpoint } from "./endpoint-cache";
 import { DELIVERY_TIMEOUT_MS, type DeliveryOutcome, outcomeOfError, outcomeOfResponse } from "./schedule";
 import { webhookHeaders } from "./signing";
-import { checkWebhookUrl, type UrlPolicy } from "./url-policy";
 
 /**
- * One signed POST of one message to one endpoint. The URL is checked again at send time (the
- * deployment's policy may have changed since the endpoint was saved); redirects are answers, never followed.
+ * One signed POST of one message to one endpoint. The URL was checked again under the deployment's
+ * current policy when the endpoint was read (it may have changed since the endpoint was saved);
+ * redirects are answers, never followed.
  */
-export async function sendSigned(fetch: FetchLike, policy: UrlPolicy, endpoint: DeliveryEndpoint, messageId: string, body: string): Promise<DeliveryOutcome> {
-  const check = checkWebhookUrl(endpoint.url, policy);
+export async function sendSigned(fetch: FetchLike, endpoint: DeliveryEndpoint, messageId: string, body: string): Promise<DeliveryOutcome> {
+  const check = endpoint.target;
   if (!check.ok) return { ok: false, statusCode: null, error: check.reason };
   // A cleared timer, not AbortSignal.timeout: that one stays armed after the answer and keeps the object awake.
   const controller = new AbortController();

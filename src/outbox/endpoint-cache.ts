@@ -1,5 +1,6 @@
 import { decryptSecret } from "../http/crypto";
 import { importSigningKey } from "./signing";
+import { checkWebhookUrl, type UrlCheck, urlPolicyFor } from "./url-policy";
 
 /** An endpoint as an outbox needs it: where, what it wants, and the key to sign with. */
 export interface DeliveryEndpoint {
@@ -9,6 +10,8 @@ export interface DeliveryEndpoint {
   enabled: boolean;
   disabledReason: string | null;
   key: CryptoKey;
+  /** The URL checked again under this deployment's policy, once per read rather than once per request. */
+  target: UrlCheck;
 }
 
 /** Endpoints are re-read from D1 at most this often: a change reaches running campaigns within it. */
@@ -33,7 +36,7 @@ export class EndpointCache {
   /** Keys by sealed secret: a refresh does not decrypt and import what it already has. */
   private keys = new Map<string, CryptoKey>();
 
-  constructor(private readonly env: { DB: D1Database; SECRETS_KEY?: string }) {}
+  constructor(private readonly env: { DB: D1Database; SECRETS_KEY?: string; SIMULATOR_ENABLED?: string }) {}
 
   /** The list if it is younger than the TTL, else null (the caller then leaves the choice to the next pass). */
   fresh(now: number): ReadonlyMap<string, DeliveryEndpoint> | null {
@@ -69,6 +72,7 @@ export class EndpointCache {
         enabled: Boolean(row.enabled),
         disabledReason: row.disabled_reason,
         key,
+        target: checkWebhookUrl(row.url, urlPolicyFor(this.env)),
       });
     }
     this.endpoints = next;

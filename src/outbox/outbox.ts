@@ -7,7 +7,6 @@ import { messageBody, type OutboxMessage } from "./event-types";
 import { type HandedOverMessage, type LeasedDelivery, OutboxStore } from "./outbox-store";
 import { flushStatements } from "./outbox-sync";
 import { DELIVERY_TIMEOUT_MS, retryDelayMs } from "./schedule";
-import { urlPolicyFor } from "./url-policy";
 
 /** What a host object lends its outbox. */
 export interface OutboxHost {
@@ -301,7 +300,7 @@ export class Outbox {
   /** One signed POST; the result is written as soon as it is known. */
   private async deliver(delivery: LeasedDelivery, endpoint: DeliveryEndpoint) {
     const started = Date.now();
-    const outcome = await sendSigned(this.host.fetch, urlPolicyFor(this.host.env), endpoint, delivery.message_id, delivery.body);
+    const outcome = await sendSigned(this.host.fetch, endpoint, delivery.message_id, delivery.body);
     const now = Date.now();
     this.sent++;
     this.sendMs += now - started;
