@@ -1,36 +1,58 @@
 import { generateKeyPairSync } from "node:crypto";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 // A throwaway signing key per run: the Worker trusts its public half, tests sign with the private half.
 const { publicKey, privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
 const publicJwk = { ...publicKey.export({ format: "jwk" }), kid: "test", alg: "ES256", use: "sig" };
 const privateJwk = { ...privateKey.export({ format: "jwk" }), kid: "test", alg: "ES256" };
 
+// Two projects, one `vitest run`: the Worker's own tests inside the Workers runtime, and the browser
+// tests in Node, driving a real Chromium against `wrangler dev`.
 export default defineConfig(async () => ({
-  plugins: [
-    cloudflareTest({
-      wrangler: { configPath: "./wrangler.toml" },
-      remoteBindings: false,
-      miniflare: {
-        bindings: {
-          ADMIN_TOKEN: "test-admin-token",
-          API_KEY_PEPPER: "test-pepper",
-          SECRETS_KEY: "test-secrets-key",
-          JWT_JWKS: JSON.stringify({ keys: [publicJwk] }),
-          JWT_ISSUER: "https://auth.test",
-          JWT_AUDIENCE: "edgedial-test",
-          SIMULATOR_ENABLED: "true",
-          SIMULATOR_TIME_SCALE: "1",
-          TEST_JWT_PRIVATE: JSON.stringify(privateJwk),
-          TEST_MIGRATIONS: await readD1Migrations("./migrations"),
+  test: {
+    projects: [
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            remoteBindings: false,
+            miniflare: {
+              bindings: {
+                ADMIN_TOKEN: "test-admin-token",
+                API_KEY_PEPPER: "test-pepper",
+                SECRETS_KEY: "test-secrets-key",
+                JWT_JWKS: JSON.stringify({ keys: [publicJwk] }),
+                JWT_ISSUER: "https://auth.test",
+                JWT_AUDIENCE: "edgedial-test",
+                SIMULATOR_ENABLED: "true",
+                SIMULATOR_TIME_SCALE: "1",
+                TEST_JWT_PRIVATE: JSON.stringify(privateJwk),
+                TEST_MIGRATIONS: await readD1Migrations("./migrations"),
+              },
+            },
+          }),
+        ],
+        test: {
+          name: "workers",
+          setupFiles: ["./test/setup.ts"],
+          include: ["test/**/*.test.ts"],
+          exclude: [...configDefaults.exclude, "test/browser/**"],
+          testTimeout: 30_000,
         },
       },
-    }),
-  ],
-  test: {
-    setupFiles: ["./test/setup.ts"],
-    include: ["test/**/*.test.ts"],
-    testTimeout: 30_000,
+      {
+        test: {
+          name: "browser",
+          environment: "node",
+          include: ["test/browser/**/*.test.ts"],
+          globalSetup: ["./test/browser/global-setup.ts"],
+          // One wrangler dev and one Chromium per file on a small machine: the files take turns.
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
   },
 }));

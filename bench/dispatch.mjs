@@ -18,7 +18,11 @@ function csvOf(count, prefix) {
   return `${lines.join("\n")}\n`;
 }
 
-async function runCampaign(server, tenant, { contacts, maxConcurrent, prefix }) {
+const dispatchView = async (server, id) =>
+  (await fetch(`${server.origin}/admin/v1/campaigns/${id}/dispatch`, { headers: { Authorization: `Bearer ${server.adminToken}` } })).json();
+
+/** Runs one campaign to its end; with `dialect`, stops it at once if it dials through another carrier. */
+async function runCampaign(server, tenant, { contacts, maxConcurrent, prefix, dialect = null }) {
   const auth = { Authorization: `Bearer ${tenant.key}` };
   const form = new FormData();
   form.set("name", `Bench ${prefix}`);
@@ -31,16 +35,22 @@ async function runCampaign(server, tenant, { contacts, maxConcurrent, prefix }) 
   const start = await fetch(`${server.origin}/api/v1/campaigns/${created.id}/start`, { method: "POST", headers: auth });
   if (start.status !== 200) throw new Error(`start failed: ${start.status} ${await start.text()}`);
   let campaign;
+  let kindChecked = dialect === null;
   for (;;) {
     campaign = await (await fetch(`${server.origin}/api/v1/campaigns/${created.id}`, { headers: auth })).json();
     if (campaign.status === "completed" || campaign.status === "failed") break;
+    if (!kindChecked) {
+      const kind = (await dispatchView(server, created.id)).carrier_kind;
+      if (kind && kind !== dialect) {
+        await (await fetch(`${server.origin}/api/v1/campaigns/${created.id}/stop`, { method: "POST", headers: auth })).body?.cancel();
+        throw new Error(`the campaign dials through ${kind}, not ${dialect}: this build's simulator has no ${dialect} dialect`);
+      }
+      kindChecked = kind !== null;
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   const wallMs = Date.now() - startedAt;
-  const view = await (
-    await fetch(`${server.origin}/admin/v1/campaigns/${created.id}/dispatch`, { headers: { Authorization: `Bearer ${server.adminToken}` } })
-  ).json();
-  return { campaign, view, wallMs };
+  return { campaign, view: await dispatchView(server, created.id), wallMs };
 }
 
 /** One campaign on a fresh server; returns its figures, or throws saying why the run does not count. */
@@ -48,10 +58,9 @@ async function measureDialect({ dialect, label, vars, contacts, port }) {
   const server = await startServer({ port, vars: { SIMULATOR_TIME_SCALE: "0", ...vars } });
   try {
     const tenant = await provisionTenant(server, FAST, null, { dialect });
-    const run = await runCampaign(server, tenant, { contacts, maxConcurrent: 100, prefix: "555" });
+    const run = await runCampaign(server, tenant, { contacts, maxConcurrent: 100, prefix: "555", dialect });
     const { view, campaign } = run;
-    if (view.carrier_kind !== dialect)
-      throw new Error(`the campaign dialled through ${view.carrier_kind ?? "no carrier"}, not ${dialect}: this build's simulator has no ${dialect} dialect`);
+    if (view.carrier_kind !== dialect) throw new Error(`the campaign dialled through ${view.carrier_kind ?? "no carrier"}, not ${dialect}`);
     if (campaign.status !== "completed" || campaign.stats.completed !== contacts) {
       throw new Error(
         `campaign ended ${campaign.status} with ${campaign.stats.completed} of ${contacts} completed: ${campaign.status_reason ?? "no reason given"}`,

@@ -143,6 +143,6 @@ export async function benchExport() {
     return results;
   } finally {
     inspector?.close();
-    server.stop();
+    await server.stop();
   }
 }

@@ -1,11 +1,22 @@
 // npm run bench -- <name…> [--option=value…]: runs the named benchmarks (all when none are named)
 // and hands every --option=value to each of them (see each benchmark for the options it reads).
 import { benchDispatch } from "./dispatch.mjs";
+import { benchDnc } from "./dnc.mjs";
 import { benchEvents } from "./events.mjs";
 import { benchExport } from "./export.mjs";
 import { benchIngest } from "./ingest.mjs";
+import { benchWebhooks } from "./webhooks.mjs";
+import { benchWidget } from "./widget.mjs";
 
-const benches = { ingest: benchIngest, dispatch: benchDispatch, events: benchEvents, export: benchExport };
+const benches = {
+  ingest: benchIngest,
+  dispatch: benchDispatch,
+  events: benchEvents,
+  dnc: benchDnc,
+  widget: benchWidget,
+  webhooks: benchWebhooks,
+  export: benchExport,
+};
 const names = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const options = Object.fromEntries(
   process.argv

@@ -11,7 +11,8 @@ const wrangler = join(root, "node_modules", ".bin", "wrangler");
 /** BENCH_PORT moves the server (and BENCH_PORT+1 the external carrier) off the defaults. */
 const basePort = Number(process.env.BENCH_PORT ?? 8788);
 
-export async function startServer({ port = basePort, vars = {}, inspectorPort = null } = {}) {
+/** @param {{ port?: number, vars?: Record<string, string>, inspectorPort?: number }} [options] */
+export async function startServer({ port = basePort, vars = {}, inspectorPort } = {}) {
   const state = mkdtempSync(join(tmpdir(), "edgedial-bench-"));
   const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", CI: "true" };
   const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { cwd: root, env, encoding: "utf8" });

@@ -85,6 +85,7 @@ export interface Snapshot {
   in_flight: number;
   attempts: number;
   at: string;
+  name: string;
 }
 
 export interface ContactTransition {
@@ -146,6 +147,39 @@ export interface PhoneNumber {
   outbound_enabled: boolean;
   created_at: string;
   updated_at: string;
+}
+
+export type WebhookEventType =
+  | "campaign.started"
+  | "campaign.paused"
+  | "campaign.resumed"
+  | "campaign.completed"
+  | "campaign.failed"
+  | "contact.completed"
+  | "contact.failed"
+  | "contact.cancelled"
+  | "ping";
+
+export interface WebhookEndpoint {
+  id: string;
+  url: string;
+  events: WebhookEventType[];
+  description: string | null;
+  enabled: boolean;
+  /** Why the endpoint is disabled (by PATCH, or after 3 days of failures), else null. */
+  disabled_reason: string | null;
+  created_at: string;
+}
+
+export interface WebhookDelivery {
+  message_id: string;
+  type: WebhookEventType;
+  status: "pending" | "delivered" | "failed";
+  attempts: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  next_attempt_at: string | null;
+  created_at: string;
 }
 
 export interface CreateCampaignInput {
@@ -373,6 +407,7 @@ export class Edgedial {
   readonly agents: Agents;
   readonly telephony: Telephony;
   readonly dnc: DoNotCall;
+  readonly webhooks: Webhooks;
   private readonly apiKey: string | undefined;
   private readonly baseUrl: string;
   private readonly doFetch: (input: Request) => Promise<Response>;
@@ -386,6 +421,7 @@ export class Edgedial {
     this.agents = new Agents(this);
     this.telephony = new Telephony(this);
     this.dnc = new DoNotCall(this);
+    this.webhooks = new Webhooks(this);
   }
 
   /** @internal */
@@ -521,9 +557,11 @@ class Campaigns {
     return response.body ?? new Blob([]).stream();
   }
 
-  /** A short-lived token for a browser EventSource: `…/events?token=`. */
-  eventsToken(id: string) {
-    return this.client.request<{ campaign_id: string; token: string; expires_at: string }>("POST", `/api/v1/campaigns/${encodeURIComponent(id)}/events/token`);
+  /** A short-lived token for a browser EventSource: `…/events?token=`; `origin` binds it to one page origin. */
+  eventsToken(id: string, options: { origin?: string } = {}) {
+    return this.client.request<{ campaign_id: string; token: string; expires_at: string }>("POST", `/api/v1/campaigns/${encodeURIComponent(id)}/events/token`, {
+      json: options.origin ? { origin: options.origin } : undefined,
+    });
   }
 
   /**
@@ -661,5 +699,35 @@ class DoNotCall {
 
   async remove(phoneNumber: string): Promise<void> {
     await this.client.request("DELETE", `/api/v1/dnc/${encodeURIComponent(phoneNumber)}`);
+  }
+}
+
+class Webhooks {
+  constructor(private readonly client: Edgedial) {}
+  private path(id?: string, tail = "") {
+    return `/api/v1/webhooks${id ? `/${encodeURIComponent(id)}` : ""}${tail}`;
+  }
+  /** The answer alone carries `secret` (`whsec_…`): keep it to verify deliveries. */
+  create(input: { url: string; events?: WebhookEventType[]; description?: string; enabled?: boolean }) {
+    return this.client.request<WebhookEndpoint & { secret: string }>("POST", this.path(), { json: input });
+  }
+  async list(options: ListOptions = {}) {
+    return page<"webhooks", WebhookEndpoint>("webhooks", await this.client.request("GET", this.path(), { query: { ...options } }));
+  }
+  get(id: string) {
+    return this.client.request<WebhookEndpoint>("GET", this.path(id));
+  }
+  update(id: string, input: Partial<{ url: string; events: WebhookEventType[]; description: string | null; enabled: boolean }>) {
+    return this.client.request<WebhookEndpoint>("PATCH", this.path(id), { json: input });
+  }
+  async remove(id: string): Promise<void> {
+    await this.client.request("DELETE", this.path(id));
+  }
+  /** Sends a `ping` through the outbox like any message; answers its message id (the `webhook-id` it arrives with). */
+  test(id: string) {
+    return this.client.request<{ message_id: string }>("POST", this.path(id, "/test"));
+  }
+  async deliveries(id: string, options: ListOptions & { status?: WebhookDelivery["status"] } = {}) {
+    return page<"deliveries", WebhookDelivery>("deliveries", await this.client.request("GET", this.path(id, "/deliveries"), { query: { ...options } }));
   }
 }

@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { demoKeyWorks, provisionDemo } from "./demo.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const origin = "http://127.0.0.1:8787";
@@ -44,22 +45,6 @@ function ensureDevVars() {
   return vars;
 }
 
-async function request(method, path, token, body) {
-  const res = await fetch(`${origin}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, Accept: "application/json", ...(body && { "Content-Type": "application/json" }) },
-    body: body && JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-
-async function must(method, path, token, body, okStatus = [200, 201]) {
-  const res = await request(method, path, token, body);
-  if (!okStatus.includes(res.status)) throw new Error(`${method} ${path} answered ${res.status}: ${JSON.stringify(res.body)}`);
-  return res.body;
-}
-
 async function waitForHealth(child) {
   for (let i = 0; i < 240; i++) {
     if (child.exitCode !== null) throw new Error("wrangler dev exited before it was ready");
@@ -71,20 +56,20 @@ async function waitForHealth(child) {
   throw new Error("wrangler dev did not answer /healthz within 60 s");
 }
 
-async function provisionDemo(adminToken) {
+async function demoAccount(adminToken) {
   if (existsSync(demoFile)) {
     const saved = JSON.parse(readFileSync(demoFile, "utf8"));
-    if ((await request("GET", "/api/v1/call-limits", saved.key)).status === 200) return saved;
+    if (await demoKeyWorks(origin, saved.key)) return saved;
   }
-  await must("POST", "/admin/v1/accounts", adminToken, { id: "demo", name: "Demo" }, [201, 409]);
-  const { key } = await must("POST", "/admin/v1/accounts/demo/api-keys", adminToken, { name: "demo" });
-  const agent = await must("POST", "/api/v1/agents", key, { name: "Demo agent", status: "active", stream_url: "wss://agent.example/stream" });
-  const provider = await must("POST", "/api/v1/telephony/providers", key, { provider: "simulator", name: "Local simulator" });
-  const number = await must("POST", "/api/v1/telephony/numbers", key, { e164: "+15005550006", credentials_id: provider.id, provider: "simulator" });
-  const demo = { key, agent_id: agent.id, phone_number_id: number.id };
+  const demo = await provisionDemo(origin, adminToken);
   mkdirSync(dirname(demoFile), { recursive: true });
   writeFileSync(demoFile, JSON.stringify(demo, null, 2), { mode: 0o600 });
   return demo;
+}
+
+async function rearm(adminToken) {
+  const res = await fetch(`${origin}/admin/v1/maintenance/rearm`, { method: "POST", headers: { Authorization: `Bearer ${adminToken}` } });
+  if (!res.ok) throw new Error(`re-arming live campaigns answered ${res.status}: ${await res.text()}`);
 }
 
 const vars = ensureDevVars();
@@ -98,11 +83,17 @@ dev.on("exit", (code) => process.exit(code ?? 0));
 try {
   await waitForHealth(dev);
   // A restart can lose Durable Object alarms: running and scheduled campaigns carry on.
-  await must("POST", "/admin/v1/maintenance/rearm", vars.ADMIN_TOKEN, {});
-  const demo = await provisionDemo(vars.ADMIN_TOKEN);
+  await rearm(vars.ADMIN_TOKEN);
+  const demo = await demoAccount(vars.ADMIN_TOKEN);
+  // The key travels in the URL fragment, which no server sees; the dashboard moves it into sessionStorage and strips it at once.
   console.log(`
 edgedial is running on ${origin} (demo account "demo"; admin token in .dev.vars).
-Create a campaign from the example contacts:
+
+Open the dashboard, signed in as the demo account:
+
+  ${origin}/#key=${demo.key}
+
+Drop examples/contacts.csv on "New campaign", create it and start it. Or, with curl:
 
 curl -s ${origin}/api/v1/campaigns \\
   -H "Authorization: Bearer ${demo.key}" \\

@@ -1,37 +1,59 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
 import { Hono } from "hono";
+import { d1Sessions } from "./db/session";
 import type { AppEnv } from "./env";
 import { requireTenant } from "./http/auth";
+import { eventsCors } from "./http/cors";
 import { ApiError, errorResponse } from "./http/errors";
+import { buildOpenApiDocument, type DocumentedMount, type OpenApiDocument } from "./openapi/document";
 import { accountRoutes } from "./routes/account";
 import { adminRoutes } from "./routes/admin";
 import { agentRoutes } from "./routes/agents";
 import { campaignRoutes } from "./routes/campaigns";
 import { dncRoutes } from "./routes/dnc";
+import { serviceRoutes } from "./routes/service";
 import { simulatorRoutes } from "./routes/simulator";
 import { telephonyRoutes } from "./routes/telephony";
+import { webhookEndpointRoutes } from "./routes/webhook-endpoints";
+import { webhookSinkRoutes } from "./routes/webhook-sink";
 import { webhookRoutes } from "./routes/webhooks";
 
 /** The tenant API, built whole before it is mounted (Hono copies routes at mount time). */
 function tenantApi() {
-  return new Hono<AppEnv>()
-    .use(requireTenant)
+  const api = new OpenAPIHono<AppEnv>();
+  api.use(eventsCors);
+  api.use(requireTenant);
+  api.use(d1Sessions);
+  return api
     .route("/", accountRoutes)
     .route("/agents", agentRoutes)
     .route("/telephony", telephonyRoutes)
     .route("/campaigns", campaignRoutes)
-    .route("/dnc", dncRoutes);
+    .route("/dnc", dncRoutes)
+    .route("/webhooks", webhookEndpointRoutes);
 }
 
 export const API_MOUNTS = ["/api/v1", "/hub-api/api/v1", "/v1"] as const;
 
 export function createApp() {
   const app = new Hono<AppEnv>();
-  app.get("/healthz", (c) => c.json({ ok: true }));
-  app.route("/admin/v1", adminRoutes);
-  app.route("/webhooks", webhookRoutes);
-  app.route("/simulator", simulatorRoutes);
   const api = tenantApi();
-  for (const mount of API_MOUNTS) app.route(mount, api);
+  const documents = new Map<string, OpenApiDocument>();
+  const document = (publicOrigin: string) =>
+    documents.get(publicOrigin) ?? documents.set(publicOrigin, buildOpenApiDocument(documented, publicOrigin)).get(publicOrigin)!;
+  /** Every route the app serves, each under the one prefix the OpenAPI document lists it by. */
+  const documented: DocumentedMount[] = [
+    ["/", serviceRoutes(document)],
+    ["/admin/v1", adminRoutes],
+    ["/webhooks", webhookRoutes],
+    [API_MOUNTS[0], api],
+  ];
+  for (const [prefix, routes] of documented) app.route(prefix, routes);
+  // The aliases serve the very same sub-app; the document says so instead of listing them thrice.
+  for (const alias of API_MOUNTS.slice(1)) app.route(alias, api);
+  // Local stand-ins for carriers' REST APIs and a webhook receiver (off in production), not part of edgedial's API.
+  app.route("/simulator/webhook-sink", webhookSinkRoutes);
+  app.route("/simulator", simulatorRoutes);
 
   app.notFound((c) => errorResponse(c, new ApiError("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`)));
   app.onError((error, c) => {

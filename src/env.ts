@@ -1,12 +1,15 @@
 import type { AccountDO } from "./accounts/account-do";
 import type { CampaignDO } from "./campaigns/campaign-do";
 import type { SimulatorDO } from "./carriers/simulator/simulator-do";
+import type { WebhookSinkDO } from "./outbox/webhook-sink-do";
 
 export interface Env {
   DB: D1Database;
   CAMPAIGNS: DurableObjectNamespace<CampaignDO>;
   ACCOUNTS: DurableObjectNamespace<AccountDO>;
   SIMULATOR: DurableObjectNamespace<SimulatorDO>;
+  /** Local webhook receiver (src/outbox/webhook-sink-do.ts), answering only where the simulator is enabled. */
+  WEBHOOK_SINK: DurableObjectNamespace<WebhookSinkDO>;
   ADMIN_TOKEN?: string;
   API_KEY_PEPPER?: string;
   SECRETS_KEY?: string;
@@ -14,6 +17,8 @@ export interface Env {
   JWT_JWKS?: string;
   JWT_ISSUER?: string;
   JWT_AUDIENCE?: string;
+  /** Lifetime of events tokens in seconds (default 300). */
+  EVENTS_TOKEN_TTL_SECONDS?: string;
   PUBLIC_BASE_URL?: string;
   SIMULATOR_ENABLED?: string;
   SIMULATOR_TIME_SCALE?: string;
@@ -38,7 +43,7 @@ declare global {
   namespace Cloudflare {
     interface GlobalProps {
       mainModule: typeof import("./index");
-      durableNamespaces: "CampaignDO" | "AccountDO" | "SimulatorDO";
+      durableNamespaces: "CampaignDO" | "AccountDO" | "SimulatorDO" | "WebhookSinkDO";
     }
   }
 }

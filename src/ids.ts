@@ -1,6 +1,6 @@
 const CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz";
 
-export type IdPrefix = "cmp" | "ctc" | "agt" | "pn" | "prov" | "key" | "call" | "att";
+export type IdPrefix = "cmp" | "ctc" | "agt" | "pn" | "prov" | "key" | "call" | "att" | "whk" | "msg";
 
 function encodeTime(ms: number, length: number): string {
   let out = "";
@@ -39,4 +39,32 @@ export function randomSecret(length = 32): string {
     }
   }
   return out;
+}
+
+/** The next id in Crockford order (the random part plus one), for ids made within one millisecond. */
+function incrementChars(chars: string): string {
+  const digits = [...chars];
+  for (let i = digits.length - 1; i >= 0; i--) {
+    const next = CROCKFORD.indexOf(digits[i] as string) + 1;
+    if (next < 32) {
+      digits[i] = CROCKFORD[next] as string;
+      return digits.join("");
+    }
+    digits[i] = CROCKFORD[0] as string;
+  }
+  return digits.join("");
+}
+
+/** Ids from one source that sort in the order they were made, also within a millisecond (ULID's monotonic rule). */
+export function monotonicIds(prefix: IdPrefix): (now?: number) => string {
+  let lastMs = -1;
+  let random = "";
+  return (now = Date.now()) => {
+    if (now <= lastMs) random = incrementChars(random);
+    else {
+      lastMs = now;
+      random = randomChars(16);
+    }
+    return `${prefix}_${encodeTime(lastMs, 10)}${random}`;
+  };
 }

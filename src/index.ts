@@ -1,16 +1,22 @@
 import { createApp } from "./app";
 import { rearmLiveCampaigns } from "./campaigns/maintenance";
+import { serveOwnOrigin } from "./carriers/own-origin";
 import type { Env } from "./env";
+import { pruneDeliveryLog } from "./outbox/retention";
 
 export { AccountDO } from "./accounts/account-do";
 export { CampaignDO } from "./campaigns/campaign-do";
 export { SimulatorDO } from "./carriers/simulator/simulator-do";
+export { WebhookSinkDO } from "./outbox/webhook-sink-do";
 
 const app = createApp();
+// Durable Objects reach this Worker's own origin (the simulator, its callbacks, the webhook sink) through the app in-process.
+serveOwnOrigin((request, env) => app.fetch(request, env));
 
 export default {
   fetch: app.fetch,
   scheduled(_controller, env, ctx) {
     ctx.waitUntil(rearmLiveCampaigns(env));
+    ctx.waitUntil(pruneDeliveryLog(env));
   },
 } satisfies ExportedHandler<Env>;

@@ -23,14 +23,14 @@ const WIRE = {
   plivo: {
     carried: 150,
     failedError: "Destination Out Of Service (2010)",
-    invalidError: /invalid/i,
+    invalidError: /^Invalid Destination Address \(2000\)$/,
     requests: { callback: 71 * 2 + 3 * 3 + 60 * 2 + 15 + 1, answer: 74 },
   },
   // Vobiz: ringing and the answer both come to answer_url; machine detection and hangup are callbacks.
   vobiz: {
     carried: 150,
     failedError: "Destination Out Of Service (2010)",
-    invalidError: /invalid/i,
+    invalidError: /^Invalid Destination Address \(2000\)$/,
     requests: { callback: 71 + 3 * 2 + 60 + 15 + 1, answer: 71 * 2 + 3 * 2 + 60 },
   },
 } as const;

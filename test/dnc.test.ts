@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { LISTED_AMONG_SQL, listedAmong, SUPPRESS_LISTED_SQL } from "../src/campaigns/dnc-check";
 import { readDncCsv, readDncNumbers } from "../src/dnc/upload";
-import { call, countRows, createCampaign, csvOf, json, jsonInit, lifecycle, newTenant, postCampaign, type Tenant } from "./helpers";
+import { ADMIN, call, countRows, createCampaign, csvOf, json, jsonInit, lifecycle, newTenant, postCampaign, type Tenant } from "./helpers";
 import { allContacts, campaignStub, carriedCalls, runUntil, step, untilStatus, useSimulatedTime } from "./sim";
 
 let restore: () => void = () => undefined;
@@ -427,6 +427,24 @@ describe("the check just before each dial", () => {
     const [done] = await runUntil(t, [campaign.id], untilStatus("completed"), 200);
     expect(done?.stats).toMatchObject({ total: 5, completed: 3, cancelled: 2 });
     expect((await carriedCalls(t)).map((c) => c.to).sort()).toEqual([phone(2), phone(3), phone(4)]);
+  });
+
+  it("shows operators what the check cost: one timed query per tick batch in the admin dispatch view", async () => {
+    restore = useSimulatedTime();
+    const t = await newTenant({ calls_per_minute: 1_000_000, concurrent_max: 10 });
+    const campaign = await createCampaign(t, csvOf(5), { max_concurrent_calls: "2" });
+    await addJson(t, { numbers: [phone(0), phone(1)] });
+    await lifecycle(t, campaign.id, "start");
+    await runUntil(t, [campaign.id], untilStatus("completed"), 200);
+    const view = await json<{ dnc_check: Record<string, unknown> }>(await call(`/admin/v1/campaigns/${campaign.id}/dispatch`, { headers: ADMIN }));
+    // Batches: [0, 1] both listed, then [2, 3], then [4] once a slot frees.
+    expect(view.dnc_check).toMatchObject({ checks: 3, numbers_checked: 5, listed_found: 2, last: { numbers: 1, listed: 0 } });
+    const { total_ms, max_ms, last } = view.dnc_check as { total_ms: number; max_ms: number; last: { ms: number } };
+    expect(max_ms).toBeGreaterThanOrEqual(last.ms);
+    expect(total_ms).toBeGreaterThanOrEqual(max_ms);
+    expect(last.ms).toBeGreaterThanOrEqual(0);
+    // Tenant keys cannot read it.
+    expect((await call(`/admin/v1/campaigns/${campaign.id}/dispatch`, { headers: t.auth })).status).toBe(401);
   });
 
   it("an add waits for a tick whose dials passed the check: it returns only after their carrier requests are answered", async () => {

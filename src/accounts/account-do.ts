@@ -1,6 +1,10 @@
 import { DurableObject } from "cloudflare:workers";
+import { ownOrigin } from "../carriers/own-origin";
+import { fetcherFor } from "../carriers/registry";
 import type { Env } from "../env";
 import { newId } from "../ids";
+import { Outbox } from "../outbox/outbox";
+import type { HandedOverMessage } from "../outbox/outbox-store";
 import { type CallLimits, limitsView, loadAccount } from "./limits";
 import { advanceTat, type Grant, nextUtcMidnight, PACING_WINDOW_MS, rateAllowance, utcDay } from "./pacing";
 
@@ -45,10 +49,19 @@ type Row = Record<string, SqlStorageValue>;
 export class AccountDO extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private limits: { value: CallLimits; at: number } | null = null;
+  /** Account-level webhook messages (the test ping); its deliveries are this object's only timer. */
+  private readonly outbox: Outbox;
+  /** The alarm as last set by this instance (undefined until read from storage once). */
+  private armedAt: number | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    this.outbox = new Outbox(ctx.storage.sql, {
+      env,
+      fetch: (input, init) => fetcherFor(env, ownOrigin(env))(input, init),
+      wake: () => void this.armAlarm(),
+    });
     ctx.blockConcurrencyWhile(async () => {
       this.sql.exec(`CREATE TABLE IF NOT EXISTS reservations (
         campaign_id TEXT PRIMARY KEY, name TEXT NOT NULL, amount INTEGER NOT NULL, reserved_at INTEGER NOT NULL)`);
@@ -56,7 +69,46 @@ export class AccountDO extends DurableObject<Env> {
         lease_id TEXT PRIMARY KEY, campaign_id TEXT NOT NULL, acquired_at INTEGER NOT NULL, expires_at INTEGER NOT NULL)`);
       this.sql.exec("CREATE TABLE IF NOT EXISTS grants (at INTEGER NOT NULL, count INTEGER NOT NULL)");
       this.sql.exec("CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value)");
+      this.outbox.createSchema();
     });
+  }
+
+  /** POST /webhooks/{id}/test: a ping through this account's outbox, delivered like any message. */
+  async sendWebhookPing(accountId: string, endpointId: string): Promise<string> {
+    this.outbox.setAccount(accountId);
+    const messageId = this.outbox.enqueue({ type: "ping", data: { endpoint_id: endpointId }, at: Date.now() }, endpointId) as string;
+    await this.armAlarm();
+    return messageId;
+  }
+
+  /** A campaign about to be deleted hands over the webhook messages it has not delivered yet. */
+  async adoptWebhookMessages(accountId: string, messages: HandedOverMessage[]): Promise<void> {
+    this.outbox.setAccount(accountId);
+    this.outbox.adopt(messages);
+    await this.armAlarm();
+  }
+
+  /** The outbox's queue for operators and tests; `settle` first waits for requests in flight. */
+  async webhookOutbox(options: { settle?: boolean } = {}) {
+    if (options.settle) await this.outbox.idle();
+    return { ...this.outbox.inspect(), alarm: await this.ctx.storage.getAlarm() };
+  }
+
+  override async alarm(): Promise<void> {
+    this.armedAt = null;
+    // The pass ends when its requests have answered; the next one may start meanwhile (see Outbox.pump).
+    this.ctx.waitUntil(this.outbox.pump());
+    await this.armAlarm();
+  }
+
+  /** One alarm, at the outbox's next due time. */
+  private async armAlarm() {
+    this.armedAt ??= await this.ctx.storage.getAlarm();
+    const due = this.outbox.nextDueAt();
+    if (due === this.armedAt) return;
+    this.armedAt = due;
+    if (due === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(due);
   }
 
   /** Reserves `amount` of concurrent_max for a campaign about to run; idempotent per campaign. */

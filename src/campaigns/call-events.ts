@@ -6,6 +6,17 @@ import type { Attempt } from "./object-storage/attempts";
 import type { ObjectStorage } from "./object-storage/object-storage";
 import type { Transitions } from "./transitions";
 
+/**
+ * What last_error says about a call that ended without a conversation: the carrier's own cause
+ * where it gave one (Plivo/Vobiz hangup cause), else a SIP code for a failure; null leaves the
+ * outcome's name. Twilio gives no cause, so its busy or invalid numbers keep the outcome name.
+ */
+export function lastErrorDetail(outcome: CallOutcome, event: CallEvent): string | null {
+  if (outcome === "answered" || outcome === "voicemail") return null;
+  if (event.cause) return event.cause;
+  return outcome === "failed" && event.sipCode ? `SIP ${event.sipCode}` : null;
+}
+
 /** Contact changes reach D1 at most this long after they happen when no tick is due sooner. */
 const FLUSH_DELAY_MS = 250;
 
@@ -28,18 +39,21 @@ export class CallEvents {
     // A signed event for a different call than this attempt's is not ours to apply.
     if (attempt.call_id && attempt.call_id !== event.callId) return;
     const now = Date.now();
-    const decision = applyCallEvent(attempt.rank, false, event);
+    // Plivo gives its machine verdict on its own request, not on the hangup: the final event is judged with it.
+    const judged = event.answeredBy || !attempt.answered_by ? event : { ...event, answeredBy: attempt.answered_by };
+    const decision = applyCallEvent(attempt.rank, false, judged);
     const callId = attempt.call_id ?? event.callId;
     const carrierRef = attempt.carrier_ref ?? event.carrierRef ?? null;
     attempts.patch(attemptId, {
       call_id: callId,
       last_event_at: now,
       ...(carrierRef !== attempt.carrier_ref && { carrier_ref: carrierRef }),
+      ...(event.answeredBy && event.answeredBy !== attempt.answered_by && { answered_by: event.answeredBy }),
       ...(attempt.state !== "live" && { state: "live" }),
     });
     if (decision.kind === "ignore") return;
     if (decision.kind === "final") {
-      const detail = decision.outcome === "failed" ? (event.sipCode ? `SIP ${event.sipCode}` : (event.cause ?? null)) : null;
+      const detail = lastErrorDetail(decision.outcome, event);
       this.finish({ ...attempt, call_id: callId, carrier_ref: carrierRef }, decision.outcome, decision.talkSeconds, detail);
       return;
     }

@@ -1,6 +1,10 @@
 import { DurableObject } from "cloudflare:workers";
+import { getAccountStub } from "../accounts/account-do";
+import { ownOrigin } from "../carriers/own-origin";
+import { fetcherFor } from "../carriers/registry";
 import type { CarrierKind, SignedCallback } from "../carriers/types";
 import type { Env } from "../env";
+import { Outbox } from "../outbox/outbox";
 import { AlarmClock } from "./alarm-clock";
 import { CallEvents } from "./call-events";
 import { CarrierLink } from "./carrier-link";
@@ -14,6 +18,7 @@ import { type LifecycleResult, LifecycleRunner } from "./lifecycle-runner";
 import { ObjectStorage } from "./object-storage/object-storage";
 import { Reconciler } from "./reconciler";
 import { Transitions } from "./transitions";
+import { CampaignWebhookReports } from "./webhook-reports";
 import { CallingWindowStage } from "./window-stage";
 
 export type { WebhookResult } from "./carrier-webhooks";
@@ -34,22 +39,31 @@ export class CampaignDO extends DurableObject<Env> {
   private readonly dispatcher: Dispatcher;
   private readonly reconciler: Reconciler;
   private readonly webhooks: CarrierWebhooks;
+  private readonly dnc: DncStage;
+  private readonly reports: CampaignWebhookReports;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const storage = new ObjectStorage(ctx.storage.sql);
     this.storage = storage;
     this.d1 = new D1Sync(env, storage);
-    this.alarmClock = new AlarmClock(ctx.storage, storage.timers);
+    const outbox = new Outbox(ctx.storage.sql, {
+      env,
+      fetch: (input, init) => fetcherFor(env, ownOrigin(env))(input, init),
+      wake: () => void this.alarmClock.arm(),
+    });
+    this.reports = new CampaignWebhookReports(ctx.storage.sql, storage, outbox, env.DB);
+    this.alarmClock = new AlarmClock(ctx.storage, storage.timers, () => this.reports.nextDueAt());
     this.hub = new EventHub(ctx, {
       snapshot: () => this.snapshot(),
       eventsAfter: (after, limit) => storage.events.after(after, limit),
       lastEventId: () => storage.events.lastId(),
     });
-    this.carrier = new CarrierLink(env, storage, this.d1, ctx.exports?.default);
-    const transitions = new Transitions(storage);
+    this.carrier = new CarrierLink(env, storage, this.d1, ownOrigin(env));
+    const transitions = new Transitions(storage, this.reports);
     const events = new CallEvents(storage, transitions);
     const shared = { env, storage, d1: this.d1, hub: this.hub, carrier: this.carrier };
+    this.dnc = new DncStage({ db: env.DB, storage, transitions, durable: ctx.storage });
     this.lifecycle = new LifecycleRunner({ ...shared, ctx, transitions, alarm: this.alarmClock });
     this.dispatcher = new Dispatcher({
       ...shared,
@@ -58,11 +72,14 @@ export class CampaignDO extends DurableObject<Env> {
       events,
       fail: (reason) => this.lifecycle.fail(reason),
       // The calling window first (cheap, looked at again as it holds contacts back), then the DNC list (one query a tick).
-      stages: [new CallingWindowStage(storage, transitions), new DncStage({ db: env.DB, storage, transitions })],
+      stages: [new CallingWindowStage(storage, transitions), this.dnc],
     });
     this.reconciler = new Reconciler(env, storage, this.carrier, events);
     this.webhooks = new CarrierWebhooks({ storage, d1: this.d1, carrier: this.carrier, events, hub: this.hub, alarm: this.alarmClock });
-    ctx.blockConcurrencyWhile(async () => storage.createSchema());
+    ctx.blockConcurrencyWhile(async () => {
+      storage.createSchema();
+      this.reports.createSchema();
+    });
   }
 
   // --- lifecycle (RPC) ------------------------------------------------------------------------
@@ -79,8 +96,14 @@ export class CampaignDO extends DurableObject<Env> {
   stop(campaignId: string): Promise<LifecycleResult> {
     return this.lifecycle.run(campaignId, "stop");
   }
-  remove(campaignId: string): Promise<LifecycleResult> {
-    return this.lifecycle.run(campaignId, "delete");
+  async remove(campaignId: string): Promise<LifecycleResult> {
+    const state = await this.d1.load(campaignId);
+    // Delete wipes this object: undelivered webhook messages move to the account's outbox first (a running campaign is refused anyway).
+    if (state && state.status !== "running") await this.reports.handOver(getAccountStub(this.env, state.account_id), state.account_id);
+    const result = await this.lifecycle.run(campaignId, "delete");
+    // Delete wipes the object's storage: the outbox's tables come back empty.
+    if (result.ok) this.reports.createSchema();
+    return result;
   }
 
   /** Arms the scheduled start of a campaign created with scheduled_at. */
@@ -100,7 +123,7 @@ export class CampaignDO extends DurableObject<Env> {
     await this.alarmClock.arm();
   }
 
-  /** Internal view for operators, tests and benchmarks: counters, in-flight, high-water mark, carrier requests. */
+  /** Internal view for operators, tests and benchmarks: counters, in-flight, high-water mark, carrier requests, DNC check times. */
   async inspect(campaignId: string) {
     const state = await this.d1.load(campaignId);
     const { campaign, attempts, carrierRequests } = this.storage;
@@ -113,6 +136,8 @@ export class CampaignDO extends DurableObject<Env> {
       carrier_requests: carrierRequests.counts(),
       carrier_kind: await this.carrier.loadedKind(),
       alarm: await this.alarmClock.armedFor(),
+      dnc_check: { ...this.dnc.times },
+      webhooks: this.reports.inspect(),
     };
   }
 
@@ -121,13 +146,32 @@ export class CampaignDO extends DurableObject<Env> {
     return this.dispatcher.fence();
   }
 
+  /** The webhook outbox's queue for operators and tests; `settle` first waits for its requests in flight. */
+  async webhookOutbox(options: { settle?: boolean } = {}) {
+    if (options.settle) await this.reports.idle();
+    return { ...this.reports.inspect(), alarm: await this.alarmClock.armedFor() };
+  }
+
   // --- the tick -------------------------------------------------------------------------------
 
   override async alarm(): Promise<void> {
     this.alarmClock.fired();
+    try {
+      await this.tick();
+    } finally {
+      await this.alarmClock.handlerDone();
+    }
+  }
+
+  /** What is due, then a dispatch tick, the live push, the D1 flush, and completion. */
+  private async tick() {
     const state = this.storage.campaign.get();
     if (!state) return;
+    // Webhooks ride on the same alarm but never hold it: the pass belongs to this invocation and ends on its own.
+    this.ctx.waitUntil(this.reports.pump());
     const due = this.storage.timers.takeDue(Date.now());
+    // Only the outbox asked for this alarm: the campaign's own work is all in its timers, so no tick (handlerDone re-arms).
+    if (due.length === 0) return;
     try {
       if (due.includes("scheduled_start")) await this.lifecycle.scheduledStart(state.campaign_id);
       if (due.includes("stale")) await this.reconciler.reconcile();
@@ -139,8 +183,6 @@ export class CampaignDO extends DurableObject<Env> {
       // Never let the alarm die: retry the tick shortly (the runtime's own retries give up after six).
       console.error("campaign tick failed", state.campaign_id, error);
       this.storage.timers.setNoLater("dispatch", Date.now() + 1_000);
-    } finally {
-      await this.alarmClock.arm();
     }
   }
 

@@ -1,3 +1,4 @@
+import type { OwnOrigin } from "../carriers/own-origin";
 import { carrierAdapter } from "../carriers/registry";
 import type { CarrierAdapter, CarrierKind } from "../carriers/types";
 import type { Env } from "../env";
@@ -18,7 +19,7 @@ export class CarrierLink {
     private readonly env: Env,
     private readonly storage: ObjectStorage,
     private readonly d1: D1Sync,
-    private readonly loopback: Fetcher | undefined,
+    private readonly loopback: OwnOrigin | undefined,
   ) {}
 
   get(): Promise<CampaignCarrier> {

@@ -1,3 +1,4 @@
+import { EMPTY_RESPONSE_XML, XML_CONTENT_TYPE } from "../carriers/twiml";
 import type { CarrierAdapter, CarrierKind, SignedCallback } from "../carriers/types";
 import type { AlarmClock } from "./alarm-clock";
 import type { CallEvents } from "./call-events";
@@ -45,7 +46,11 @@ export class CarrierWebhooks {
     return { status: 200, body: "" };
   }
 
-  /** The answer request: applies the event it carries, then answers with the carrier's document that streams the call to the agent. */
+  /**
+   * The answer request: applies the event it carries, then answers the answer itself with the
+   * carrier's document that streams the call to the agent. Vobiz also sends ringing (and could
+   * send other events) to this URL; those get a document with no verbs, so no second stream starts.
+   */
   async answer(campaignId: string, attemptId: string, kind: CarrierKind, callback: SignedCallback): Promise<WebhookResult> {
     const { d1, storage, events, hub, alarm } = this.parts;
     const state = await d1.load(campaignId);
@@ -60,6 +65,7 @@ export class CarrierWebhooks {
       hub.publish();
       await alarm.arm();
     }
+    if (event?.progress !== "in-progress") return { status: 200, body: EMPTY_RESPONSE_XML, contentType: XML_CONTENT_TYPE };
     const contact = storage.contacts.get(attempt.contact_id);
     const fields = contact ? (JSON.parse(contact.custom_fields) as Record<string, string>) : {};
     const parameters = { ...fields, campaign_id: state.campaign_id, contact_id: attempt.contact_id, phone_number: attempt.phone };

@@ -16,6 +16,8 @@ export interface PendingRow {
   custom_fields: string;
   attempts: number;
   timezone: string | null;
+  row: number;
+  created_at: string;
 }
 
 /**
@@ -107,9 +109,12 @@ export class D1Sync {
     if (dirty.length === FLUSH_BATCH) this.storage.timers.setNoLater("flush", Date.now());
   }
 
-  /** A lifecycle action's new status; a stop also cancels, in the same transaction, every contact still waiting. */
-  async persistTransition(campaignId: string, status: CampaignStatus, startedAt: string | null, finishing: boolean, now: string) {
-    const db = this.env.DB;
+  /**
+   * A lifecycle action's new status; a stop also cancels, in the same transaction, every contact
+   * still waiting. Returns the D1 bookmark of the write, so the API's answer can include it.
+   */
+  async persistTransition(campaignId: string, status: CampaignStatus, startedAt: string | null, finishing: boolean, now: string): Promise<string | null> {
+    const db = this.env.DB.withSession("first-primary");
     const update = db
       .prepare(
         `UPDATE campaigns SET status = ?, status_reason = NULL, started_at = ?, updated_at = ?,
@@ -117,17 +122,14 @@ export class D1Sync {
          WHERE id = ?`,
       )
       .bind(status, startedAt, now, finishing ? 1 : 0, now, campaignId);
-    if (!finishing) {
-      await update.run();
-      return;
-    }
-    await db.batch([
-      update,
+    const cancelWaiting = [
       db
         .prepare("UPDATE contacts SET status = 'cancelled', next_attempt_at = NULL, updated_at = ? WHERE campaign_id = ? AND status = 'pending'")
         .bind(now, campaignId),
       db.prepare("UPDATE campaigns SET stat_cancelled = stat_cancelled + stat_pending, stat_pending = 0 WHERE id = ?").bind(campaignId),
-    ]);
+    ];
+    await db.batch(finishing ? [update, ...cancelWaiting] : [update]);
+    return db.getBookmark();
   }
 
   /** Completed or failed, with completed_at. */
@@ -142,17 +144,20 @@ export class D1Sync {
     await this.env.DB.prepare("UPDATE campaigns SET status_reason = ?, updated_at = ? WHERE id = ?").bind(reason, nowIso(), campaignId).run();
   }
 
-  async deleteCampaign(campaignId: string) {
-    await this.env.DB.batch([
-      this.env.DB.prepare("DELETE FROM contacts WHERE campaign_id = ?").bind(campaignId),
-      this.env.DB.prepare("DELETE FROM campaigns WHERE id = ?").bind(campaignId),
+  /** Returns the D1 bookmark of the delete. */
+  async deleteCampaign(campaignId: string): Promise<string | null> {
+    const db = this.env.DB.withSession("first-primary");
+    await db.batch([
+      db.prepare("DELETE FROM contacts WHERE campaign_id = ?").bind(campaignId),
+      db.prepare("DELETE FROM campaigns WHERE id = ?").bind(campaignId),
     ]);
+    return db.getBookmark();
   }
 
   /** Pending contacts after `cursorSeq`, in CSV order. */
   async pendingPage(campaignId: string, cursorSeq: number, limit: number): Promise<PendingRow[]> {
     const { results } = await this.env.DB.prepare(
-      "SELECT id, seq, phone_number, custom_fields, attempts, timezone FROM contacts WHERE campaign_id = ? AND status = 'pending' AND seq > ? ORDER BY seq LIMIT ?",
+      "SELECT id, seq, phone_number, custom_fields, attempts, timezone, row, created_at FROM contacts WHERE campaign_id = ? AND status = 'pending' AND seq > ? ORDER BY seq LIMIT ?",
     )
       .bind(campaignId, cursorSeq, limit)
       .all<PendingRow>();

@@ -224,6 +224,8 @@ export class Dispatcher {
         created_at: now,
         call_id: null,
         carrier_ref: null,
+        answered_by: null,
+        lookup_errors: 0,
         rank: 0,
         state: "dialing",
         last_event_at: now,

@@ -10,6 +10,8 @@ export interface Snapshot {
   in_flight: number;
   attempts: number;
   at: string;
+  /** The campaign's name, so a page holding only an events token can title it. */
+  name: string;
 }
 
 /** One logged contact transition, as `event: contact` sends it. */
@@ -28,6 +30,7 @@ export function snapshotOf(state: CampaignState, stats: Record<ContactStatus, nu
     in_flight: live.inFlight,
     attempts: live.attempts,
     at: new Date().toISOString(),
+    name: state.name,
   };
 }
 

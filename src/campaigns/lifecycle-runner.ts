@@ -9,7 +9,8 @@ import { decideTransition, isTerminal, type LifecycleAction } from "./lifecycle"
 import type { ObjectStorage } from "./object-storage/object-storage";
 import type { Transitions } from "./transitions";
 
-export type LifecycleResult = { ok: true } | { ok: false; reason: "not_found" | "conflict"; message: string };
+/** `bookmark`: the D1 bookmark of the write the action made, if it made one (see db/session.ts). */
+export type LifecycleResult = { ok: true; bookmark?: string | null } | { ok: false; reason: "not_found" | "conflict"; message: string };
 
 /** A scheduled start without budget tries again this often. */
 const SCHEDULE_RETRY_MS = 60_000;
@@ -111,15 +112,16 @@ export class LifecycleRunner {
     }
 
     const now = nowIso();
+    let bookmark: string | null;
     try {
       if (action === "delete") {
-        await d1.deleteCampaign(campaignId);
+        bookmark = await d1.deleteCampaign(campaignId);
       } else {
         const startedAt = state.started_at ?? (decision.to === "running" ? now : null);
         await d1.flush();
-        await d1.persistTransition(state.campaign_id, decision.to, startedAt, action === "stop", now);
-        transitions.campaignStatus(decision.to, { status_reason: null, started_at: startedAt });
-        if (action === "stop") transitions.cancelPending();
+        bookmark = await d1.persistTransition(state.campaign_id, decision.to, startedAt, action === "stop", now);
+        transitions.campaignStatus(decision.to, { status_reason: null, started_at: startedAt }, now);
+        if (action === "stop") transitions.cancelPending(now);
       }
     } catch (error) {
       if (decision.budget === "reserve") await account.releaseBudget(state.campaign_id);
@@ -129,7 +131,7 @@ export class LifecycleRunner {
     if (decision.budget === "release") await account.releaseBudget(state.campaign_id);
     if (action === "delete") {
       await this.forgetEverything(campaignId, state.account_id);
-      return { ok: true };
+      return { ok: true, bookmark };
     }
     if (decision.to === "running") {
       storage.timers.set("dispatch", Date.now());
@@ -137,7 +139,7 @@ export class LifecycleRunner {
     }
     await alarm.arm();
     hub.publish();
-    return { ok: true };
+    return { ok: true, bookmark };
   }
 
   /** Delete: calls still ringing give their slots back now; their late callbacks find nothing and are ignored. */
@@ -156,7 +158,7 @@ export class LifecycleRunner {
     const { env, storage, transitions, d1, hub } = this.parts;
     const state = storage.campaign.get();
     if (!state) return;
-    transitions.campaignStatus(status, { status_reason: reason });
+    transitions.campaignStatus(status, { status_reason: reason }, nowIso());
     await d1.flush();
     await d1.persistFinish(state.campaign_id, status, reason);
     // One more tick hands back the slots of calls that ended or were never placed.

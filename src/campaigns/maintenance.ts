@@ -9,8 +9,11 @@ export async function rearmLiveCampaigns(env: Env): Promise<number> {
   let cursor = "";
   let count = 0;
   for (;;) {
-    const { results } = await env.DB.prepare("SELECT id FROM campaigns WHERE status IN ('running', 'scheduled', 'paused') AND id > ? ORDER BY id LIMIT 200")
-      .bind(cursor)
+    // Campaigns that ended in the last 3 days may still have webhook deliveries to retry.
+    const { results } = await env.DB.prepare(
+      `SELECT id FROM campaigns WHERE (status IN ('running', 'scheduled', 'paused') OR completed_at > ?) AND id > ? ORDER BY id LIMIT 200`,
+    )
+      .bind(new Date(Date.now() - 3 * 86_400_000).toISOString(), cursor)
       .all<{ id: string }>();
     await Promise.all(results.map(({ id }) => getCampaignStub(env, id).rearm(id)));
     count += results.length;

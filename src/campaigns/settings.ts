@@ -1,12 +1,14 @@
+import type { output, ZodType } from "zod";
 import { database, nowIso } from "../db/client";
 import { findInAccount } from "../db/queries";
 import { agents, phoneNumbers } from "../db/schema";
 import type { Env } from "../env";
 import { ApiError, badRequest } from "../http/errors";
-import { parseIntegerField } from "../http/validation";
+import { parseFields } from "../http/openapi";
 import { newId } from "../ids";
-import { CALLING_WINDOW_FIELDS, type CallingWindow, callingWindowColumns, parseCallingWindow } from "./calling-window";
+import { type CallingWindow, callingWindowColumns, parseCallingWindow } from "./calling-window";
 import { getCampaignStub } from "./campaign-do";
+import { campaignSettingFields as fields, SETTING_DEFAULTS } from "./campaign-schemas";
 import type { CampaignRow } from "./d1-campaigns";
 import { parseDefaultCountry } from "./ingest";
 
@@ -14,16 +16,7 @@ import { parseDefaultCountry } from "./ingest";
 export type FieldText = (name: string) => string | undefined;
 
 /** The fields create takes besides `name` and the contacts; clone takes the same ones as overrides. */
-export const SETTING_FIELDS = [
-  "agent_id",
-  "phone_number_id",
-  "max_concurrent_calls",
-  "retries_per_contact",
-  "retry_delay_seconds",
-  "scheduled_at",
-  "default_country",
-  ...CALLING_WINDOW_FIELDS,
-] as const;
+export const SETTING_FIELDS = Object.keys(fields).filter((name) => name !== "name");
 
 /** What a campaign is told at create (or clone), validated; everything but the contacts. */
 export interface CampaignSettings {
@@ -50,6 +43,12 @@ function parseScheduledAt(raw: string | undefined): string | null {
   return new Date(ms).toISOString();
 }
 
+/** A present field, validated by its schema (campaignSettingFields); absent stays undefined. */
+function settingOf<S extends ZodType>(text: FieldText, name: keyof typeof fields & string, schema: S): output<S> | undefined {
+  const raw = text(name);
+  return raw === undefined ? undefined : parseFields(schema, raw);
+}
+
 /** Where a field's problem goes: create (and clone) refuse with the first; preflight lists them all. */
 export type FieldProblemReport = (field: string, error: ApiError) => void;
 
@@ -68,22 +67,21 @@ function checked<T>(report: FieldProblemReport, field: string, rule: () => T, fa
   }
 }
 
-/** Create's fields with create's rules, in create's order; a clone passes the source's settings as the defaults. */
+/** Create's fields with create's rules (the field schemas), in create's order; a clone passes the source's settings as the defaults. */
 export function parseCampaignSettings(text: FieldText, inherited?: InheritedSettings, report: FieldProblemReport = refuseFirst): CampaignSettings {
   const field = <T>(name: string, rule: () => T, fallback: T) => checked(report, name, rule, fallback);
   const name = field(
     "name",
     () => {
-      const value = text("name")?.trim() ?? inherited?.name;
+      const value = settingOf(text, "name", fields.name) ?? inherited?.name;
       if (!value) throw badRequest("name is required.");
-      if (value.length > 200) throw badRequest("name must be at most 200 characters.");
       return value;
     },
     "",
   );
-  // Both ids are read before either is required, as create always has.
-  const agentText = field("agent_id", () => text("agent_id") ?? inherited?.agentId ?? "", null);
-  const numberText = field("phone_number_id", () => text("phone_number_id") ?? inherited?.phoneNumberId ?? "", null);
+  // Both ids are read (and validated) before either is required, as create always has.
+  const agentText = field("agent_id", () => settingOf(text, "agent_id", fields.agent_id) ?? inherited?.agentId ?? "", null);
+  const numberText = field("phone_number_id", () => settingOf(text, "phone_number_id", fields.phone_number_id) ?? inherited?.phoneNumberId ?? "", null);
   const required = (fieldName: string, value: string | null) =>
     value === null
       ? ""
@@ -97,15 +95,15 @@ export function parseCampaignSettings(text: FieldText, inherited?: InheritedSett
         );
   const agentId = required("agent_id", agentText);
   const phoneNumberId = required("phone_number_id", numberText);
-  const integer = (fieldName: string, min: number, max: number, fallback: number) =>
-    field(fieldName, () => parseIntegerField(fieldName, text(fieldName), min, max, fallback), fallback);
+  const integer = (fieldName: "max_concurrent_calls" | "retries_per_contact" | "retry_delay_seconds", fallback: number) =>
+    field(fieldName, () => settingOf(text, fieldName, fields[fieldName]) ?? fallback, fallback);
   return {
     name,
     agentId,
     phoneNumberId,
-    maxConcurrentCalls: integer("max_concurrent_calls", 1, 100, inherited?.maxConcurrentCalls ?? 5),
-    retriesPerContact: integer("retries_per_contact", 0, 5, inherited?.retriesPerContact ?? 0),
-    retryDelaySeconds: integer("retry_delay_seconds", 60, 7 * 86_400, inherited?.retryDelaySeconds ?? 300),
+    maxConcurrentCalls: integer("max_concurrent_calls", inherited?.maxConcurrentCalls ?? SETTING_DEFAULTS.max_concurrent_calls),
+    retriesPerContact: integer("retries_per_contact", inherited?.retriesPerContact ?? SETTING_DEFAULTS.retries_per_contact),
+    retryDelaySeconds: integer("retry_delay_seconds", inherited?.retryDelaySeconds ?? SETTING_DEFAULTS.retry_delay_seconds),
     scheduledAt: field("scheduled_at", () => parseScheduledAt(text("scheduled_at")), null),
     defaultCountry: field("default_country", () => parseDefaultCountry(text("default_country")) ?? inherited?.defaultCountry ?? null, null),
     callingWindow: field("calling_window", () => parseCallingWindow(windowFieldText(text, inherited?.callingWindow ?? null)), null),

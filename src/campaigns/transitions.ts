@@ -2,6 +2,7 @@ import type { CampaignStatus } from "../db/schema";
 import type { CampaignState } from "./object-storage/campaign-state";
 import type { ObjectStorage } from "./object-storage/object-storage";
 import type { ContactPatch, LiveContact } from "./object-storage/working-contacts";
+import type { TransitionReporter } from "./webhook-reports";
 
 /**
  * The one place where a contact or the campaign changes status. Each method is synchronous: the
@@ -9,7 +10,11 @@ import type { ContactPatch, LiveContact } from "./object-storage/working-contact
  * with them (a webhook outbox enqueues its messages here, in the same write).
  */
 export class Transitions {
-  constructor(private readonly storage: ObjectStorage) {}
+  constructor(
+    private readonly storage: ObjectStorage,
+    /** Webhook messages, enqueued in the same write as the change (webhook-reports.ts). */
+    private readonly reporter?: TransitionReporter,
+  ) {}
 
   /** Any change of a contact: dial, progress, settlement (terminal or back to pending), un-placing. */
   contact(contact: LiveContact, patch: ContactPatch, attempt: number, at: string): LiveContact {
@@ -17,6 +22,7 @@ export class Transitions {
     this.storage.contacts.write(next);
     this.storage.campaign.moveStat(contact.status, next.status);
     if (contact.status !== next.status || patch.outcome !== undefined) this.storage.events.append(next, attempt, at);
+    this.reporter?.contactChanged(contact, next, at);
     return next;
   }
 
@@ -24,14 +30,17 @@ export class Transitions {
    * Stop: every pending contact is cancelled. Those in the working set are returned; those still
    * only in D1 are cancelled there by the stop's own D1 write and counted here.
    */
-  cancelPending(): LiveContact[] {
+  cancelPending(at: string): LiveContact[] {
     const cancelled = this.storage.contacts.cancelPending();
     this.storage.campaign.moveStat("pending", "cancelled", this.storage.campaign.stats().pending);
+    this.reporter?.contactsCancelled(cancelled, at);
     return cancelled;
   }
 
   /** Any change of the campaign's status (lifecycle actions, completion, failure). */
-  campaignStatus(status: CampaignStatus, fields: Pick<CampaignState, "status_reason"> & Partial<Pick<CampaignState, "started_at">>) {
+  campaignStatus(status: CampaignStatus, fields: Pick<CampaignState, "status_reason"> & Partial<Pick<CampaignState, "started_at">>, at: string) {
+    const from = this.storage.campaign.get()?.status;
     this.storage.campaign.patch({ status, ...fields });
+    if (from) this.reporter?.campaignChanged(from, status, at);
   }
 }

@@ -1,5 +1,6 @@
 import type { Env } from "../env";
 import { decryptSecret } from "../http/crypto";
+import type { OwnOrigin } from "./own-origin";
 import { PLIVO_API_BASE, PlivoAdapter } from "./plivo";
 import type { PlivoFamilyCredentials } from "./plivo-family";
 import { TWILIO_STATUS_EVENTS, TwilioAdapter, type TwilioCredentials } from "./twilio";
@@ -11,10 +12,10 @@ export const TWILIO_API_BASE = "https://api.twilio.com";
 export const publicBase = (env: Env) => (env.PUBLIC_BASE_URL || "http://127.0.0.1:8787").replace(/\/$/, "");
 
 /**
- * Requests to this Worker's own origin (the simulator, its callbacks) go through the loopback
- * binding: the same Request, URL and signature, without a trip through the network.
+ * Requests to this Worker's own origin (the simulator, its callbacks) go to the app in-process
+ * (own-origin.ts): the same Request, URL and signature, without a trip through the network.
  */
-export function fetcherFor(env: Env, loopback: Fetcher | undefined): FetchLike {
+export function fetcherFor(env: Env, loopback: OwnOrigin | undefined): FetchLike {
   const own = new URL(publicBase(env)).origin;
   return (input, init) => {
     const request = new Request(input, init);
@@ -57,7 +58,7 @@ export async function simulatorCredentials(env: Env, dialect: SimulatorDialect =
 /** The account id a simulator provider's calls are kept under (its shards' names start with it). */
 export const simulatorAccountId = (credentials: Record<string, string>) => credentials.account_sid ?? credentials.auth_id ?? "";
 
-export async function carrierAdapter(env: Env, provider: string, sealedCredentials: string, loopback: Fetcher | undefined): Promise<CarrierAdapter> {
+export async function carrierAdapter(env: Env, provider: string, sealedCredentials: string, loopback: OwnOrigin | undefined): Promise<CarrierAdapter> {
   const credentials = JSON.parse(await decryptSecret(sealedCredentials, env.SECRETS_KEY)) as Record<string, string>;
   const fetcher = fetcherFor(env, loopback);
   switch (provider) {

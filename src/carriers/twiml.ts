@@ -9,3 +9,8 @@ export function answerTwiml(streamUrl: string | null, parameters: Record<string,
     .join("");
   return `<?xml version="1.0" encoding="UTF-8"?><Response><Connect><Stream url="${escapeXml(streamUrl)}">${params}</Stream></Connect></Response>`;
 }
+
+export const XML_CONTENT_TYPE = "text/xml; charset=utf-8";
+
+/** A reply with no verbs, the same in TwiML, Plivo XML and VobizXML: acknowledges a request that must not start anything. */
+export const EMPTY_RESPONSE_XML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';

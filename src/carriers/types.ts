@@ -6,8 +6,6 @@ export const FINAL_PROGRESS: ReadonlySet<CallProgress> = new Set(["completed", "
 /** The carriers edgedial dials through; also the first segment of their webhook paths. */
 export type CarrierKind = "twilio" | "plivo" | "vobiz";
 
-export const CARRIER_KINDS: readonly CarrierKind[] = ["twilio", "plivo", "vobiz"];
-
 export interface CallEvent {
   /** The id shared by the REST answer and every callback (Twilio CallSid; Plivo/Vobiz request_uuid / RequestUUID). */
   callId: string;

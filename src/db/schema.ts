@@ -194,3 +194,46 @@ export const dncNumbers = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.accountId, t.phoneNumber] })],
 );
+
+export const webhookEndpoints = sqliteTable(
+  "webhook_endpoints",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    url: text("url").notNull(),
+    // JSON array of subscribed event types.
+    events: text("events").notNull(),
+    description: text("description"),
+    // AES-GCM ciphertext of the whsec_ secret: base64(iv || ciphertext).
+    secret: text("secret").notNull(),
+    enabled: integer("enabled", { mode: "boolean" }).notNull(),
+    disabledReason: text("disabled_reason"),
+    // Epoch ms of the first failure since the last 2xx (null while healthy), merged from every object that delivers.
+    failingSince: integer("failing_since"),
+    lastSuccessAt: integer("last_success_at"),
+    ...timestamps,
+  },
+  (t) => [index("webhook_endpoints_account").on(t.accountId, t.id)],
+);
+
+export const webhookDeliveryStatuses = ["pending", "delivered", "failed"] as const;
+
+/** The delivery log, written by the outboxes in batches; newest first is message_id descending (ids sort by time). */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    endpointId: text("endpoint_id").notNull(),
+    messageId: text("message_id").notNull(),
+    accountId: text("account_id").notNull(),
+    type: text("type").notNull(),
+    status: text("status", { enum: webhookDeliveryStatuses }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    nextAttemptAt: text("next_attempt_at"),
+    ...timestamps,
+  },
+  (t) => [primaryKey({ columns: [t.endpointId, t.messageId] }), index("webhook_deliveries_created").on(t.createdAt)],
+);

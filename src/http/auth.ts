@@ -93,8 +93,8 @@ async function callerFromSession(env: Env, token: string, headerAccount: string 
   return { accountId: headerAccount, actor: subject, kind: "session" };
 }
 
-/** A read-only events token in `?token=`: only GET on its own campaign's events URLs. */
-async function callerFromEventsToken(env: Env, token: string, method: string, path: string): Promise<Caller> {
+/** A read-only events token in `?token=`: only GET on its own campaign's events URLs, from its own origin when bound to one. */
+async function callerFromEventsToken(env: Env, token: string, method: string, path: string, origin: string | undefined): Promise<Caller> {
   const check = await verifyEventsToken(env, token);
   if (!check.ok) {
     throw unauthorized(
@@ -106,14 +106,18 @@ async function callerFromEventsToken(env: Env, token: string, method: string, pa
   const match = /\/campaigns\/([^/]+)\/events(\/ws)?$/.exec(path);
   if (method !== "GET" || !match) throw forbidden("An events token can only read a campaign's events stream.");
   if (match[1] !== check.campaignId) throw forbidden(`This events token is for campaign ${check.campaignId}, not ${match[1]}.`);
+  // No Origin header means no browser (a server or a tool), which the binding does not restrict.
+  if (check.origin && origin !== undefined && origin !== check.origin) {
+    throw forbidden(`This events token was minted for another origin and cannot be used from ${origin}; mint one with {"origin": "${origin}"} for this page.`);
+  }
   return { accountId: check.accountId, actor: "events_token", kind: "events_token", campaignId: check.campaignId };
 }
 
 /** Resolves the caller's account for every tenant route. */
 export const requireTenant = createMiddleware<AppEnv>(async (c, next) => {
   const eventsToken = c.req.query("token");
-  if (eventsToken && !c.req.header("Authorization")) {
-    c.set("caller", await callerFromEventsToken(c.env, eventsToken, c.req.method, c.req.path));
+  if (eventsToken !== undefined && !c.req.header("Authorization")) {
+    c.set("caller", await callerFromEventsToken(c.env, eventsToken, c.req.method, c.req.path, c.req.header("Origin")));
     await next();
     return;
   }

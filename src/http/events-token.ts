@@ -1,14 +1,32 @@
+import { z } from "zod";
 import type { Env } from "../env";
+import { ApiError } from "./errors";
 
 /** Browser access to one campaign's events: EventSource cannot send headers, so the URL carries this. */
-export const EVENTS_TOKEN_TTL_MS = 5 * 60_000;
+export const DEFAULT_EVENTS_TOKEN_TTL_SECONDS = 300;
+const MAX_EVENTS_TOKEN_TTL_SECONDS = 86_400;
 const PREFIX = "evt_";
 
 interface Claims {
   c: string;
   a: string;
   exp: number;
+  /** The one page origin allowed to use the token, when it was minted with one. */
+  o?: string;
 }
+
+/** `scheme://host[:port]` exactly as a browser's Origin header spells it, nothing more. */
+export const tokenOriginSchema = z.string().superRefine((raw, ctx) => {
+  let url: URL | null = null;
+  try {
+    url = new URL(raw);
+  } catch {}
+  if (url && (url.protocol === "https:" || url.protocol === "http:") && url.origin === raw) return;
+  const hint = url && url.origin !== "null" ? ` (did you mean "${url.origin}"?)` : "";
+  ctx.addIssue({ code: "custom", message: `must be an origin: scheme, host and port only, such as "https://crm.example.com"; got "${raw}"${hint}` });
+});
+
+export const mintEventsTokenSchema = z.object({ origin: tokenOriginSchema.optional() });
 
 const b64url = (bytes: Uint8Array) =>
   btoa(String.fromCharCode(...bytes))
@@ -22,14 +40,26 @@ async function key(env: Env): Promise<CryptoKey> {
   return crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
 }
 
-export async function mintEventsToken(env: Env, accountId: string, campaignId: string, now = Date.now()) {
-  const claims: Claims = { c: campaignId, a: accountId, exp: now + EVENTS_TOKEN_TTL_MS };
+/** Token lifetime from EVENTS_TOKEN_TTL_SECONDS (tests shorten it), 5 minutes by default. */
+export function eventsTokenTtlMs(env: Env): number {
+  const raw = env.EVENTS_TOKEN_TTL_SECONDS;
+  if (raw === undefined || raw === "") return DEFAULT_EVENTS_TOKEN_TTL_SECONDS * 1000;
+  const seconds = Number(raw);
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_EVENTS_TOKEN_TTL_SECONDS) {
+    throw new ApiError("not_configured", `EVENTS_TOKEN_TTL_SECONDS must be a whole number of seconds from 1 to ${MAX_EVENTS_TOKEN_TTL_SECONDS}; got "${raw}".`);
+  }
+  return seconds * 1000;
+}
+
+export async function mintEventsToken(env: Env, accountId: string, campaignId: string, options: { origin?: string; now?: number } = {}) {
+  const now = options.now ?? Date.now();
+  const claims: Claims = { c: campaignId, a: accountId, exp: now + eventsTokenTtlMs(env), ...(options.origin && { o: options.origin }) };
   const body = b64url(new TextEncoder().encode(JSON.stringify(claims)));
   const mac = new Uint8Array(await crypto.subtle.sign("HMAC", await key(env), new TextEncoder().encode(body)));
   return { token: `${PREFIX}${body}.${b64url(mac)}`, expires_at: new Date(claims.exp).toISOString() };
 }
 
-export type EventsTokenCheck = { ok: true; accountId: string; campaignId: string } | { ok: false; reason: "invalid" | "expired" };
+export type EventsTokenCheck = { ok: true; accountId: string; campaignId: string; origin: string | null } | { ok: false; reason: "invalid" | "expired" };
 
 export async function verifyEventsToken(env: Env, token: string, now = Date.now()): Promise<EventsTokenCheck> {
   if (!token.startsWith(PREFIX)) return { ok: false, reason: "invalid" };
@@ -40,7 +70,7 @@ export async function verifyEventsToken(env: Env, token: string, now = Date.now(
     if (!valid) return { ok: false, reason: "invalid" };
     const claims = JSON.parse(new TextDecoder().decode(fromB64url(body))) as Claims;
     if (typeof claims.exp !== "number" || claims.exp <= now) return { ok: false, reason: "expired" };
-    return { ok: true, accountId: claims.a, campaignId: claims.c };
+    return { ok: true, accountId: claims.a, campaignId: claims.c, origin: typeof claims.o === "string" ? claims.o : null };
   } catch {
     return { ok: false, reason: "invalid" };
   }

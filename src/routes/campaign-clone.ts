@@ -1,14 +1,16 @@
 import type { Context } from "hono";
 import { callingWindowOf } from "../campaigns/calling-window";
+import { cloneCampaignSchema } from "../campaigns/campaign-schemas";
 import { type ContactSelection, insertClone } from "../campaigns/clone";
 import { type CampaignRow, campaignView, customColumnsOf, loadCampaignRow } from "../campaigns/d1-campaigns";
-import { armScheduledStart, checkSettingsInAccount, jsonFieldText, newCampaignRow, parseCampaignSettings, SETTING_FIELDS } from "../campaigns/settings";
+import { armScheduledStart, checkSettingsInAccount, jsonFieldText, newCampaignRow, parseCampaignSettings } from "../campaigns/settings";
 import { contactOutcomes, contactStatuses } from "../db/schema";
 import type { AppEnv } from "../env";
 import { boundedRequest, uploadTooLarge } from "../http/body";
 import { ApiError, badRequest, notFound } from "../http/errors";
 
-const CLONE_FIELDS: ReadonlySet<string> = new Set(["name", "statuses", "outcomes", ...SETTING_FIELDS]);
+/** The fields the documented clone body has; each setting is validated by its create schema in parseCampaignSettings. */
+const CLONE_FIELDS: ReadonlySet<string> = new Set(Object.keys(cloneCampaignSchema.shape));
 
 /** The clone options; no body at all means "copy every contact with the source's settings". */
 async function readCloneBody(c: Context<AppEnv>): Promise<Record<string, unknown>> {

@@ -1,17 +1,34 @@
-import type { Context } from "hono";
+import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { customColumnsOf, loadCampaignRow } from "../campaigns/d1-campaigns";
 import { contactsCsvStream, d1ExportPages, exportFileName } from "../campaigns/export-csv";
 import { contactStatuses } from "../db/schema";
 import type { AppEnv } from "../env";
 import { notFound } from "../http/errors";
-import { parseEnum } from "../http/validation";
+import { enumQuery, errors, idParam, TENANT_ERRORS } from "../http/openapi";
+
+export const exportContactsRoute = createRoute({
+  method: "get",
+  path: "/{id}/contacts.csv",
+  tags: ["Campaigns"],
+  summary: "Export a campaign's contacts as CSV",
+  description:
+    "Streamed in upload order: the fixed columns, then the upload's own columns in their upload order. Cells that a spreadsheet would run as a formula are prefixed with `'`.",
+  request: {
+    params: idParam("The campaign's id, `cmp_…`."),
+    query: z.object({ status: enumQuery("status", contactStatuses).openapi({ description: "Only contacts in this status." }) }),
+  },
+  responses: {
+    200: { description: "The contacts, as an attachment.", content: { "text/csv": { schema: z.string() } } },
+    ...errors([...TENANT_ERRORS, 404]),
+  },
+});
 
 /** GET /campaigns/{id}/contacts.csv: the contacts as a spreadsheet, streamed page by page from D1. */
-export async function exportContacts(c: Context<AppEnv>) {
-  const id = c.req.param("id") ?? "";
+export const exportContacts: RouteHandler<typeof exportContactsRoute, AppEnv> = async (c) => {
+  const { id } = c.req.valid("param");
+  const { status } = c.req.valid("query");
   const campaign = await loadCampaignRow(c.env, id, c.var.caller.accountId);
   if (!campaign) throw notFound("Campaign", id);
-  const status = parseEnum("status", c.req.query("status"), contactStatuses);
   const body = contactsCsvStream(d1ExportPages(c.env.DB, campaign.id, status), customColumnsOf(campaign));
   return new Response(body, {
     headers: {
@@ -21,4 +38,4 @@ export async function exportContacts(c: Context<AppEnv>) {
       "X-Content-Type-Options": "nosniff",
     },
   });
-}
+};

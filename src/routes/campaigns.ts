@@ -1,7 +1,19 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
-import { type Context, Hono } from "hono";
+import type { Context } from "hono";
 import { callingWindowOf } from "../campaigns/calling-window";
 import { getCampaignStub, type LifecycleResult } from "../campaigns/campaign-do";
+import {
+  campaignListSchema,
+  campaignSchema,
+  cloneCampaignSchema,
+  clonedCampaignSchema,
+  contactListSchema,
+  contactsQuerySchema,
+  createCampaignBody,
+  createdCampaignSchema,
+  eventsTokenSchema,
+} from "../campaigns/campaign-schemas";
 import { readCreateInput } from "../campaigns/create-input";
 import { type CampaignRow, campaignView, contactView, insertCampaign, listContacts, loadCampaignRow } from "../campaigns/d1-campaigns";
 import { parseDefaultCountry } from "../campaigns/ingest";
@@ -9,13 +21,15 @@ import { armScheduledStart, checkSettingsInAccount, newCampaignRow, parseCampaig
 import { database } from "../db/client";
 import { pageByAccount } from "../db/queries";
 import { campaignStatuses, campaigns, contactStatuses } from "../db/schema";
+import { continueSessionFrom } from "../db/session";
 import type { AppEnv } from "../env";
 import { ApiError, conflict, notFound } from "../http/errors";
-import { mintEventsToken } from "../http/events-token";
-import { listEnvelope, parseEnum, parsePage } from "../http/validation";
+import { mintEventsToken, mintEventsTokenSchema } from "../http/events-token";
+import { EVENTS_SECURITY, enumQuery, errors, handParsedBody, idParam, json, noContent, pageQuery, TENANT_ERRORS, validationHook } from "../http/openapi";
+import { listEnvelope, readJson } from "../http/validation";
 import { cloneCampaign } from "./campaign-clone";
-import { exportContacts } from "./campaign-export";
-import { preflightCampaign } from "./campaign-preflight";
+import { exportContacts, exportContactsRoute } from "./campaign-export";
+import { preflightCampaign, preflightRoute } from "./campaign-preflight";
 
 async function createCampaign(c: Context<AppEnv>) {
   const input = await readCreateInput(c);
@@ -53,9 +67,10 @@ async function lifecycle(c: Context<AppEnv>, run: (stub: ReturnType<typeof getCa
   const campaign = await requireCampaign(c);
   const result = await run(getCampaignStub(c.env, campaign.id), campaign.id);
   if (!result.ok) throw result.reason === "not_found" ? notFound("Campaign", campaign.id) : conflict(result.message);
+  continueSessionFrom(c.env, result.bookmark);
   const updated = await loadCampaignRow(c.env, campaign.id, c.var.caller.accountId);
   if (!updated) throw notFound("Campaign", campaign.id);
-  return c.json(campaignView(updated));
+  return c.json(campaignView(updated), 200);
 }
 
 /** The streams are served by the campaign's object; the Worker only checks access and forwards. */
@@ -71,46 +86,230 @@ async function forwardEvents(c: Context<AppEnv>, path: "events" | "events/ws") {
   return getCampaignStub(c.env, campaign.id).fetch(new Request(url, { headers: c.req.raw.headers }));
 }
 
-export const campaignRoutes = new Hono<AppEnv>()
-  .get("/", async (c) => {
-    const page = parsePage(c, { limit: 20, maxLimit: 100 });
-    const status = parseEnum("status", c.req.query("status"), campaignStatuses);
-    const { rows, total } = await pageByAccount(database(c.env), campaigns, c.var.caller.accountId, page, status && eq(campaigns.status, status));
-    return c.json(listEnvelope("campaigns", rows.map(campaignView), total, page));
-  })
-  .post("/", createCampaign)
-  .post("/preflight", preflightCampaign)
-  .get("/:id", async (c) => c.json(campaignView(await requireCampaign(c))))
-  .delete("/:id", async (c) => {
-    const campaign = await requireCampaign(c);
-    const result = await getCampaignStub(c.env, campaign.id).remove(campaign.id);
-    if (!result.ok && result.reason === "conflict") throw conflict(result.message);
-    return c.body(null, 204);
-  })
-  .get("/:id/contacts", async (c) => {
-    const campaign = await requireCampaign(c);
-    const status = parseEnum("status", c.req.query("status"), contactStatuses);
-    const page = parsePage(c, { limit: 100, maxLimit: 1000, pageSize: 100 });
-    const { rows, total } = await listContacts(c.env, campaign, status, page);
-    const window = callingWindowOf(campaign);
-    return c.json(
-      listEnvelope(
-        "contacts",
-        rows.map((row) => contactView(row, window)),
-        total,
-        page,
-      ),
-    );
-  })
-  .get("/:id/contacts.csv", exportContacts)
-  .get("/:id/events", (c) => forwardEvents(c, "events"))
-  .get("/:id/events/ws", (c) => forwardEvents(c, "events/ws"))
-  .post("/:id/events/token", async (c) => {
-    const campaign = await requireCampaign(c);
-    return c.json({ campaign_id: campaign.id, ...(await mintEventsToken(c.env, campaign.accountId, campaign.id)) }, 201);
-  })
-  .post("/:id/start", (c) => lifecycle(c, (stub, id) => stub.start(id)))
-  .post("/:id/pause", (c) => lifecycle(c, (stub, id) => stub.pause(id)))
-  .post("/:id/resume", (c) => lifecycle(c, (stub, id) => stub.resume(id)))
-  .post("/:id/stop", (c) => lifecycle(c, (stub, id) => stub.stop(id)))
-  .post("/:id/clone", cloneCampaign);
+const campaignId = idParam("The campaign's id, `cmp_…`.");
+const tags = ["Campaigns"];
+const lifecycleRoute = (action: "start" | "pause" | "resume" | "stop", summary: string, description: string, conflict?: string) =>
+  createRoute({
+    method: "post",
+    path: `/{id}/${action}`,
+    tags,
+    summary,
+    description,
+    request: { params: campaignId },
+    responses: {
+      200: json(campaignSchema, "The campaign as it now is."),
+      ...errors(conflict ? [...TENANT_ERRORS, 404, 409] : [...TENANT_ERRORS, 404], conflict ? { 409: conflict } : {}),
+    },
+  });
+
+const eventsRoute = (path: "/{id}/events" | "/{id}/events/ws") =>
+  createRoute({
+    method: "get",
+    path,
+    tags: ["Campaign events"],
+    security: EVENTS_SECURITY,
+    request: {
+      params: campaignId,
+      query: z.object({
+        token: z.string().optional().openapi({ description: "An events token (POST …/events/token), for pages that cannot send headers." }),
+        last_event_id: z.string().optional().openapi({ description: "Replay from after this event id (the Last-Event-ID header does the same)." }),
+      }),
+    },
+    ...(path === "/{id}/events"
+      ? {
+          summary: "Stream the campaign's events (SSE)",
+          description:
+            "A snapshot at once and every 2 s while running, `event: contact` per transition with an increasing id, `: heartbeat` every 15 s, and `event: end` with the final snapshot on a terminal status.",
+          responses: {
+            200: { description: "The event stream.", content: { "text/event-stream": { schema: z.string() } } },
+            ...errors([...TENANT_ERRORS, 404], { 403: "A token bound to another origin than the page's." }),
+          },
+        }
+      : {
+          summary: "Stream the campaign's events over a WebSocket",
+          description: "The same events as the SSE stream, one JSON message each. Connect with `Upgrade: websocket`.",
+          responses: {
+            101: { description: "Switching to the WebSocket." },
+            ...errors([...TENANT_ERRORS, 404], {
+              400: "Not a WebSocket upgrade request, or invalid credentials headers.",
+              403: "A token bound to another origin than the page's.",
+            }),
+          },
+        }),
+  });
+
+const campaignApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+export const campaignRoutes = campaignApp
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/",
+      tags,
+      summary: "List campaigns",
+      request: { query: z.object({ ...pageQuery({ limit: 20, maxLimit: 100 }), status: enumQuery("status", campaignStatuses) }) },
+      responses: { 200: json(campaignListSchema, "Campaigns, newest first."), ...errors(TENANT_ERRORS) },
+    }),
+    async (c) => {
+      const { limit = 20, offset = 0, status } = c.req.valid("query");
+      const page = { limit, offset };
+      const { rows, total } = await pageByAccount(database(c.env), campaigns, c.var.caller.accountId, page, status && eq(campaigns.status, status));
+      return c.json(listEnvelope("campaigns", rows.map(campaignView), total, page), 200);
+    },
+  )
+  .openapi(
+    handParsedBody(
+      campaignApp,
+      createRoute({
+        method: "post",
+        path: "/",
+        tags,
+        summary: "Create a campaign",
+        description:
+          "Multipart with a `contacts` CSV, or JSON with `contacts` as an array of objects. Creation is atomic: a failed create leaves nothing. Created without scheduled_at → draft; with it → scheduled.",
+        request: { body: createCampaignBody },
+        responses: {
+          201: json(createdCampaignSchema, "The campaign, with what the upload skipped."),
+          ...errors([...TENANT_ERRORS, 413, 415], { 400: "An invalid field, or contacts that cannot be read (the first 20 offending rows are named)." }),
+        },
+      }),
+    ),
+    createCampaign,
+  )
+  .openapi(preflightRoute(campaignApp), preflightCampaign)
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/{id}",
+      tags,
+      summary: "Get a campaign",
+      request: { params: campaignId },
+      responses: { 200: json(campaignSchema, "The campaign."), ...errors([...TENANT_ERRORS, 404]) },
+    }),
+    async (c) => c.json(campaignView(await requireCampaign(c)), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/{id}",
+      tags,
+      summary: "Delete a campaign and its contacts",
+      request: { params: campaignId },
+      responses: { 204: noContent("Deleted, contacts too."), ...errors([...TENANT_ERRORS, 404, 409], { 409: "The campaign is running; stop it first." }) },
+    }),
+    async (c) => {
+      const campaign = await requireCampaign(c);
+      const result = await getCampaignStub(c.env, campaign.id).remove(campaign.id);
+      if (!result.ok && result.reason === "conflict") throw conflict(result.message);
+      if (result.ok) continueSessionFrom(c.env, result.bookmark);
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/{id}/contacts",
+      tags,
+      summary: "List a campaign's contacts",
+      description: "In upload order. Page with limit and offset, or with page (0-based, 100 per page).",
+      request: {
+        params: campaignId,
+        query: z
+          .object({ ...contactsQuerySchema, status: enumQuery("status", contactStatuses) })
+          .refine(
+            (query) => query.page === undefined || (query.limit === undefined && query.offset === undefined),
+            "Use either page, or limit and offset, not both",
+          ),
+      },
+      responses: { 200: json(contactListSchema, "Contacts in upload order."), ...errors([...TENANT_ERRORS, 404]) },
+    }),
+    async (c) => {
+      const campaign = await requireCampaign(c);
+      const query = c.req.valid("query");
+      const page = query.page === undefined ? { limit: query.limit ?? 100, offset: query.offset ?? 0 } : { limit: 100, offset: query.page * 100 };
+      const { rows, total } = await listContacts(c.env, campaign, query.status, page);
+      const window = callingWindowOf(campaign);
+      return c.json(
+        listEnvelope(
+          "contacts",
+          rows.map((row) => contactView(row, window)),
+          total,
+          page,
+        ),
+        200,
+      );
+    },
+  )
+  .openapi(exportContactsRoute, exportContacts)
+  .openapi(eventsRoute("/{id}/events"), (c) => forwardEvents(c, "events"))
+  .openapi(eventsRoute("/{id}/events/ws"), (c) => forwardEvents(c, "events/ws"))
+  .openapi(
+    handParsedBody(
+      campaignApp,
+      createRoute({
+        method: "post",
+        path: "/{id}/events/token",
+        tags: ["Campaign events"],
+        summary: "Mint a short-lived events token",
+        description:
+          "A read-only capability for one campaign's events URLs, for a browser page that cannot send an Authorization header. With `origin`, the token is accepted only from pages on that origin.",
+        request: {
+          params: campaignId,
+          body: { required: false, content: { "application/json": { schema: mintEventsTokenSchema } } },
+        },
+        responses: { 201: json(eventsTokenSchema, "The token and when it expires."), ...errors([...TENANT_ERRORS, 404, 415]) },
+      }),
+    ),
+    async (c) => {
+      const campaign = await requireCampaign(c);
+      // The body is optional: an empty POST mints a token that any origin may use.
+      const options = (await c.req.text()).trim() === "" ? {} : await readJson(c, mintEventsTokenSchema);
+      return c.json({ campaign_id: campaign.id, ...(await mintEventsToken(c.env, campaign.accountId, campaign.id, options)) }, 201);
+    },
+  )
+  .openapi(
+    lifecycleRoute(
+      "start",
+      "Start a campaign",
+      "draft, paused or scheduled → running (a scheduled one starts now).",
+      "Not startable in its status, its agent is not active, or the account's concurrency budget does not fit.",
+    ),
+    (c) => lifecycle(c, (stub, id) => stub.start(id)),
+  )
+  .openapi(lifecycleRoute("pause", "Pause a campaign", "running → paused; calls in flight finish and are recorded.", "The campaign is not running."), (c) =>
+    lifecycle(c, (stub, id) => stub.pause(id)),
+  )
+  .openapi(
+    lifecycleRoute("resume", "Resume a campaign", "paused → running, within the account's budget.", "The campaign is not paused, or the budget does not fit."),
+    (c) => lifecycle(c, (stub, id) => stub.resume(id)),
+  )
+  .openapi(
+    lifecycleRoute(
+      "stop",
+      "Stop a campaign",
+      "Any non-terminal status → completed; pending contacts are cancelled. On completed or failed it answers the campaign unchanged.",
+    ),
+    (c) => lifecycle(c, (stub, id) => stub.stop(id)),
+  )
+  .openapi(
+    handParsedBody(
+      campaignApp,
+      createRoute({
+        method: "post",
+        path: "/{id}/clone",
+        tags,
+        summary: "Copy a campaign's contacts into a new campaign",
+        description:
+          "A new draft (or scheduled) campaign holding the source's contacts that match, afresh. With statuses and outcomes, a contact must match both. Works from any source status.",
+        request: {
+          params: campaignId,
+          body: { required: false, content: { "application/json": { schema: cloneCampaignSchema } } },
+        },
+        responses: {
+          201: json(clonedCampaignSchema, "The new campaign."),
+          ...errors([...TENANT_ERRORS, 404, 413, 415], { 400: "An invalid field, an empty or unknown selection, or no contact matches." }),
+        },
+      }),
+    ),
+    cloneCampaign,
+  );

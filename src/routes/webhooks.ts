@@ -1,10 +1,12 @@
-import { type Context, Hono } from "hono";
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { getCampaignStub } from "../campaigns/campaign-do";
 import type { WebhookResult } from "../campaigns/carrier-webhooks";
 import { callbackPathMacMatches } from "../carriers/callback-urls";
 import { publicBase } from "../carriers/registry";
 import type { CarrierKind, SignedCallback } from "../carriers/types";
 import type { AppEnv } from "../env";
+import { PUBLIC_ACCESS } from "../http/openapi";
 
 /** The URL the carrier was given and signed: our public origin, not whatever host the request came through. */
 async function signedCallback(c: Context<AppEnv>): Promise<SignedCallback> {
@@ -43,13 +45,64 @@ async function forwardVobiz(c: Context<AppEnv>, target: Target) {
   return forward(c, "vobiz", target);
 }
 
-const METHODS = ["POST", "GET"];
+const METHODS = ["post", "get"] as const;
 
-/** Public carrier webhooks: the carrier's signature is the authentication. GET is accepted where a carrier is set to use it. */
-export const webhookRoutes = new Hono<AppEnv>()
-  .on(METHODS, "/twilio/:campaignId/:attemptId", (c) => forward(c, "twilio", "callback"))
-  .on(METHODS, "/twilio/:campaignId/:attemptId/answer", (c) => forward(c, "twilio", "answer"))
-  .on(METHODS, "/plivo/:campaignId/:attemptId", (c) => forward(c, "plivo", "callback"))
-  .on(METHODS, "/plivo/:campaignId/:attemptId/answer", (c) => forward(c, "plivo", "answer"))
-  .on(METHODS, "/vobiz/:campaignId/:attemptId/:mac", (c) => forwardVobiz(c, "callback"))
-  .on(METHODS, "/vobiz/:campaignId/:attemptId/:mac/answer", (c) => forwardVobiz(c, "answer"));
+const pathParams = {
+  campaignId: z.string().openapi({ param: { description: "The campaign the call belongs to." } }),
+  attemptId: z.string().openapi({ param: { description: "The dial attempt the carrier is reporting on." } }),
+};
+const vobizParams = { ...pathParams, mac: z.string().openapi({ param: { description: "HMAC of campaign and attempt, checked before anything else." } }) };
+
+const plainText = (description: string) => ({ description, content: { "text/plain": { schema: z.string() } } });
+const refused = plainText("The carrier's signature (or the Vobiz path MAC) is not valid, or the request is a replay; nothing changes.");
+
+const carrierResponses = {
+  callback: {
+    200: plainText("Recorded (a callback for a deleted campaign or an unknown attempt is acknowledged and ignored)."),
+    400: plainText("The callback carries no call id or call status."),
+    403: refused,
+  },
+  answer: {
+    200: {
+      description: "The carrier's own call document (TwiML, Plivo XML or VobizXML) that streams the call to the agent's stream_url.",
+      content: { "application/xml": { schema: z.string() } },
+    },
+    403: refused,
+    404: plainText("No such campaign or attempt."),
+  },
+};
+
+/** One carrier route, accepted as POST and GET alike. */
+function carrierRoute(method: (typeof METHODS)[number], carrier: CarrierKind, target: Target) {
+  const suffix = target === "answer" ? "/answer" : "";
+  const vobiz = carrier === "vobiz";
+  return createRoute({
+    method,
+    path: vobiz ? `/${carrier}/{campaignId}/{attemptId}/{mac}${suffix}` : `/${carrier}/{campaignId}/{attemptId}${suffix}`,
+    tags: ["Carrier webhooks"],
+    security: PUBLIC_ACCESS,
+    summary: `${carrier} ${target === "answer" ? "answer URL" : "status callback"}`,
+    description:
+      "Called by the carrier, not by API clients: its signature is the authentication. Signed form fields (POST) or query (GET), as the carrier sends them.",
+    request: { params: z.object(vobiz ? vobizParams : pathParams) },
+    responses: carrierResponses[target],
+  });
+}
+
+/**
+ * Public carrier webhooks: the carrier's signature is the authentication. GET is accepted where a
+ * carrier is set to use it. The campaign's object answers with the carrier's own status and
+ * document, so each route is described here and served as is rather than through typed responses.
+ */
+export const webhookRoutes = new OpenAPIHono<AppEnv>();
+const serve = (route: ReturnType<typeof carrierRoute>, handler: (c: Context<AppEnv>) => Promise<Response>) => {
+  webhookRoutes.openAPIRegistry.registerPath(route);
+  webhookRoutes.on(route.method.toUpperCase(), route.getRoutingPath(), handler);
+};
+for (const method of METHODS) {
+  for (const target of ["callback", "answer"] as const) {
+    serve(carrierRoute(method, "twilio", target), (c) => forward(c, "twilio", target));
+    serve(carrierRoute(method, "plivo", target), (c) => forward(c, "plivo", target));
+    serve(carrierRoute(method, "vobiz", target), (c) => forwardVobiz(c, target));
+  }
+}

@@ -9,6 +9,10 @@ export interface Attempt {
   call_id: string | null;
   /** The carrier's own call id where it differs from call_id (Plivo/Vobiz CallUUID), for lookups. */
   carrier_ref: string | null;
+  /** The carrier's answering-machine verdict when it came before the final event (Plivo's machine-detection request). */
+  answered_by: string | null;
+  /** Consecutive status lookups that failed; bounded before the reconciler looks the call up by number instead. */
+  lookup_errors: number;
   rank: number;
   state: AttemptState;
   last_event_at: number;
@@ -19,6 +23,12 @@ export interface Attempt {
 
 type Row = Record<string, SqlStorageValue>;
 
+const ADDED_COLUMNS: [string, string][] = [
+  ["carrier_ref", "TEXT"],
+  ["answered_by", "TEXT"],
+  ["lookup_errors", "INTEGER NOT NULL DEFAULT 0"],
+];
+
 /** One record per dial, written before the carrier hears of it, and the origination log the pacing view reads. */
 export class Attempts {
   constructor(private readonly sql: SqlStorage) {}
@@ -27,10 +37,16 @@ export class Attempts {
     this.sql.exec(`CREATE TABLE IF NOT EXISTS attempts (
       attempt_id TEXT PRIMARY KEY, contact_id TEXT NOT NULL, lease_id TEXT NOT NULL, phone TEXT NOT NULL,
       created_at INTEGER NOT NULL, call_id TEXT, carrier_ref TEXT, rank INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL,
-      last_event_at INTEGER NOT NULL, outcome TEXT, talk_seconds INTEGER NOT NULL DEFAULT 0, released INTEGER NOT NULL DEFAULT 0)`);
-    // Objects created before carrier_ref existed get the column on their next start.
-    const hasRef = this.sql.exec("SELECT 1 FROM pragma_table_info('attempts') WHERE name = 'carrier_ref'").toArray().length > 0;
-    if (!hasRef) this.sql.exec("ALTER TABLE attempts ADD COLUMN carrier_ref TEXT");
+      last_event_at INTEGER NOT NULL, outcome TEXT, talk_seconds INTEGER NOT NULL DEFAULT 0, released INTEGER NOT NULL DEFAULT 0,
+      answered_by TEXT, lookup_errors INTEGER NOT NULL DEFAULT 0)`);
+    // Objects created before these columns existed get them on their next start.
+    const columns = new Set(
+      this.sql
+        .exec<{ name: string }>("SELECT name FROM pragma_table_info('attempts')")
+        .toArray()
+        .map((c) => c.name),
+    );
+    for (const [name, definition] of ADDED_COLUMNS) if (!columns.has(name)) this.sql.exec(`ALTER TABLE attempts ADD COLUMN ${name} ${definition}`);
     this.sql.exec("CREATE INDEX IF NOT EXISTS attempts_state ON attempts (state)");
     this.sql.exec("CREATE INDEX IF NOT EXISTS attempts_release ON attempts (state, released)");
     this.sql.exec("CREATE TABLE IF NOT EXISTS originations (at INTEGER NOT NULL)");

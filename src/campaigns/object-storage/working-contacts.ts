@@ -17,9 +17,14 @@ export interface LiveContact {
   window_opens_at: number | null;
   /** 0 when D1 has this row as it is; otherwise bumped on every change, so a flush clears only what it wrote. */
   dirty: number;
+  /** The upload row and D1's created_at, carried for the webhook contact view (null in rows read before they were kept). */
+  row: number | null;
+  created_at: string | null;
 }
 
-export type ContactPatch = Partial<Omit<LiveContact, "contact_id" | "seq" | "phone" | "custom_fields" | "dirty" | "timezone" | "window_opens_at">>;
+export type ContactPatch = Partial<
+  Omit<LiveContact, "contact_id" | "seq" | "phone" | "custom_fields" | "dirty" | "timezone" | "window_opens_at" | "row" | "created_at">
+>;
 
 type Row = Record<string, SqlStorageValue>;
 
@@ -34,8 +39,8 @@ export class WorkingContacts {
     this.sql.exec(`CREATE TABLE IF NOT EXISTS contacts (
       contact_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, phone TEXT NOT NULL, custom_fields TEXT NOT NULL,
       status TEXT NOT NULL, attempts INTEGER NOT NULL, outcome TEXT, last_error TEXT, call_id TEXT,
-      next_attempt_at INTEGER, dirty INTEGER NOT NULL DEFAULT 0, timezone TEXT, window_opens_at INTEGER)`);
-    // Objects created before calling windows existed get the columns on their next start.
+      next_attempt_at INTEGER, dirty INTEGER NOT NULL DEFAULT 0, timezone TEXT, window_opens_at INTEGER, row INTEGER, created_at TEXT)`);
+    // Objects created before calling windows or webhook reports existed get the columns on their next start.
     const columns = new Set(
       this.sql
         .exec<{ name: string }>("SELECT name FROM pragma_table_info('contacts')")
@@ -44,20 +49,35 @@ export class WorkingContacts {
     );
     if (!columns.has("timezone")) this.sql.exec("ALTER TABLE contacts ADD COLUMN timezone TEXT");
     if (!columns.has("window_opens_at")) this.sql.exec("ALTER TABLE contacts ADD COLUMN window_opens_at INTEGER");
+    if (!columns.has("row")) this.sql.exec("ALTER TABLE contacts ADD COLUMN row INTEGER");
+    if (!columns.has("created_at")) this.sql.exec("ALTER TABLE contacts ADD COLUMN created_at TEXT");
     this.sql.exec("CREATE INDEX IF NOT EXISTS contacts_due ON contacts (status, next_attempt_at, seq)");
     this.sql.exec("CREATE INDEX IF NOT EXISTS contacts_dirty ON contacts (dirty)");
   }
 
-  addPending(rows: { id: string; seq: number; phone_number: string; custom_fields: string; attempts: number; timezone: string | null }[]) {
+  addPending(
+    rows: {
+      id: string;
+      seq: number;
+      phone_number: string;
+      custom_fields: string;
+      attempts: number;
+      timezone: string | null;
+      row: number;
+      created_at: string;
+    }[],
+  ) {
     for (const row of rows) {
       this.sql.exec(
-        "INSERT OR IGNORE INTO contacts (contact_id, seq, phone, custom_fields, status, attempts, timezone) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+        "INSERT OR IGNORE INTO contacts (contact_id, seq, phone, custom_fields, status, attempts, timezone, row, created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
         row.id,
         row.seq,
         row.phone_number,
         row.custom_fields,
         row.attempts,
         row.timezone,
+        row.row,
+        row.created_at,
       );
     }
   }

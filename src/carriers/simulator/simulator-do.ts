@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../../env";
+import { ownOrigin } from "../own-origin";
 import { fetcherFor } from "../registry";
 import { twilioSignature } from "../twilio";
 import type { FetchLike } from "../types";
@@ -148,7 +149,7 @@ export class SimulatorDO extends DurableObject<Env> {
           JSON.stringify(params),
         );
       }
-      this.ctx.waitUntil(this.deliverDue());
+      await this.deliverFrom(now);
     }
     return { status: 201, json: JSON.stringify(this.resource(this.call(sid) as CallRow)) };
   }
@@ -185,7 +186,7 @@ export class SimulatorDO extends DurableObject<Env> {
         delivery.role,
       );
     }
-    this.ctx.waitUntil(this.deliverDue());
+    await this.deliverFrom(now);
     return { status: 201, json: JSON.stringify({ api_id: crypto.randomUUID(), message: "call fired", request_uuid: requestUuid }) };
   }
 
@@ -235,7 +236,7 @@ export class SimulatorDO extends DurableObject<Env> {
         JSON.stringify(params),
         hangup.method,
       );
-      this.ctx.waitUntil(this.deliverDue());
+      await this.deliverFrom(Date.now());
     }
     return { status: 204, json: "" };
   }
@@ -309,24 +310,36 @@ export class SimulatorDO extends DurableObject<Env> {
     };
   }
 
-  /** Sends every due callback, each call's in order; failed deliveries are retried a few times. */
+  /**
+   * Callbacks go out from the alarm: work left running after createCall had answered would
+   * outlive its invocation (the runtime cancels it, and `wrangler dev` reports every such call).
+   * While an alarm delivers, it arms the next one on its way out; otherwise the alarm is only ever
+   * moved earlier, never later or away, so an alarm invocation already on its way is not
+   * cancelled under it.
+   */
+  private async deliverFrom(dueAt: number) {
+    if (this.delivering) return;
+    const armed = await this.ctx.storage.getAlarm();
+    if (armed === null || armed > dueAt) await this.ctx.storage.setAlarm(dueAt);
+  }
+
+  /**
+   * Sends one batch of due callbacks, each call's in order (failed ones are retried a few times),
+   * then arms for the rest: a busy shard runs many short alarm invocations, not one endless one.
+   */
   private async deliverDue() {
     if (this.delivering) return;
     this.delivering = true;
     try {
-      const fetcher = fetcherFor(this.env, this.ctx.exports?.default);
-      for (;;) {
-        const due = this.sql.exec<Row>("SELECT * FROM deliveries WHERE due_at <= ? ORDER BY due_at, id LIMIT 200", Date.now()).toArray();
-        if (due.length === 0) break;
-        const bySid = new Map<string, Row[]>();
-        for (const row of due) bySid.set(String(row.sid), [...(bySid.get(String(row.sid)) ?? []), row]);
-        await Promise.all([...bySid.values()].map((rows) => this.deliverInOrder(fetcher, rows)));
-      }
+      const fetcher = fetcherFor(this.env, ownOrigin(this.env));
+      const due = this.sql.exec<Row>("SELECT * FROM deliveries WHERE due_at <= ? ORDER BY due_at, id LIMIT 200", Date.now()).toArray();
+      const bySid = new Map<string, Row[]>();
+      for (const row of due) bySid.set(String(row.sid), [...(bySid.get(String(row.sid)) ?? []), row]);
+      await Promise.all([...bySid.values()].map((rows) => this.deliverInOrder(fetcher, rows)));
     } finally {
-      this.delivering = false;
       const next = this.sql.exec<Row>("SELECT min(due_at) AS at FROM deliveries").one().at;
-      if (next === null) await this.ctx.storage.deleteAlarm();
-      else await this.ctx.storage.setAlarm(Number(next));
+      this.delivering = false;
+      if (next !== null) await this.ctx.storage.setAlarm(Number(next));
     }
   }
 

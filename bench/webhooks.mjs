@@ -1,0 +1,186 @@
+// Webhooks: 10,000-contact campaigns at simulator time scale 0, one account without an endpoint
+// and one with an endpoint on 127.0.0.1 (a node:http receiver in this process), in one run of
+// `wrangler dev`: a warm-up, then without, with, without again. Prints dispatch calls/s for each, deliveries/s,
+// and the delay from each transition (the message's own timestamp) to its arrival.
+//
+// Options: --contacts=10000  --port=8830 (the receiver listens on port + 1)
+import { readdirSync, readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { Webhook } from "standardwebhooks";
+import { provisionTenant, startServer } from "./server.mjs";
+
+const FAST = { concurrent_max: 100, calls_per_minute: 1_000_000, daily_calls_max: 1_000_000 };
+
+function csvOf(count, prefix) {
+  const lines = ["phone_number,first_name"];
+  // Last two digits below 70: every call is answered, so each contact is dialled once and reported once.
+  for (let i = 0; i < count; i++) lines.push(`+1${prefix}${String(Math.floor(i / 70) * 100 + (i % 70)).padStart(6, "0")},P${i}`);
+  return `${lines.join("\n")}\n`;
+}
+
+/** CPU seconds used so far by a process and all its descendants (wrangler, workerd, esbuild), from /proc. */
+function cpuSeconds(rootPid, byProcess = {}) {
+  const stats = new Map();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      // Fields after the command name: state ppid … utime(12) stime(13), counted from the closing parenthesis.
+      const text = readFileSync(`/proc/${name}/stat`, "utf8");
+      const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+      stats.set(Number(name), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
+    } catch {}
+  }
+  const family = new Set([rootPid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, s] of stats) {
+      if (family.has(pid) || !family.has(s.ppid)) continue;
+      family.add(pid);
+      grew = true;
+    }
+  }
+  let ticks = 0;
+  for (const pid of family) {
+    ticks += stats.get(pid)?.ticks ?? 0;
+    byProcess[pid] = (stats.get(pid)?.ticks ?? 0) / 100;
+  }
+  return ticks / 100;
+}
+
+const percentile = (values, p) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+};
+
+/** A receiver that answers 200 at once and stamps each request when its body has arrived. */
+function startReceiver(port) {
+  const requests = [];
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      requests.push({ at: Date.now(), headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
+      res.writeHead(200).end();
+    });
+  });
+  return new Promise((resolve) => server.listen(port, "127.0.0.1", () => resolve({ requests, close: () => server.close() })));
+}
+
+async function runCampaign(server, tenant, { contacts, prefix }, options = {}) {
+  const auth = { Authorization: `Bearer ${tenant.key}` };
+  const form = new FormData();
+  form.set("name", `Webhook bench ${prefix}`);
+  form.set("agent_id", tenant.agentId);
+  form.set("phone_number_id", tenant.numberId);
+  form.set("max_concurrent_calls", "100");
+  form.set("contacts", new Blob([csvOf(contacts, prefix)], { type: "text/csv" }), "contacts.csv");
+  const created = await (await fetch(`${server.origin}/api/v1/campaigns`, { method: "POST", headers: auth, body: form })).json();
+  const startedAt = Date.now();
+  const start = await fetch(`${server.origin}/api/v1/campaigns/${created.id}/start`, { method: "POST", headers: auth });
+  if (start.status !== 200) throw new Error(`start failed: ${start.status} ${await start.text()}`);
+  let campaign;
+  for (;;) {
+    campaign = await (await fetch(`${server.origin}/api/v1/campaigns/${created.id}`, { headers: auth })).json();
+    if (campaign.status === "completed" || campaign.status === "failed") break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const wallMs = Date.now() - startedAt;
+  const view = await (
+    await fetch(`${server.origin}/admin/v1/campaigns/${created.id}/dispatch`, { headers: { Authorization: `Bearer ${server.adminToken}` } })
+  ).json();
+  if (options.verbose) console.log("  outbox at completion:", JSON.stringify(view.webhooks));
+  if (campaign.stats.completed !== contacts) throw new Error(`campaign ${created.id} ended ${campaign.status} with ${campaign.stats.completed} of ${contacts}`);
+  return { id: created.id, dials: view.originations.length, wallMs, callsPerSecond: view.originations.length / (wallMs / 1000), endedAt: Date.now() };
+}
+
+export async function benchWebhooks(options = {}) {
+  const contacts = Number(options.contacts ?? 10_000);
+  const port = Number(options.port ?? 8830);
+  const receiver = await startReceiver(port + 1);
+  const server = await startServer({ port, vars: { SIMULATOR_TIME_SCALE: "0" } });
+  try {
+    const plain = await provisionTenant(server, FAST);
+    const hooked = await provisionTenant(server, FAST);
+    const created = await fetch(`${server.origin}/api/v1/webhooks`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${hooked.key}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ url: `http://127.0.0.1:${port + 1}/hook` }),
+    });
+    if (created.status !== 201) throw new Error(`endpoint create failed: ${created.status} ${await created.text()}`);
+    const { secret } = await created.json();
+
+    // CPU of wrangler and its workerd per dial, besides wall-clock calls/s: other work on the machine moves the latter.
+    const measured = async (tenant, prefix, untilDone = async () => {}) => {
+      const startedBy = {};
+      const cpu = cpuSeconds(server.pid, startedBy);
+      const run = await runCampaign(server, tenant, { contacts, prefix }, options);
+      const cpuAtCompletion = cpuSeconds(server.pid);
+      const arrivedAtCompletion = receiver.requests.length;
+      await untilDone();
+      const endedBy = {};
+      const cpuAfter = cpuSeconds(server.pid, endedBy);
+      // After the dial-out only deliveries run: their CPU per request, alone.
+      const drainedRequests = receiver.requests.length - arrivedAtCompletion;
+      run.cpuMsPerDrainedDelivery = drainedRequests > 0 ? ((cpuAfter - cpuAtCompletion) * 1000) / drainedRequests : null;
+      // wrangler restarts workerd when a watched file changes: the CPU of the process it replaced is gone.
+      const restarted = Object.keys(startedBy).some((pid) => !(pid in endedBy));
+      if (restarted) console.log(`  (the dev server restarted during campaign ${prefix}: its CPU figure is not valid)`);
+      return { ...run, cpuMsPerCall: restarted ? Number.NaN : ((cpuAfter - cpu) * 1000) / run.dials };
+    };
+    const expected = contacts + 2; // every contact.completed, campaign.started and campaign.completed
+    const arrived = () => new Set(receiver.requests.map((r) => r.headers["webhook-id"])).size;
+    const drained = async () => {
+      const deadline = Date.now() + 600_000;
+      while (arrived() < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    };
+    // Unmeasured warm-up: the first campaign on a fresh server also pays for compiling and creating the simulator's objects.
+    await runCampaign(server, plain, { contacts: Math.min(1_000, contacts), prefix: "550" });
+    const before = await measured(plain, "551");
+    const withEndpoint = await measured(hooked, "552", drained);
+    const drainedAt = Date.now();
+    const after = await measured(plain, "553");
+
+    const verifier = new Webhook(secret);
+    let invalid = 0;
+    const delays = [];
+    for (const r of receiver.requests) {
+      // verify() would also check the replay window against now; the signature is checked here at the request's own time.
+      const expectedSignature = verifier.sign(r.headers["webhook-id"], new Date(Number(r.headers["webhook-timestamp"]) * 1000), r.body);
+      if (expectedSignature !== r.headers["webhook-signature"]) invalid++;
+      else delays.push(r.at - Date.parse(JSON.parse(r.body).timestamp));
+    }
+    // The dial-out and the delivery share one workerd thread under wrangler dev: show both phases.
+    const during = receiver.requests.filter((r) => r.at <= withEndpoint.endedAt).length;
+    const first = receiver.requests[0]?.at ?? 0;
+    const last = receiver.requests.at(-1)?.at ?? 0;
+    const wallBase = (before.callsPerSecond + after.callsPerSecond) / 2;
+    const cpuBase = (before.cpuMsPerCall + after.cpuMsPerCall) / 2;
+    const pct = (x, base) => `${x >= base ? "+" : ""}${((x / base - 1) * 100).toFixed(1)}%`;
+    console.log(`webhooks: ${contacts}-contact campaigns at time scale 0, one endpoint on 127.0.0.1 (node:http, answers 200 at once)`);
+    console.log(
+      `  without endpoint: ${before.callsPerSecond.toFixed(1)} then ${after.callsPerSecond.toFixed(1)} calls/s; ` +
+        `${before.cpuMsPerCall.toFixed(2)} then ${after.cpuMsPerCall.toFixed(2)} CPU ms per call`,
+    );
+    console.log(
+      `  with endpoint:    ${withEndpoint.callsPerSecond.toFixed(1)} calls/s (${pct(withEndpoint.callsPerSecond, wallBase)}); ` +
+        `${withEndpoint.cpuMsPerCall.toFixed(2)} CPU ms per call, its webhooks included (${pct(withEndpoint.cpuMsPerCall, cpuBase)}; target ≤ +10%)`,
+    );
+    if (withEndpoint.cpuMsPerDrainedDelivery !== null) {
+      console.log(`  CPU per delivery after the dial-out (deliveries alone): ${withEndpoint.cpuMsPerDrainedDelivery.toFixed(2)} ms`);
+    }
+    console.log(
+      `  messages: ${arrived()} of ${expected} arrived, ${receiver.requests.length - arrived()} repeats, ${invalid} with a bad signature; ` +
+        `the last ${((drainedAt - withEndpoint.endedAt) / 1000).toFixed(1)} s after the campaign completed`,
+    );
+    console.log(
+      `  deliveries: ${(receiver.requests.length / ((last - first) / 1000)).toFixed(1)} /s from first to last arrival; ` +
+        `${(during / (withEndpoint.wallMs / 1000)).toFixed(1)} /s while the campaign dialled (${during} arrived), ` +
+        `${((receiver.requests.length - during) / ((last - withEndpoint.endedAt) / 1000)).toFixed(1)} /s after`,
+    );
+    console.log(`  delay from transition to arrival: p50 ${percentile(delays, 50)} ms, p99 ${percentile(delays, 99)} ms, max ${Math.max(...delays)} ms`);
+    return arrived() === expected && invalid === 0;
+  } finally {
+    await server.stop();
+    receiver.close();
+  }
+}

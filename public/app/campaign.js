@@ -1,0 +1,269 @@
+// @ts-check
+import "../widget.js";
+import { download, request } from "./api.js";
+import {
+  badge,
+  busy,
+  CONTACT_STATUSES,
+  capitalized,
+  errorText,
+  field,
+  formatNumber,
+  formatShortTime,
+  formatTime,
+  h,
+  notice,
+  OUTCOMES,
+  pager,
+  table,
+  words,
+} from "./ui.js";
+
+/** Contacts per page in the table. */
+const PAGE_SIZE = 50;
+/** Live snapshots arrive every 2 s; the table and header follow at most this often. */
+const FOLLOW_MS = 2_000;
+
+/** Which lifecycle buttons a status allows (SPEC "Lifecycle"). */
+const ACTIONS = /** @type {const} */ ([
+  ["start", ["draft", "paused", "scheduled"]],
+  ["pause", ["running"]],
+  ["resume", ["paused"]],
+  ["stop", ["draft", "scheduled", "running", "paused"]],
+]);
+
+/** @param {import("./main.js").ViewContext} context */
+export async function campaignPage({ main, params, navigate, flash }) {
+  const id = params[0] ?? "";
+  let campaign = await request("GET", `/campaigns/${encodeURIComponent(id)}`);
+  const state = { status: "", offset: 0 };
+  const out = h("div");
+  const header = h("div", { class: "title" });
+  const actions = h("div", { class: "actions" });
+  const details = h("dl", { class: "details" });
+  const contacts = h("div");
+  const statusFilter = h(
+    "select",
+    {
+      "aria-label": "Contact status",
+      onchange: () => {
+        state.status = statusFilter.value;
+        state.offset = 0;
+        void loadContacts();
+      },
+    },
+    h("option", { value: "" }, "All contacts"),
+    ...CONTACT_STATUSES.map((s) => h("option", { value: s }, words(s))),
+  );
+  const exportButton = h("button", { type: "button", onclick: () => exportCsv() }, "Export CSV");
+
+  const widget = /** @type {HTMLElement & { tokenProvider: (() => Promise<{ token: string, expires_at: string }>) | null }} */ (
+    document.createElement("edgedial-campaign")
+  );
+  // The dashboard mints tokens with its own credential; the widget renews through this before expiry.
+  widget.tokenProvider = () => request("POST", `/campaigns/${encodeURIComponent(id)}/events/token`);
+  widget.setAttribute("full-numbers", "");
+  widget.setAttribute("campaign", id);
+
+  main.append(
+    h("p", { class: "crumbs" }, h("a", { href: "#/" }, "Campaigns"), " › ", campaign.name),
+    header,
+    actions,
+    out,
+    h("div", { class: "columns wide" }, widget, h("section", { class: "card" }, h("h2", {}, "Settings"), details)),
+    h("section", { class: "stack" }, h("div", { class: "heading" }, h("h2", {}, "Contacts"), statusFilter, exportButton), contacts),
+  );
+
+  function paint() {
+    header.replaceChildren(
+      h("h1", {}, campaign.name),
+      badge(campaign.status),
+      campaign.status_reason ? h("p", { class: "muted reason" }, campaign.status_reason) : "",
+    );
+    actions.replaceChildren(
+      ...ACTIONS.map(([action, allowed]) =>
+        h(
+          "button",
+          {
+            type: "button",
+            disabled: !(/** @type {readonly string[]} */ (allowed).includes(campaign.status)),
+            onclick: (/** @type {Event} */ e) => act(action, e),
+          },
+          capitalized(action),
+        ),
+      ),
+      h("button", { type: "button", onclick: () => cloneDialog() }, "Clone…"),
+      h("button", { type: "button", class: "danger", disabled: campaign.status === "running", onclick: (/** @type {Event} */ e) => remove(e) }, "Delete"),
+    );
+    const window = campaign.calling_window;
+    /** @type {[string, Node | string][]} */
+    const rows = [
+      ["Id", h("code", {}, campaign.id)],
+      ["Contacts", formatNumber(campaign.stats.total)],
+      ["Max concurrent calls", String(campaign.max_concurrent_calls)],
+      ["Retries per contact", `${campaign.retries_per_contact} (every ${campaign.retry_delay_seconds} s)`],
+      ["Agent", h("code", {}, campaign.agent_id)],
+      ["Number", h("code", {}, campaign.phone_number_id)],
+      ["Calling window", window ? `${window.start}–${window.end}, ${window.days.join(" ")}, ${window.timezone}` : "any time"],
+      ["Scheduled", formatTime(campaign.scheduled_at)],
+      ["Created", formatTime(campaign.created_at)],
+      ["Started", formatTime(campaign.started_at)],
+      ["Completed", formatTime(campaign.completed_at)],
+    ];
+    if (campaign.source_campaign_id) rows.push(["Cloned from", h("a", { href: `#/campaigns/${campaign.source_campaign_id}` }, campaign.source_campaign_id)]);
+    details.replaceChildren(...rows.flatMap(([label, value]) => [h("dt", {}, label), h("dd", {}, value)]));
+  }
+
+  async function refresh() {
+    campaign = await request("GET", `/campaigns/${encodeURIComponent(id)}`);
+    paint();
+  }
+
+  async function loadContacts() {
+    try {
+      const page = await request("GET", `/campaigns/${encodeURIComponent(id)}/contacts`, {
+        query: { status: state.status, limit: PAGE_SIZE, offset: state.offset },
+      });
+      contacts.replaceChildren(
+        table(
+          ["Row", "Number", "Status", "Outcome", "Attempts", "Last error", "Fields", "Updated"],
+          page.contacts.map((/** @type {any} */ c) => [
+            String(c.row),
+            c.phone_number,
+            badge(c.status),
+            c.outcome ? words(c.outcome) : "—",
+            String(c.attempts),
+            c.last_error ? h("span", { class: "wrap" }, c.last_error) : "",
+            fieldsCell(c.custom_fields ?? {}),
+            formatShortTime(c.updated_at),
+          ]),
+          state.status ? `No ${words(state.status)} contacts.` : "No contacts.",
+        ),
+        pager(page, (offset) => {
+          state.offset = offset;
+          void loadContacts();
+        }),
+      );
+    } catch (error) {
+      contacts.replaceChildren(notice("error", errorText(error)));
+    }
+  }
+
+  /** @param {string} action @param {Event} event */
+  async function act(action, event) {
+    await busy(/** @type {HTMLButtonElement} */ (event.currentTarget), out, async () => {
+      campaign = await request("POST", `/campaigns/${encodeURIComponent(id)}/${action}`);
+      paint();
+    });
+  }
+
+  async function remove(/** @type {Event} */ event) {
+    if (!confirm(`Delete "${campaign.name}" and its ${campaign.stats.total} contacts? This cannot be undone.`)) return;
+    await busy(/** @type {HTMLButtonElement} */ (event.currentTarget), out, async () => {
+      await request("DELETE", `/campaigns/${encodeURIComponent(id)}`);
+      flash(notice("ok", `Deleted "${campaign.name}".`));
+      navigate("#/");
+    });
+  }
+
+  async function exportCsv() {
+    await busy(exportButton, out, async () => {
+      const name = await download(`/campaigns/${encodeURIComponent(id)}/contacts.csv`, { status: state.status || undefined }, `${id}.csv`);
+      out.replaceChildren(notice("ok", `Saved ${name}.`));
+    });
+  }
+
+  function cloneDialog() {
+    const name = h("input", { name: "name", value: `${campaign.name} (again)`, maxlength: 200 });
+    const boxes = (/** @type {string} */ group, /** @type {string[]} */ values, /** @type {string[]} */ checked) =>
+      h(
+        "fieldset",
+        { class: "checks" },
+        h("legend", {}, words(group)),
+        ...values.map((v) => h("label", {}, h("input", { type: "checkbox", name: group, value: v, checked: checked.includes(v) }), words(v))),
+      );
+    const statuses = boxes("statuses", CONTACT_STATUSES, ["failed"]);
+    const outcomes = boxes("outcomes", OUTCOMES, []);
+    const result = h("div");
+    const submit = h("button", { type: "submit", class: "primary" }, "Create the copy");
+    const dialog = h(
+      "dialog",
+      { "aria-labelledby": "clone-title", onclose: () => dialog.remove() },
+      h(
+        "form",
+        {
+          class: "stack",
+          onsubmit: async (/** @type {SubmitEvent} */ e) => {
+            e.preventDefault();
+            const picked = (/** @type {HTMLElement} */ set) => [...set.querySelectorAll("input:checked")].map((i) => /** @type {HTMLInputElement} */ (i).value);
+            /** @type {Record<string, unknown>} */
+            const body = { name: name.value.trim() || undefined };
+            if (picked(statuses).length) body.statuses = picked(statuses);
+            if (picked(outcomes).length) body.outcomes = picked(outcomes);
+            await busy(submit, result, async () => {
+              const copy = await request("POST", `/campaigns/${encodeURIComponent(id)}/clone`, { json: body });
+              dialog.close();
+              flash(notice("ok", `Created "${copy.name}" with ${formatNumber(copy.stats.total)} contacts from "${campaign.name}".`));
+              navigate(`#/campaigns/${copy.id}`);
+            });
+          },
+        },
+        h("h2", { id: "clone-title" }, "Clone into a new draft"),
+        h(
+          "p",
+          { class: "muted" },
+          "Copies the contacts that match into a new campaign. With both lists, a contact must match both; with neither, every contact is copied.",
+        ),
+        field("Name", name),
+        statuses,
+        outcomes,
+        result,
+        h("div", { class: "actions" }, submit, h("button", { type: "button", onclick: () => dialog.close() }, "Cancel")),
+      ),
+    );
+    document.body.append(dialog);
+    dialog.showModal();
+  }
+
+  paint();
+  await loadContacts();
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let timer;
+  let chain = Promise.resolve();
+  const update = () => {
+    chain = chain.then(() =>
+      Promise.all([refresh(), loadContacts()]).then(
+        () => undefined,
+        (error) => out.replaceChildren(notice("error", errorText(error))),
+      ),
+    );
+  };
+  /** Follows the widget's live events, at most every FOLLOW_MS, and once more at the end. */
+  const follow = () => {
+    timer ??= setTimeout(() => {
+      timer = undefined;
+      update();
+    }, FOLLOW_MS);
+  };
+  const onEnd = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    update();
+  };
+  widget.addEventListener("edgedial-snapshot", follow);
+  widget.addEventListener("edgedial-contact", follow);
+  widget.addEventListener("edgedial-end", onEnd);
+  return () => {
+    clearTimeout(timer);
+    widget.removeEventListener("edgedial-snapshot", follow);
+    widget.removeEventListener("edgedial-contact", follow);
+    widget.removeEventListener("edgedial-end", onEnd);
+    widget.remove();
+  };
+}
+
+/** The upload's own columns, values only, with the column names on hover. */
+function fieldsCell(/** @type {Record<string, string>} */ fields) {
+  const entries = Object.entries(fields);
+  return h("span", { title: entries.map(([k, v]) => `${k}: ${v}`).join("\n") }, entries.map(([, v]) => v).join(" · "));
+}

@@ -1,0 +1,236 @@
+// @ts-check
+import { ApiError, request } from "./api.js";
+import { busy, errorText, field, formatNumber, formatTime, h, notice, table, words } from "./ui.js";
+
+const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+/** Edits settle for this long before the preflight runs again. */
+const PREFLIGHT_DELAY_MS = 300;
+
+/** @param {import("./main.js").ViewContext} context */
+export async function newCampaignPage({ main, navigate, flash }) {
+  const [agents, numbers] = await Promise.all([
+    request("GET", "/agents", { query: { limit: 100 } }),
+    request("GET", "/telephony/numbers", { query: { limit: 100 } }),
+  ]);
+  /** @type {File | null} */
+  let file = null;
+
+  const input = (/** @type {string} */ name, /** @type {Record<string, string | number | boolean>} */ attributes = {}) => h("input", { name, ...attributes });
+  const name = input("name", { required: true, maxlength: 200, placeholder: "Spring renewals" });
+  const agent = h(
+    "select",
+    { name: "agent_id", required: true },
+    ...agents.agents.map((/** @type {any} */ a) => h("option", { value: a.id }, `${a.name} (${a.status})`)),
+  );
+  const number = h(
+    "select",
+    { name: "phone_number_id", required: true },
+    ...numbers.numbers.filter((/** @type {any} */ n) => n.outbound_enabled).map((/** @type {any} */ n) => h("option", { value: n.id }, n.e164)),
+  );
+  const concurrency = input("max_concurrent_calls", { type: "number", min: 1, max: 100, value: 5 });
+  const retries = input("retries_per_contact", { type: "number", min: 0, max: 5, value: 0 });
+  const retryDelay = input("retry_delay_seconds", { type: "number", min: 60, value: 300 });
+  const scheduledAt = input("scheduled_at", { type: "datetime-local" });
+  const country = input("default_country", { maxlength: 2, placeholder: "US", autocomplete: "off" });
+  const windowStart = input("calling_window_start", { type: "time" });
+  const windowEnd = input("calling_window_end", { type: "time" });
+  const timezone = input("calling_timezone", { placeholder: "recipient", autocomplete: "off" });
+  const days = h(
+    "fieldset",
+    { class: "checks" },
+    h("legend", {}, "Calling days"),
+    ...DAYS.map((d) => h("label", {}, h("input", { type: "checkbox", name: "calling_days", value: d, checked: true }), d)),
+  );
+  const fileInput = h("input", { type: "file", accept: ".csv,text/csv", class: "visually-hidden", onchange: () => chooseFile(fileInput.files?.[0] ?? null) });
+  const dropLabel = h("span", {}, "Drop a CSV of contacts here, or choose a file");
+  const drop = h(
+    "label",
+    {
+      class: "drop",
+      ondragover: (/** @type {DragEvent} */ e) => {
+        e.preventDefault();
+        drop.classList.add("over");
+      },
+      ondragleave: () => drop.classList.remove("over"),
+      ondrop: (/** @type {DragEvent} */ e) => {
+        e.preventDefault();
+        drop.classList.remove("over");
+        chooseFile(e.dataTransfer?.files[0] ?? null);
+      },
+    },
+    fileInput,
+    dropLabel,
+    h("small", {}, "A phone_number column is required; every other column travels to the agent as a variable."),
+  );
+  const preflight = h(
+    "section",
+    { class: "card stack preflight", "aria-live": "polite" },
+    h("p", { class: "muted" }, "The preflight appears here once a CSV is chosen."),
+  );
+  const out = h("div");
+  const create = h("button", { type: "submit", class: "primary", disabled: true }, "Create campaign");
+  const form = h(
+    "form",
+    {
+      class: "stack",
+      oninput: () => schedulePreflight(),
+      onsubmit: async (/** @type {SubmitEvent} */ e) => {
+        e.preventDefault();
+        await busy(create, out, async () => {
+          const created = await request("POST", "/campaigns", { body: body() });
+          const extras = [
+            created.duplicates_skipped ? `${formatNumber(created.duplicates_skipped)} duplicate rows skipped` : "",
+            created.dnc_suppressed ? `${formatNumber(created.dnc_suppressed)} numbers on the do-not-call list` : "",
+          ].filter(Boolean);
+          flash(notice("ok", `Created "${created.name}" with ${formatNumber(created.stats.total)} contacts${extras.length ? ` (${extras.join(", ")})` : ""}.`));
+          navigate(`#/campaigns/${created.id}`);
+        });
+      },
+    },
+    drop,
+    h("div", { class: "columns" }, field("Name", name), field("Agent", agent), field("Caller number", number)),
+    h(
+      "details",
+      {},
+      h("summary", {}, "Pacing, retries, schedule and calling window"),
+      h(
+        "div",
+        { class: "columns" },
+        field("Max concurrent calls", concurrency, "1–100"),
+        field("Retries per contact", retries, "0–5; busy, no answer and failed calls"),
+        field("Retry delay (s)", retryDelay, "at least 60"),
+        field("Start at", scheduledAt, "empty: a draft you start yourself"),
+        field("Default country", country, "for national numbers, e.g. US"),
+      ),
+      h(
+        "div",
+        { class: "columns" },
+        field("Window opens", windowStart),
+        field("Window closes", windowEnd),
+        field("Time zone", timezone, "recipient, or an IANA zone"),
+      ),
+      days,
+    ),
+    preflight,
+    out,
+    h("div", { class: "actions" }, create, h("a", { class: "button", href: "#/" }, "Cancel")),
+  );
+  if (agents.agents.length === 0 || number.options.length === 0) {
+    main.append(notice("info", "This account needs an agent and an outbound-enabled number before it can dial; create them with the API."));
+  }
+  main.append(h("h1", {}, "New campaign"), form);
+
+  function chooseFile(/** @type {File | null} */ chosen) {
+    if (!chosen) return;
+    file = chosen;
+    dropLabel.textContent = `${chosen.name} · ${formatNumber(Math.ceil(chosen.size / 1024))} KB`;
+    drop.classList.add("chosen");
+    if (!name.value) name.value = chosen.name.replace(/\.csv$/i, "").replace(/[_-]+/g, " ");
+    schedulePreflight();
+  }
+
+  /** Exactly the create body, so the preflight judges what create would receive. */
+  function body() {
+    const data = new FormData();
+    data.set("name", name.value.trim());
+    data.set("agent_id", agent.value);
+    data.set("phone_number_id", number.value);
+    data.set("max_concurrent_calls", concurrency.value);
+    data.set("retries_per_contact", retries.value);
+    data.set("retry_delay_seconds", retryDelay.value);
+    if (scheduledAt.value) data.set("scheduled_at", new Date(scheduledAt.value).toISOString());
+    if (country.value.trim()) data.set("default_country", country.value.trim().toUpperCase());
+    if (windowStart.value || windowEnd.value) {
+      data.set("calling_window_start", windowStart.value);
+      data.set("calling_window_end", windowEnd.value);
+      const checked = [...days.querySelectorAll("input:checked")].map((i) => /** @type {HTMLInputElement} */ (i).value);
+      if (checked.length < DAYS.length) data.set("calling_days", checked.join(","));
+      if (timezone.value.trim()) data.set("calling_timezone", timezone.value.trim());
+    }
+    if (file) data.set("contacts", file, file.name);
+    return data;
+  }
+
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let timer;
+  let run = 0;
+  function schedulePreflight() {
+    if (!file) return;
+    create.disabled = true;
+    clearTimeout(timer);
+    timer = setTimeout(() => void runPreflight(), PREFLIGHT_DELAY_MS);
+  }
+
+  async function runPreflight() {
+    const mine = ++run;
+    preflight.replaceChildren(h("p", { class: "muted" }, "Checking the upload…"));
+    try {
+      const result = await request("POST", "/campaigns/preflight", { body: body() });
+      if (mine !== run) return;
+      preflight.replaceChildren(...renderPreflight(result));
+      create.disabled = !result.ok;
+    } catch (error) {
+      if (mine !== run) return;
+      // Create checks everything again, so a preflight that cannot run does not block it.
+      const unavailable = error instanceof ApiError && (error.status === 404 || error.status === 405 || error.status >= 500 || error.status === 0);
+      preflight.replaceChildren(notice(unavailable ? "info" : "error", `The preflight could not run: ${errorText(error)}`));
+      create.disabled = !unavailable;
+    }
+  }
+
+  return () => clearTimeout(timer);
+}
+
+/** @param {any} result @returns {Node[]} */
+function renderPreflight(result) {
+  const headline = result.ok
+    ? notice("ok", `Ready: create would write ${formatNumber(result.contacts)} contacts.`)
+    : notice("error", `Create would fail: ${formatNumber(result.errors.length)} problem${result.errors.length === 1 ? "" : "s"} to fix first.`);
+  const figures = h(
+    "dl",
+    { class: "figures" },
+    ...[
+      ["Contacts", result.contacts],
+      ["Duplicates skipped", result.duplicates_skipped],
+      ["On the do-not-call list", result.dnc_suppressed],
+    ].flatMap(([label, value]) => [h("dt", {}, String(label)), h("dd", {}, formatNumber(Number(value ?? 0)))]),
+  );
+  const countries = Object.entries(result.countries ?? {})
+    .sort((a, b) => Number(b[1]) - Number(a[1]))
+    .map(([code, n]) => `${code} ${formatNumber(Number(n))}`)
+    .join(" · ");
+  return [
+    h("h2", {}, "Preflight"),
+    headline,
+    result.errors.length > 0 &&
+      table(
+        ["Row", "Value", "Problem"],
+        result.errors.map((/** @type {any} */ e) => [
+          e.row === null ? "form" : String(e.row),
+          e.value === null || e.value === undefined ? "" : String(e.value),
+          e.reason,
+        ]),
+      ),
+    figures,
+    countries && h("p", {}, h("strong", {}, "Countries: "), countries),
+    result.estimate && h("div", {}, h("h3", {}, "Estimate"), describe(result.estimate)),
+  ].filter((part) => part instanceof Node);
+}
+
+/**
+ * The estimate's shape belongs to the API: every field is shown as it comes, nested objects as nested lists.
+ * @param {unknown} value @returns {Node | string}
+ */
+function describe(value) {
+  if (Array.isArray(value)) {
+    if (value.every((item) => item === null || typeof item !== "object")) return value.join(", ") || "—";
+    return h("ul", {}, ...value.map((item) => h("li", {}, describe(item))));
+  }
+  if (value === null || typeof value !== "object") {
+    const text = String(value);
+    return /^\d{4}-\d{2}-\d{2}T/.test(text) ? formatTime(text) : typeof value === "number" ? formatNumber(value) : text;
+  }
+  const list = h("dl", { class: "estimate" });
+  for (const [key, inner] of Object.entries(value)) list.append(h("dt", {}, words(key)), h("dd", {}, describe(inner)));
+  return list;
+}

@@ -1,0 +1,176 @@
+import { z } from "@hono/zod-openapi";
+import { campaignStatuses, contactOutcomes, contactStatuses } from "../db/schema";
+import { csvFileSchema, listEnvelopeSchema, wholeNumber } from "../http/openapi";
+import { DAY_NAMES } from "./calling-window";
+
+/**
+ * What create and clone take and what the campaign routes answer, as schemas: the routes document
+ * these, and the create parser (parseCampaignSettings) validates each field with the same schema.
+ */
+
+/** Defaults of the settings create leaves out (clone inherits the source's instead). */
+export const SETTING_DEFAULTS = { max_concurrent_calls: 5, retries_per_contact: 0, retry_delay_seconds: 300 } as const;
+
+/** Each create field as a form field or a JSON member: text, or a JSON scalar read as text. */
+export const campaignSettingFields = {
+  name: z.string().trim().min(1, "name is required").max(200, "name must be at most 200 characters"),
+  agent_id: z.string().trim().min(1, "agent_id is required").describe("An agent of this account (`agt_…`); only an active agent can start."),
+  phone_number_id: z
+    .string()
+    .trim()
+    .min(1, "phone_number_id is required")
+    .describe("A number of this account (`pn_…`) with outbound_enabled; the caller id of every call."),
+  max_concurrent_calls: wholeNumber("max_concurrent_calls", 1, 100).openapi({
+    default: SETTING_DEFAULTS.max_concurrent_calls,
+    description: "Calls in flight at once for this campaign (the account's concurrent_max bounds the sum of running campaigns).",
+  }),
+  retries_per_contact: wholeNumber("retries_per_contact", 0, 5).openapi({
+    default: SETTING_DEFAULTS.retries_per_contact,
+    description: "Redials after busy, no_answer, failed or timeout.",
+  }),
+  retry_delay_seconds: wholeNumber("retry_delay_seconds", 60, 7 * 86_400).openapi({
+    default: SETTING_DEFAULTS.retry_delay_seconds,
+    description: "Seconds from the end of an attempt to its retry.",
+  }),
+  scheduled_at: z.string().optional().openapi({
+    format: "date-time",
+    description: "RFC 3339, in the future: the campaign is created scheduled and starts itself then.",
+    example: "2030-01-31T09:00:00Z",
+  }),
+  default_country: z.string().optional().openapi({ description: "ISO 3166 alpha-2 country for national numbers in the contacts.", example: "US" }),
+  calling_window_start: z
+    .string()
+    .optional()
+    .openapi({ description: "HH:MM (24 h) on each contact's clock; with calling_window_end, or neither.", example: "09:00" }),
+  calling_window_end: z.string().optional().openapi({ description: "HH:MM (24 h), after the start; 24:00 is the end of the day.", example: "20:00" }),
+  calling_days: z
+    .union([z.string(), z.array(z.enum(DAY_NAMES))])
+    .optional()
+    .openapi({ description: "Comma list (or JSON array) of mon, tue, wed, thu, fri, sat, sun; default every day.", example: "mon,tue,wed,thu,fri" }),
+  calling_timezone: z
+    .string()
+    .optional()
+    .openapi({ description: "`recipient` (each contact's own zone, the default) or one IANA zone for every contact.", example: "recipient" }),
+};
+
+const contactInputSchema = z
+  .object({
+    phone_number: z.union([z.string(), z.number()]).describe("E.164, or national with default_country; the key's case and spaces are ignored."),
+    timezone: z.string().optional().describe("IANA zone of this contact, over the number's own and calling_timezone."),
+  })
+  .catchall(z.union([z.string(), z.number(), z.boolean(), z.null()]))
+  .describe("Every other member becomes a custom field (as text), passed to the agent as a variable.");
+
+export const createCampaignJsonSchema = z
+  .object({ ...campaignSettingFields, contacts: z.array(contactInputSchema).describe("In dialling order; a repeated number is dialled once.") })
+  .openapi("CreateCampaignJson");
+
+export const createCampaignFormSchema = z
+  .object({
+    ...campaignSettingFields,
+    calling_days: z.string().optional().openapi({ description: "Comma list of mon, tue, wed, thu, fri, sat, sun; default every day." }),
+    contacts: csvFileSchema.describe(
+      "CSV, at most 10 MB: a phone_number column, an optional timezone column, every other column a custom field. UTF-8, BOM and CRLF tolerated.",
+    ),
+  })
+  .openapi("CreateCampaignForm");
+
+/** Create's body in its two media types; preflight takes exactly the same. */
+export const createCampaignBody = {
+  required: true,
+  content: { "multipart/form-data": { schema: createCampaignFormSchema }, "application/json": { schema: createCampaignJsonSchema } },
+};
+
+const { name: _name, ...settingsBesideName } = campaignSettingFields;
+const settingOverrides = z.object(settingsBesideName).partial().shape;
+
+export const cloneCampaignSchema = z
+  .strictObject({
+    name: campaignSettingFields.name.optional().describe("Default: the source's name with (copy)."),
+    statuses: z.array(z.enum(contactStatuses)).min(1).optional().describe("Copy only contacts in one of these statuses."),
+    outcomes: z.array(z.enum(contactOutcomes)).min(1).optional().describe("Copy only contacts whose last outcome is one of these."),
+    ...settingOverrides,
+  })
+  .openapi("CloneCampaign", {
+    description: "Every field is optional: a field left out keeps the source's setting (scheduled_at never carries over). No body at all copies every contact.",
+  });
+
+const timestamp = z.string().openapi({ format: "date-time" });
+
+export const callingWindowSchema = z
+  .object({ start: z.string(), end: z.string(), days: z.array(z.enum(DAY_NAMES)), timezone: z.string() })
+  .openapi("CallingWindow");
+
+export const campaignSchema = z
+  .object({
+    id: z.string().openapi({ example: "cmp_01jz3k4m5n6p7q8r9s0t1v2w3x" }),
+    name: z.string(),
+    agent_id: z.string(),
+    phone_number_id: z.string(),
+    max_concurrent_calls: z.int(),
+    retries_per_contact: z.int(),
+    retry_delay_seconds: z.int(),
+    default_country: z.string().nullable(),
+    scheduled_at: timestamp.nullable(),
+    started_at: timestamp.nullable(),
+    completed_at: timestamp.nullable(),
+    created_at: timestamp,
+    created_by: z.string().describe("The API key id or session subject that created it."),
+    status: z.enum(campaignStatuses),
+    status_reason: z.string().nullable().describe("Why it waits or failed, else null."),
+    stats: z.object({
+      total: z.int(),
+      pending: z.int(),
+      originated: z.int(),
+      connected: z.int(),
+      completed: z.int(),
+      failed: z.int(),
+      cancelled: z.int(),
+    }),
+    calling_window: callingWindowSchema.nullable(),
+    source_campaign_id: z.string().nullable().describe("The campaign this one was cloned from."),
+  })
+  .openapi("Campaign", { description: "data.Campaign" });
+
+export const createdCampaignSchema = campaignSchema
+  .extend({
+    duplicates_skipped: z.int().describe("Rows whose number repeated an earlier row."),
+    dnc_suppressed: z.int().describe("Contacts on the do-not-call list, created cancelled with outcome dnc."),
+  })
+  .openapi("CreatedCampaign", { description: "data.Campaign with what the upload skipped." });
+
+export const clonedCampaignSchema = campaignSchema
+  .extend({ dnc_suppressed: z.int().describe("Copied contacts now on the do-not-call list, created cancelled with outcome dnc.") })
+  .openapi("ClonedCampaign", { description: "data.Campaign of the copy, with the copied contacts now on the do-not-call list." });
+
+export const contactSchema = z
+  .object({
+    id: z.string().openapi({ example: "ctc_01jz3k4m5n6p7q000001" }),
+    campaign_id: z.string(),
+    row: z.int().describe("The contact's place in the upload (CSV data row or JSON position, from 1)."),
+    phone_number: z.string(),
+    custom_fields: z.record(z.string(), z.string()),
+    status: z.enum(contactStatuses),
+    attempts: z.int(),
+    outcome: z.enum(contactOutcomes).nullable(),
+    last_error: z.string().nullable(),
+    call_id: z.string().nullable(),
+    next_attempt_at: timestamp.nullable(),
+    timezone: z.string().nullable().describe("The row's zone, else calling_timezone, else the number's (null when several apply)."),
+    created_at: timestamp,
+    updated_at: timestamp,
+  })
+  .openapi("Contact");
+
+export const campaignListSchema = listEnvelopeSchema("campaigns", campaignSchema, "CampaignList");
+export const contactListSchema = listEnvelopeSchema("contacts", contactSchema, "ContactList");
+
+export const eventsTokenSchema = z
+  .object({ campaign_id: z.string(), token: z.string().describe("Send as ?token= on the events URLs."), expires_at: timestamp })
+  .openapi("EventsToken");
+
+export const contactsQuerySchema = {
+  limit: wholeNumber("limit", 1, 1000).openapi({ default: 100 }),
+  offset: wholeNumber("offset", 0, Number.MAX_SAFE_INTEGER).openapi({ default: 0 }),
+  page: wholeNumber("page", 0, 1_000_000).openapi({ description: "0-based page of 100, instead of limit and offset." }),
+};

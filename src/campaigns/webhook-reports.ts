@@ -1,0 +1,265 @@
+import type { CampaignStatus, ContactStatus } from "../db/schema";
+import type { WebhookEventType } from "../outbox/event-types";
+import type { Outbox } from "../outbox/outbox";
+import type { HandedOverMessage } from "../outbox/outbox-store";
+import { type CallingWindow, contactTimezone } from "./calling-window";
+import type { CampaignState, ContactStats } from "./object-storage/campaign-state";
+import type { ObjectStorage } from "./object-storage/object-storage";
+import type { LiveContact } from "./object-storage/working-contacts";
+
+/** What transitions.ts tells whoever reports changes outward; every call is inside the change's own storage write. */
+export interface TransitionReporter {
+  contactChanged(before: LiveContact, after: LiveContact, at: string): void;
+  /** Stop: the working-set contacts it cancelled; those still only in D1 (seq > cursor_seq) are reported later. */
+  contactsCancelled(cancelled: LiveContact[], at: string): void;
+  campaignChanged(from: CampaignStatus, to: CampaignStatus, at: string): void;
+}
+
+/** Contacts read from D1 per backfill page (a stop's cancellations beyond the working set). */
+const BACKFILL_PAGE = 500;
+/** No new backfill page while this many deliveries wait: a 100k stop fans out at the delivery rate, not all at once. */
+const BACKFILL_BACKLOG = 2_000;
+const BACKFILL_INTERVAL_MS = 50;
+
+const contactTypes: Partial<Record<ContactStatus, WebhookEventType>> = {
+  completed: "contact.completed",
+  failed: "contact.failed",
+  cancelled: "contact.cancelled",
+};
+
+/** A contact reaching a terminal status is reported once; moves between other statuses are not. */
+export function contactEventType(from: ContactStatus, to: ContactStatus): WebhookEventType | null {
+  return from === to ? null : (contactTypes[to] ?? null);
+}
+
+export function campaignEventType(from: CampaignStatus, to: CampaignStatus): WebhookEventType | null {
+  if (from === to) return null;
+  switch (to) {
+    case "running":
+      return from === "paused" ? "campaign.resumed" : "campaign.started";
+    case "paused":
+      return "campaign.paused";
+    case "completed":
+      return "campaign.completed";
+    case "failed":
+      return "campaign.failed";
+    default:
+      return null;
+  }
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** The API's contact view (GET …/contacts), as of the transition; the window is the campaign's (its zone rules decide `timezone`). */
+export function contactWebhookView(campaignId: string, contact: LiveContact, at: string, window: CallingWindow | null) {
+  return {
+    id: contact.contact_id,
+    campaign_id: campaignId,
+    row: contact.row,
+    phone_number: contact.phone,
+    custom_fields: JSON.parse(contact.custom_fields) as Record<string, string>,
+    status: contact.status,
+    attempts: contact.attempts,
+    outcome: contact.outcome,
+    last_error: contact.last_error,
+    call_id: contact.call_id,
+    next_attempt_at: iso(contact.next_attempt_at),
+    timezone: contactTimezone(window, { phone: contact.phone, timezone: contact.timezone }),
+    created_at: contact.created_at,
+    updated_at: at,
+  };
+}
+
+export function campaignWebhookView(state: CampaignState, stats: ContactStats, at: string) {
+  const total = Object.values(stats).reduce((sum, n) => sum + n, 0);
+  const terminal = state.status === "completed" || state.status === "failed";
+  return {
+    id: state.campaign_id,
+    name: state.name,
+    status: state.status,
+    status_reason: state.status_reason,
+    started_at: state.started_at,
+    completed_at: terminal ? at : null,
+    stats: { total, ...stats },
+  };
+}
+
+interface BackfillCursor {
+  campaign_id: string;
+  after_seq: number;
+}
+
+interface D1Contact {
+  id: string;
+  seq: number;
+  row: number;
+  phone_number: string;
+  custom_fields: string;
+  status: ContactStatus;
+  attempts: number;
+  outcome: string | null;
+  last_error: string | null;
+  call_id: string | null;
+  timezone: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+const windowOf = (state: CampaignState) => (state.calling_window ? (JSON.parse(state.calling_window) as CallingWindow) : null);
+
+/**
+ * The campaign's side of webhooks: turns its transitions into outbox messages, and reports a
+ * stop's cancellations of contacts that never left D1 page by page (one durable cursor row
+ * written with the stop), so a 100k-contact stop is not one huge synchronous write.
+ */
+export class CampaignWebhookReports implements TransitionReporter {
+  private lastBackfillAt = 0;
+  private cursor: BackfillCursor | null | undefined;
+  private backfilling: Promise<void> | null = null;
+
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly storage: ObjectStorage,
+    private readonly outbox: Outbox,
+    private readonly db: D1Database,
+  ) {}
+
+  createSchema() {
+    this.cursor = undefined;
+    this.outbox.createSchema();
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS webhook_backfill (
+      singleton INTEGER PRIMARY KEY CHECK (singleton = 1), campaign_id TEXT NOT NULL, after_seq INTEGER NOT NULL)`);
+  }
+
+  contactChanged(before: LiveContact, after: LiveContact, at: string) {
+    const type = contactEventType(before.status, after.status);
+    const state = this.storage.campaign.get();
+    if (!type || !state) return;
+    this.outbox.setAccount(state.account_id);
+    this.outbox.enqueue({ type, data: contactWebhookView(state.campaign_id, after, at, windowOf(state)), at: Date.parse(at) });
+  }
+
+  contactsCancelled(cancelled: LiveContact[], at: string) {
+    const state = this.storage.campaign.get();
+    if (!state) return;
+    this.outbox.setAccount(state.account_id);
+    const window = windowOf(state);
+    for (const contact of cancelled) {
+      this.outbox.enqueue({ type: "contact.cancelled", data: contactWebhookView(state.campaign_id, contact, at, window), at: Date.parse(at) });
+    }
+    // Nothing beyond the working set when D1 had no more pending rows; nobody to tell when no endpoint wants it.
+    if (state.exhausted || this.outbox.wants("contact.cancelled") === false) return;
+    this.setBackfillCursor({ campaign_id: state.campaign_id, after_seq: state.cursor_seq });
+  }
+
+  campaignChanged(from: CampaignStatus, to: CampaignStatus, at: string) {
+    const type = campaignEventType(from, to);
+    const state = this.storage.campaign.get();
+    if (!type || !state) return;
+    this.outbox.setAccount(state.account_id);
+    this.outbox.enqueue({ type, data: campaignWebhookView({ ...state, status: to }, this.storage.campaign.stats(), at), at: Date.parse(at) });
+  }
+
+  /** The outbox's due time, or the next backfill page's while the delivery backlog allows one. */
+  nextDueAt(now = Date.now()): number | null {
+    const outbox = this.outbox.nextDueAt(now);
+    if (!this.backfillCursor() || this.outbox.pendingDeliveries() >= BACKFILL_BACKLOG) return outbox;
+    return Math.min(outbox ?? Number.POSITIVE_INFINITY, Math.max(now, this.lastBackfillAt + BACKFILL_INTERVAL_MS));
+  }
+
+  /** From the alarm: one backfill page when due, then an outbox pass (see Outbox.pump). Never throws. */
+  async pump(): Promise<void> {
+    // One backfill at a time: two reading the same cursor would report a page twice.
+    this.backfilling ??= this.backfillPage()
+      .catch((error) => console.error("webhook backfill failed", error))
+      .finally(() => {
+        this.backfilling = null;
+      });
+    await this.backfilling;
+    await this.outbox.pump();
+  }
+
+  inspect() {
+    return { ...this.outbox.inspect(), backfill: this.backfillCursor() };
+  }
+
+  /**
+   * Before a delete wipes this object and its D1 contacts: reports the rest of a stop's
+   * cancellations now, then hands every undelivered message to the account's outbox.
+   */
+  async handOver(account: { adoptWebhookMessages(accountId: string, messages: HandedOverMessage[]): Promise<void> }, accountId: string) {
+    while (this.backfilling) await this.backfilling;
+    while (this.backfillCursor()) await this.backfillPage(true);
+    await this.outbox.handOver((batch) => account.adoptWebhookMessages(accountId, batch));
+  }
+
+  /** Resolves once no backfill, pass or request is running (tests and benchmarks). */
+  async idle() {
+    while (this.backfilling) await this.backfilling;
+    await this.outbox.idle();
+  }
+
+  /** Read once and kept: the host asks on every arm, and only this class writes the row. */
+  private backfillCursor(): BackfillCursor | null {
+    if (this.cursor === undefined) {
+      this.cursor = this.sql.exec<{ campaign_id: string; after_seq: number }>("SELECT campaign_id, after_seq FROM webhook_backfill").toArray()[0] ?? null;
+    }
+    return this.cursor;
+  }
+
+  private setBackfillCursor(cursor: BackfillCursor | null) {
+    if (cursor)
+      this.sql.exec("INSERT OR REPLACE INTO webhook_backfill (singleton, campaign_id, after_seq) VALUES (1, ?, ?)", cursor.campaign_id, cursor.after_seq);
+    else this.sql.exec("DELETE FROM webhook_backfill");
+    this.cursor = cursor;
+  }
+
+  private async backfillPage(unpaced = false) {
+    const cursor = this.backfillCursor();
+    const now = Date.now();
+    if (!cursor) return;
+    if (!unpaced && (this.outbox.pendingDeliveries() >= BACKFILL_BACKLOG || now < this.lastBackfillAt + BACKFILL_INTERVAL_MS)) return;
+    this.lastBackfillAt = now;
+    await this.outbox.refreshEndpoints();
+    if (this.outbox.wants("contact.cancelled") === false) {
+      this.setBackfillCursor(null);
+      return;
+    }
+    // Cancelled by the stop and never dialled (outcome NULL): a contact cancelled for another reason has an outcome.
+    const { results } = await this.db
+      .prepare(
+        `SELECT id, seq, row, phone_number, custom_fields, status, attempts, outcome, last_error, call_id, timezone, created_at, updated_at FROM contacts
+         WHERE campaign_id = ? AND status = 'cancelled' AND seq > ? AND outcome IS NULL ORDER BY seq LIMIT ?`,
+      )
+      .bind(cursor.campaign_id, cursor.after_seq, BACKFILL_PAGE)
+      .all<D1Contact>();
+    const state = this.storage.campaign.get();
+    const window = state ? windowOf(state) : null;
+    // The page's messages and the cursor move in one write: a crash repeats no page and skips none.
+    for (const c of results) {
+      const contact: LiveContact = {
+        contact_id: c.id,
+        seq: c.seq,
+        row: c.row,
+        phone: c.phone_number,
+        custom_fields: c.custom_fields,
+        status: c.status,
+        attempts: c.attempts,
+        outcome: c.outcome,
+        last_error: c.last_error,
+        call_id: c.call_id,
+        next_attempt_at: null,
+        timezone: c.timezone,
+        window_opens_at: null,
+        created_at: c.created_at,
+        dirty: 0,
+      };
+      this.outbox.enqueue({
+        type: "contact.cancelled",
+        data: contactWebhookView(cursor.campaign_id, contact, c.updated_at, window),
+        at: Date.parse(c.updated_at),
+      });
+    }
+    this.setBackfillCursor(results.length < BACKFILL_PAGE ? null : { campaign_id: cursor.campaign_id, after_seq: results.at(-1)?.seq ?? cursor.after_seq });
+  }
+}

@@ -1,0 +1,272 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  addMember,
+  api,
+  createCampaign,
+  launchChromium,
+  newTenant,
+  SCREENSHOTS,
+  signSession,
+  startSite,
+  type Tenant,
+  until,
+  watchConsole,
+  worker,
+} from "./harness";
+import { DASHBOARD_PAGE_PORT } from "./ports";
+
+const CONTACTS_CSV = readFileSync(join(import.meta.dirname, "..", "..", "examples", "contacts.csv"), "utf8");
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+/** A page that records every URL it requests and everything it logs, to prove the key goes nowhere but a header. */
+async function openDashboard(context: BrowserContext) {
+  const page = await context.newPage();
+  const urls: string[] = [];
+  const logged: string[] = [];
+  page.on("request", (request) => urls.push(request.url()));
+  page.on("console", (message) => logged.push(message.text()));
+  const errors = watchConsole(page);
+  return { page, urls, logged, errors };
+}
+
+const storage = (page: Page) =>
+  page.evaluate(() => ({
+    session: sessionStorage.getItem("edgedial.session"),
+    local: Object.keys(localStorage),
+    cookies: document.cookie,
+  }));
+
+/** Drops a file on the drop zone the way a desktop drag does: a DataTransfer with a File, dragover, then drop. */
+async function dropFile(page: Page, selector: string, name: string, text: string) {
+  const transfer = await page.evaluateHandle(
+    ([fileName, content]) => {
+      const data = new DataTransfer();
+      data.items.add(new File([content ?? ""], fileName ?? "upload.csv", { type: "text/csv" }));
+      return data;
+    },
+    [name, text],
+  );
+  await page.dispatchEvent(selector, "dragover", { dataTransfer: transfer });
+  await page.dispatchEvent(selector, "drop", { dataTransfer: transfer });
+}
+
+describe("signing in", () => {
+  let tenant: Tenant;
+  beforeAll(async () => {
+    tenant = await newTenant();
+  });
+
+  it("takes the demo key from the #key= link into sessionStorage, strips it from the URL, and signing out forgets it", async () => {
+    const context = await browser.newContext();
+    context.setDefaultTimeout(10_000);
+    const { page, urls, logged, errors } = await openDashboard(context);
+    const { id } = await createCampaign(tenant, ["+14155550100"], { name: "Already there" });
+    await page.goto(`${worker().origin}/#key=${tenant.key}`);
+    await page.getByRole("heading", { name: "Campaigns" }).waitFor();
+    expect(new URL(page.url()).hash).toBe("#/");
+    const cdp = await context.newCDPSession(page);
+    const { entries } = (await cdp.send("Page.getNavigationHistory")) as { entries: { url: string }[] };
+    expect(
+      entries.filter((e) => e.url.includes("#key=")),
+      "the key URL is replaced in history, not kept",
+    ).toEqual([]);
+    expect(await storage(page)).toEqual({ session: JSON.stringify({ kind: "key", key: tenant.key }), local: [], cookies: "" });
+    await page.getByRole("link", { name: "Already there" }).waitFor();
+    expect(await page.locator("#who").textContent()).toBe(`Account ${tenant.account_id}`);
+
+    // A cold load of a deep link works from the API alone, with the key still only in this tab.
+    await page.goto(`${worker().origin}/#/campaigns/${id}`);
+    await page.getByRole("heading", { name: "Already there", level: 1 }).waitFor();
+    await page.reload();
+    await page.getByRole("heading", { name: "Already there", level: 1 }).waitFor();
+
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("heading", { name: "Sign in" }).waitFor();
+    expect(await storage(page)).toEqual({ session: null, local: [], cookies: "" });
+    const secret = tenant.key.slice(-12);
+    expect(urls.filter((u) => u.includes(secret) && !u.includes("#key="))).toEqual([]);
+    expect(logged.filter((line) => line.includes(secret))).toEqual([]);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it("checks a typed key before keeping it, and accepts a session JWT with its account", async () => {
+    const context = await browser.newContext();
+    context.setDefaultTimeout(10_000);
+    const { page, errors } = await openDashboard(context);
+    await page.goto(worker().origin);
+    await page.getByLabel("Key", { exact: true }).fill(`sk_live_${tenant.account_id}_0000000000000000wrong`);
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await expect.poll(() => page.getByRole("alert").textContent()).toMatch(/invalid, revoked or expired/);
+    expect((await storage(page)).session, "a refused key is never stored").toBeNull();
+
+    await addMember(tenant, "operator@acme.test");
+    await page.getByLabel("JWT").fill(await signSession("operator@acme.test"));
+    await page.getByLabel("Account id").fill(tenant.account_id);
+    await page.getByRole("button", { name: "Sign in with a session" }).click();
+    await page.getByRole("heading", { name: "Campaigns" }).waitFor();
+    expect(JSON.parse((await storage(page)).session ?? "{}")).toMatchObject({ kind: "session", account: tenant.account_id });
+    expect(errors.filter((e) => !e.includes("401"))).toEqual([]);
+    await context.close();
+  });
+});
+
+/**
+ * The operator's whole path through the dashboard, one step per test on one page. Steps marked
+ * with a branch need that branch's routes: preflight and export (results), clone and the DNC list
+ * (dnc-clone), webhooks (webhooks).
+ */
+describe("dashboard flow", () => {
+  let tenant: Tenant;
+  let context: BrowserContext;
+  let page: Page;
+  let errors: string[];
+  let campaignId = "";
+  let site: Awaited<ReturnType<typeof startSite>>;
+  const received: { type: string; signature: string | undefined }[] = [];
+
+  beforeAll(async () => {
+    tenant = await newTenant();
+    site = await startSite(DASHBOARD_PAGE_PORT);
+    site.route("POST", "/hook", (req, res, body) => {
+      received.push({ type: JSON.parse(body).type, signature: req.headers["webhook-signature"] as string | undefined });
+      res.writeHead(204).end();
+    });
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    // Each step fails within seconds, so one missing route cannot stall the run.
+    context.setDefaultTimeout(10_000);
+    ({ page, errors } = await openDashboard(context));
+  });
+  afterAll(async () => {
+    await context?.close();
+    await site?.close();
+  });
+
+  it("signs in with the demo key", async () => {
+    await page.goto(`${worker().origin}/#key=${tenant.key}`);
+    await page.getByRole("heading", { name: "Campaigns" }).waitFor();
+    await page.getByText("No campaigns yet").waitFor();
+  });
+
+  it("drops examples/contacts.csv and shows the preflight before create (results: POST …/preflight)", async () => {
+    await page.getByRole("link", { name: "New campaign" }).first().click();
+    await page.getByRole("heading", { name: "New campaign" }).waitFor();
+    await dropFile(page, ".drop", "contacts.csv", CONTACTS_CSV);
+    await page.getByLabel("Name").fill("Demo campaign");
+    const panel = page.locator(".preflight");
+    await expect.poll(() => panel.textContent(), { timeout: 10_000 }).not.toMatch(/Checking|appears here/);
+    await page.screenshot({ path: join(SCREENSHOTS, "dashboard-new-campaign.png"), fullPage: true });
+    expect(await panel.textContent()).toMatch(/Ready: create would write 13 contacts/);
+    expect(await panel.locator("dl.figures").textContent()).toMatch(/Contacts13Duplicates skipped1On the do-not-call list0/);
+    expect(await panel.textContent()).toMatch(/Countries: US 13/);
+    expect(await page.getByRole("button", { name: "Create campaign" }).isEnabled()).toBe(true);
+  });
+
+  it("creates the campaign, starts it and follows the counts to completed", async () => {
+    await expect.poll(() => page.getByRole("button", { name: "Create campaign" }).isEnabled(), { timeout: 10_000 }).toBe(true);
+    await page.getByRole("button", { name: "Create campaign" }).click();
+    await page.getByText('Created "Demo campaign" with 13 contacts (1 duplicate rows skipped)').waitFor();
+    campaignId = new URL(page.url()).hash.replace("#/campaigns/", "");
+    expect(campaignId).toMatch(/^cmp_/);
+    expect(await page.locator(".title").textContent(), "name and status, nothing else").toBe("Demo campaigndraft");
+
+    await page.getByRole("button", { name: "Start" }).click();
+    await page.waitForSelector('edgedial-campaign[state="ended"]', { timeout: 30_000 });
+    await expect.poll(() => page.locator(".title .badge").first().textContent(), { timeout: 10_000 }).toBe("completed");
+    const counts = await page.locator("edgedial-campaign dd").allTextContents();
+    expect(counts.slice(0, 6), "total, pending, in flight, completed, failed, cancelled").toEqual(["13", "0", "0", "9", "4", "0"]);
+    expect(await page.locator("edgedial-campaign li span").first().textContent(), "the operator sees full numbers").toMatch(/^\+1415555\d{4}$/);
+    await expect.poll(() => page.locator("section.stack tbody tr").count()).toBe(13);
+    await page.screenshot({ path: join(SCREENSHOTS, "dashboard-campaign.png"), fullPage: true });
+
+    await page.getByLabel("Contact status").selectOption("failed");
+    await expect.poll(() => page.locator("section.stack tbody tr").count()).toBe(4);
+    expect(await page.locator(".pager span").last().textContent()).toBe("1–4 of 4");
+  });
+
+  /** Each later step starts from its own page, so one step's failure does not fail the next. */
+  const open = async (hash: string, heading: string) => {
+    await page.goto(`${worker().origin}/${hash}`);
+    await page.getByRole("heading", { name: heading, exact: true, level: 1 }).waitFor();
+  };
+
+  it("exports the contacts as a CSV download (results: GET …/contacts.csv)", async () => {
+    await open(`#/campaigns/${campaignId}`, "Demo campaign");
+    const exportLines = async () => {
+      const downloading = page.waitForEvent("download");
+      await page.getByRole("button", { name: "Export CSV" }).click();
+      const download = await downloading;
+      expect(download.suggestedFilename()).toMatch(/\.csv$/);
+      const chunks: Buffer[] = [];
+      for await (const chunk of await download.createReadStream()) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString("utf8").trim().split(/\r?\n/);
+    };
+    // The export follows the table's status filter: what the operator sees is what they get.
+    await page.getByLabel("Contact status").selectOption("failed");
+    const failed = await exportLines();
+    expect(failed).toHaveLength(5);
+    expect(failed.slice(1).every((line) => line.split(",")[2] === "failed")).toBe(true);
+    await page.getByLabel("Contact status").selectOption("");
+    const lines = await exportLines();
+    expect(lines[0]).toBe("row,phone_number,status,outcome,attempts,last_error,call_id,updated_at,first_name,last_name,company,plan");
+    expect(lines).toHaveLength(14);
+  });
+
+  it("clones the failed contacts into a new draft (dnc-clone: POST …/clone)", async () => {
+    await open(`#/campaigns/${campaignId}`, "Demo campaign");
+    await page.getByRole("button", { name: "Clone…" }).click();
+    const dialog = page.getByRole("dialog");
+    expect(await dialog.getByLabel("failed").first().isChecked()).toBe(true);
+    await dialog.getByRole("button", { name: "Create the copy" }).click();
+    await page.getByText('Created "Demo campaign (again)" with 4 contacts from "Demo campaign".').waitFor();
+    expect(await page.locator(".title .badge").first().textContent()).toBe("draft");
+    expect(await page.getByRole("link", { name: campaignId }).isVisible(), "the copy links to its source").toBe(true);
+  });
+
+  it("adds a number to the do-not-call list (dnc-clone: /api/v1/dnc)", async () => {
+    await open("#/dnc", "Do-not-call list");
+    await page.getByLabel("Numbers").fill("+1 415 555 0170");
+    await page.getByLabel("Reason").fill("asked not to be called");
+    await page.getByRole("button", { name: "Add to the list" }).click();
+    await page.getByText("Added 1, 0 already listed.").waitFor();
+    await page.getByRole("cell", { name: "+14155550170", exact: true }).waitFor();
+    await page.getByLabel("Is this number listed?").fill("+14155550170");
+    await page.getByRole("button", { name: "Check" }).click();
+    await expect.poll(() => page.locator("form.inline [aria-live]").textContent()).toMatch(/\+14155550170 is listed since .* \(asked not to be called\)\./);
+    await page.screenshot({ path: join(SCREENSHOTS, "dashboard-dnc.png"), fullPage: true });
+  });
+
+  it("registers a webhook, shows its secret once, and lists its deliveries (webhooks: /api/v1/webhooks)", async () => {
+    await open("#/webhooks", "Webhooks");
+    await page.getByLabel("URL").fill(`${site.origin}/hook`);
+    await page.getByLabel("Description").fill("CRM sync");
+    await page.getByRole("button", { name: "Add endpoint" }).click();
+    await expect.poll(() => page.locator(".secret").textContent()).toMatch(/^whsec_/);
+    await page.getByRole("link", { name: `${site.origin}/hook` }).click();
+    await page.getByRole("button", { name: "Send a test message" }).click();
+    await page.getByText(/Queued ping/).waitFor();
+    await until(() => received.some((m) => m.type === "ping"), "the ping to reach the receiver", 20_000);
+    expect(received.find((m) => m.type === "ping")?.signature).toMatch(/^v1,/);
+    await expect.poll(() => page.locator("tbody .badge").first().textContent(), { timeout: 15_000 }).toBe("delivered");
+    await page.screenshot({ path: join(SCREENSHOTS, "dashboard-webhook.png"), fullPage: true });
+  });
+
+  it("shows the campaigns with their live status, and logged no console errors on the way", async () => {
+    await open("#/", "Campaigns");
+    await page.getByRole("link", { name: "Demo campaign", exact: true }).waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, "dashboard-campaigns.png"), fullPage: true });
+    expect(errors).toEqual([]);
+    const listed = await api<{ campaigns: { status: string }[] }>(tenant, "GET", "/api/v1/campaigns");
+    expect(listed.campaigns.map((c) => c.status).sort()).toEqual(["completed", "draft"]);
+  });
+});
