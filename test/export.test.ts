@@ -9,6 +9,7 @@ import {
   csvLine,
   d1ExportPages,
   EXPORT_PAGE_SQL,
+  EXPORT_PENDING_PAGE_SQL,
   EXPORT_STATUS_PAGE_SQL,
   type ExportPageReader,
   type ExportRow,
@@ -244,9 +245,12 @@ describe("GET /campaigns/{id}/contacts.csv", () => {
       ).results.map((r) => r.detail);
     expect((await plan(EXPORT_PAGE_SQL, "cmp", -1, 10)).join("\n")).toMatch(/SEARCH contacts USING INDEX contacts_campaign_seq \(campaign_id=\? AND seq>\?\)/);
     expect((await plan(EXPORT_STATUS_PAGE_SQL, "cmp", -1, 10, "failed")).join("\n")).toMatch(
-      /SEARCH contacts USING INDEX contacts_campaign_status_seq \(campaign_id=\? AND status=\? AND seq>\?\)/,
+      /SEARCH contacts USING INDEX contacts_campaign_settled \(campaign_id=\? AND status=\? AND seq>\?\)/,
     );
-    for (const sql of [EXPORT_PAGE_SQL, EXPORT_STATUS_PAGE_SQL]) expect(sql).not.toMatch(/OFFSET/i);
+    expect((await plan(EXPORT_PENDING_PAGE_SQL, "cmp", -1, 10)).join("\n")).toMatch(
+      /SEARCH contacts USING INDEX contacts_campaign_seq \(campaign_id=\? AND seq>\?\)/,
+    );
+    for (const sql of [EXPORT_PAGE_SQL, EXPORT_STATUS_PAGE_SQL, EXPORT_PENDING_PAGE_SQL]) expect(sql).not.toMatch(/OFFSET/i);
   });
 });
 

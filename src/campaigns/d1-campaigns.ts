@@ -1,4 +1,4 @@
-import { and, asc, eq, gte } from "drizzle-orm";
+import { and, asc, eq, gte, sql } from "drizzle-orm";
 import { database } from "../db/client";
 import { type ContactStatus, campaigns, contacts } from "../db/schema";
 import type { Env } from "../env";
@@ -91,7 +91,13 @@ export async function insertCampaign(env: Env, campaign: CampaignRow, ingest: In
   return { dncSuppressed: results[statements.length + 1]?.meta.changes ?? 0 };
 }
 
-/** Contacts in CSV order. Without a status filter, offset is a seek on (campaign_id, seq), not a scan. */
+/** The term that lets SQLite use the partial index `contacts_campaign_settled`, which holds no pending contact. */
+const settled = sql`${contacts.status} <> 'pending'`;
+
+/**
+ * Contacts in CSV order. Without a status filter, offset is a seek on the (campaign_id, seq) key, not
+ * a scan. A settled status reads the settled-status index; pending contacts are read along the key.
+ */
 export async function listContacts(env: Env, campaign: CampaignRow, status: ContactStatus | undefined, page: Page) {
   const db = database(env);
   if (!status) {
@@ -106,7 +112,7 @@ export async function listContacts(env: Env, campaign: CampaignRow, status: Cont
   const rows = await db
     .select()
     .from(contacts)
-    .where(and(eq(contacts.campaignId, campaign.id), eq(contacts.status, status)))
+    .where(and(eq(contacts.campaignId, campaign.id), eq(contacts.status, status), status === "pending" ? undefined : settled))
     .orderBy(asc(contacts.seq))
     .limit(page.limit)
     .offset(page.offset);

@@ -9,6 +9,18 @@ import type { ObjectStorage } from "./object-storage/object-storage";
 /** Contact rows per flush; a longer backlog flushes again at once. */
 const FLUSH_BATCH = 5_000;
 
+/**
+ * Changed contacts, each named by (campaign, seq) from the JSON alone: SQLite can then only walk the
+ * changed rows and seek each contact. A bound campaign id would let it walk the whole campaign instead.
+ */
+export const FLUSH_CONTACTS_SQL = `UPDATE contacts SET status = u.value ->> 's', attempts = u.value ->> 'a', outcome = u.value ->> 'o',
+    last_error = u.value ->> 'e', call_id = u.value ->> 'c', next_attempt_at = u.value ->> 'n', updated_at = ?1
+  FROM json_each(?2) AS u WHERE contacts.campaign_id = u.value ->> 'k' AND contacts.seq = u.value ->> 'q'`;
+
+/** Pending contacts after a seq, along (campaign_id, seq): the settled-status index holds no pending contact. */
+export const PENDING_PAGE_SQL = `SELECT id, seq, phone_number, custom_fields, attempts, timezone, row, created_at FROM contacts
+  WHERE campaign_id = ? AND seq > ? AND status = 'pending' ORDER BY seq LIMIT ?`;
+
 export interface PendingRow {
   id: string;
   seq: number;
@@ -80,7 +92,8 @@ export class D1Sync {
     const statements: D1PreparedStatement[] = [];
     if (dirty.length > 0) {
       const rows = dirty.map((c) => ({
-        id: c.contact_id,
+        k: state.campaign_id,
+        q: c.seq,
         s: c.status,
         a: c.attempts,
         o: c.outcome,
@@ -88,13 +101,7 @@ export class D1Sync {
         c: c.call_id,
         n: c.next_attempt_at === null ? null : nowIso(c.next_attempt_at),
       }));
-      statements.push(
-        this.env.DB.prepare(
-          `UPDATE contacts SET status = u.value ->> 's', attempts = u.value ->> 'a', outcome = u.value ->> 'o', last_error = u.value ->> 'e',
-             call_id = u.value ->> 'c', next_attempt_at = u.value ->> 'n', updated_at = ?1
-           FROM json_each(?2) AS u WHERE contacts.id = u.value ->> 'id'`,
-        ).bind(now, JSON.stringify(rows)),
-      );
+      statements.push(this.env.DB.prepare(FLUSH_CONTACTS_SQL).bind(now, JSON.stringify(rows)));
     }
     statements.push(
       this.env.DB.prepare(
@@ -156,11 +163,7 @@ export class D1Sync {
 
   /** Pending contacts after `cursorSeq`, in CSV order. */
   async pendingPage(campaignId: string, cursorSeq: number, limit: number): Promise<PendingRow[]> {
-    const { results } = await this.env.DB.prepare(
-      "SELECT id, seq, phone_number, custom_fields, attempts, timezone, row, created_at FROM contacts WHERE campaign_id = ? AND status = 'pending' AND seq > ? ORDER BY seq LIMIT ?",
-    )
-      .bind(campaignId, cursorSeq, limit)
-      .all<PendingRow>();
+    const { results } = await this.env.DB.prepare(PENDING_PAGE_SQL).bind(campaignId, cursorSeq, limit).all<PendingRow>();
     return results;
   }
 

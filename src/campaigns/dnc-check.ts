@@ -16,10 +16,21 @@ export async function listedAmong(db: D1Database, accountId: string, phones: rea
   return new Set(results.map((r) => r.phone_number));
 }
 
-/** Walks the campaign's pending contacts and seeks each number in the list: cost follows the campaign, not the list. */
+/**
+ * Walks the campaign's pending contacts and seeks each number in the list: cost follows the campaign,
+ * not the list. The first EXISTS does not depend on the row, so SQLite tests it once before the walk:
+ * an account with an empty list skips the walk.
+ */
 export const SUPPRESS_LISTED_SQL = `UPDATE contacts SET status = 'cancelled', outcome = 'dnc', updated_at = ?3
   WHERE campaign_id = ?1 AND status = 'pending'
+    AND EXISTS (SELECT 1 FROM dnc_numbers WHERE account_id = ?2)
     AND EXISTS (SELECT 1 FROM dnc_numbers AS d WHERE d.account_id = ?2 AND d.phone_number = contacts.phone_number)`;
+
+/** A new campaign's total and counters: seq is dense, so the total is the last seq + 1 (one seek); the cancelled are a range of the settled-status index. */
+export const RECOUNT_SQL = `UPDATE campaigns SET total = counted.total, stat_pending = counted.total - counted.cancelled, stat_cancelled = counted.cancelled
+  FROM (SELECT (SELECT coalesce(max(seq) + 1, 0) FROM contacts WHERE campaign_id = ?1) AS total,
+               (SELECT count(*) FROM contacts WHERE campaign_id = ?1 AND status = 'cancelled' AND status <> 'pending') AS cancelled) AS counted
+  WHERE campaigns.id = ?1`;
 
 /**
  * Statements to run in the same D1 batch that wrote a campaign's contacts: listed numbers become
@@ -28,16 +39,7 @@ export const SUPPRESS_LISTED_SQL = `UPDATE contacts SET status = 'cancelled', ou
  * number suppressed.
  */
 export function suppressListedContacts(db: D1Database, campaignId: string, accountId: string, now: string): [D1PreparedStatement, D1PreparedStatement] {
-  return [
-    db.prepare(SUPPRESS_LISTED_SQL).bind(campaignId, accountId, now),
-    db
-      .prepare(
-        `UPDATE campaigns SET total = counted.total, stat_pending = counted.total - counted.cancelled, stat_cancelled = counted.cancelled
-         FROM (SELECT count(*) AS total, coalesce(sum(status = 'cancelled'), 0) AS cancelled FROM contacts WHERE campaign_id = ?1) AS counted
-         WHERE campaigns.id = ?1`,
-      )
-      .bind(campaignId),
-  ];
+  return [db.prepare(SUPPRESS_LISTED_SQL).bind(campaignId, accountId, now), db.prepare(RECOUNT_SQL).bind(campaignId)];
 }
 
 /** Numbers per counting statement: ~16 bytes each keeps the bound JSON near 800 KB. */

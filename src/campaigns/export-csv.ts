@@ -60,16 +60,19 @@ export function csvLine(contact: ExportRow, customColumns: readonly string[]): s
 export type ExportPageReader = (afterSeq: number, limit: number) => Promise<ExportRow[]>;
 
 const SELECTED = "seq, row, phone_number, status, outcome, attempts, last_error, call_id, updated_at, custom_fields";
-/** One page after a seq: a range of the (campaign_id, seq) index. */
+/** One page after a seq: a range of the (campaign_id, seq) key. */
 export const EXPORT_PAGE_SQL = `SELECT ${SELECTED} FROM contacts WHERE campaign_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3`;
-/** One page of one status after a seq: a range of the (campaign_id, status, seq) index. */
-export const EXPORT_STATUS_PAGE_SQL = `SELECT ${SELECTED} FROM contacts WHERE campaign_id = ?1 AND status = ?4 AND seq > ?2 ORDER BY seq LIMIT ?3`;
+/** One page of a settled status after a seq: a range of the settled-status index (which holds no pending contact). */
+export const EXPORT_STATUS_PAGE_SQL = `SELECT ${SELECTED} FROM contacts WHERE campaign_id = ?1 AND status = ?4 AND status <> 'pending' AND seq > ?2 ORDER BY seq LIMIT ?3`;
+/** One page of pending contacts after a seq: along the key, skipping the settled ones. */
+export const EXPORT_PENDING_PAGE_SQL = `SELECT ${SELECTED} FROM contacts WHERE campaign_id = ?1 AND seq > ?2 AND status = 'pending' ORDER BY seq LIMIT ?3`;
 
 /** A keyset reader: each page is one index range after the last seq sent, never an OFFSET. */
 export function d1ExportPages(db: D1Database, campaignId: string, status: ContactStatus | undefined): ExportPageReader {
-  const statement = db.prepare(status ? EXPORT_STATUS_PAGE_SQL : EXPORT_PAGE_SQL);
+  const settledStatus = status !== undefined && status !== "pending";
+  const statement = db.prepare(settledStatus ? EXPORT_STATUS_PAGE_SQL : status === "pending" ? EXPORT_PENDING_PAGE_SQL : EXPORT_PAGE_SQL);
   return (afterSeq, limit) => {
-    const bound = status ? statement.bind(campaignId, afterSeq, limit, status) : statement.bind(campaignId, afterSeq, limit);
+    const bound = settledStatus ? statement.bind(campaignId, afterSeq, limit, status) : statement.bind(campaignId, afterSeq, limit);
     return bound.raw<ExportRow>();
   };
 }

@@ -229,7 +229,7 @@ export class CampaignWebhookReports implements TransitionReporter {
     const { results } = await this.db
       .prepare(
         `SELECT id, seq, row, phone_number, custom_fields, status, attempts, outcome, last_error, call_id, timezone, created_at, updated_at FROM contacts
-         WHERE campaign_id = ? AND status = 'cancelled' AND seq > ? AND outcome IS NULL ORDER BY seq LIMIT ?`,
+         WHERE campaign_id = ? AND status = 'cancelled' AND status <> 'pending' AND seq > ? AND outcome IS NULL ORDER BY seq LIMIT ?`,
       )
       .bind(cursor.campaign_id, cursor.after_seq, BACKFILL_PAGE)
       .all<D1Contact>();

@@ -158,7 +158,8 @@ export type ContactOutcome = (typeof contactOutcomes)[number];
 export const contacts = sqliteTable(
   "contacts",
   {
-    id: text("id").primaryKey(),
+    // Opaque and unique ("ctc_" + the upload's stem + seq in hex), but not indexed: nothing looks a contact up by it.
+    id: text("id").notNull(),
     campaignId: text("campaign_id").notNull(),
     accountId: text("account_id").notNull(),
     // Dense 0-based position among the campaign's contacts: offset pagination becomes a range seek.
@@ -177,7 +178,12 @@ export const contacts = sqliteTable(
     timezone: text("timezone"),
     ...timestamps,
   },
-  (t) => [uniqueIndex("contacts_campaign_seq").on(t.campaignId, t.seq), index("contacts_campaign_status_seq").on(t.campaignId, t.status, t.seq)],
+  // Found by (campaign_id, seq). The status index leaves out pending contacts, so ingest writes no
+  // entries there; a query for a settled status adds `status <> 'pending'` so SQLite may use it.
+  (t) => [
+    uniqueIndex("contacts_campaign_seq").on(t.campaignId, t.seq),
+    index("contacts_campaign_settled").on(t.campaignId, t.status, t.seq).where(sql`${t.status} <> 'pending'`),
+  ],
 );
 
 /** The account's do-not-call list. WITHOUT ROWID in SQL: the (account, number) key is the row's place, so a lookup is one seek. */
