@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { CarrierLink } from "../src/campaigns/carrier-link";
 import { twilioSignature } from "../src/carriers/twilio";
 import type { SignedCallback } from "../src/carriers/types";
+import { jsonResponse as twilioJson } from "./carrier-fakes";
 import { call, createCampaign, json, jsonInit, lifecycle, newTenant, type Tenant } from "./helpers";
 import { allContacts, campaignStub, getCampaign, runUntil, step, useSimulatedTime } from "./sim";
 
@@ -41,9 +42,6 @@ function mockCarrier(host: string, handler: Handler) {
 }
 
 const mockTwilio = (handler: Handler) => mockCarrier("api.twilio.com", handler);
-
-const twilioJson = (status: number, body: unknown, headers: Record<string, string> = {}) =>
-  new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json", ...headers } });
 
 let sidCounter = 0;
 const accepted = () => twilioJson(201, { sid: `CA${(++sidCounter).toString(16).padStart(32, "0")}`, status: "queued" });

@@ -3,6 +3,7 @@ import { PlivoAdapter } from "../src/carriers/plivo";
 import { callEventFromCallback, progressFromCause } from "../src/carriers/plivo-events";
 import type { OriginateRequest, SignedCallback } from "../src/carriers/types";
 import { plivoSignature, plivoSignedString, verifyPlivoCallback } from "../src/carriers/v3-signatures";
+import { type CarrierReply, jsonResponse as json, recordingFetcher } from "./carrier-fakes";
 
 /**
  * Vectors computed once with plivo-node 4.79.0's own v3Security (validateV3Signature accepts each,
@@ -187,27 +188,11 @@ describe("Plivo callbacks", () => {
   });
 });
 
-interface Seen {
-  method: string;
-  url: string;
-  headers: Headers;
-  body: string;
-}
-
 /** A fake Plivo: each request is recorded and answered by `reply`. */
-function fakePlivo(reply: (request: Seen) => Response | Promise<Response>) {
-  const seen: Seen[] = [];
-  const fetcher = async (input: string | Request, init?: RequestInit) => {
-    const request = new Request(input, init);
-    const entry = { method: request.method, url: request.url, headers: request.headers, body: await request.text() };
-    seen.push(entry);
-    return reply(entry);
-  };
+function fakePlivo(reply: CarrierReply) {
+  const { seen, fetcher } = recordingFetcher(reply);
   return { seen, adapter: new PlivoAdapter({ auth_id: "MAXXXX", auth_token: "tok" }, "https://api.plivo.test", fetcher) };
 }
-
-const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
-  new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json", ...headers } });
 
 const REQUEST: OriginateRequest = {
   to: "+15550107701",

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { OriginateRequest, SignedCallback } from "../src/carriers/types";
 import { verifyVobizCallback, vobizSignature } from "../src/carriers/v3-signatures";
 import { VobizAdapter } from "../src/carriers/vobiz";
+import { type CarrierReply, jsonResponse as json, recordingFetcher } from "./carrier-fakes";
 
 const TOKEN = "vobiz-token-123";
 const PATH = "https://edgedial.example/webhooks/vobiz/cmp_1/att_1/0123456789abcdef0123456789abcdef";
@@ -46,25 +47,12 @@ describe("Vobiz V3 signature", () => {
   });
 });
 
-interface Seen {
-  method: string;
-  url: string;
-  headers: Headers;
-  body: string;
-}
-
-function fakeVobiz(reply: (request: Seen) => Response | Promise<Response>) {
-  const seen: Seen[] = [];
-  const fetcher = async (input: string | Request, init?: RequestInit) => {
-    const request = new Request(input, init);
-    const entry = { method: request.method, url: request.url, headers: request.headers, body: await request.text() };
-    seen.push(entry);
-    return reply(entry);
-  };
+/** A fake Vobiz: each request is recorded and answered by `reply`. */
+function fakeVobiz(reply: CarrierReply) {
+  const { seen, fetcher } = recordingFetcher(reply);
   return { seen, adapter: new VobizAdapter({ auth_id: "MA_TEST", auth_token: "tok" }, "https://api.vobiz.test", fetcher) };
 }
 
-const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
 const vobizError = (status: number, code: string, message: string) => json(status, { status: "error", error: { code, message } });
 
 const REQUEST: OriginateRequest = {

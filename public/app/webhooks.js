@@ -2,17 +2,28 @@
 import { request } from "./api.js";
 import { badge, busy, errorText, field, formatTime, h, notice, pager, table } from "./ui.js";
 
-/** SPEC "Webhooks": the message types an endpoint can subscribe to. */
-const EVENTS = [
-  "campaign.started",
-  "campaign.paused",
-  "campaign.resumed",
-  "campaign.completed",
-  "campaign.failed",
-  "contact.completed",
-  "contact.failed",
-  "contact.cancelled",
-];
+/** @type {Promise<string[]> | undefined} */
+let eventTypesOnce;
+
+/**
+ * The message types an endpoint can subscribe to, as the service's own OpenAPI document lists them
+ * (fetched once a page load). `ping` is left out: the test button sends it whatever an endpoint subscribes to.
+ */
+function subscribableEventTypes() {
+  eventTypesOnce ??= fetch("/openapi.json", { headers: { Accept: "application/json" } })
+    .then(async (res) => {
+      if (!res.ok) throw new Error(`Could not load the event types: GET /openapi.json answered ${res.status}. Reload the page to try again.`);
+      const types = (await res.json())?.components?.schemas?.WebhookEndpoint?.properties?.events?.items?.enum;
+      if (!Array.isArray(types)) throw new Error("Could not load the event types: /openapi.json does not list them. Reload the page to try again.");
+      return types.filter((/** @type {unknown} */ t) => typeof t === "string" && t !== "ping");
+    })
+    .catch((error) => {
+      eventTypesOnce = undefined;
+      throw error;
+    });
+  return eventTypesOnce;
+}
+
 const DELIVERIES_REFRESH_MS = 5_000;
 
 /** @param {import("./main.js").ViewContext} context */
@@ -21,12 +32,7 @@ export async function webhooksPage({ main }) {
   const out = h("div");
   const url = h("input", { type: "url", name: "url", required: true, placeholder: "https://crm.example.com/hooks/edgedial" });
   const description = h("input", { name: "description", maxlength: 200, placeholder: "CRM sync" });
-  const events = h(
-    "fieldset",
-    { class: "checks" },
-    h("legend", {}, "Events"),
-    ...EVENTS.map((e) => h("label", {}, h("input", { type: "checkbox", name: "events", value: e, checked: true }), e)),
-  );
+  const events = h("fieldset", { class: "checks" }, h("legend", {}, "Events"));
   const add = h("button", { type: "submit", class: "primary" }, "Add endpoint");
   const form = h(
     "form",
@@ -55,6 +61,15 @@ export async function webhooksPage({ main }) {
   );
   main.append(h("h1", {}, "Webhooks"), out, h("section", { class: "stack" }, h("h2", {}, "Endpoints"), list), form);
 
+  async function loadEventTypes() {
+    try {
+      const types = await subscribableEventTypes();
+      events.append(...types.map((e) => h("label", {}, h("input", { type: "checkbox", name: "events", value: e, checked: true }), e)));
+    } catch (error) {
+      events.append(notice("error", errorText(error)));
+    }
+  }
+
   async function load() {
     try {
       const page = await request("GET", "/webhooks", { query: { limit: 100 } });
@@ -74,7 +89,7 @@ export async function webhooksPage({ main }) {
       list.replaceChildren(notice("error", errorText(error)));
     }
   }
-  await load();
+  await Promise.all([loadEventTypes(), load()]);
 }
 
 /** The signing secret is shown once, at create; it is never sent again. */

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WEBHOOK_EVENT_TYPES } from "../../src/outbox/event-types";
 import {
   addMember,
   api,
@@ -248,10 +249,18 @@ describe("dashboard flow", () => {
 
   it("registers a webhook, shows its secret once, and lists its deliveries (webhooks: /api/v1/webhooks)", async () => {
     await open("#/webhooks", "Webhooks");
+    // The form offers every type the service knows (from /openapi.json), all ticked; ping is the test button's.
+    const offered = WEBHOOK_EVENT_TYPES.filter((t) => t !== "ping");
+    const boxes = page.locator('input[name="events"]');
+    await expect.poll(() => boxes.count()).toBe(offered.length);
+    expect(await boxes.evaluateAll((inputs) => inputs.map((i) => [(i as HTMLInputElement).value, (i as HTMLInputElement).checked]))).toEqual(
+      offered.map((t) => [t, true]),
+    );
     await page.getByLabel("URL").fill(`${site.origin}/hook`);
     await page.getByLabel("Description").fill("CRM sync");
     await page.getByRole("button", { name: "Add endpoint" }).click();
     await expect.poll(() => page.locator(".secret").textContent()).toMatch(/^whsec_/);
+    await page.getByRole("cell", { name: offered.join(", "), exact: true }).waitFor();
     await page.getByRole("link", { name: `${site.origin}/hook` }).click();
     await page.getByRole("button", { name: "Send a test message" }).click();
     await page.getByText(/Queued ping/).waitFor();

@@ -1,4 +1,5 @@
 import type { ContactStatus } from "../../db/schema";
+import type { PendingRow } from "../d1-sync";
 
 export interface LiveContact {
   contact_id: string;
@@ -55,18 +56,8 @@ export class WorkingContacts {
     this.sql.exec("CREATE INDEX IF NOT EXISTS contacts_dirty ON contacts (dirty)");
   }
 
-  addPending(
-    rows: {
-      id: string;
-      seq: number;
-      phone_number: string;
-      custom_fields: string;
-      attempts: number;
-      timezone: string | null;
-      row: number;
-      created_at: string;
-    }[],
-  ) {
+  /** Pending contacts as D1 pages them (d1-sync.ts pendingPage); one already here is left as it is. */
+  addPending(rows: PendingRow[]) {
     for (const row of rows) {
       this.sql.exec(
         "INSERT OR IGNORE INTO contacts (contact_id, seq, phone, custom_fields, status, attempts, timezone, row, created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)",

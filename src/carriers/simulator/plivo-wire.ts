@@ -30,6 +30,11 @@ export function shardedUuid(shard: string): string {
   return `${shard}${crypto.randomUUID().slice(1)}`;
 }
 
+/** The answer to a create-call request: the carrier has queued the call. */
+export function familyCallFired(requestUuid: string): SimResponse {
+  return { status: 201, json: JSON.stringify({ api_id: apiId(), message: "call fired", request_uuid: requestUuid }) };
+}
+
 export interface FamilyCallPlan {
   to: string;
   from: string;
@@ -103,6 +108,20 @@ export function familyDeliveries(plan: FamilyCallPlan, ids: { callUuid: string; 
   return out;
 }
 
+/** A cancelled call's pending hangup request, rewritten as the carrier reports a cancel. */
+export function cancelledHangupParams(params: Record<string, string>): Record<string, string> {
+  const cancelled: Record<string, string> = {
+    ...params,
+    CallStatus: "cancel",
+    HangupCause: "Canceled",
+    HangupCauseCode: "1000",
+    Duration: "0",
+    BillDuration: "0",
+  };
+  delete cancelled.Machine;
+  return cancelled;
+}
+
 /** The request as the carrier sends it: form body (or query for GET), V3 signature and a fresh nonce. */
 export async function signedFamilyRequest(dialect: FamilyDialect, authToken: string, url: string, method: "GET" | "POST", params: Record<string, string>) {
   const pairs = Object.entries(params);
@@ -141,6 +160,43 @@ const plivoTime = (ms: number | null) => (ms === null ? null : new Date(ms).toIS
 export const isLive = (row: FamilyCallRow) => LIVE.has(row.status);
 export const isQueued = (row: FamilyCallRow) => row.status === "queued";
 export const isFinished = (row: FamilyCallRow) => FINAL.has(row.status);
+
+/** Which calls a lookup or listing asks for: live ones, queued ones, or finished ones (their records). */
+export type FamilyLookup = "live" | "queued" | "record";
+
+const matches = (row: FamilyCallRow, lookup: FamilyLookup) => (lookup === "live" ? isLive(row) : lookup === "queued" ? isQueued(row) : isFinished(row));
+
+/** One call in a listing; record is the call's record JSON in the dialect's shape. */
+export interface ListedCall {
+  live_id: string;
+  queued_id: string;
+  created_at: number;
+  ended_at: number | null;
+  record: string;
+}
+
+/** The calls a listing shows, optionally by destination and caller id (digits only, as the carriers compare them). */
+export function familyListing(rows: (FamilyCallRow & { dialect: string })[], lookup: FamilyLookup, to: string | null, from: string | null): ListedCall[] {
+  const digits = (n: string | null) => (n === null ? null : n.replace(/\D/g, ""));
+  return rows
+    .filter((row) => (to === null || digits(row.to_number) === digits(to)) && (from === null || digits(row.from_number) === digits(from)))
+    .filter((row) => matches(row, lookup))
+    .map((row) => ({
+      live_id: row.sid,
+      queued_id: row.request_uuid,
+      created_at: row.created_at,
+      ended_at: row.ended_at,
+      record: JSON.stringify(recordView(row.dialect as FamilyDialect, row)),
+    }));
+}
+
+/** GET Call/{id}/: live and queued calls by status, finished ones as their record, anything else not found. */
+export function familyLookupResponse(dialect: FamilyDialect, row: FamilyCallRow | undefined, id: string, lookup: FamilyLookup): SimResponse {
+  if (!row || !matches(row, lookup)) return familyError(dialect, 404, "NOT_FOUND", `call ${id} not found`);
+  if (lookup !== "record") return { status: 200, json: JSON.stringify(liveView(row)) };
+  const record = recordView(dialect, row);
+  return { status: 200, json: JSON.stringify(dialect === "vobiz" ? { success: true, data: record } : { api_id: apiId(), ...record }) };
+}
 
 /** A live or queued call as GET Call/{id}/?status=live|queued describes it. */
 export function liveView(row: FamilyCallRow): Json {

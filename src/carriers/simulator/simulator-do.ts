@@ -2,33 +2,51 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../../env";
 import { ownOrigin } from "../own-origin";
 import { fetcherFor } from "../registry";
-import { twilioSignature } from "../twilio";
 import type { FetchLike } from "../types";
-import { outcomeFor, timelineFor } from "./outcomes";
+import { outcomeFor } from "./outcomes";
 import {
+  cancelledHangupParams,
   type FamilyCallRow,
   type FamilyDialect,
+  type FamilyLookup,
+  familyCallFired,
   familyDeliveries,
   familyError,
+  familyListing,
+  familyLookupResponse,
   isFinished,
-  isLive,
-  isQueued,
-  liveView,
+  type ListedCall,
   readCreateCall,
-  recordView,
   type SimResponse,
   shardedUuid,
   signedFamilyRequest,
 } from "./plivo-wire";
-import { createSimulatorSchema, recordFamilyStatus } from "./simulator-store";
+import {
+  callBySid,
+  createSimulatorSchema,
+  familyCallById,
+  insertCall,
+  insertDelivery,
+  recordFamilyStatus,
+  recordTwilioStatus,
+  twilioCallsOf,
+} from "./simulator-store";
+import {
+  readTwilioCreateCall,
+  shardedCallSid,
+  signedTwilioRequest,
+  type TwilioCallRow,
+  type TwilioResource,
+  twilioDeliveries,
+  twilioError,
+  twilioResource,
+} from "./twilio-wire";
 
 export interface CreateCallInput {
   accountSid: string;
   authToken: string;
   form: [string, string][];
 }
-
-export type { SimResponse };
 
 export interface CreateFamilyCallInput {
   dialect: FamilyDialect;
@@ -37,46 +55,14 @@ export interface CreateFamilyCallInput {
   body: Record<string, unknown>;
 }
 
-export type FamilyLookup = "live" | "queued" | "record";
-
-/** One call in a listing; record is the call's record JSON in the dialect's shape. */
-export interface ListedCall {
-  live_id: string;
-  queued_id: string;
-  created_at: number;
-  ended_at: number | null;
-  record: string;
-}
-
-interface CallRow {
-  sid: string;
-  account_sid: string;
-  to_number: string;
-  from_number: string;
-  status: string;
-  outcome: string;
-  created_at: number;
-  duration: number;
-  answered_by: string | null;
-  auth_token: string;
-  dialect: string;
-}
+export type { FamilyLookup, ListedCall, SimResponse };
 
 type Row = Record<string, SqlStorageValue>;
 
-const PROGRESS_EVENTS: Record<string, string> = { initiated: "initiated", ringing: "ringing", "in-progress": "answered" };
-
-const twilioError = (status: number, code: number, message: string): SimResponse => ({
-  status,
-  json: JSON.stringify({ code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }),
-});
-
-const rfc2822 = (ms: number) => new Date(ms).toUTCString().replace("GMT", "+0000");
-
 /**
- * A Twilio-compatible carrier for local use and tests. Each call's status callbacks are rows with
- * a due time, delivered in order by the alarm (or at once when the time scale is 0), signed
- * exactly as Twilio signs them.
+ * A carrier for local use and tests, speaking Twilio's, Plivo's or Vobiz's wire (twilio-wire.ts,
+ * plivo-wire.ts). Each call's callbacks are rows with a due time, delivered in order by the alarm
+ * (or at once when the time scale is 0), signed exactly as that carrier signs them.
  */
 export class SimulatorDO extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -96,62 +82,16 @@ export class SimulatorDO extends DurableObject<Env> {
   }
 
   async createCall({ accountSid, authToken, form }: CreateCallInput, shard: string): Promise<SimResponse> {
-    const get = (name: string) => form.find(([k]) => k === name)?.[1];
-    const to = get("To");
-    const from = get("From");
-    if (!to || !from) return twilioError(400, 21201, "No 'To' or 'From' number is specified");
-    if (!get("Url") && !get("Twiml")) return twilioError(400, 21205, "Url parameter is required.");
-    if (!/^\+[1-9]\d{6,14}$/.test(to)) return twilioError(400, 21211, `The 'To' number ${to} is not a valid phone number.`);
-    const outcome = outcomeFor(to);
-    if (outcome === "invalid_number") return twilioError(400, 21211, `The 'To' number ${to} is not a valid phone number.`);
-
+    const plan = readTwilioCreateCall(form);
+    if ("status" in plan) return plan;
     const now = Date.now();
-    const sid = `CA${shard}${[...crypto.getRandomValues(new Uint8Array(16))]
-      .map((b) => b.toString(16).padStart(2, "0"))
-      .join("")
-      .slice(1)}`;
-    const requested = new Set(form.filter(([k]) => k === "StatusCallbackEvent").map(([, v]) => v));
-    const callbackUrl = get("StatusCallback");
-    const ringTimeout = Number(get("Timeout") ?? "60");
-    this.sql.exec(
-      "INSERT INTO calls (sid, account_sid, to_number, from_number, status, outcome, created_at, auth_token) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)",
-      sid,
-      accountSid,
-      to,
-      from,
-      outcome,
-      now,
-      authToken,
-    );
-    if (callbackUrl) {
-      let sequence = 0;
-      for (const step of timelineFor(outcome, Number.isFinite(ringTimeout) ? ringTimeout : 60)) {
-        const progress = PROGRESS_EVENTS[step.status];
-        // Progress events only when asked for; final statuses always reach StatusCallback.
-        if (progress && !requested.has(progress)) continue;
-        const params: Record<string, string> = {
-          AccountSid: accountSid,
-          ApiVersion: "2010-04-01",
-          CallSid: sid,
-          CallStatus: step.status,
-          CallbackSource: "call-progress-events",
-          Direction: "outbound-api",
-          From: from,
-          To: to,
-          SequenceNumber: String(sequence++),
-          ...step.extra,
-        };
-        this.sql.exec(
-          "INSERT INTO deliveries (sid, due_at, url, params) VALUES (?, ?, ?, ?)",
-          sid,
-          now + step.at * 1000 * this.scale,
-          callbackUrl,
-          JSON.stringify(params),
-        );
-      }
+    const sid = shardedCallSid(shard);
+    insertCall(this.sql, { sid, accountSid, to: plan.to, from: plan.from, outcome: plan.outcome, createdAt: now, authToken });
+    if (plan.callbackUrl) {
+      for (const delivery of twilioDeliveries(plan, { sid, accountSid })) insertDelivery(this.sql, sid, now + delivery.at * 1000 * this.scale, delivery);
       await this.deliverFrom(now);
     }
-    return { status: 201, json: JSON.stringify(this.resource(this.call(sid) as CallRow)) };
+    return { status: 201, json: JSON.stringify(twilioResource(callBySid(this.sql, sid) as TwilioCallRow)) };
   }
 
   /** POST …/Account/{auth_id}/Call/ in Plivo's or Vobiz's format; the call's requests follow by the same digits table. */
@@ -162,109 +102,58 @@ export class SimulatorDO extends DurableObject<Env> {
     const callUuid = shardedUuid(shard);
     // Vobiz's request_uuid is the call's uuid; Plivo's are two ids.
     const requestUuid = dialect === "vobiz" ? callUuid : shardedUuid(shard);
-    this.sql.exec(
-      `INSERT INTO calls (sid, account_sid, to_number, from_number, status, outcome, created_at, auth_token, dialect, request_uuid)
-       VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)`,
-      callUuid,
-      authId,
-      plan.to,
-      plan.from,
-      outcomeFor(plan.to),
-      now,
+    insertCall(this.sql, {
+      sid: callUuid,
+      accountSid: authId,
+      to: plan.to,
+      from: plan.from,
+      outcome: outcomeFor(plan.to),
+      createdAt: now,
       authToken,
       dialect,
       requestUuid,
-    );
-    for (const delivery of familyDeliveries(plan, { callUuid, requestUuid })) {
-      this.sql.exec(
-        "INSERT INTO deliveries (sid, due_at, url, params, method, role) VALUES (?, ?, ?, ?, ?, ?)",
-        callUuid,
-        now + delivery.at * 1000 * this.scale,
-        delivery.url,
-        JSON.stringify(delivery.params),
-        delivery.method,
-        delivery.role,
-      );
-    }
+    });
+    for (const delivery of familyDeliveries(plan, { callUuid, requestUuid }))
+      insertDelivery(this.sql, callUuid, now + delivery.at * 1000 * this.scale, delivery);
     await this.deliverFrom(now);
-    return { status: 201, json: JSON.stringify({ api_id: crypto.randomUUID(), message: "call fired", request_uuid: requestUuid }) };
+    return familyCallFired(requestUuid);
   }
 
   /** GET a call by CallUUID or request_uuid: live and queued calls by status, finished ones as their record. */
   async familyCall(dialect: FamilyDialect, authId: string, id: string, lookup: FamilyLookup): Promise<SimResponse> {
-    const row = this.familyRow(authId, id);
-    const shown = row && (lookup === "live" ? isLive(row) : lookup === "queued" ? isQueued(row) : isFinished(row));
-    if (!row || !shown) return familyError(dialect, 404, "NOT_FOUND", `call ${id} not found`);
-    if (lookup !== "record") return { status: 200, json: JSON.stringify(liveView(row)) };
-    const record = recordView(dialect, row);
-    return { status: 200, json: JSON.stringify(dialect === "vobiz" ? { success: true, data: record } : { api_id: crypto.randomUUID(), ...record }) };
+    return familyLookupResponse(dialect, familyCallById(this.sql, authId, id), id, lookup);
   }
 
   /** Calls of this account for the listing endpoints (newest first), optionally by destination and caller id. */
   async familyCalls(authId: string, lookup: FamilyLookup, to: string | null, from: string | null): Promise<ListedCall[]> {
-    const digits = (n: string | null) => (n === null ? null : n.replace(/\D/g, ""));
     const rows = this.sql
       .exec<Row>("SELECT * FROM calls WHERE account_sid = ? ORDER BY created_at DESC LIMIT 200", authId)
       .toArray() as unknown as (FamilyCallRow & { dialect: string })[];
-    return rows
-      .filter((row) => (to === null || digits(row.to_number) === digits(to)) && (from === null || digits(row.from_number) === digits(from)))
-      .filter((row) => (lookup === "live" ? isLive(row) : lookup === "queued" ? isQueued(row) : isFinished(row)))
-      .map((row) => ({
-        live_id: row.sid,
-        queued_id: row.request_uuid,
-        created_at: row.created_at,
-        ended_at: row.ended_at,
-        record: JSON.stringify(recordView(row.dialect as FamilyDialect, row)),
-      }));
+    return familyListing(rows, lookup, to, from);
   }
 
   /** DELETE Call/{uuid}/ or Request/{uuid}/: the call ends as cancelled and its pending requests become one hangup. */
   async cancelFamilyCall(dialect: FamilyDialect, authId: string, id: string): Promise<SimResponse> {
-    const row = this.familyRow(authId, id);
+    const row = familyCallById(this.sql, authId, id);
     if (!row || isFinished(row)) return familyError(dialect, 404, "NOT_FOUND", `call ${id} not found`);
     const hangup = this.sql.exec<Row>("SELECT url, method, params FROM deliveries WHERE sid = ? AND role = 'hangup' LIMIT 1", row.sid).toArray()[0];
     this.sql.exec("DELETE FROM deliveries WHERE sid = ?", row.sid);
     if (hangup) {
-      const params: Record<string, string> = JSON.parse(String(hangup.params));
-      Object.assign(params, { CallStatus: "cancel", HangupCause: "Canceled", HangupCauseCode: "1000", Duration: "0", BillDuration: "0" });
-      delete params.Machine;
-      this.sql.exec(
-        "INSERT INTO deliveries (sid, due_at, url, params, method, role) VALUES (?, ?, ?, ?, ?, 'hangup')",
-        row.sid,
-        Date.now(),
-        hangup.url,
-        JSON.stringify(params),
-        hangup.method,
-      );
+      const params = cancelledHangupParams(JSON.parse(String(hangup.params)));
+      insertDelivery(this.sql, row.sid, Date.now(), { url: String(hangup.url), params, method: hangup.method === "GET" ? "GET" : "POST", role: "hangup" });
       await this.deliverFrom(Date.now());
     }
     return { status: 204, json: "" };
   }
 
-  private familyRow(authId: string, id: string): FamilyCallRow | undefined {
-    return this.sql.exec<Row>("SELECT * FROM calls WHERE account_sid = ? AND (sid = ? OR request_uuid = ?) LIMIT 1", authId, id, id).toArray()[0] as unknown as
-      | FamilyCallRow
-      | undefined;
-  }
-
   async getCall(accountSid: string, sid: string): Promise<SimResponse> {
-    const call = this.call(sid);
+    const call = callBySid(this.sql, sid);
     if (!call || call.account_sid !== accountSid) return twilioError(404, 20404, `The requested resource ${sid} was not found`);
-    return { status: 200, json: JSON.stringify(this.resource(call)) };
+    return { status: 200, json: JSON.stringify(twilioResource(call)) };
   }
 
-  async listCalls(accountSid: string, to: string | null, from: string | null): Promise<ReturnType<SimulatorDO["resource"]>[]> {
-    const rows = this.sql
-      .exec<Row>(
-        "SELECT * FROM calls WHERE account_sid = ? AND (? IS NULL OR to_number = ?) AND (? IS NULL OR from_number = ?) ORDER BY created_at DESC LIMIT 50",
-        accountSid,
-        to,
-        to,
-        from,
-        from,
-      )
-      .toArray() as unknown as CallRow[];
-    return rows.map((r) => this.resource(r));
+  async listCalls(accountSid: string, to: string | null, from: string | null): Promise<TwilioResource[]> {
+    return twilioCallsOf(this.sql, accountSid, to, from).map(twilioResource);
   }
 
   /** Every call this shard carried, oldest first (for tests and benchmarks); sid is the id the REST answer gave. */
@@ -289,25 +178,6 @@ export class SimulatorDO extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     await this.deliverDue();
-  }
-
-  private call(sid: string): CallRow | undefined {
-    return this.sql.exec<Row>("SELECT * FROM calls WHERE sid = ?", sid).toArray()[0] as unknown as CallRow | undefined;
-  }
-
-  private resource(call: CallRow) {
-    return {
-      sid: call.sid,
-      account_sid: call.account_sid,
-      to: call.to_number,
-      from: call.from_number,
-      status: call.status,
-      direction: "outbound-api",
-      duration: String(call.duration),
-      answered_by: call.answered_by,
-      date_created: rfc2822(call.created_at),
-      api_version: "2010-04-01",
-    };
   }
 
   /**
@@ -344,30 +214,20 @@ export class SimulatorDO extends DurableObject<Env> {
   }
 
   /** The callback as the call's carrier sends it, signed the way that carrier signs. */
-  private async callbackRequest(call: CallRow | undefined, row: Row, params: Record<string, string>): Promise<Request> {
+  private callbackRequest(call: TwilioCallRow | undefined, row: Row, params: Record<string, string>): Promise<Request> {
     const authToken = call?.auth_token ?? "";
     const url = String(row.url);
     if (call && call.dialect !== "twilio")
       return signedFamilyRequest(call.dialect as FamilyDialect, authToken, url, row.method === "GET" ? "GET" : "POST", params);
-    params.Timestamp = rfc2822(Date.now());
-    const pairs = Object.entries(params);
-    return new Request(url, {
-      method: "POST",
-      headers: {
-        "Content-Type": "application/x-www-form-urlencoded",
-        "X-Twilio-Signature": await twilioSignature(authToken, url, pairs),
-        "User-Agent": "TwilioProxy/1.1 (edgedial simulator)",
-      },
-      body: new URLSearchParams(pairs),
-    });
+    return signedTwilioRequest(authToken, url, params);
   }
 
   private async deliverInOrder(fetcher: FetchLike, rows: Row[]) {
-    const call = this.call(String(rows[0]?.sid));
+    const call = callBySid(this.sql, String(rows[0]?.sid));
     for (const row of rows) {
       const params = JSON.parse(String(row.params)) as Record<string, string>;
       if (call?.dialect && call.dialect !== "twilio") recordFamilyStatus(this.sql, call.sid, params);
-      else this.recordStatus(params);
+      else recordTwilioStatus(this.sql, params);
       let ok = false;
       try {
         const res = await fetcher(await this.callbackRequest(call, row, params));
@@ -390,16 +250,6 @@ export class SimulatorDO extends DurableObject<Env> {
         return;
       }
     }
-  }
-
-  private recordStatus(params: Record<string, string>) {
-    this.sql.exec(
-      "UPDATE calls SET status = ?, duration = ?, answered_by = coalesce(?, answered_by) WHERE sid = ?",
-      params.CallStatus ?? "queued",
-      Number(params.CallDuration ?? 0),
-      params.AnsweredBy ?? null,
-      params.CallSid ?? "",
-    );
   }
 }
 

@@ -1,3 +1,6 @@
+import type { FamilyCallRow } from "./plivo-wire";
+import type { TwilioCallRow } from "./twilio-wire";
+
 type Row = Record<string, SqlStorageValue>;
 
 function addColumns(sql: SqlStorage, table: string, columns: string[]) {
@@ -60,4 +63,88 @@ export function recordFamilyStatus(sql: SqlStorage, sid: string, params: Record<
     now,
     sid,
   );
+}
+
+/** A Twilio status callback as it leaves: the call's status, duration and answered_by move with it. */
+export function recordTwilioStatus(sql: SqlStorage, params: Record<string, string>) {
+  sql.exec(
+    "UPDATE calls SET status = ?, duration = ?, answered_by = coalesce(?, answered_by) WHERE sid = ?",
+    params.CallStatus ?? "queued",
+    Number(params.CallDuration ?? 0),
+    params.AnsweredBy ?? null,
+    params.CallSid ?? "",
+  );
+}
+
+/** One request a call will make, due at dueAt (ms); method and role only for the Plivo-family dialects. */
+export function insertDelivery(
+  sql: SqlStorage,
+  sid: string,
+  dueAt: number,
+  delivery: { url: string; params: Record<string, string>; method?: "GET" | "POST"; role?: string },
+) {
+  sql.exec(
+    "INSERT INTO deliveries (sid, due_at, url, params, method, role) VALUES (?, ?, ?, ?, ?, ?)",
+    sid,
+    dueAt,
+    delivery.url,
+    JSON.stringify(delivery.params),
+    delivery.method ?? "POST",
+    delivery.role ?? null,
+  );
+}
+
+export function callBySid(sql: SqlStorage, sid: string): TwilioCallRow | undefined {
+  return sql.exec<Row>("SELECT * FROM calls WHERE sid = ?", sid).toArray()[0] as unknown as TwilioCallRow | undefined;
+}
+
+/** A Plivo-family call of this account by its CallUUID or its request_uuid. */
+export function familyCallById(sql: SqlStorage, authId: string, id: string): FamilyCallRow | undefined {
+  return sql.exec<Row>("SELECT * FROM calls WHERE account_sid = ? AND (sid = ? OR request_uuid = ?) LIMIT 1", authId, id, id).toArray()[0] as unknown as
+    | FamilyCallRow
+    | undefined;
+}
+
+/** A new call, queued; the Twilio dialect leaves dialect at its default and has no request_uuid. */
+export function insertCall(
+  sql: SqlStorage,
+  call: {
+    sid: string;
+    accountSid: string;
+    to: string;
+    from: string;
+    outcome: string;
+    createdAt: number;
+    authToken: string;
+    dialect?: string;
+    requestUuid?: string;
+  },
+) {
+  sql.exec(
+    `INSERT INTO calls (sid, account_sid, to_number, from_number, status, outcome, created_at, auth_token, dialect, request_uuid)
+     VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)`,
+    call.sid,
+    call.accountSid,
+    call.to,
+    call.from,
+    call.outcome,
+    call.createdAt,
+    call.authToken,
+    call.dialect ?? "twilio",
+    call.requestUuid ?? null,
+  );
+}
+
+/** Twilio's Calls.json listing: this account's newest 50, by exact To and From when given. */
+export function twilioCallsOf(sql: SqlStorage, accountSid: string, to: string | null, from: string | null): TwilioCallRow[] {
+  return sql
+    .exec<Row>(
+      "SELECT * FROM calls WHERE account_sid = ? AND (? IS NULL OR to_number = ?) AND (? IS NULL OR from_number = ?) ORDER BY created_at DESC LIMIT 50",
+      accountSid,
+      to,
+      to,
+      from,
+      from,
+    )
+    .toArray() as unknown as TwilioCallRow[];
 }
