@@ -362,11 +362,20 @@ describe("status callbacks", () => {
     expect(unknown.status).toBe(200);
   });
 
-  it("answers with TwiML that streams the call to the agent with the contact's fields", async () => {
+  // Contacts store their field values in column order; those stored before that hold named fields. Both reach the agent alike.
+  it.each(["values", "named"])("answers with TwiML that streams the call to the agent with the contact's fields (stored as %s)", async (stored) => {
     restore = useSimulatedTime();
     mockTwilio(() => accepted());
     const t = await twilioTenant();
-    const { id, attempt } = await dialOne(t, 'phone_number,first_name,note\n+15550107707,Ann,"<b>&""hi"""\n');
+    const { id } = await createCampaign(t, 'phone_number,first_name,note\n+15550107707,Ann,"<b>&""hi"""\n');
+    if (stored === "named") {
+      await env.DB.prepare("UPDATE contacts SET custom_fields = ? WHERE campaign_id = ?")
+        .bind(JSON.stringify({ first_name: "Ann", note: '<b>&"hi"' }), id)
+        .run();
+    }
+    await lifecycle(t, id, "start");
+    await runUntil(t, [id], (c) => c.stats.originated === 1);
+    const attempt = await openAttempt(id);
     const path = `/webhooks/twilio/${id}/${attempt.attempt_id}/answer`;
     const params = Object.entries(event(attempt.call_id as string, "in-progress", 2));
     const signature = await twilioSignature(TOKEN, `${PUBLIC}${path}`, params);

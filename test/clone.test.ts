@@ -233,7 +233,7 @@ describe("clone", () => {
     const last = await env.DB.prepare("SELECT seq, row, phone_number, custom_fields FROM contacts WHERE campaign_id = ? ORDER BY seq DESC LIMIT 1")
       .bind(copy.id)
       .first();
-    expect(last).toEqual({ seq: 99_999, row: 100_001, phone_number: "+15550099999", custom_fields: '{"first":"First99999","tier":"gold"}' });
+    expect(last).toEqual({ seq: 99_999, row: 100_001, phone_number: "+15550099999", custom_fields: '["First99999","gold"]' });
     const distinctIds = await countRows("SELECT count(DISTINCT id) AS n FROM contacts WHERE campaign_id = ?", copy.id);
     expect(distinctIds).toBe(100_000);
     console.log(`clone: 100k contacts copied in ${cloneMs.toFixed(0)} ms`);

@@ -228,7 +228,9 @@ describe("GET /campaigns/{id}/contacts.csv", () => {
   it("exports a campaign created before custom_columns with the columns its migration filled in", async () => {
     const t = await newTenant();
     const { id } = await createCampaign(t, "phone_number,zeta,alpha\n+14155550100,z,a\n");
+    // As such a campaign was stored: no column list, and each contact naming its fields.
     await env.DB.prepare("UPDATE campaigns SET custom_columns = '[]' WHERE id = ?").bind(id).run();
+    await env.DB.prepare(`UPDATE contacts SET custom_fields = '{"zeta":"z","alpha":"a"}' WHERE campaign_id = ?`).bind(id).run();
     const migration = env.TEST_MIGRATIONS.find((m) => m.name.startsWith("0004_"));
     const backfill = migration?.queries.find((q) => q.includes("UPDATE `campaigns`"));
     expect(backfill).toBeDefined();

@@ -39,9 +39,10 @@ describe("ingestCsv", () => {
     const result = ingestCsv(text, undefined);
     expect(result.count).toBe(2);
     expect(contactTuples(result.chunks[0] ?? { json: "{}", count: 0 })).toEqual([
-      [2, "+14155550100", { name: "Smith, Ann", note: 'said "hi"\r\nthen left' }],
-      [4, "+14155550101", { name: "Bob", note: "" }],
+      [2, "+14155550100", ["Smith, Ann", 'said "hi"\r\nthen left']],
+      [4, "+14155550101", ["Bob", ""]],
     ]);
+    expect(result.columns).toEqual(["name", "note"]);
   });
 
   it("dials a repeated number once, first row wins", () => {

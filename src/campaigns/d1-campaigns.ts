@@ -5,6 +5,7 @@ import type { Env } from "../env";
 import type { Page } from "../http/validation";
 import { contactIdStem } from "../ids";
 import { type CallingWindow, callingWindowOf, callingWindowView, contactTimezone } from "./calling-window";
+import { fieldsObject } from "./custom-fields";
 import { suppressListedContacts } from "./dnc-check";
 import type { IngestResult } from "./ingest";
 
@@ -50,13 +51,13 @@ export const campaignView = (row: CampaignRow) => ({
   source_campaign_id: row.sourceCampaignId,
 });
 
-/** The window is the campaign's (callingWindowOf): the contact's timezone depends on its explicit zone. */
-export const contactView = (row: ContactRow, window: CallingWindow | null) => ({
+/** The window is the campaign's (callingWindowOf): the contact's timezone depends on its explicit zone. Columns: customColumnsOf. */
+export const contactView = (row: ContactRow, window: CallingWindow | null, columns: readonly string[]) => ({
   id: row.id,
   campaign_id: row.campaignId,
   row: row.row,
   phone_number: row.phoneNumber,
-  custom_fields: JSON.parse(row.customFields) as Record<string, string>,
+  custom_fields: fieldsObject(row.customFields, columns),
   status: row.status,
   attempts: row.attempts,
   outcome: row.outcome,

@@ -2,8 +2,10 @@ import { nowIso } from "../db/client";
 import type { CampaignStatus } from "../db/schema";
 import type { Env } from "../env";
 import { callingWindowOf } from "./calling-window";
+import { fieldsObjectText } from "./custom-fields";
 import { contactStatsOf, loadCampaignRow } from "./d1-campaigns";
 import type { CampaignState } from "./object-storage/campaign-state";
+import { customColumnsOfState } from "./object-storage/campaign-state";
 import type { ObjectStorage } from "./object-storage/object-storage";
 
 /** Contact rows per flush; a longer backlog flushes again at once. */
@@ -71,6 +73,7 @@ export class D1Sync {
       dial_after: 0,
       high_water: 0,
       calling_window: ((window) => (window ? JSON.stringify(window) : null))(callingWindowOf(row)),
+      custom_columns: row.customColumns,
     };
     // Another call may have loaded it while we awaited D1: the first one wins.
     const raced = this.storage.campaign.get();
@@ -161,9 +164,11 @@ export class D1Sync {
     return db.getBookmark();
   }
 
-  /** Pending contacts after `cursorSeq`, in CSV order. */
+  /** Pending contacts after `cursorSeq`, in CSV order, their custom fields named (the working set keeps them so). */
   async pendingPage(campaignId: string, cursorSeq: number, limit: number): Promise<PendingRow[]> {
     const { results } = await this.env.DB.prepare(PENDING_PAGE_SQL).bind(campaignId, cursorSeq, limit).all<PendingRow>();
+    const columns = customColumnsOfState(this.storage.campaign.get());
+    for (const row of results) row.custom_fields = fieldsObjectText(row.custom_fields, columns);
     return results;
   }
 

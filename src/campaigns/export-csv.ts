@@ -1,4 +1,5 @@
 import type { ContactStatus } from "../db/schema";
+import { fieldCells } from "./custom-fields";
 
 /** The columns every export starts with; the upload's own columns follow in upload order. */
 export const FIXED_COLUMNS = ["row", "phone_number", "status", "outcome", "attempts", "last_error", "call_id", "updated_at"] as const;
@@ -46,13 +47,7 @@ export function csvHeader(customColumns: readonly string[]): string {
 export function csvLine(contact: ExportRow, customColumns: readonly string[]): string {
   const [, row, phone, status, outcome, attempts, lastError, callId, updatedAt, customFields] = contact;
   let line = `${row},${phone},${status},${outcome ?? ""},${attempts},${untrustedCell(lastError ?? "")},${csvField(callId ?? "")},${updatedAt}`;
-  if (customColumns.length > 0) {
-    const fields = JSON.parse(customFields) as Record<string, unknown>;
-    for (const column of customColumns) {
-      const value = Object.hasOwn(fields, column) ? fields[column] : "";
-      line += `,${untrustedCell(typeof value === "string" ? value : "")}`;
-    }
-  }
+  if (customColumns.length > 0) for (const cell of fieldCells(customFields, customColumns)) line += `,${untrustedCell(cell)}`;
   return `${line}\r\n`;
 }
 

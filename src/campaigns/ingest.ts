@@ -3,6 +3,7 @@ import Papa from "papaparse";
 import { ApiError, badRequest } from "../http/errors";
 import type { CallingWindow } from "./calling-window";
 import { ContactZones } from "./contact-zones";
+import { setField, storedFieldValues } from "./custom-fields";
 import { ProblemList, plural, reportedProblems, shown, type UploadProblem } from "./upload-problems";
 
 /** The upload limit for the contacts file itself (SPEC: 10 MB ≈ 100k rows). */
@@ -12,14 +13,14 @@ export const MAX_REQUEST_BYTES = MAX_CSV_BYTES + 64 * 1024;
 /** JSON bound per D1 statement, far under D1's 2 MB value limit. */
 export const CHUNK_BYTES = 1_000_000;
 
-/** One contact as the insert reads it: [row, E.164 number, custom fields, the row's own timezone if any]. */
-export type ContactTuple = [row: number, phone: string, fields: Record<string, string>, timezone?: string];
+/** One contact as the insert reads it: [row, E.164 number, custom-field values in column order, the row's own timezone if any]. */
+export type ContactTuple = [row: number, phone: string, values: (string | null)[], timezone?: string];
 
 /**
  * Contacts for one D1 statement: a JSON object whose keys are `<seq>:<row><phone>|<timezone>` and
- * whose values are the custom fields. json_each hands SQLite the key as plain text and the fields
- * object as the stored text, which costs D1 a third less than an array of tuples, whose every
- * element it would render and parse again.
+ * whose values are the custom-field values (custom-fields.ts). json_each hands SQLite the key as
+ * plain text and the values as the stored text, which costs D1 a third less than an array of
+ * tuples, whose every element it would render and parse again.
  */
 export interface ContactChunk {
   json: string;
@@ -152,7 +153,8 @@ class ContactSink {
     private readonly problems: UploadProblems,
   ) {}
 
-  add(row: number, rawPhone: string, fields: Record<string, string>, zoneCell?: string) {
+  /** `values` are the custom fields in the upload's column order (null: a JSON contact without that key). */
+  add(row: number, rawPhone: string, values: (string | null)[], zoneCell?: string) {
     const phone = normalisePhone(rawPhone, this.country);
     if (!phone) {
       this.problems.unreadableNumber(row, rawPhone);
@@ -165,7 +167,7 @@ class ContactSink {
     }
     this.seen.add(phone);
     // E.164 is "+" and digits and a zone name has no "|" or quote: the key needs no escaping, and SQL splits it at ":", "+" and "|".
-    const member = `"${this.count}:${row}${phone}|${timezone ?? ""}":${JSON.stringify(fields)}`;
+    const member = `"${this.count}:${row}${phone}|${timezone ?? ""}":${storedFieldValues(values)}`;
     if (this.currentBytes + member.length > CHUNK_BYTES && this.current.length > 0) this.flush();
     this.current.push(member);
     this.currentBytes += member.length + 1;
@@ -187,24 +189,18 @@ class ContactSink {
 
 /** A chunk read back as tuples in seq order (the insert's reading of it, in JS). */
 export function contactTuples(chunk: ContactChunk): ContactTuple[] {
-  return Object.entries(JSON.parse(chunk.json) as Record<string, Record<string, string>>)
-    .map(([key, fields]) => {
+  return Object.entries(JSON.parse(chunk.json) as Record<string, (string | null)[]>)
+    .map(([key, values]) => {
       const colon = key.indexOf(":");
       const plus = key.indexOf("+");
       const bar = key.indexOf("|");
       const timezone = key.slice(bar + 1);
-      const tuple: ContactTuple = [Number(key.slice(colon + 1, plus)), key.slice(plus, bar), fields];
+      const tuple: ContactTuple = [Number(key.slice(colon + 1, plus)), key.slice(plus, bar), values];
       if (timezone) tuple.push(timezone);
       return [Number(key.slice(0, colon)), tuple] as const;
     })
     .sort((a, b) => a[0] - b[0])
     .map(([, tuple]) => tuple);
-}
-
-/** `fields[name] = value`, also for a column named "__proto__", which plain assignment would swallow. */
-function setField(fields: Record<string, string>, name: string, value: string) {
-  if (name === "__proto__") Object.defineProperty(fields, name, { value, enumerable: true, writable: true, configurable: true });
-  else fields[name] = value;
 }
 
 const headerKey = (h: string) => h.trim().toLowerCase();
@@ -281,7 +277,6 @@ export function readContactsCsv(text: string, country: CountryCode | undefined, 
   // The custom-field columns, once: every row is read through the same list.
   const fieldColumns = headers.map((_, col) => col).filter((col) => col !== phoneColumn && col !== zoneColumn);
   const fieldNames = fieldColumns.map((col) => headers[col] as string);
-  const protoSafe = fieldNames.includes("__proto__");
   for (let i = 1; i < rowCount; i++) {
     const cells = cellsOf(i);
     if (cells.length === 1 && cells[0]?.trim() === "") continue; // blank line
@@ -293,10 +288,9 @@ export function readContactsCsv(text: string, country: CountryCode | undefined, 
       );
       continue;
     }
-    const fields: Record<string, string> = {};
-    if (protoSafe) for (let k = 0; k < fieldColumns.length; k++) setField(fields, fieldNames[k] as string, cells[fieldColumns[k] as number] ?? "");
-    else for (let k = 0; k < fieldColumns.length; k++) fields[fieldNames[k] as string] = cells[fieldColumns[k] as number] ?? "";
-    sink.add(row, cells[phoneColumn] ?? "", fields, zoneColumn === undefined ? undefined : cells[zoneColumn]);
+    const values: string[] = new Array(fieldColumns.length);
+    for (let k = 0; k < fieldColumns.length; k++) values[k] = cells[fieldColumns[k] as number] ?? "";
+    sink.add(row, cells[phoneColumn] ?? "", values, zoneColumn === undefined ? undefined : cells[zoneColumn]);
   }
   return problems.read(sink.finish(fieldNames), overlongRefusal(headers.length));
 }
@@ -318,16 +312,20 @@ export function readContactsJson(items: unknown, country: CountryCode | undefine
     problems.upload = badRequest("contacts must be an array of objects, each with a phone_number.");
     return problems.read(sink.finish([]), firstItemRefusal);
   }
-  items.forEach((item, index) => {
+  // Two passes: a contact's values line up with the columns, which are known only once every item is read.
+  const contacts = items.map((item, index) => {
     const contact = readJsonContact(item, index);
-    if (typeof contact === "string") {
-      problems.shape.add({ row: index + 1, value: shown(JSON.stringify(item) ?? String(item)), reason: contact }, contact);
-      return;
-    }
-    for (const key in contact.fields) columns.add(key);
-    sink.add(index + 1, contact.phone, contact.fields, contact.zone);
+    if (typeof contact === "string") problems.shape.add({ row: index + 1, value: shown(JSON.stringify(item) ?? String(item)), reason: contact }, contact);
+    else for (const key in contact.fields) columns.add(key);
+    return contact;
   });
-  return problems.read(sink.finish([...columns]), firstItemRefusal);
+  const names = [...columns];
+  contacts.forEach((contact, index) => {
+    if (typeof contact === "string") return;
+    const values = names.map((name) => (Object.hasOwn(contact.fields, name) ? (contact.fields[name] as string) : null));
+    sink.add(index + 1, contact.phone, values, contact.zone);
+  });
+  return problems.read(sink.finish(names), firstItemRefusal);
 }
 
 /** One JSON contact as a number, string fields and its own zone cell, or why it cannot be one (create's sentence). */

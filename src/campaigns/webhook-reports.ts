@@ -3,7 +3,8 @@ import type { WebhookEventType } from "../outbox/event-types";
 import type { Outbox } from "../outbox/outbox";
 import type { HandedOverMessage } from "../outbox/outbox-store";
 import { type CallingWindow, contactTimezone } from "./calling-window";
-import type { CampaignState, ContactStats } from "./object-storage/campaign-state";
+import { fieldsObjectText } from "./custom-fields";
+import { type CampaignState, type ContactStats, customColumnsOfState } from "./object-storage/campaign-state";
 import type { ObjectStorage } from "./object-storage/object-storage";
 import type { LiveContact } from "./object-storage/working-contacts";
 
@@ -235,6 +236,7 @@ export class CampaignWebhookReports implements TransitionReporter {
       .all<D1Contact>();
     const state = this.storage.campaign.get();
     const window = state ? windowOf(state) : null;
+    const columns = customColumnsOfState(state);
     // The page's messages and the cursor move in one write: a crash repeats no page and skips none.
     for (const c of results) {
       const contact: LiveContact = {
@@ -242,7 +244,7 @@ export class CampaignWebhookReports implements TransitionReporter {
         seq: c.seq,
         row: c.row,
         phone: c.phone_number,
-        custom_fields: c.custom_fields,
+        custom_fields: fieldsObjectText(c.custom_fields, columns),
         status: c.status,
         attempts: c.attempts,
         outcome: c.outcome,

@@ -15,7 +15,7 @@ import {
   eventsTokenSchema,
 } from "../campaigns/campaign-schemas";
 import { readCreateInput } from "../campaigns/create-input";
-import { type CampaignRow, campaignView, contactView, insertCampaign, listContacts, loadCampaignRow } from "../campaigns/d1-campaigns";
+import { type CampaignRow, campaignView, contactView, customColumnsOf, insertCampaign, listContacts, loadCampaignRow } from "../campaigns/d1-campaigns";
 import { parseDefaultCountry } from "../campaigns/ingest";
 import { armScheduledStart, checkSettingsInAccount, newCampaignRow, parseCampaignSettings } from "../campaigns/settings";
 import { database } from "../db/client";
@@ -229,10 +229,11 @@ export const campaignRoutes = campaignApp
       const page = query.page === undefined ? { limit: query.limit ?? 100, offset: query.offset ?? 0 } : { limit: 100, offset: query.page * 100 };
       const { rows, total } = await listContacts(c.env, campaign, query.status, page);
       const window = callingWindowOf(campaign);
+      const columns = customColumnsOf(campaign);
       return c.json(
         listEnvelope(
           "contacts",
-          rows.map((row) => contactView(row, window)),
+          rows.map((row) => contactView(row, window, columns)),
           total,
           page,
         ),

@@ -23,9 +23,14 @@ export interface CampaignState {
   high_water: number;
   /** The calling window as JSON (calling-window.ts CallingWindow), or null for none. */
   calling_window: string | null;
+  /** The upload's custom-field names as a JSON array (custom-fields.ts); null in state saved before it was kept. */
+  custom_columns: string | null;
 }
 
 export type ContactStats = Record<ContactStatus, number>;
+
+/** The campaign's custom-field names; none for state saved before they were kept (its contacts name their fields). */
+export const customColumnsOfState = (state: CampaignState | null): string[] => (state?.custom_columns ? (JSON.parse(state.custom_columns) as string[]) : []);
 
 const STATS: readonly ContactStatus[] = ["pending", "originated", "connected", "completed", "failed", "cancelled"];
 
@@ -47,10 +52,13 @@ export class CampaignStateTable {
       agent_id TEXT NOT NULL, phone_number_id TEXT NOT NULL, scheduled_at TEXT, started_at TEXT,
       cursor_seq INTEGER NOT NULL DEFAULT -1, exhausted INTEGER NOT NULL DEFAULT 0,
       backoff_ms INTEGER NOT NULL DEFAULT 0, dial_after INTEGER NOT NULL DEFAULT 0, high_water INTEGER NOT NULL DEFAULT 0,
-      calling_window TEXT)`);
-    // Objects created before calling windows existed get the column on their next start (their campaigns have none).
-    const hasWindow = this.sql.exec("SELECT 1 FROM pragma_table_info('campaign_state') WHERE name = 'calling_window'").toArray().length > 0;
-    if (!hasWindow) this.sql.exec("ALTER TABLE campaign_state ADD COLUMN calling_window TEXT");
+      calling_window TEXT, custom_columns TEXT)`);
+    // Objects from before a column existed get it here. Their campaigns have no window, and their
+    // contacts store named fields, which read the same without the column names.
+    for (const column of ["calling_window", "custom_columns"]) {
+      const has = this.sql.exec("SELECT 1 FROM pragma_table_info('campaign_state') WHERE name = ?", column).toArray().length > 0;
+      if (!has) this.sql.exec(`ALTER TABLE campaign_state ADD COLUMN ${column} TEXT`);
+    }
     this.sql.exec("CREATE TABLE IF NOT EXISTS stats (status TEXT PRIMARY KEY, n INTEGER NOT NULL)");
   }
 
