@@ -1,9 +1,12 @@
 // Webhooks: 10,000-contact campaigns at simulator time scale 0, one account without an endpoint
 // and one with an endpoint on 127.0.0.1 (a node:http receiver in this process), in one run of
-// `wrangler dev`: a warm-up, then without, with, without again. Prints dispatch calls/s for each, deliveries/s,
-// and the delay from each transition (the message's own timestamp) to its arrival.
+// `wrangler dev`: a warm-up, then without and with in turn, ending without (--rounds pairs).
+// Each run with the endpoint is compared with the runs on either side of it, so a machine that
+// speeds up or slows down over the run moves both sides alike. Prints dispatch calls/s for each,
+// CPU per call, deliveries/s, and the delay from each transition (the message's own timestamp)
+// to its arrival.
 //
-// Options: --contacts=10000  --port=8830 (the receiver listens on port + 1)
+// Options: --contacts=10000  --rounds=2  --port=8830 (the receiver listens on port + 1)
 import { readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { Webhook } from "standardwebhooks";
@@ -95,6 +98,7 @@ async function runCampaign(server, tenant, { contacts, prefix }, options = {}) {
 
 export async function benchWebhooks(options = {}) {
   const contacts = Number(options.contacts ?? 10_000);
+  const rounds = Math.max(1, Number(options.rounds ?? 2));
   const port = Number(options.port ?? 8830);
   const receiver = await startReceiver(port + 1);
   const server = await startServer({ port, vars: { SIMULATOR_TIME_SCALE: "0" } });
@@ -127,18 +131,31 @@ export async function benchWebhooks(options = {}) {
       if (restarted) console.log(`  (the dev server restarted during campaign ${prefix}: its CPU figure is not valid)`);
       return { ...run, cpuMsPerCall: restarted ? Number.NaN : ((cpuAfter - cpu) * 1000) / run.dials };
     };
-    const expected = contacts + 2; // every contact.completed, campaign.started and campaign.completed
+    const perCampaign = contacts + 2; // every contact.completed, campaign.started and campaign.completed
+    const expected = perCampaign * rounds;
     const arrived = () => new Set(receiver.requests.map((r) => r.headers["webhook-id"])).size;
-    const drained = async () => {
+    const drained = (upTo) => async () => {
       const deadline = Date.now() + 600_000;
-      while (arrived() < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      while (arrived() < upTo && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     };
     // Unmeasured warm-up: the first campaign on a fresh server also pays for compiling and creating the simulator's objects.
     await runCampaign(server, plain, { contacts: Math.min(1_000, contacts), prefix: "550" });
-    const before = await measured(plain, "551");
-    const withEndpoint = await measured(hooked, "552", drained);
-    const drainedAt = Date.now();
-    const after = await measured(plain, "553");
+    const without = [await measured(plain, "560")];
+    const hookedRuns = [];
+    for (let round = 0; round < rounds; round++) {
+      const run = await measured(hooked, String(570 + round), drained(perCampaign * (round + 1)));
+      run.drainedAt = Date.now();
+      hookedRuns.push(run);
+      without.push(await measured(plain, String(561 + round)));
+    }
+    const median = (values) => {
+      const sorted = [...values].sort((a, b) => a - b);
+      const mid = Math.floor(sorted.length / 2);
+      return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    };
+    // Each run with the endpoint against the mean of the runs without it just before and after.
+    const wallCosts = hookedRuns.map((run, i) => run.callsPerSecond / ((without[i].callsPerSecond + without[i + 1].callsPerSecond) / 2) - 1);
+    const cpuCosts = hookedRuns.map((run, i) => run.cpuMsPerCall / ((without[i].cpuMsPerCall + without[i + 1].cpuMsPerCall) / 2) - 1);
 
     const verifier = new Webhook(secret);
     let invalid = 0;
@@ -150,32 +167,37 @@ export async function benchWebhooks(options = {}) {
       else delays.push(r.at - Date.parse(JSON.parse(r.body).timestamp));
     }
     // The dial-out and the delivery share one workerd thread under wrangler dev: show both phases.
-    const during = receiver.requests.filter((r) => r.at <= withEndpoint.endedAt).length;
-    const first = receiver.requests[0]?.at ?? 0;
-    const last = receiver.requests.at(-1)?.at ?? 0;
-    const wallBase = (before.callsPerSecond + after.callsPerSecond) / 2;
-    const cpuBase = (before.cpuMsPerCall + after.cpuMsPerCall) / 2;
-    const pct = (x, base) => `${x >= base ? "+" : ""}${((x / base - 1) * 100).toFixed(1)}%`;
+    const fmtPct = (x) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)}%`;
+    const list = (values, digits) => values.map((v) => v.toFixed(digits)).join(", ");
     console.log(`webhooks: ${contacts}-contact campaigns at time scale 0, one endpoint on 127.0.0.1 (node:http, answers 200 at once)`);
     console.log(
-      `  without endpoint: ${before.callsPerSecond.toFixed(1)} then ${after.callsPerSecond.toFixed(1)} calls/s; ` +
-        `${before.cpuMsPerCall.toFixed(2)} then ${after.cpuMsPerCall.toFixed(2)} CPU ms per call`,
+      `  without endpoint: ${list(without.map((r) => r.callsPerSecond), 1)} calls/s; ${list(without.map((r) => r.cpuMsPerCall), 2)} CPU ms per call`,
     );
     console.log(
-      `  with endpoint:    ${withEndpoint.callsPerSecond.toFixed(1)} calls/s (${pct(withEndpoint.callsPerSecond, wallBase)}); ` +
-        `${withEndpoint.cpuMsPerCall.toFixed(2)} CPU ms per call, its webhooks included (${pct(withEndpoint.cpuMsPerCall, cpuBase)}; target ≤ +10%)`,
+      `  with endpoint:    ${list(hookedRuns.map((r) => r.callsPerSecond), 1)} calls/s; ${list(hookedRuns.map((r) => r.cpuMsPerCall), 2)} CPU ms per call, its webhooks included`,
     );
-    if (withEndpoint.cpuMsPerDrainedDelivery !== null) {
-      console.log(`  CPU per delivery after the dial-out (deliveries alone): ${withEndpoint.cpuMsPerDrainedDelivery.toFixed(2)} ms`);
+    console.log(
+      `  dispatch cost of the endpoint, each run against its neighbours: calls/s ${wallCosts.map((c) => fmtPct(-c)).join(", ")} ` +
+        `(median ${fmtPct(-median(wallCosts))}; target ≤ 10%)`,
+    );
+    console.log(`  CPU per call with its webhooks: ${cpuCosts.map(fmtPct).join(", ")} (median ${fmtPct(median(cpuCosts))})`);
+    const drainCpu = hookedRuns.map((r) => r.cpuMsPerDrainedDelivery).filter((v) => v !== null);
+    if (drainCpu.length > 0) console.log(`  CPU per delivery after the dial-out (deliveries alone): ${list(drainCpu, 2)} ms`);
+    for (const [i, run] of hookedRuns.entries()) {
+      const from = run.endedAt - run.wallMs;
+      const windowed = receiver.requests.filter((r) => r.at >= from && r.at <= (run.drainedAt ?? run.endedAt));
+      const during = windowed.filter((r) => r.at <= run.endedAt).length;
+      console.log(
+        `  run ${i + 1}: ${(during / (run.wallMs / 1000)).toFixed(1)} deliveries/s while the campaign dialled (${during} arrived), ` +
+          `${((windowed.length - during) / (((run.drainedAt ?? run.endedAt) - run.endedAt) / 1000)).toFixed(1)} /s after; ` +
+          `the last ${(((run.drainedAt ?? run.endedAt) - run.endedAt) / 1000).toFixed(1)} s after the campaign completed`,
+      );
     }
+    const first = receiver.requests[0]?.at ?? 0;
+    const last = receiver.requests.at(-1)?.at ?? 0;
     console.log(
       `  messages: ${arrived()} of ${expected} arrived, ${receiver.requests.length - arrived()} repeats, ${invalid} with a bad signature; ` +
-        `the last ${((drainedAt - withEndpoint.endedAt) / 1000).toFixed(1)} s after the campaign completed`,
-    );
-    console.log(
-      `  deliveries: ${(receiver.requests.length / ((last - first) / 1000)).toFixed(1)} /s from first to last arrival; ` +
-        `${(during / (withEndpoint.wallMs / 1000)).toFixed(1)} /s while the campaign dialled (${during} arrived), ` +
-        `${((receiver.requests.length - during) / ((last - withEndpoint.endedAt) / 1000)).toFixed(1)} /s after`,
+        `${(receiver.requests.length / ((last - first) / 1000)).toFixed(1)} deliveries/s from first to last arrival`,
     );
     console.log(`  delay from transition to arrival: p50 ${percentile(delays, 50)} ms, p99 ${percentile(delays, 99)} ms, max ${Math.max(...delays)} ms`);
     return arrived() === expected && invalid === 0;
