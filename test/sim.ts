@@ -64,6 +64,7 @@ export interface ContactView {
   id: string;
   row: number;
   phone_number: string;
+  custom_fields: Record<string, string>;
   status: string;
   attempts: number;
   outcome: string | null;

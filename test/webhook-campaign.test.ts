@@ -130,8 +130,13 @@ describe("campaign webhooks", () => {
     const contacts = await allContacts(t, id);
     expect(cancelled.map((m) => m.data.id).sort()).toEqual(contacts.map((c) => c.id).sort());
     expect(cancelled.every((m) => m.data.status === "cancelled" && m.data.campaign_id === id)).toBe(true);
-    const sample = cancelled.find((m) => m.data.row === 1_000);
-    expect(sample?.data).toMatchObject({ phone_number: contacts.find((c) => c.row === 1_000)?.phone_number, attempts: 0, outcome: null });
+    // Row 2 was in the working set; row 1,000 only in D1, read back by the backfill. Both carry named fields.
+    for (const row of [2, 1_000]) {
+      const sample = cancelled.find((m) => m.data.row === row);
+      const listed = contacts.find((c) => c.row === row);
+      expect(listed?.custom_fields).toEqual({ first_name: `Person ${row - 2}` });
+      expect(sample?.data).toMatchObject({ phone_number: listed?.phone_number, custom_fields: listed?.custom_fields, attempts: 0, outcome: null });
+    }
     expect(await campaignStub(id).webhookOutbox({ settle: true })).toMatchObject({ backfill: null, pending: 0 });
   });
 

@@ -4,8 +4,7 @@ import type { Env } from "../env";
 import { callingWindowOf } from "./calling-window";
 import { fieldsObjectText } from "./custom-fields";
 import { contactStatsOf, loadCampaignRow } from "./d1-campaigns";
-import type { CampaignState } from "./object-storage/campaign-state";
-import { customColumnsOfState } from "./object-storage/campaign-state";
+import { type CampaignState, customColumnsOfState } from "./object-storage/campaign-state";
 import type { ObjectStorage } from "./object-storage/object-storage";
 
 /** Contact rows per flush; a longer backlog flushes again at once. */
