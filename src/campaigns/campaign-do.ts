@@ -51,6 +51,7 @@ export class CampaignDO extends DurableObject<Env> {
       env,
       fetch: (input, init) => fetcherFor(env, ownOrigin(env))(input, init),
       wake: () => void this.alarmClock.arm(),
+      dialling: () => storage.campaign.get()?.status === "running",
     });
     this.reports = new CampaignWebhookReports(ctx.storage.sql, storage, outbox, env.DB);
     this.alarmClock = new AlarmClock(ctx.storage, storage.timers, () => this.reports.nextDueAt());

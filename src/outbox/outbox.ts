@@ -14,17 +14,26 @@ export interface OutboxHost {
   fetch: FetchLike;
   /** The outbox's due time may have moved outside the host's own code: the host re-arms its alarm from `nextDueAt()`. */
   wake: () => void;
+  /** Whether the host is dialling now: its deliveries then take fewer requests in flight (dialling comes first). */
+  dialling?: () => boolean;
 }
 
 /**
  * The budget that keeps a large fan-out steady without starving the host: at most `maxInFlight`
- * requests at once, started at most `startsPerSecond` (in bursts of `burst`). Each pass starts at
+ * requests at once (`maxInFlightWhileDialling` while the host dials), started at most
+ * `startsPerSecond` (in bursts of `burst`). Each pass starts at
  * most what the budget allows and ends when its requests have answered (10 s at worst); the host
  * keeps its invocation open for it (waitUntil) but never waits for it, and the next pass is the
  * host's next alarm. No work outlives the invocation that started it.
  */
 export const OUTBOX_LIMITS = {
   maxInFlight: 32,
+  /**
+   * While its campaign dials, an object keeps fewer requests open: calls come first, and 12 at a
+   * time still carry far more than a campaign's real rate of finished calls. The rest wait for
+   * the dial-out to end, then leave at the full rate.
+   */
+  maxInFlightWhileDialling: 12,
   startsPerSecond: 320,
   burst: 32,
   /** Runs start at least this far apart: each host invocation carries a batch, not a message. */
@@ -144,7 +153,7 @@ export class Outbox {
     if (unrouted) candidates.push(now);
     if (earliestDue !== null) {
       // With every slot busy, each finishing pass wakes the host; the alarm stays armed only as a crash guard.
-      const full = this.inFlightCount(now) >= OUTBOX_LIMITS.maxInFlight;
+      const full = this.inFlightCount(now) >= this.inFlightCap();
       const next = Math.max(earliestDue, this.budget.nextAt(now), this.lastPassAt + OUTBOX_LIMITS.passIntervalMs);
       candidates.push(full ? Math.max(earliestDue, now + OUTBOX_LIMITS.leaseMs) : next);
     }
@@ -256,6 +265,11 @@ export class Outbox {
     if (this.store.hasDirty() && Date.now() >= this.lastFlushAt + OUTBOX_LIMITS.flushIntervalMs) await this.flush(accountId);
   }
 
+  /** How many requests may be open at once now. */
+  private inFlightCap(): number {
+    return this.host.dialling?.() ? OUTBOX_LIMITS.maxInFlightWhileDialling : OUTBOX_LIMITS.maxInFlight;
+  }
+
   /** Requests started less than a lease ago that have not answered (older ones were lost with their invocation). */
   private inFlightCount(now: number): number {
     let count = 0;
@@ -269,7 +283,7 @@ export class Outbox {
   /** Starts as many due deliveries as the in-flight cap and the start budget allow; answers their promises. */
   private startDue(endpoints: ReadonlyMap<string, DeliveryEndpoint>): Promise<void>[] {
     const now = Date.now();
-    const room = this.budget.take(OUTBOX_LIMITS.maxInFlight - this.inFlightCount(now), now);
+    const room = this.budget.take(this.inFlightCap() - this.inFlightCount(now), now);
     if (room === 0) return [];
     this.lastPassAt = now;
     const leased = this.store.leaseDue(now, room, OUTBOX_LIMITS.leaseMs);
