@@ -6,51 +6,28 @@
 //
 // Options: --dialects=twilio,plivo,vobiz (default all three)  --contacts=10000  --port=8788
 //          --parts=dialects,paced,external (default all)
-import { provisionTenant, startExternalCarrier, startServer } from "./server.mjs";
+import { answeredCsv, createAndStart, dispatchView, provisionTenant, startExternalCarrier, startServer, untilFinished } from "./server.mjs";
 
 const ALL_TWILIO_EVENTS = "initiated ringing answered completed";
 const FAST = { concurrent_max: 100, calls_per_minute: 1_000_000, daily_calls_max: 1_000_000 };
 
-function csvOf(count, prefix) {
-  const lines = ["phone_number,first_name"];
-  // Last two digits below 70: every call is answered, so each contact is dialled exactly once.
-  for (let i = 0; i < count; i++) lines.push(`+1${prefix}${String(Math.floor(i / 70) * 100 + (i % 70)).padStart(6, "0")},P${i}`);
-  return `${lines.join("\n")}\n`;
-}
-
-const dispatchView = async (server, id) =>
-  (await fetch(`${server.origin}/admin/v1/campaigns/${id}/dispatch`, { headers: { Authorization: `Bearer ${server.adminToken}` } })).json();
-
 /** Runs one campaign to its end; with `dialect`, stops it at once if it dials through another carrier. */
 async function runCampaign(server, tenant, { contacts, maxConcurrent, prefix, dialect = null }) {
-  const auth = { Authorization: `Bearer ${tenant.key}` };
-  const form = new FormData();
-  form.set("name", `Bench ${prefix}`);
-  form.set("agent_id", tenant.agentId);
-  form.set("phone_number_id", tenant.numberId);
-  form.set("max_concurrent_calls", String(maxConcurrent));
-  form.set("contacts", new Blob([csvOf(contacts, prefix)], { type: "text/csv" }), "contacts.csv");
-  const created = await (await fetch(`${server.origin}/api/v1/campaigns`, { method: "POST", headers: auth, body: form })).json();
-  const startedAt = Date.now();
-  const start = await fetch(`${server.origin}/api/v1/campaigns/${created.id}/start`, { method: "POST", headers: auth });
-  if (start.status !== 200) throw new Error(`start failed: ${start.status} ${await start.text()}`);
-  let campaign;
+  const { id, startedAt } = await createAndStart(server, tenant, { name: `Bench ${prefix}`, csv: answeredCsv(contacts, prefix), maxConcurrent });
   let kindChecked = dialect === null;
-  for (;;) {
-    campaign = await (await fetch(`${server.origin}/api/v1/campaigns/${created.id}`, { headers: auth })).json();
-    if (campaign.status === "completed" || campaign.status === "failed") break;
-    if (!kindChecked) {
-      const kind = (await dispatchView(server, created.id)).carrier_kind;
-      if (kind && kind !== dialect) {
-        await (await fetch(`${server.origin}/api/v1/campaigns/${created.id}/stop`, { method: "POST", headers: auth })).body?.cancel();
-        throw new Error(`the campaign dials through ${kind}, not ${dialect}: this build's simulator has no ${dialect} dialect`);
-      }
-      kindChecked = kind !== null;
+  const campaign = await untilFinished(server, tenant, id, async () => {
+    if (kindChecked) return;
+    const kind = (await dispatchView(server, id)).carrier_kind;
+    if (kind && kind !== dialect) {
+      await (
+        await fetch(`${server.origin}/api/v1/campaigns/${id}/stop`, { method: "POST", headers: { Authorization: `Bearer ${tenant.key}` } })
+      ).body?.cancel();
+      throw new Error(`the campaign dials through ${kind}, not ${dialect}: this build's simulator has no ${dialect} dialect`);
     }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+    kindChecked = kind !== null;
+  });
   const wallMs = Date.now() - startedAt;
-  return { campaign, view: await dispatchView(server, created.id), wallMs };
+  return { campaign, view: await dispatchView(server, id), wallMs };
 }
 
 /** One campaign on a fresh server; returns its figures, or throws saying why the run does not count. */

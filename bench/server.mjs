@@ -92,4 +92,47 @@ export async function provisionTenant({ origin, adminToken }, caps = {}, carrier
   return { accountId: id, key, agentId: agent.id, numberId: number.id };
 }
 
-export const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+/** The middle value; with an even count, the mean of the two middle ones. */
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** A contacts CSV whose numbers the simulator always answers (last two digits below 70): each contact is dialled exactly once. */
+export function answeredCsv(count, prefix) {
+  const lines = ["phone_number,first_name"];
+  for (let i = 0; i < count; i++) lines.push(`+1${prefix}${String(Math.floor(i / 70) * 100 + (i % 70)).padStart(6, "0")},P${i}`);
+  return `${lines.join("\n")}\n`;
+}
+
+/** The dispatcher's view of a campaign (the operator route). */
+export const dispatchView = async (server, id) =>
+  (await fetch(`${server.origin}/admin/v1/campaigns/${id}/dispatch`, { headers: { Authorization: `Bearer ${server.adminToken}` } })).json();
+
+/** Creates a campaign from CSV text and starts it; answers its id and when the start was asked for. */
+export async function createAndStart(server, tenant, { name, csv, maxConcurrent }) {
+  const auth = { Authorization: `Bearer ${tenant.key}` };
+  const form = new FormData();
+  form.set("name", name);
+  form.set("agent_id", tenant.agentId);
+  form.set("phone_number_id", tenant.numberId);
+  form.set("max_concurrent_calls", String(maxConcurrent));
+  form.set("contacts", new Blob([csv], { type: "text/csv" }), "contacts.csv");
+  const created = await (await fetch(`${server.origin}/api/v1/campaigns`, { method: "POST", headers: auth, body: form })).json();
+  const startedAt = Date.now();
+  const start = await fetch(`${server.origin}/api/v1/campaigns/${created.id}/start`, { method: "POST", headers: auth });
+  if (start.status !== 200) throw new Error(`start failed: ${start.status} ${await start.text()}`);
+  return { id: created.id, startedAt };
+}
+
+/** Polls a campaign every 50 ms until it is completed or failed, and answers it; `onPoll` sees each earlier poll and may throw. */
+export async function untilFinished(server, tenant, id, onPoll = async () => {}) {
+  const auth = { Authorization: `Bearer ${tenant.key}` };
+  for (;;) {
+    const campaign = await (await fetch(`${server.origin}/api/v1/campaigns/${id}`, { headers: auth })).json();
+    if (campaign.status === "completed" || campaign.status === "failed") return campaign;
+    await onPoll(campaign);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -10,16 +10,9 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { Webhook } from "standardwebhooks";
-import { provisionTenant, startServer } from "./server.mjs";
+import { answeredCsv, createAndStart, dispatchView, median, provisionTenant, startServer, untilFinished } from "./server.mjs";
 
 const FAST = { concurrent_max: 100, calls_per_minute: 1_000_000, daily_calls_max: 1_000_000 };
-
-function csvOf(count, prefix) {
-  const lines = ["phone_number,first_name"];
-  // Last two digits below 70: every call is answered, so each contact is dialled once and reported once.
-  for (let i = 0; i < count; i++) lines.push(`+1${prefix}${String(Math.floor(i / 70) * 100 + (i % 70)).padStart(6, "0")},P${i}`);
-  return `${lines.join("\n")}\n`;
-}
 
 /** CPU seconds used so far by a process and all its descendants (wrangler, workerd, esbuild), from /proc. */
 function cpuSeconds(rootPid, byProcess = {}) {
@@ -70,30 +63,13 @@ function startReceiver(port) {
 }
 
 async function runCampaign(server, tenant, { contacts, prefix }, options = {}) {
-  const auth = { Authorization: `Bearer ${tenant.key}` };
-  const form = new FormData();
-  form.set("name", `Webhook bench ${prefix}`);
-  form.set("agent_id", tenant.agentId);
-  form.set("phone_number_id", tenant.numberId);
-  form.set("max_concurrent_calls", "100");
-  form.set("contacts", new Blob([csvOf(contacts, prefix)], { type: "text/csv" }), "contacts.csv");
-  const created = await (await fetch(`${server.origin}/api/v1/campaigns`, { method: "POST", headers: auth, body: form })).json();
-  const startedAt = Date.now();
-  const start = await fetch(`${server.origin}/api/v1/campaigns/${created.id}/start`, { method: "POST", headers: auth });
-  if (start.status !== 200) throw new Error(`start failed: ${start.status} ${await start.text()}`);
-  let campaign;
-  for (;;) {
-    campaign = await (await fetch(`${server.origin}/api/v1/campaigns/${created.id}`, { headers: auth })).json();
-    if (campaign.status === "completed" || campaign.status === "failed") break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const { id, startedAt } = await createAndStart(server, tenant, { name: `Webhook bench ${prefix}`, csv: answeredCsv(contacts, prefix), maxConcurrent: 100 });
+  const campaign = await untilFinished(server, tenant, id);
   const wallMs = Date.now() - startedAt;
-  const view = await (
-    await fetch(`${server.origin}/admin/v1/campaigns/${created.id}/dispatch`, { headers: { Authorization: `Bearer ${server.adminToken}` } })
-  ).json();
+  const view = await dispatchView(server, id);
   if (options.verbose) console.log("  outbox at completion:", JSON.stringify(view.webhooks));
-  if (campaign.stats.completed !== contacts) throw new Error(`campaign ${created.id} ended ${campaign.status} with ${campaign.stats.completed} of ${contacts}`);
-  return { id: created.id, dials: view.originations.length, wallMs, callsPerSecond: view.originations.length / (wallMs / 1000), endedAt: Date.now() };
+  if (campaign.stats.completed !== contacts) throw new Error(`campaign ${id} ended ${campaign.status} with ${campaign.stats.completed} of ${contacts}`);
+  return { id, dials: view.originations.length, wallMs, callsPerSecond: view.originations.length / (wallMs / 1000), endedAt: Date.now() };
 }
 
 export async function benchWebhooks(options = {}) {
@@ -148,11 +124,6 @@ export async function benchWebhooks(options = {}) {
       hookedRuns.push(run);
       without.push(await measured(plain, String(561 + round)));
     }
-    const median = (values) => {
-      const sorted = [...values].sort((a, b) => a - b);
-      const mid = Math.floor(sorted.length / 2);
-      return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-    };
     // Each run with the endpoint against the mean of the runs without it just before and after.
     const wallCosts = hookedRuns.map((run, i) => run.callsPerSecond / ((without[i].callsPerSecond + without[i + 1].callsPerSecond) / 2) - 1);
     const cpuCosts = hookedRuns.map((run, i) => run.cpuMsPerCall / ((without[i].cpuMsPerCall + without[i + 1].cpuMsPerCall) / 2) - 1);

@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { createServer, request as forward } from "node:http";
 import { gzipSync } from "node:zlib";
 import { chromium } from "playwright-core";
+import { launchHeadless } from "./chromium.mjs";
 import { provisionTenant, startServer } from "./server.mjs";
 
 const WIDGETS = Number(process.env.BENCH_WIDGETS ?? 200);
@@ -96,19 +97,7 @@ export async function benchWidget() {
       body: JSON.stringify({ name: "Widget bench", agent_id: tenant.agentId, phone_number_id: tenant.numberId, max_concurrent_calls: 10, contacts }),
     }).then((r) => r.json());
 
-    browser = await chromium.launch({
-      executablePath: "/usr/bin/chromium",
-      headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchHeadless(chromium);
     // One browser context per widget: Chromium allows 6 HTTP/1.1 connections per host and context,
     // and each widget holds one open stream (production speaks HTTP/2 and has no such limit).
     const pages = [];

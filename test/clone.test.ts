@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { CONTACT_DATA_COLUMNS } from "../src/campaigns/clone";
 import { call, countRows, createCampaign, csvOf, json, jsonInit, lifecycle, newTenant, postCampaign, type Tenant } from "./helpers";
-import { allContacts, campaignStub, carriedCalls, runUntil, untilStatus, useSimulatedTime } from "./sim";
+import { allContacts, type ContactView, campaignStub, carriedCalls, runUntil, untilStatus, useSimulatedTime } from "./sim";
 
 let restore: () => void = () => undefined;
 afterEach(() => restore());
@@ -22,18 +22,6 @@ interface Clone {
   stats: Record<string, number>;
 }
 
-interface FullContact {
-  row: number;
-  phone_number: string;
-  custom_fields: Record<string, string>;
-  status: string;
-  attempts: number;
-  outcome: string | null;
-  last_error: string | null;
-  call_id: string | null;
-  next_attempt_at: string | null;
-}
-
 const clone = (t: Tenant, id: string, body?: unknown) =>
   call(`/api/v1/campaigns/${id}/clone`, body === undefined ? { method: "POST", headers: t.auth } : jsonInit("POST", body, t.auth));
 
@@ -42,8 +30,6 @@ async function cloned(t: Tenant, id: string, body?: unknown): Promise<Clone> {
   if (res.status !== 201) throw new Error(`clone failed: ${res.status} ${await res.text()}`);
   return json<Clone>(res);
 }
-
-const contactsOf = async (t: Tenant, id: string) => (await allContacts(t, id)) as unknown as FullContact[];
 
 /** The simulator's outcome digits (SPEC table), each with custom fields worth keeping exactly. */
 const OUTCOME_DIGITS = ["00", "70", "05", "80", "75", "90", "85", "95", "98", "79", "89", "31"];
@@ -63,7 +49,7 @@ describe("clone", () => {
     const source = await createCampaign(t, outcomeCsv(), { max_concurrent_calls: "20", name: "Spring drive" });
     await lifecycle(t, source.id, "start");
     await runUntil(t, [source.id], untilStatus("completed"));
-    const sourceContacts = await contactsOf(t, source.id);
+    const sourceContacts = await allContacts(t, source.id);
     const expected = sourceContacts.filter((c) => c.status === "failed" && (c.outcome === "busy" || c.outcome === "no_answer"));
     expect(expected.map((c) => c.phone_number.slice(-2))).toEqual(["70", "80", "75", "85", "79", "89"]);
     const carriedBefore = (await carriedCalls(t)).length;
@@ -76,14 +62,14 @@ describe("clone", () => {
       dnc_suppressed: 0,
       stats: { total: 6, pending: 6, originated: 0, connected: 0, completed: 0, failed: 0, cancelled: 0 },
     });
-    const copied = await contactsOf(t, copy.id);
+    const copied = await allContacts(t, copy.id);
     expect(copied.map((c) => [c.row, c.phone_number, c.custom_fields])).toEqual(expected.map((c) => [c.row, c.phone_number, c.custom_fields]));
     expect(copied[0]?.custom_fields).toEqual({ name: "Person 70", note: '=cell, with "quotes" 1' });
     for (const c of copied) {
       expect(c).toMatchObject({ status: "pending", attempts: 0, outcome: null, last_error: null, call_id: null, next_attempt_at: null });
     }
     // Dense positions: offset paging is a seek on the copy just as on an upload.
-    const page = await json<{ contacts: FullContact[] }>(await call(`/api/v1/campaigns/${copy.id}/contacts?limit=2&offset=4`, { headers: t.auth }));
+    const page = await json<{ contacts: ContactView[] }>(await call(`/api/v1/campaigns/${copy.id}/contacts?limit=2&offset=4`, { headers: t.auth }));
     expect(page.contacts.map((c) => c.phone_number)).toEqual(expected.slice(4).map((c) => c.phone_number));
     const view = await json<Clone>(await call(`/api/v1/campaigns/${copy.id}`, { headers: t.auth }));
     expect(view.source_campaign_id).toBe(source.id);
@@ -95,8 +81,8 @@ describe("clone", () => {
     expect((await cloned(t, source.id, { outcomes: ["voicemail", "answered"] })).stats.total).toBe(5);
     const everything = await cloned(t, source.id);
     expect(everything.stats.total).toBe(13);
-    expect((await contactsOf(t, everything.id)).map((c) => c.row)).toEqual(sourceContacts.map((c) => c.row));
-    expect((await contactsOf(t, everything.id)).at(-1)).toMatchObject({ row: 15, phone_number: "+15550100199", custom_fields: { name: "Tail", note: "" } });
+    expect((await allContacts(t, everything.id)).map((c) => c.row)).toEqual(sourceContacts.map((c) => c.row));
+    expect((await allContacts(t, everything.id)).at(-1)).toMatchObject({ row: 15, phone_number: "+15550100199", custom_fields: { name: "Tail", note: "" } });
 
     // The copy dials like any campaign.
     await lifecycle(t, copy.id, "start");
@@ -205,7 +191,7 @@ describe("clone", () => {
     expect(copy).toMatchObject({ status: "draft", dnc_suppressed: 2, stats: { total: 5, pending: 3, cancelled: 2 } });
     const stored = await env.DB.prepare("SELECT total, stat_pending, stat_cancelled FROM campaigns WHERE id = ?").bind(copy.id).first();
     expect(stored).toEqual({ total: 5, stat_pending: 3, stat_cancelled: 2 });
-    const contacts = await contactsOf(t, copy.id);
+    const contacts = await allContacts(t, copy.id);
     expect(contacts.filter((c) => c.outcome === "dnc").map((c) => [c.phone_number, c.status])).toEqual([
       ["+15550100001", "cancelled"],
       ["+15550100004", "cancelled"],

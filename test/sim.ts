@@ -70,6 +70,7 @@ export interface ContactView {
   outcome: string | null;
   last_error: string | null;
   call_id: string | null;
+  next_attempt_at: string | null;
 }
 
 export async function allContacts(t: Tenant, id: string): Promise<ContactView[]> {

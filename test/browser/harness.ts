@@ -5,9 +5,9 @@ import { join } from "node:path";
 import { importJWK, SignJWT } from "jose";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { inject } from "vitest";
+import { CHROMIUM, launchHeadless } from "../../bench/chromium.mjs";
 import { provisionDemo } from "../../scripts/demo.mjs";
 
-export const CHROMIUM = "/usr/bin/chromium";
 export const SCREENSHOTS = join(import.meta.dirname, "..", "..", "test-results");
 
 export const worker = () => inject("worker");
@@ -16,19 +16,7 @@ export const worker = () => inject("worker");
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium), as .ci/run does.`);
   mkdirSync(SCREENSHOTS, { recursive: true });
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  return launchHeadless(chromium);
 }
 
 /** Everything a page logs as an error, and every uncaught exception: a clean page leaves both empty. */
