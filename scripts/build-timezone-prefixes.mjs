@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // Compiles libphonenumber's phone-prefix → time-zone mapping (data/libphonenumber) into the compact
-// table the Worker imports (src/campaigns/timezone-prefixes.ts). Offline and deterministic:
+// table the Worker imports (src/calling-window/timezone-prefixes.ts). Offline and deterministic:
 //   node scripts/build-timezone-prefixes.mjs          rewrite the table
 //   node scripts/build-timezone-prefixes.mjs --check  fail if the committed table is not what the data gives
 import { readFileSync, writeFileSync } from "node:fs";
 
 const source = new URL("../data/libphonenumber/timezones/map_data.txt", import.meta.url);
-const target = new URL("../src/campaigns/timezone-prefixes.ts", import.meta.url);
+const target = new URL("../src/calling-window/timezone-prefixes.ts", import.meta.url);
 
 /** prefix (country calling code + leading national digits) → zone names, as the data file has them. */
 function readMapping(text) {
@@ -98,11 +98,11 @@ if (process.argv.includes("--check")) {
     current = readFileSync(target, "utf8");
   } catch {}
   if (current !== table) {
-    console.error("src/campaigns/timezone-prefixes.ts is out of date: run node scripts/build-timezone-prefixes.mjs");
+    console.error("src/calling-window/timezone-prefixes.ts is out of date: run node scripts/build-timezone-prefixes.mjs");
     process.exit(1);
   }
   console.log(`time-zone prefix table is current (${table.length} bytes)`);
 } else {
   writeFileSync(target, table);
-  console.log(`wrote src/campaigns/timezone-prefixes.ts (${table.length} bytes)`);
+  console.log(`wrote src/calling-window/timezone-prefixes.ts (${table.length} bytes)`);
 }

@@ -1,20 +1,20 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { Hono } from "hono";
-import { d1Sessions } from "./db/session";
 import type { AppEnv } from "./env";
 import { requireTenant } from "./http/auth";
 import { eventsCors } from "./http/cors";
+import { d1Sessions } from "./http/d1-session";
 import { ApiError, errorResponse } from "./http/errors";
 import { buildOpenApiDocument, type DocumentedMount, type OpenApiDocument } from "./openapi/document";
 import { accountRoutes } from "./routes/account";
 import { adminRoutes } from "./routes/admin";
 import { agentRoutes } from "./routes/agents";
 import { campaignRoutes } from "./routes/campaigns";
+import { carrierCallbackRoutes } from "./routes/carrier-callbacks";
 import { dncRoutes } from "./routes/dnc";
 import { serviceRoutes } from "./routes/service";
 import { simulatorRoutes } from "./routes/simulator";
 import { telephonyRoutes } from "./routes/telephony";
-import { webhookEndpointRoutes } from "./routes/webhook-endpoints";
 import { webhookSinkRoutes } from "./routes/webhook-sink";
 import { webhookRoutes } from "./routes/webhooks";
 
@@ -30,7 +30,7 @@ function tenantApi() {
     .route("/telephony", telephonyRoutes)
     .route("/campaigns", campaignRoutes)
     .route("/dnc", dncRoutes)
-    .route("/webhooks", webhookEndpointRoutes);
+    .route("/webhooks", webhookRoutes);
 }
 
 export const API_MOUNTS = ["/api/v1", "/hub-api/api/v1", "/v1"] as const;
@@ -45,7 +45,7 @@ export function createApp() {
   const documented: DocumentedMount[] = [
     ["/", serviceRoutes(document)],
     ["/admin/v1", adminRoutes],
-    ["/webhooks", webhookRoutes],
+    ["/webhooks", carrierCallbackRoutes],
     [API_MOUNTS[0], api],
   ];
   for (const [prefix, routes] of documented) app.route(prefix, routes);

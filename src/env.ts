@@ -1,15 +1,15 @@
-import type { AccountDO } from "./accounts/account-do";
-import type { CampaignDO } from "./campaigns/campaign-do";
-import type { SimulatorDO } from "./carriers/simulator/simulator-do";
-import type { WebhookSinkDO } from "./outbox/webhook-sink-do";
-
+/**
+ * The Worker's bindings. This file imports no class: the Durable Object namespaces are typed
+ * generically here, and each object's stub getter (accounts/stub.ts, campaign-object/stub.ts, …)
+ * gives its own namespace the class's RPC type, so nothing here pulls the objects' code in.
+ */
 export interface Env {
   DB: D1Database;
-  CAMPAIGNS: DurableObjectNamespace<CampaignDO>;
-  ACCOUNTS: DurableObjectNamespace<AccountDO>;
-  SIMULATOR: DurableObjectNamespace<SimulatorDO>;
+  CAMPAIGNS: DurableObjectNamespace;
+  ACCOUNTS: DurableObjectNamespace;
+  SIMULATOR: DurableObjectNamespace;
   /** Local webhook receiver (src/outbox/webhook-sink-do.ts), answering only where the simulator is enabled. */
-  WEBHOOK_SINK: DurableObjectNamespace<WebhookSinkDO>;
+  WEBHOOK_SINK: DurableObjectNamespace;
   ADMIN_TOKEN?: string;
   API_KEY_PEPPER?: string;
   SECRETS_KEY?: string;
@@ -38,12 +38,3 @@ export interface Caller {
 }
 
 export type AppEnv = { Bindings: Env; Variables: { caller: Caller } };
-
-declare global {
-  namespace Cloudflare {
-    interface GlobalProps {
-      mainModule: typeof import("./index");
-      durableNamespaces: "CampaignDO" | "AccountDO" | "SimulatorDO" | "WebhookSinkDO";
-    }
-  }
-}

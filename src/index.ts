@@ -5,7 +5,7 @@ import type { Env } from "./env";
 import { pruneDeliveryLog } from "./outbox/retention";
 
 export { AccountDO } from "./accounts/account-do";
-export { CampaignDO } from "./campaigns/campaign-do";
+export { CampaignDO } from "./campaign-object/campaign-do";
 export { SimulatorDO } from "./carriers/simulator/simulator-do";
 export { WebhookSinkDO } from "./outbox/webhook-sink-do";
 

@@ -1,13 +1,14 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { LEASE_TTL_MS } from "../src/accounts/account-do";
+import { getAccountStub } from "../src/accounts/stub";
 import { createCampaign, lifecycle, newTenant } from "./helpers";
 import { allContacts, runUntil, step, useSimulatedTime } from "./sim";
 
 let restore: () => void = () => undefined;
 afterEach(() => restore());
 
-const account = (id: string) => env.ACCOUNTS.get(env.ACCOUNTS.idFromName(id));
+const account = (id: string) => getAccountStub(env, id);
 
 describe("AccountDO limits", () => {
   it("lets a slot lease lapse when its campaign stops renewing it", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { AlarmClock } from "../src/campaigns/alarm-clock";
-import type { Timers } from "../src/campaigns/object-storage/timers";
+import { AlarmClock } from "../src/campaign-object/alarm-clock";
+import type { Timers } from "../src/campaign-object/storage/timers";
 
 /** The alarm as storage holds it, and how many writes reached it. */
 function fakeStorage() {

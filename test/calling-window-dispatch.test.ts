@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { instantOfWallTime } from "../src/campaigns/zone-clock";
+import { instantOfWallTime } from "../src/calling-window/zone-clock";
 import { createCampaign, lifecycle, newTenant } from "./helpers";
 import { allContacts, campaignStub, carriedCalls, getCampaign, runUntil, step, untilStatus, useSimulatedTime } from "./sim";
 

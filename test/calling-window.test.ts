@@ -11,11 +11,11 @@ import {
   parseCallingWindow,
   WindowGate,
   windowWaitReason,
-} from "../src/campaigns/calling-window";
-import { ContactZones } from "../src/campaigns/contact-zones";
-import { canonicalZone, zonesForNumber } from "../src/campaigns/number-zones";
-import { PREFIXES_BY_SET, ZONE_NAMES } from "../src/campaigns/timezone-prefixes";
-import { instantOfWallTime, wallTime } from "../src/campaigns/zone-clock";
+} from "../src/calling-window/calling-window";
+import { ContactZones } from "../src/calling-window/contact-zones";
+import { canonicalZone, zonesForNumber } from "../src/calling-window/number-zones";
+import { PREFIXES_BY_SET, ZONE_NAMES } from "../src/calling-window/timezone-prefixes";
+import { instantOfWallTime, wallTime } from "../src/calling-window/zone-clock";
 import { ApiError } from "../src/http/errors";
 
 const at = (iso: string) => Date.parse(iso);

@@ -1,7 +1,8 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { CarrierLink } from "../src/campaigns/carrier-link";
+import { getAccountStub } from "../src/accounts/stub";
+import type { CarrierLink } from "../src/campaign-object/carrier-link";
 import { twilioSignature } from "../src/carriers/twilio";
 import type { SignedCallback } from "../src/carriers/types";
 import { jsonResponse as twilioJson } from "./carrier-fakes";
@@ -178,7 +179,7 @@ describe.each(CARRIERS)("$name REST errors through the whole path", (carrier) =>
     for (const contact of await allContacts(t, id)) expect(contact).toMatchObject({ status: "pending", attempts: 0 });
     // Failing released the campaign's budget, and the next tick hands back the slots.
     await step(t, [id]);
-    const usage = await env.ACCOUNTS.get(env.ACCOUNTS.idFromName(t.accountId)).usage();
+    const usage = await getAccountStub(env, t.accountId).usage();
     expect(usage.reservations).toEqual([]);
     expect(usage.in_flight).toBe(0);
   });
@@ -258,7 +259,7 @@ describe("status callbacks", () => {
     expect(done?.stats).toMatchObject({ total: 1, completed: 1, failed: 0, connected: 0 });
     const [contact] = await allContacts(t, id);
     expect(contact).toMatchObject({ status: "completed", outcome: "answered", attempts: 1, call_id: sid });
-    const usage = await env.ACCOUNTS.get(env.ACCOUNTS.idFromName(t.accountId)).usage();
+    const usage = await getAccountStub(env, t.accountId).usage();
     expect(usage.talk_seconds_today).toBe(42);
   });
 

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { FLUSH_CONTACTS_SQL, PENDING_PAGE_SQL } from "../src/campaigns/d1-sync";
-import { RECOUNT_SQL, SUPPRESS_LISTED_SQL } from "../src/campaigns/dnc-check";
+import { FLUSH_CONTACTS_SQL, PENDING_PAGE_SQL } from "../src/campaign-object/d1-sync";
+import { RECOUNT_SQL, SUPPRESS_LISTED_SQL } from "../src/dnc/check";
 import { call, createCampaign, csvOf, json, jsonInit, newTenant } from "./helpers";
 
 const plan = async (sql: string, ...params: unknown[]) =>

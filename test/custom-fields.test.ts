@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import Papa from "papaparse";
 import { describe, expect, it } from "vitest";
-import { fieldCells, fieldsObject, fieldsObjectText } from "../src/campaigns/custom-fields";
+import { fieldCells, fieldsObject, fieldsObjectText } from "../src/db/custom-fields";
 import { call, createCampaign, json, jsonInit, newTenant, type Tenant } from "./helpers";
 
 describe("reading stored custom fields", () => {

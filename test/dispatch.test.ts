@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
+import { getAccountStub } from "../src/accounts/stub";
 import { ADMIN, call, createCampaign, csvOf, jsonInit, lifecycle, newTenant } from "./helpers";
 import { allContacts, campaignStub, carriedCalls, getCampaign, runUntil, step, untilStatus, useSimulatedTime } from "./sim";
 
@@ -84,7 +85,7 @@ describe.each(DIALECTS)("dispatch through the simulator (%s)", (dialect) => {
     const [ia, ib] = await Promise.all([campaignStub(a.id).inspect(a.id), campaignStub(b.id).inspect(b.id)]);
     expect(ia.state?.high_water).toBe(5);
     expect(ib.state?.high_water).toBe(5);
-    const usage = await env.ACCOUNTS.get(env.ACCOUNTS.idFromName(t.accountId)).usage();
+    const usage = await getAccountStub(env, t.accountId).usage();
     expect(usage.high_water).toBe(10);
     expect(usage.in_flight).toBe(0);
   });
@@ -137,7 +138,7 @@ describe.each(DIALECTS)("dispatch through the simulator (%s)", (dialect) => {
     expect(waiting.stats.originated! + waiting.stats.connected!).toBe(0);
     expect(waiting.status_reason).toContain("concurrent call slots");
     await runUntil(t, [a.id, b.id], (c) => (c.id === b.id ? c.status === "completed" : c.stats.connected === 0));
-    const usage = await env.ACCOUNTS.get(env.ACCOUNTS.idFromName(t.accountId)).usage();
+    const usage = await getAccountStub(env, t.accountId).usage();
     expect(usage.high_water).toBe(5);
   });
 });
@@ -230,7 +231,7 @@ describe("scheduling and recovery", () => {
     await runUntil(t, [id], (c) => c.stats.connected === 2);
     await lifecycle(t, id, "pause");
     expect((await call(`/api/v1/campaigns/${id}`, { method: "DELETE", headers: t.auth })).status).toBe(204);
-    const usage = await env.ACCOUNTS.get(env.ACCOUNTS.idFromName(t.accountId)).usage();
+    const usage = await getAccountStub(env, t.accountId).usage();
     expect(usage.in_flight).toBe(0);
     await call(`/admin/v1/accounts/${t.accountId}`, jsonInit("PATCH", { concurrent_max: 10 }, ADMIN));
   });

@@ -1,7 +1,7 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { LISTED_AMONG_SQL, listedAmong, SUPPRESS_LISTED_SQL } from "../src/campaigns/dnc-check";
+import { LISTED_AMONG_SQL, listedAmong, SUPPRESS_LISTED_SQL } from "../src/dnc/check";
 import { readDncCsv, readDncNumbers } from "../src/dnc/upload";
 import { ADMIN, call, countRows, createCampaign, csvOf, json, jsonInit, lifecycle, newTenant, postCampaign, type Tenant } from "./helpers";
 import { allContacts, campaignStub, carriedCalls, runUntil, step, untilStatus, useSimulatedTime } from "./sim";

@@ -155,7 +155,7 @@ describe("EventHub cadence", () => {
 
   it("sends a snapshot every 2 s while running and a heartbeat comment every 15 s", async () => {
     vi.useFakeTimers({ toFake: ["setInterval", "clearInterval", "Date"] });
-    const { EventHub } = await import("../src/campaigns/event-hub");
+    const { EventHub } = await import("../src/campaign-object/live/event-hub");
     let status = "running";
     const ctx = { getWebSockets: () => [] } as unknown as DurableObjectState;
     const hub = new EventHub(ctx, { snapshot: () => snapshot(status) as never, eventsAfter: () => [], lastEventId: () => 0 });

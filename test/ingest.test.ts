@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import Papa from "papaparse";
 import { describe, expect, it } from "vitest";
-import { contactTuples, ingestCsv, normalisePhone, readCsvTable } from "../src/campaigns/ingest";
 import { ApiError } from "../src/http/errors";
+import { contactTuples, ingestCsv, normalisePhone, readCsvTable } from "../src/uploads/ingest";
 import { call, campaignForm, countRows, createCampaign, csvOf, json, jsonInit, newTenant, postCampaign, type Tenant } from "./helpers";
 
 describe("normalisePhone", () => {

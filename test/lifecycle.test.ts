@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { decideTransition, type LifecycleAction } from "../src/campaigns/lifecycle";
+import { decideTransition, type LifecycleAction } from "../src/campaign-object/lifecycle";
 import type { CampaignStatus } from "../src/db/schema";
 import { ADMIN, call, countRows, createCampaign, csvOf, json, jsonInit, lifecycle, newTenant } from "./helpers";
 

@@ -1,6 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { getCampaignStub } from "../src/campaign-object/stub";
 import type { FetchLike } from "../src/carriers/types";
 import { OUTBOX_LIMITS, Outbox } from "../src/outbox/outbox";
 import { newTenant } from "./helpers";
@@ -44,7 +45,7 @@ describe("the outbox gives way to dialling", () => {
     restore = useSimulatedTime(Date.now() + 3_600_000);
     const t = await newTenant();
     await createEndpoint(t, { url: sinkUrl(newSink("held")) });
-    const stub = env.CAMPAIGNS.get(env.CAMPAIGNS.idFromName(`outbox-dialling-${t.accountId}`));
+    const stub = getCampaignStub(env, `outbox-dialling-${t.accountId}`);
     await runInDurableObject(stub, async (_instance, state) => {
       const receiver = heldReceiver();
       let dialling = true;

@@ -1,10 +1,11 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { lastErrorDetail } from "../src/campaigns/call-events";
-import type { CallOutcome } from "../src/campaigns/contact-machine";
-import { Attempts } from "../src/campaigns/object-storage/attempts";
-import { LOOKUP_ERRORS_BEFORE_FIND } from "../src/campaigns/reconciler";
+import { getAccountStub } from "../src/accounts/stub";
+import { lastErrorDetail } from "../src/campaign-object/carrier-events/call-events";
+import type { CallOutcome } from "../src/campaign-object/carrier-events/contact-machine";
+import { LOOKUP_ERRORS_BEFORE_FIND } from "../src/campaign-object/carrier-events/reconciler";
+import { Attempts } from "../src/campaign-object/storage/attempts";
 import { callbackUrls } from "../src/carriers/callback-urls";
 import type { CallEvent } from "../src/carriers/types";
 import { plivoSignature, vobizSignature } from "../src/carriers/v3-signatures";
@@ -243,7 +244,7 @@ describe("Plivo call that never sends a callback", () => {
     expect(gets.filter((r) => queuedLookup(r.url))).toHaveLength(LOOKUP_ERRORS_BEFORE_FIND);
     expect(gets.findIndex((r) => r.url.searchParams.has("to_number"))).toBeGreaterThan(gets.findLastIndex((r) => queuedLookup(r.url)));
     expect(seen.filter((r) => r.method === "POST")).toHaveLength(1);
-    const usage = await env.ACCOUNTS.get(env.ACCOUNTS.idFromName(t.accountId)).usage();
+    const usage = await getAccountStub(env, t.accountId).usage();
     expect(usage.talk_seconds_today).toBe(12);
   });
 

@@ -2,9 +2,9 @@ import { env, exports } from "cloudflare:workers";
 import { parsePhoneNumberFromString } from "libphonenumber-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { Edgedial, type Preflight } from "../client/index";
-import { countListed, LISTED_AMONG_SQL } from "../src/campaigns/dnc-check";
 import { DEFAULT_ASSUMPTIONS, type EstimateInput, estimateDialling } from "../src/campaigns/estimate";
-import { RegionTally } from "../src/campaigns/number-country";
+import { countListed, LISTED_AMONG_SQL } from "../src/dnc/check";
+import { RegionTally } from "../src/uploads/number-country";
 import { BASE, call, campaignForm, countRows, createCampaign, csvOf, json, jsonInit, lifecycle, newTenant, postCampaign, type Tenant } from "./helpers";
 import { runUntil, untilStatus, useSimulatedTime } from "./sim";
 

@@ -1,6 +1,7 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { vi } from "vitest";
+import { getCampaignStub } from "../src/campaign-object/stub";
 import { simulatorAccountId } from "../src/carriers/registry";
 import { getSimulatorStub, SIMULATOR_SHARDS } from "../src/carriers/simulator/simulator-do";
 import { decryptSecret } from "../src/http/crypto";
@@ -17,7 +18,7 @@ export function useSimulatedTime(start = Date.now()) {
   return () => vi.useRealTimers();
 }
 
-export const campaignStub = (id: string) => env.CAMPAIGNS.get(env.CAMPAIGNS.idFromName(id));
+export const campaignStub = (id: string) => getCampaignStub(env, id);
 
 const settle = () => new Promise((r) => setTimeout(r, 2));
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { advanceTat, type Grant, rateAllowance, WINDOW_MS, windowUsage } from "../src/accounts/pacing";
-import { applyCallEvent, settleContact } from "../src/campaigns/contact-machine";
+import { applyCallEvent, settleContact } from "../src/campaign-object/carrier-events/contact-machine";
 import { outcomeFor } from "../src/carriers/simulator/outcomes";
 import { TwilioAdapter, twilioSignature, verifyTwilioSignature } from "../src/carriers/twilio";
 import type { CallEvent } from "../src/carriers/types";

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { WEBHOOK_EVENT_TYPES } from "../src/outbox/event-types";
 import { pruneDeliveryLog } from "../src/outbox/retention";
-import { MAX_ENDPOINTS_PER_ACCOUNT } from "../src/routes/webhook-endpoints";
+import { MAX_ENDPOINTS_PER_ACCOUNT } from "../src/routes/webhooks";
 import { call, json, jsonInit, newTenant } from "./helpers";
 import { createEndpoint, deliveries, type EndpointView, sinkUrl } from "./webhook-helpers";
 

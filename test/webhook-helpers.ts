@@ -2,7 +2,8 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { vi } from "vitest";
-import { getAccountStub } from "../src/accounts/account-do";
+import { getAccountStub } from "../src/accounts/stub";
+import { getCampaignStub } from "../src/campaign-object/stub";
 import { getWebhookSink, type ReceivedWebhook, type SinkBehaviour } from "../src/outbox/webhook-sink-do";
 import { BASE, call, json, jsonInit, type Tenant } from "./helpers";
 
@@ -81,7 +82,7 @@ export function verifyReceived(secret: string, request: ReceivedWebhook): unknow
 
 /** As runAccountOutbox, for a campaign's object: its alarm also runs the dispatcher, which has nothing left to do. */
 export async function runCampaignOutbox(campaignId: string, until: number, maxSteps = 2_000): Promise<void> {
-  const stub = env.CAMPAIGNS.get(env.CAMPAIGNS.idFromName(campaignId));
+  const stub = getCampaignStub(env, campaignId);
   for (let i = 0; i < maxSteps; i++) {
     await runDurableObjectAlarm(stub);
     const { alarm } = await stub.webhookOutbox({ settle: true });

@@ -1,6 +1,6 @@
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { campaignEventType, contactEventType } from "../src/campaigns/webhook-reports";
+import { campaignEventType, contactEventType } from "../src/campaign-object/reports/webhook-reports";
 import type { CampaignStatus, ContactStatus } from "../src/db/schema";
 import { monotonicIds } from "../src/ids";
 import { StartBudget } from "../src/outbox/budget";

@@ -274,14 +274,3 @@ export class AccountDO extends DurableObject<Env> {
     this.setCounter(name, this.counter(name) + by);
   }
 }
-
-export const getAccountStub = (env: Env, accountId: string) => env.ACCOUNTS.get(env.ACCOUNTS.idFromName(accountId));
-
-export function budgetRefusal(campaignId: string, amount: number, result: Extract<BudgetResult, { ok: false }>): string {
-  const running = result.holders.map((h) => `"${h.name}" (${h.campaign_id}, ${h.amount})`).join(", ");
-  const who = running ? `running campaigns ${running} already hold ${result.held}` : "no campaign is running";
-  return (
-    `Not enough concurrent call budget for ${campaignId}: it needs ${amount}, ${who}, and the sum ${result.held + amount} ` +
-    `would exceed the account's concurrent_max of ${result.cap}. Pause another campaign or reduce max_concurrent_calls.`
-  );
-}

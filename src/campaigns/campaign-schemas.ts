@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
+import { DAY_NAMES } from "../calling-window/calling-window";
 import { campaignStatuses, contactOutcomes, contactStatuses } from "../db/schema";
 import { csvFileSchema, listEnvelopeSchema, wholeNumber } from "../http/openapi";
-import { DAY_NAMES } from "./calling-window";
 
 /**
  * What create and clone take and what the campaign routes answer, as schemas: the routes document

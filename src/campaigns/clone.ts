@@ -1,10 +1,10 @@
 import { getTableColumns } from "drizzle-orm";
+import type { CampaignRow } from "../db/campaign-rows";
 import { database } from "../db/client";
 import { type ContactOutcome, type ContactStatus, campaigns, contacts } from "../db/schema";
+import { suppressListedContacts } from "../dnc/check";
 import type { Env } from "../env";
 import { contactIdStem } from "../ids";
-import type { CampaignRow } from "./d1-campaigns";
-import { suppressListedContacts } from "./dnc-check";
 
 /** Contact columns that record identity or dialling: a copy gives them fresh values (or leaves them null). */
 export const DIALLING_COLUMNS: ReadonlySet<string> = new Set([

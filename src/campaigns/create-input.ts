@@ -1,10 +1,10 @@
 import type { Context } from "hono";
 import type { CountryCode } from "libphonenumber-js";
+import type { CallingWindow } from "../calling-window/calling-window";
 import type { AppEnv } from "../env";
-import { boundedRequest } from "../http/body";
+import { boundedRequest, MAX_CSV_BYTES } from "../http/body";
 import { ApiError, badRequest } from "../http/errors";
-import type { CallingWindow } from "./calling-window";
-import { type ContactsRead, MAX_CSV_BYTES, readContactsCsv, readContactsJson, refusedUpload } from "./ingest";
+import { type ContactsRead, readContactsCsv, readContactsJson, refusedUpload } from "../uploads/ingest";
 import type { FieldText } from "./settings";
 
 type FieldValue = string | number | boolean | null | undefined;

@@ -1,34 +1,16 @@
 import { and, asc, eq, gte, sql } from "drizzle-orm";
+import { type CallingWindow, callingWindowOf, callingWindowView, contactTimezone } from "../calling-window/calling-window";
+import { type CampaignRow, contactStatsOf } from "../db/campaign-rows";
 import { database } from "../db/client";
+import { fieldsObject } from "../db/custom-fields";
+import type { Page } from "../db/queries";
 import { type ContactStatus, campaigns, contacts } from "../db/schema";
+import { suppressListedContacts } from "../dnc/check";
 import type { Env } from "../env";
-import type { Page } from "../http/validation";
 import { contactIdStem } from "../ids";
-import { type CallingWindow, callingWindowOf, callingWindowView, contactTimezone } from "./calling-window";
-import { fieldsObject } from "./custom-fields";
-import { suppressListedContacts } from "./dnc-check";
-import type { IngestResult } from "./ingest";
+import type { IngestResult } from "../uploads/ingest";
 
-export type CampaignRow = typeof campaigns.$inferSelect;
 type ContactRow = typeof contacts.$inferSelect;
-
-export async function loadCampaignRow(env: Env, campaignId: string, accountId?: string): Promise<CampaignRow | undefined> {
-  const where = accountId ? and(eq(campaigns.id, campaignId), eq(campaigns.accountId, accountId)) : eq(campaigns.id, campaignId);
-  return database(env).select().from(campaigns).where(where).get();
-}
-
-/** The upload's custom-field columns, in upload order. */
-export const customColumnsOf = (row: CampaignRow): string[] => JSON.parse(row.customColumns) as string[];
-
-/** The per-status contact counters kept on the campaign row. */
-export const contactStatsOf = (row: CampaignRow): Record<ContactStatus, number> => ({
-  pending: row.pending,
-  originated: row.originated,
-  connected: row.connected,
-  completed: row.completed,
-  failed: row.failed,
-  cancelled: row.cancelled,
-});
 
 export const campaignView = (row: CampaignRow) => ({
   id: row.id,

@@ -1,8 +1,8 @@
 import type { CallLimits } from "../accounts/limits";
 import { nextUtcMidnight, PACING_WINDOW_MS } from "../accounts/pacing";
+import { type CallingWindow, nextOpening } from "../calling-window/calling-window";
+import { instantOfWallTime, wallTime } from "../calling-window/zone-clock";
 import { badRequest } from "../http/errors";
-import { type CallingWindow, nextOpening } from "./calling-window";
-import { instantOfWallTime, wallTime } from "./zone-clock";
 
 /**
  * What the forecast takes for granted about calls, each a named, overridable number. The defaults

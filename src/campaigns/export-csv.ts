@@ -1,5 +1,5 @@
+import { fieldCells } from "../db/custom-fields";
 import type { ContactStatus } from "../db/schema";
-import { fieldCells } from "./custom-fields";
 
 /** The columns every export starts with; the upload's own columns follow in upload order. */
 export const FIXED_COLUMNS = ["row", "phone_number", "status", "outcome", "attempts", "last_error", "call_id", "updated_at"] as const;

@@ -1,5 +1,5 @@
+import { getCampaignStub } from "../campaign-object/stub";
 import type { Env } from "../env";
-import { getCampaignStub } from "./campaign-do";
 
 /**
  * Asks every campaign that may still have work to re-arm its alarm. Production alarms survive on

@@ -1,4 +1,7 @@
 import type { output, ZodType } from "zod";
+import { type CallingWindow, callingWindowColumns, parseCallingWindow } from "../calling-window/calling-window";
+import { getCampaignStub } from "../campaign-object/stub";
+import type { CampaignRow } from "../db/campaign-rows";
 import { database, nowIso } from "../db/client";
 import { findInAccount } from "../db/queries";
 import { agents, phoneNumbers } from "../db/schema";
@@ -6,11 +9,8 @@ import type { Env } from "../env";
 import { ApiError, badRequest } from "../http/errors";
 import { parseFields } from "../http/openapi";
 import { newId } from "../ids";
-import { type CallingWindow, callingWindowColumns, parseCallingWindow } from "./calling-window";
-import { getCampaignStub } from "./campaign-do";
+import { parseDefaultCountry } from "../uploads/ingest";
 import { campaignSettingFields as fields, SETTING_DEFAULTS } from "./campaign-schemas";
-import type { CampaignRow } from "./d1-campaigns";
-import { parseDefaultCountry } from "./ingest";
 
 /** One create field as text, undefined when absent (form field or JSON member alike). */
 export type FieldText = (name: string) => string | undefined;

@@ -38,7 +38,7 @@ export async function callbackPathMacMatches(env: Env, campaignId: string, attem
   return diff === 0;
 }
 
-/** Where a carrier sends an attempt's callbacks and its answer request (routes in src/routes/webhooks.ts). */
+/** Where a carrier sends an attempt's callbacks and its answer request (routes in src/routes/carrier-callbacks.ts). */
 export async function callbackUrls(env: Env, kind: CarrierKind, campaignId: string, attemptId: string) {
   let path = `/webhooks/${kind}/${campaignId}/${attemptId}`;
   if (kind === "vobiz") path += `/${await callbackPathMac(env, campaignId, attemptId)}`;

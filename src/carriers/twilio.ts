@@ -73,7 +73,6 @@ export async function verifyTwilioSignature(authToken: string, callback: SignedC
 /** Twilio REST error codes that concern the whole account, not one contact. */
 const CAMPAIGN_ERRORS = new Set([20003, 20005, 21210, 21215, 21216, 13227, 32205, 21212, 21606, 20008]);
 const INVALID_NUMBER_ERRORS = new Set([21211, 21214, 21217, 13224, 21401, 21407]);
-const INVALID_SIP = new Set([404, 410, 484, 604]);
 
 const STATUS: Record<string, CallProgress> = {
   queued: "queued",
@@ -87,10 +86,6 @@ const STATUS: Record<string, CallProgress> = {
   failed: "failed",
   canceled: "canceled",
 };
-
-export function sipIsInvalidNumber(code: number | undefined): boolean {
-  return code !== undefined && INVALID_SIP.has(code);
-}
 
 function callEventFromResource(resource: Record<string, unknown>): CallEvent | null {
   const progress = STATUS[String(resource.status)];

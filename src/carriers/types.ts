@@ -81,3 +81,10 @@ export interface CarrierAdapter {
 }
 
 export type FetchLike = (input: string | Request, init?: RequestInit) => Promise<Response>;
+
+/** SIP answers that mean the number itself is wrong (not found, gone, incomplete, declined everywhere): never retried. */
+const INVALID_SIP = new Set([404, 410, 484, 604]);
+
+export function sipIsInvalidNumber(code: number | undefined): boolean {
+  return code !== undefined && INVALID_SIP.has(code);
+}

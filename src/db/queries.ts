@@ -1,8 +1,13 @@
 import { and, count, desc, eq, inArray, type SQL } from "drizzle-orm";
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
-import type { Page } from "../http/validation";
 import type { Database } from "./client";
 import { campaigns } from "./schema";
+
+/** One page of a list: `limit` items after skipping `offset`. */
+export interface Page {
+  limit: number;
+  offset: number;
+}
 
 type AccountScoped = SQLiteTable & { id: SQLiteColumn; accountId: SQLiteColumn };
 

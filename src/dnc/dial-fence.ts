@@ -1,4 +1,4 @@
-import { getCampaignStub } from "../campaigns/campaign-do";
+import { getCampaignStub } from "../campaign-object/stub";
 import { nowIso } from "../db/client";
 import type { Env } from "../env";
 

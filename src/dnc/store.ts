@@ -1,4 +1,4 @@
-import type { Page } from "../http/validation";
+import type { Page } from "../db/queries";
 import type { DncUpload } from "./upload";
 
 export interface DncEntry {

@@ -1,6 +1,6 @@
 import type { CountryCode } from "libphonenumber-js";
-import { CHUNK_BYTES, normalisePhone, readCsvTable } from "../campaigns/ingest";
 import { badRequest } from "../http/errors";
+import { CHUNK_BYTES, normalisePhone, readCsvTable } from "../uploads/ingest";
 
 /** A number that could not be read, by its place in the upload. */
 export interface InvalidEntry {

@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import type { z } from "zod";
+import type { Page } from "../db/queries";
 import { ApiError, badRequest } from "./errors";
 
 function describeIssue(issue: z.core.$ZodIssue): string {
@@ -32,11 +33,6 @@ export function parseIntegerField(name: string, raw: string | undefined | null, 
   const value = Number(text);
   if (value < min || value > max) throw badRequest(`${name} must be from ${min} to ${max}; got ${value}.`);
   return value;
-}
-
-export interface Page {
-  limit: number;
-  offset: number;
 }
 
 export function parsePage(c: Context, defaults: { limit: number; maxLimit: number; pageSize?: number }): Page {

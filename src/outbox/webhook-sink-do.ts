@@ -72,4 +72,4 @@ export class WebhookSinkDO extends DurableObject<Env> {
   }
 }
 
-export const getWebhookSink = (env: Env, name: string) => env.WEBHOOK_SINK.get(env.WEBHOOK_SINK.idFromName(name));
+export const getWebhookSink = (env: Env, name: string) => (env.WEBHOOK_SINK as DurableObjectNamespace<WebhookSinkDO>).get(env.WEBHOOK_SINK.idFromName(name));

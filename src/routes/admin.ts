@@ -2,7 +2,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { and, eq } from "drizzle-orm";
 import { mintApiKey } from "../accounts/api-keys";
 import { accountView, capsSchema, DEFAULT_LIMITS, loadAccount } from "../accounts/limits";
-import { getCampaignStub } from "../campaigns/campaign-do";
+import { getCampaignStub } from "../campaign-object/stub";
 import { rearmLiveCampaigns } from "../campaigns/maintenance";
 import { database, nowIso } from "../db/client";
 import { accountMembers, accounts, campaignStatuses, contactStatuses } from "../db/schema";

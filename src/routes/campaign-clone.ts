@@ -1,9 +1,10 @@
 import type { Context } from "hono";
-import { callingWindowOf } from "../campaigns/calling-window";
+import { callingWindowOf } from "../calling-window/calling-window";
 import { cloneCampaignSchema } from "../campaigns/campaign-schemas";
 import { type ContactSelection, insertClone } from "../campaigns/clone";
-import { type CampaignRow, campaignView, customColumnsOf, loadCampaignRow } from "../campaigns/d1-campaigns";
+import { campaignView } from "../campaigns/d1-campaigns";
 import { armScheduledStart, checkSettingsInAccount, jsonFieldText, newCampaignRow, parseCampaignSettings } from "../campaigns/settings";
+import { type CampaignRow, customColumnsOf, loadCampaignRow } from "../db/campaign-rows";
 import { contactOutcomes, contactStatuses } from "../db/schema";
 import type { AppEnv } from "../env";
 import { boundedRequest, uploadTooLarge } from "../http/body";

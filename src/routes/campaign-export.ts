@@ -1,6 +1,6 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { customColumnsOf, loadCampaignRow } from "../campaigns/d1-campaigns";
 import { contactsCsvStream, d1ExportPages, exportFileName } from "../campaigns/export-csv";
+import { customColumnsOf, loadCampaignRow } from "../db/campaign-rows";
 import { contactStatuses } from "../db/schema";
 import type { AppEnv } from "../env";
 import { notFound } from "../http/errors";

@@ -1,18 +1,18 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { limitsView, loadAccount } from "../accounts/limits";
-import { type CallingWindow, contactZones } from "../campaigns/calling-window";
+import { type CallingWindow, contactZones } from "../calling-window/calling-window";
 import { createCampaignBody } from "../campaigns/campaign-schemas";
 import { type CreateInput, readCreateInput } from "../campaigns/create-input";
-import { countListed } from "../campaigns/dnc-check";
 import { DEFAULT_ASSUMPTIONS, type EstimateAssumptions, estimateDialling, parseAssumptions } from "../campaigns/estimate";
-import { parseDefaultCountry } from "../campaigns/ingest";
-import { RegionTally } from "../campaigns/number-country";
 import { checkSettingsInAccount, type FieldProblemReport, parseCampaignSettings } from "../campaigns/settings";
-import { MAX_REPORTED_PROBLEMS, type UploadProblem } from "../campaigns/upload-problems";
+import { countListed } from "../dnc/check";
 import type { AppEnv } from "../env";
 import { notFound } from "../http/errors";
 import { errors, handParsedBody, json, TENANT_ERRORS } from "../http/openapi";
+import { parseDefaultCountry } from "../uploads/ingest";
+import { RegionTally } from "../uploads/number-country";
+import { MAX_REPORTED_PROBLEMS, type UploadProblem } from "../uploads/upload-problems";
 
 const limits = ["concurrency", "calls_per_minute", "daily_calls_max", "daily_minutes_max", "calling_window", "retries"] as const;
 

@@ -1,8 +1,8 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import type { Context } from "hono";
-import { callingWindowOf } from "../campaigns/calling-window";
-import { getCampaignStub, type LifecycleResult } from "../campaigns/campaign-do";
+import { callingWindowOf } from "../calling-window/calling-window";
+import { getCampaignStub, type LifecycleResult } from "../campaign-object/stub";
 import {
   campaignListSchema,
   campaignSchema,
@@ -15,18 +15,19 @@ import {
   eventsTokenSchema,
 } from "../campaigns/campaign-schemas";
 import { readCreateInput } from "../campaigns/create-input";
-import { type CampaignRow, campaignView, contactView, customColumnsOf, insertCampaign, listContacts, loadCampaignRow } from "../campaigns/d1-campaigns";
-import { parseDefaultCountry } from "../campaigns/ingest";
+import { campaignView, contactView, insertCampaign, listContacts } from "../campaigns/d1-campaigns";
 import { armScheduledStart, checkSettingsInAccount, newCampaignRow, parseCampaignSettings } from "../campaigns/settings";
+import { type CampaignRow, customColumnsOf, loadCampaignRow } from "../db/campaign-rows";
 import { database } from "../db/client";
 import { pageByAccount } from "../db/queries";
 import { campaignStatuses, campaigns, contactStatuses } from "../db/schema";
-import { continueSessionFrom } from "../db/session";
 import type { AppEnv } from "../env";
+import { continueSessionFrom } from "../http/d1-session";
 import { ApiError, conflict, notFound } from "../http/errors";
 import { mintEventsToken, mintEventsTokenSchema } from "../http/events-token";
 import { EVENTS_SECURITY, enumQuery, errors, handParsedBody, idParam, json, noContent, pageQuery, TENANT_ERRORS, validationHook } from "../http/openapi";
 import { listEnvelope, readJson } from "../http/validation";
+import { parseDefaultCountry } from "../uploads/ingest";
 import { cloneCampaign } from "./campaign-clone";
 import { exportContacts, exportContactsRoute } from "./campaign-export";
 import { preflightCampaign, preflightRoute } from "./campaign-preflight";

@@ -1,13 +1,12 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { CountryCode } from "libphonenumber-js";
-import { MAX_CSV_BYTES, normalisePhone, parseDefaultCountry } from "../campaigns/ingest";
 import { nowIso } from "../db/client";
 import { waitOutDialsInProgress } from "../dnc/dial-fence";
 import { addNumbers, findNumber, listNumbers, removeNumber } from "../dnc/store";
 import { type DncUpload, readDncCsv, readDncNumbers } from "../dnc/upload";
 import type { AppEnv } from "../env";
-import { boundedRequest, uploadTooLarge } from "../http/body";
+import { boundedRequest, MAX_CSV_BYTES, uploadTooLarge } from "../http/body";
 import { ApiError, badRequest } from "../http/errors";
 import {
   csvFileSchema,
@@ -22,6 +21,7 @@ import {
   validationHook,
 } from "../http/openapi";
 import { listEnvelope } from "../http/validation";
+import { normalisePhone, parseDefaultCountry } from "../uploads/ingest";
 
 const MAX_REASON_CHARS = 200;
 const tooLarge = () => uploadTooLarge("The do-not-call upload");

@@ -1,108 +1,309 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import type { Context } from "hono";
-import { getCampaignStub } from "../campaigns/campaign-do";
-import type { WebhookResult } from "../campaigns/carrier-webhooks";
-import { callbackPathMacMatches } from "../carriers/callback-urls";
-import { publicBase } from "../carriers/registry";
-import type { CarrierKind, SignedCallback } from "../carriers/types";
-import type { AppEnv } from "../env";
-import { PUBLIC_ACCESS } from "../http/openapi";
+import { and, count, desc, eq } from "drizzle-orm";
+import { getAccountStub } from "../accounts/stub";
+import { database, nowIso } from "../db/client";
+import { findInAccount, pageByAccount } from "../db/queries";
+import { webhookDeliveries, webhookDeliveryStatuses, webhookEndpoints } from "../db/schema";
+import type { AppEnv, Env } from "../env";
+import { encryptSecret } from "../http/crypto";
+import { badRequest, conflict, notFound } from "../http/errors";
+import {
+  enumQuery,
+  errors,
+  idParam,
+  json,
+  jsonBody,
+  listEnvelopeSchema,
+  noContent,
+  pageQuery,
+  requireJsonBody,
+  TENANT_ERRORS,
+  validationHook,
+} from "../http/openapi";
+import { listEnvelope } from "../http/validation";
+import { newId } from "../ids";
+import { isWebhookEventType, WEBHOOK_EVENT_TYPES } from "../outbox/event-types";
+import { newWebhookSecret } from "../outbox/signing";
+import { checkWebhookUrl, MAX_URL_LENGTH, urlPolicyFor } from "../outbox/url-policy";
 
-/** The URL the carrier was given and signed: our public origin, not whatever host the request came through. */
-async function signedCallback(c: Context<AppEnv>): Promise<SignedCallback> {
-  const url = new URL(c.req.url);
-  const method = c.req.method === "GET" ? "GET" : "POST";
-  const form = method === "POST" ? await c.req.formData().catch(() => new FormData()) : new FormData();
-  const headers: Record<string, string> = {};
-  c.req.raw.headers.forEach((value, name) => {
-    headers[name.toLowerCase()] = value;
-  });
-  return {
-    url: `${publicBase(c.env)}${url.pathname}${url.search}`,
-    method,
-    headers,
-    params: [...form.entries()].map(([k, v]) => [k, String(v)] as [string, string]),
-  };
-}
+/** Every endpoint multiplies each message; a bound keeps one account's fan-out predictable. */
+export const MAX_ENDPOINTS_PER_ACCOUNT = 20;
 
-type Target = "callback" | "answer";
-
-/** Hands the request to the campaign's object, which checks the carrier's signature before anything else. */
-async function forward(c: Context<AppEnv>, kind: CarrierKind, target: Target) {
-  const campaignId = c.req.param("campaignId") ?? "";
-  const attemptId = c.req.param("attemptId") ?? "";
-  const stub = getCampaignStub(c.env, campaignId);
-  const callback = await signedCallback(c);
-  const result: WebhookResult =
-    target === "answer" ? await stub.answer(campaignId, attemptId, kind, callback) : await stub.handleCallback(campaignId, attemptId, kind, callback);
-  return c.body(result.body, result.status as 200, { "Content-Type": result.contentType ?? "text/plain; charset=utf-8" });
-}
-
-/** Vobiz signs only the URL's base and a nonce, so its path carries a MAC of campaign and attempt, checked first. */
-async function forwardVobiz(c: Context<AppEnv>, target: Target) {
-  const { campaignId, attemptId, mac } = c.req.param() as { campaignId: string; attemptId: string; mac: string };
-  if (!(await callbackPathMacMatches(c.env, campaignId, attemptId, mac))) return c.text("The callback path is not valid.", 403);
-  return forward(c, "vobiz", target);
-}
-
-const METHODS = ["post", "get"] as const;
-
-const pathParams = {
-  campaignId: z.string().openapi({ param: { description: "The campaign the call belongs to." } }),
-  attemptId: z.string().openapi({ param: { description: "The dial attempt the carrier is reporting on." } }),
-};
-const vobizParams = { ...pathParams, mac: z.string().openapi({ param: { description: "HMAC of campaign and attempt, checked before anything else." } }) };
-
-const plainText = (description: string) => ({ description, content: { "text/plain": { schema: z.string() } } });
-const refused = plainText("The carrier's signature (or the Vobiz path MAC) is not valid, or the request is a replay; nothing changes.");
-
-const carrierResponses = {
-  callback: {
-    200: plainText("Recorded (a callback for a deleted campaign or an unknown attempt is acknowledged and ignored)."),
-    400: plainText("The callback carries no call id or call status."),
-    403: refused,
-  },
-  answer: {
-    200: {
-      description: "The carrier's own call document (TwiML, Plivo XML or VobizXML) that streams the call to the agent's stream_url.",
-      content: { "application/xml": { schema: z.string() } },
-    },
-    403: refused,
-    404: plainText("No such campaign or attempt."),
-  },
+const endpointFields = {
+  url: z
+    .string("is required")
+    .trim()
+    .min(1, "must not be empty")
+    .max(MAX_URL_LENGTH)
+    .describe("https to a public address; plain http only to loopback where the simulator is enabled. Redirects are not followed."),
+  // Unknown names are checked by parseEvents, whose sentence names them and lists the types.
+  events: z
+    .array(z.string().openapi({ enum: [...WEBHOOK_EVENT_TYPES] }), "must be an array of event types")
+    .describe("The event types to receive; leave it out to receive every type."),
+  description: z.string().trim().max(500).nullable(),
+  enabled: z.boolean("must be true or false"),
 };
 
-/** One carrier route, accepted as POST and GET alike. */
-function carrierRoute(method: (typeof METHODS)[number], carrier: CarrierKind, target: Target) {
-  const suffix = target === "answer" ? "/answer" : "";
-  const vobiz = carrier === "vobiz";
-  return createRoute({
-    method,
-    path: vobiz ? `/${carrier}/{campaignId}/{attemptId}/{mac}${suffix}` : `/${carrier}/{campaignId}/{attemptId}${suffix}`,
-    tags: ["Carrier webhooks"],
-    security: PUBLIC_ACCESS,
-    summary: `${carrier} ${target === "answer" ? "answer URL" : "status callback"}`,
-    description:
-      "Called by the carrier, not by API clients: its signature is the authentication. Signed form fields (POST) or query (GET), as the carrier sends them.",
-    request: { params: z.object(vobiz ? vobizParams : pathParams) },
-    responses: carrierResponses[target],
-  });
-}
+const createEndpointSchema = z.object({
+  url: endpointFields.url,
+  events: endpointFields.events.optional(),
+  description: endpointFields.description.optional(),
+  enabled: endpointFields.enabled.optional(),
+});
+const updateEndpointSchema = z.object(endpointFields).partial();
 
-/**
- * Public carrier webhooks: the carrier's signature is the authentication. GET is accepted where a
- * carrier is set to use it. The campaign's object answers with the carrier's own status and
- * document, so each route is described here and served as is rather than through typed responses.
- */
-export const webhookRoutes = new OpenAPIHono<AppEnv>();
-const serve = (route: ReturnType<typeof carrierRoute>, handler: (c: Context<AppEnv>) => Promise<Response>) => {
-  webhookRoutes.openAPIRegistry.registerPath(route);
-  webhookRoutes.on(route.method.toUpperCase(), route.getRoutingPath(), handler);
-};
-for (const method of METHODS) {
-  for (const target of ["callback", "answer"] as const) {
-    serve(carrierRoute(method, "twilio", target), (c) => forward(c, "twilio", target));
-    serve(carrierRoute(method, "plivo", target), (c) => forward(c, "plivo", target));
-    serve(carrierRoute(method, "vobiz", target), (c) => forwardVobiz(c, target));
+const endpointSchema = z
+  .object({
+    id: z.string().openapi({ example: "whk_01jz3k4m5n6p7q8r9s0t1v2w3x" }),
+    url: z.string().describe("The URL as it was checked (normalised by the URL parser)."),
+    events: z.array(z.enum(WEBHOOK_EVENT_TYPES)),
+    description: z.string().nullable(),
+    enabled: z.boolean(),
+    disabled_reason: z.string().nullable().describe("Why the endpoint is disabled (by PATCH, at create, or after 3 days of failures), or null."),
+    created_at: z.string(),
+  })
+  .openapi("WebhookEndpoint");
+
+const createdEndpointSchema = endpointSchema
+  .extend({ secret: z.string().describe("`whsec_…`, shown in this response only: keep it to verify deliveries.") })
+  .openapi("NewWebhookEndpoint");
+
+const deliverySchema = z
+  .object({
+    message_id: z.string().describe("The `webhook-id` the message arrives with."),
+    type: z.enum(WEBHOOK_EVENT_TYPES),
+    status: z.enum(webhookDeliveryStatuses),
+    attempts: z.int(),
+    last_status_code: z.int().nullable(),
+    last_error: z.string().nullable(),
+    next_attempt_at: z.string().nullable().describe("When a pending delivery is tried next; null once delivered or failed."),
+    created_at: z.string(),
+  })
+  .openapi("WebhookDelivery");
+
+const endpointId = idParam("The webhook endpoint's id, `whk_…`.");
+const tags = ["Webhook endpoints"];
+
+type EndpointRow = typeof webhookEndpoints.$inferSelect;
+
+const endpointView = (row: EndpointRow) => ({
+  id: row.id,
+  url: row.url,
+  events: JSON.parse(row.events) as (typeof WEBHOOK_EVENT_TYPES)[number][],
+  description: row.description,
+  enabled: row.enabled,
+  disabled_reason: row.disabledReason,
+  created_at: row.createdAt,
+});
+
+/** The subscribed types in their canonical order; an unknown name is a 400 that names it. */
+function parseEvents(events: string[]): string[] {
+  const unknown = events.filter((e) => !isWebhookEventType(e));
+  if (unknown.length > 0) {
+    throw badRequest(`events: ${unknown.map((e) => `"${e}"`).join(", ")} is not an event type; use any of ${WEBHOOK_EVENT_TYPES.join(", ")}.`);
   }
+  if (events.length === 0) throw badRequest("events must name at least one event type; leave it out to receive every type.");
+  return WEBHOOK_EVENT_TYPES.filter((t) => events.includes(t));
 }
+
+function checkedUrl(env: Env, raw: string): string {
+  const check = checkWebhookUrl(raw, urlPolicyFor(env));
+  if (!check.ok) throw badRequest(check.reason);
+  return check.url.href;
+}
+
+async function endpointInAccount(env: Env, accountId: string, id: string): Promise<EndpointRow> {
+  const row = await findInAccount(database(env), webhookEndpoints, accountId, id);
+  if (!row) throw notFound("Webhook endpoint", id);
+  return row;
+}
+
+export const webhookRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook })
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/",
+      tags,
+      summary: "Create a webhook endpoint",
+      middleware: requireJsonBody,
+      request: { body: jsonBody(createEndpointSchema) },
+      responses: {
+        201: json(createdEndpointSchema, "The new endpoint with its signing secret."),
+        ...errors([...TENANT_ERRORS, 409, 415], { 409: `The account already has ${MAX_ENDPOINTS_PER_ACCOUNT} endpoints.` }),
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid("json");
+      const url = checkedUrl(c.env, body.url);
+      const events = body.events === undefined ? [...WEBHOOK_EVENT_TYPES] : parseEvents(body.events);
+      const db = database(c.env);
+      const accountId = c.var.caller.accountId;
+      const [existing] = await db.select({ n: count() }).from(webhookEndpoints).where(eq(webhookEndpoints.accountId, accountId));
+      if ((existing?.n ?? 0) >= MAX_ENDPOINTS_PER_ACCOUNT) {
+        throw conflict(`This account already has ${MAX_ENDPOINTS_PER_ACCOUNT} webhook endpoints, the most it may have; delete one first.`);
+      }
+      const secret = newWebhookSecret();
+      const now = nowIso();
+      const row: EndpointRow = {
+        id: newId("whk"),
+        accountId,
+        url,
+        events: JSON.stringify(events),
+        description: body.description ?? null,
+        secret: await encryptSecret(secret, c.env.SECRETS_KEY),
+        enabled: body.enabled ?? true,
+        disabledReason: body.enabled === false ? "Created disabled." : null,
+        failingSince: null,
+        lastSuccessAt: null,
+        createdAt: now,
+        updatedAt: now,
+      };
+      await db.insert(webhookEndpoints).values(row);
+      // The secret is shown in this response only; it is stored encrypted.
+      return c.json({ ...endpointView(row), secret }, 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/",
+      tags,
+      summary: "List webhook endpoints",
+      request: { query: z.object(pageQuery({ limit: 50, maxLimit: 100 })) },
+      responses: { 200: json(listEnvelopeSchema("webhooks", endpointSchema, "WebhookEndpointList"), "Endpoints, newest first."), ...errors(TENANT_ERRORS) },
+    }),
+    async (c) => {
+      const { limit = 50, offset = 0 } = c.req.valid("query");
+      const page = { limit, offset };
+      const { rows, total } = await pageByAccount(database(c.env), webhookEndpoints, c.var.caller.accountId, page);
+      return c.json(listEnvelope("webhooks", rows.map(endpointView), total, page), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/{id}",
+      tags,
+      summary: "Get a webhook endpoint",
+      request: { params: endpointId },
+      responses: { 200: json(endpointSchema, "The endpoint (without its secret)."), ...errors([...TENANT_ERRORS, 404]) },
+    }),
+    async (c) => c.json(endpointView(await endpointInAccount(c.env, c.var.caller.accountId, c.req.valid("param").id)), 200),
+  )
+  .openapi(
+    createRoute({
+      method: "patch",
+      path: "/{id}",
+      tags,
+      summary: "Change a webhook endpoint",
+      description: "`enabled: true` re-enables a disabled endpoint and restarts its 3-day failure clock; so does a new `url`.",
+      middleware: requireJsonBody,
+      request: { params: endpointId, body: jsonBody(updateEndpointSchema, "Only the fields given change.") },
+      responses: { 200: json(endpointSchema, "The endpoint as it now is."), ...errors([...TENANT_ERRORS, 404, 415]) },
+    }),
+    async (c) => {
+      const body = c.req.valid("json");
+      const current = await endpointInAccount(c.env, c.var.caller.accountId, c.req.valid("param").id);
+      const url = body.url === undefined ? undefined : checkedUrl(c.env, body.url);
+      const events = body.events === undefined ? undefined : parseEvents(body.events);
+      const enabling = body.enabled === true && !current.enabled;
+      const disabling = body.enabled === false && current.enabled;
+      const [row] = await database(c.env)
+        .update(webhookEndpoints)
+        .set({
+          ...(url !== undefined && { url }),
+          ...(events !== undefined && { events: JSON.stringify(events) }),
+          ...(body.description !== undefined && { description: body.description }),
+          ...(enabling && { enabled: true, disabledReason: null }),
+          ...(disabling && { enabled: false, disabledReason: "Disabled with PATCH." }),
+          // Re-enabling or moving the endpoint starts its 3-day failure clock again.
+          ...((enabling || (url !== undefined && url !== current.url)) && { failingSince: null }),
+          updatedAt: nowIso(),
+        })
+        .where(and(eq(webhookEndpoints.id, current.id), eq(webhookEndpoints.accountId, c.var.caller.accountId)))
+        .returning();
+      if (!row) throw notFound("Webhook endpoint", current.id);
+      return c.json(endpointView(row), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/{id}",
+      tags,
+      summary: "Delete a webhook endpoint and its delivery log",
+      request: { params: endpointId },
+      responses: { 204: noContent("Deleted."), ...errors([...TENANT_ERRORS, 404]) },
+    }),
+    async (c) => {
+      const current = await endpointInAccount(c.env, c.var.caller.accountId, c.req.valid("param").id);
+      const db = database(c.env);
+      await db.batch([
+        db.delete(webhookDeliveries).where(eq(webhookDeliveries.endpointId, current.id)),
+        db.delete(webhookEndpoints).where(eq(webhookEndpoints.id, current.id)),
+      ]);
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/{id}/test",
+      tags,
+      summary: "Send a ping to a webhook endpoint",
+      description: "The ping goes through the outbox like any message, whatever types the endpoint subscribes to.",
+      request: { params: endpointId },
+      responses: {
+        202: json(z.object({ message_id: z.string().describe("The `webhook-id` the ping arrives with.") }).openapi("WebhookTest"), "The ping is queued."),
+        ...errors([...TENANT_ERRORS, 404, 409], { 409: "The endpoint is disabled; PATCH it with `enabled: true` first." }),
+      },
+    }),
+    async (c) => {
+      const accountId = c.var.caller.accountId;
+      const endpoint = await endpointInAccount(c.env, accountId, c.req.valid("param").id);
+      if (!endpoint.enabled) {
+        throw conflict(`Webhook endpoint ${endpoint.id} is disabled (${endpoint.disabledReason ?? "no reason given"}); PATCH it with "enabled": true first.`);
+      }
+      const messageId = await getAccountStub(c.env, accountId).sendWebhookPing(accountId, endpoint.id);
+      return c.json({ message_id: messageId }, 202);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/{id}/deliveries",
+      tags,
+      summary: "List an endpoint's deliveries",
+      description: "Newest first. The outboxes update this log at most once a second while they work.",
+      request: {
+        params: endpointId,
+        query: z.object({ ...pageQuery({ limit: 50, maxLimit: 500 }), status: enumQuery("status", webhookDeliveryStatuses) }),
+      },
+      responses: {
+        200: json(listEnvelopeSchema("deliveries", deliverySchema, "WebhookDeliveryList"), "Deliveries, newest first."),
+        ...errors([...TENANT_ERRORS, 404]),
+      },
+    }),
+    async (c) => {
+      const endpoint = await endpointInAccount(c.env, c.var.caller.accountId, c.req.valid("param").id);
+      const { limit = 50, offset = 0, status } = c.req.valid("query");
+      const page = { limit, offset };
+      const db = database(c.env);
+      const where = and(eq(webhookDeliveries.endpointId, endpoint.id), status && eq(webhookDeliveries.status, status));
+      const [rows, [totals]] = await Promise.all([
+        db.select().from(webhookDeliveries).where(where).orderBy(desc(webhookDeliveries.messageId)).limit(page.limit).offset(page.offset),
+        db.select({ n: count() }).from(webhookDeliveries).where(where),
+      ]);
+      const deliveries = rows.map((r) => ({
+        message_id: r.messageId,
+        type: r.type as (typeof WEBHOOK_EVENT_TYPES)[number],
+        status: r.status,
+        attempts: r.attempts,
+        last_status_code: r.lastStatusCode,
+        last_error: r.lastError,
+        next_attempt_at: r.nextAttemptAt,
+        created_at: r.createdAt,
+      }));
+      return c.json(listEnvelope("deliveries", deliveries, totals?.n ?? 0, page), 200);
+    },
+  );

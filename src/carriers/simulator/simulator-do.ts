@@ -262,4 +262,5 @@ export function shardFor(to: string): string {
   return (hash % SIMULATOR_SHARDS).toString(16);
 }
 
-export const getSimulatorStub = (env: Env, accountSid: string, shard: string) => env.SIMULATOR.get(env.SIMULATOR.idFromName(`${accountSid}:${shard}`));
+export const getSimulatorStub = (env: Env, accountSid: string, shard: string) =>
+  (env.SIMULATOR as DurableObjectNamespace<SimulatorDO>).get(env.SIMULATOR.idFromName(`${accountSid}:${shard}`));

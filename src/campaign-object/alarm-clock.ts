@@ -1,4 +1,4 @@
-import type { Timers } from "./object-storage/timers";
+import type { Timers } from "./storage/timers";
 
 /**
  * Exactly one alarm, at the earliest timer row or the outbox's next due time, whichever is first. The armed time is kept in memory, because

@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
-import { badRequest } from "../http/errors";
+import { badRequest } from "./errors";
 
 /** The header a response carries its D1 session bookmark in, and a request hands it back in. */
 export const BOOKMARK_HEADER = "x-d1-bookmark";

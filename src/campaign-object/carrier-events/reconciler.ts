@@ -1,10 +1,10 @@
-import { getAccountStub } from "../accounts/account-do";
-import type { LookupResult } from "../carriers/types";
-import type { Env } from "../env";
+import { getAccountStub } from "../../accounts/stub";
+import type { LookupResult } from "../../carriers/types";
+import type { Env } from "../../env";
+import type { CarrierLink } from "../carrier-link";
+import type { Attempt } from "../storage/attempts";
+import type { ObjectStorage } from "../storage/object-storage";
 import type { CallEvents } from "./call-events";
-import type { CarrierLink } from "./carrier-link";
-import type { Attempt } from "./object-storage/attempts";
-import type { ObjectStorage } from "./object-storage/object-storage";
 
 /** An attempt with no carrier id is looked up at the carrier after this long. */
 export const RECONCILE_AFTER_MS = 15_000;

@@ -1,15 +1,15 @@
-import { EMPTY_RESPONSE_XML, XML_CONTENT_TYPE } from "../carriers/twiml";
-import type { CarrierAdapter, CarrierKind, SignedCallback } from "../carriers/types";
-import type { AlarmClock } from "./alarm-clock";
+import { EMPTY_RESPONSE_XML, XML_CONTENT_TYPE } from "../../carriers/twiml";
+import type { CarrierAdapter, CarrierKind, SignedCallback } from "../../carriers/types";
+import type { AlarmClock } from "../alarm-clock";
+import type { CarrierLink } from "../carrier-link";
+import type { D1Sync } from "../d1-sync";
+import type { EventHub } from "../live/event-hub";
+import type { ObjectStorage } from "../storage/object-storage";
 import type { CallEvents } from "./call-events";
-import type { CarrierLink } from "./carrier-link";
-import type { D1Sync } from "./d1-sync";
-import type { EventHub } from "./event-hub";
-import type { ObjectStorage } from "./object-storage/object-storage";
 
-export type WebhookResult = { status: number; body: string; contentType?: string };
+export type CarrierReply = { status: number; body: string; contentType?: string };
 
-const forbidden = (body: string): WebhookResult => ({ status: 403, body });
+const forbidden = (body: string): CarrierReply => ({ status: 403, body });
 
 /** GET callbacks carry their parameters in the query; POST ones in the form body. */
 const fieldsOf = (callback: SignedCallback): [string, string][] => (callback.method === "GET" ? [...new URL(callback.url).searchParams] : callback.params);
@@ -18,7 +18,7 @@ const fieldsOf = (callback: SignedCallback): [string, string][] => (callback.met
  * The campaign object's side of the carrier webhooks: the carrier's signature first, then the
  * nonce replay check, then the event is parsed and applied once.
  */
-export class CarrierWebhooks {
+export class CarrierCallbacks {
   constructor(
     private readonly parts: {
       storage: ObjectStorage;
@@ -31,7 +31,7 @@ export class CarrierWebhooks {
   ) {}
 
   /** A status callback. Late callbacks for a deleted campaign or a forgotten attempt are acknowledged and ignored. */
-  async callback(campaignId: string, attemptId: string, kind: CarrierKind, callback: SignedCallback): Promise<WebhookResult> {
+  async callback(campaignId: string, attemptId: string, kind: CarrierKind, callback: SignedCallback): Promise<CarrierReply> {
     const { d1, storage, events, hub, alarm } = this.parts;
     if (!(await d1.load(campaignId))) return { status: 200, body: "campaign not found; ignored" };
     if (!storage.attempts.get(attemptId)) return { status: 200, body: "unknown attempt; ignored" };
@@ -51,7 +51,7 @@ export class CarrierWebhooks {
    * carrier's document that streams the call to the agent. Vobiz also sends ringing (and could
    * send other events) to this URL; those get a document with no verbs, so no second stream starts.
    */
-  async answer(campaignId: string, attemptId: string, kind: CarrierKind, callback: SignedCallback): Promise<WebhookResult> {
+  async answer(campaignId: string, attemptId: string, kind: CarrierKind, callback: SignedCallback): Promise<CarrierReply> {
     const { d1, storage, events, hub, alarm } = this.parts;
     const state = await d1.load(campaignId);
     const attempt = state ? storage.attempts.get(attemptId) : null;
@@ -74,7 +74,7 @@ export class CarrierWebhooks {
   }
 
   /** Signature, then replay: a request whose nonce was seen before is refused like a forged one, and changes nothing. */
-  private async authenticate(kind: CarrierKind, callback: SignedCallback): Promise<{ adapter: CarrierAdapter } | WebhookResult> {
+  private async authenticate(kind: CarrierKind, callback: SignedCallback): Promise<{ adapter: CarrierAdapter } | CarrierReply> {
     const { adapter } = await this.parts.carrier.get();
     if (adapter.kind !== kind) return forbidden(`This campaign dials through ${adapter.kind}; its callbacks do not come to the ${kind} path.`);
     if (!(await adapter.verifyCallback(callback))) return forbidden("The callback signature is not valid.");

@@ -1,28 +1,25 @@
 import { DurableObject } from "cloudflare:workers";
-import { getAccountStub } from "../accounts/account-do";
+import { getAccountStub } from "../accounts/stub";
 import { ownOrigin } from "../carriers/own-origin";
 import { fetcherFor } from "../carriers/registry";
 import type { CarrierKind, SignedCallback } from "../carriers/types";
 import type { Env } from "../env";
 import { Outbox } from "../outbox/outbox";
 import { AlarmClock } from "./alarm-clock";
-import { CallEvents } from "./call-events";
+import { CallEvents } from "./carrier-events/call-events";
+import { CarrierCallbacks, type CarrierReply } from "./carrier-events/carrier-callbacks";
+import { Reconciler } from "./carrier-events/reconciler";
 import { CarrierLink } from "./carrier-link";
-import { CarrierWebhooks, type WebhookResult } from "./carrier-webhooks";
 import { D1Sync } from "./d1-sync";
-import { Dispatcher } from "./dispatcher";
-import { DncStage } from "./dnc-stage";
-import { EventHub } from "./event-hub";
-import { type Snapshot, snapshotOf } from "./events";
+import { Dispatcher } from "./dial/dispatcher";
+import { DncStage } from "./dial/dnc-stage";
+import { CallingWindowStage } from "./dial/window-stage";
 import { type LifecycleResult, LifecycleRunner } from "./lifecycle-runner";
-import { ObjectStorage } from "./object-storage/object-storage";
-import { Reconciler } from "./reconciler";
+import { EventHub } from "./live/event-hub";
+import { type Snapshot, snapshotOf } from "./live/events";
+import { CampaignWebhookReports } from "./reports/webhook-reports";
+import { ObjectStorage } from "./storage/object-storage";
 import { Transitions } from "./transitions";
-import { CampaignWebhookReports } from "./webhook-reports";
-import { CallingWindowStage } from "./window-stage";
-
-export type { WebhookResult } from "./carrier-webhooks";
-export type { LifecycleResult } from "./lifecycle-runner";
 
 /**
  * One per campaign. A thin shell: each concern is its own module, wired here; the methods below
@@ -38,7 +35,7 @@ export class CampaignDO extends DurableObject<Env> {
   private readonly lifecycle: LifecycleRunner;
   private readonly dispatcher: Dispatcher;
   private readonly reconciler: Reconciler;
-  private readonly webhooks: CarrierWebhooks;
+  private readonly webhooks: CarrierCallbacks;
   private readonly dnc: DncStage;
   private readonly reports: CampaignWebhookReports;
 
@@ -76,7 +73,7 @@ export class CampaignDO extends DurableObject<Env> {
       stages: [new CallingWindowStage(storage, transitions), this.dnc],
     });
     this.reconciler = new Reconciler(env, storage, this.carrier, events);
-    this.webhooks = new CarrierWebhooks({ storage, d1: this.d1, carrier: this.carrier, events, hub: this.hub, alarm: this.alarmClock });
+    this.webhooks = new CarrierCallbacks({ storage, d1: this.d1, carrier: this.carrier, events, hub: this.hub, alarm: this.alarmClock });
     ctx.blockConcurrencyWhile(async () => {
       storage.createSchema();
       this.reports.createSchema();
@@ -187,15 +184,15 @@ export class CampaignDO extends DurableObject<Env> {
     }
   }
 
-  // --- carrier webhooks (RPC from src/routes/webhooks.ts) ---------------------------------------
+  // --- carrier callbacks (RPC from src/routes/carrier-callbacks.ts) ------------------------------
 
   /** A status callback: verified against the carrier's signature and nonce first, then applied once. */
-  handleCallback(campaignId: string, attemptId: string, kind: CarrierKind, callback: SignedCallback): Promise<WebhookResult> {
+  handleCallback(campaignId: string, attemptId: string, kind: CarrierKind, callback: SignedCallback): Promise<CarrierReply> {
     return this.webhooks.callback(campaignId, attemptId, kind, callback);
   }
 
   /** The answer request: its event applied, then the carrier's document that connects the call to the agent. */
-  answer(campaignId: string, attemptId: string, kind: CarrierKind, callback: SignedCallback): Promise<WebhookResult> {
+  answer(campaignId: string, attemptId: string, kind: CarrierKind, callback: SignedCallback): Promise<CarrierReply> {
     return this.webhooks.answer(campaignId, attemptId, kind, callback);
   }
 
@@ -227,5 +224,3 @@ export class CampaignDO extends DurableObject<Env> {
     return snapshotOf(state, campaign.stats(), { inFlight: attempts.inFlight(), attempts: attempts.total() });
   }
 }
-
-export const getCampaignStub = (env: Env, campaignId: string) => env.CAMPAIGNS.get(env.CAMPAIGNS.idFromName(campaignId));

@@ -1,11 +1,12 @@
+import { callingWindowOf } from "../calling-window/calling-window";
+import { contactStatsOf, loadCampaignRow } from "../db/campaign-rows";
 import { nowIso } from "../db/client";
+import { fieldsObjectText } from "../db/custom-fields";
 import type { CampaignStatus } from "../db/schema";
 import type { Env } from "../env";
-import { callingWindowOf } from "./calling-window";
-import { fieldsObjectText } from "./custom-fields";
-import { contactStatsOf, loadCampaignRow } from "./d1-campaigns";
-import { type CampaignState, customColumnsOfState } from "./object-storage/campaign-state";
-import type { ObjectStorage } from "./object-storage/object-storage";
+import { type CampaignState, customColumnsOfState } from "./storage/campaign-state";
+import type { ObjectStorage } from "./storage/object-storage";
+import type { PendingRow } from "./storage/working-contacts";
 
 /** Contact rows per flush; a longer backlog flushes again at once. */
 const FLUSH_BATCH = 5_000;
@@ -21,17 +22,6 @@ export const FLUSH_CONTACTS_SQL = `UPDATE contacts SET status = u.value ->> 's',
 /** Pending contacts after a seq, along (campaign_id, seq): the settled-status index holds no pending contact. */
 export const PENDING_PAGE_SQL = `SELECT id, seq, phone_number, custom_fields, attempts, timezone, row, created_at FROM contacts
   WHERE campaign_id = ? AND seq > ? AND status = 'pending' ORDER BY seq LIMIT ?`;
-
-export interface PendingRow {
-  id: string;
-  seq: number;
-  phone_number: string;
-  custom_fields: string;
-  attempts: number;
-  timezone: string | null;
-  row: number;
-  created_at: string;
-}
 
 /**
  * Everything the campaign object reads from or writes to D1, the system of record: its campaign

@@ -1,6 +1,6 @@
-import type { CampaignStatus, ContactStatus } from "../db/schema";
-import { isTerminal } from "./lifecycle";
-import type { CampaignState } from "./object-storage/campaign-state";
+import type { CampaignStatus, ContactStatus } from "../../db/schema";
+import { isTerminal } from "../lifecycle";
+import type { CampaignState } from "../storage/campaign-state";
 
 export interface Snapshot {
   campaign_id: string;

@@ -1,5 +1,16 @@
 import type { ContactStatus } from "../../db/schema";
-import type { PendingRow } from "../d1-sync";
+
+/** A pending contact as D1 pages it to the object (d1-sync.ts pendingPage). */
+export interface PendingRow {
+  id: string;
+  seq: number;
+  phone_number: string;
+  custom_fields: string;
+  attempts: number;
+  timezone: string | null;
+  row: number;
+  created_at: string;
+}
 
 export interface LiveContact {
   contact_id: string;

@@ -1,10 +1,10 @@
-import type { CallEvent } from "../carriers/types";
-import { nowIso } from "../db/client";
+import type { CallEvent } from "../../carriers/types";
+import { nowIso } from "../../db/client";
+import { isTerminal } from "../lifecycle";
+import type { Attempt } from "../storage/attempts";
+import type { ObjectStorage } from "../storage/object-storage";
+import type { Transitions } from "../transitions";
 import { applyCallEvent, type CallOutcome, settleContact } from "./contact-machine";
-import { isTerminal } from "./lifecycle";
-import type { Attempt } from "./object-storage/attempts";
-import type { ObjectStorage } from "./object-storage/object-storage";
-import type { Transitions } from "./transitions";
 
 /**
  * What last_error says about a call that ended without a conversation: the carrier's own cause

@@ -1,7 +1,7 @@
 import { type ApiError, badRequest } from "../http/errors";
+import { ProblemList, plural, shown } from "../uploads/upload-problems";
 import { type CallingWindow, contactZones, formatClock, nextOpening } from "./calling-window";
 import { canonicalZone, type ZoneSet } from "./number-zones";
-import { ProblemList, plural, shown } from "./upload-problems";
 
 /**
  * Reads each uploaded contact's own zone, and collects the rows create must refuse:

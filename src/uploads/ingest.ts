@@ -1,15 +1,11 @@
 import { type CountryCode, isSupportedCountry, parsePhoneNumberFromString } from "libphonenumber-js";
 import Papa from "papaparse";
+import type { CallingWindow } from "../calling-window/calling-window";
+import { ContactZones } from "../calling-window/contact-zones";
+import { setField, storedFieldValues } from "../db/custom-fields";
 import { ApiError, badRequest } from "../http/errors";
-import type { CallingWindow } from "./calling-window";
-import { ContactZones } from "./contact-zones";
-import { setField, storedFieldValues } from "./custom-fields";
 import { ProblemList, plural, reportedProblems, shown, type UploadProblem } from "./upload-problems";
 
-/** The upload limit for the contacts file itself (SPEC: 10 MB ≈ 100k rows). */
-export const MAX_CSV_BYTES = 10 * 1024 * 1024;
-/** Form fields and multipart framing ride on top of the file. */
-export const MAX_REQUEST_BYTES = MAX_CSV_BYTES + 64 * 1024;
 /** JSON bound per D1 statement, far under D1's 2 MB value limit. */
 export const CHUNK_BYTES = 1_000_000;
 

@@ -1,15 +1,15 @@
-import { budgetRefusal, getAccountStub } from "../accounts/account-do";
+import { budgetRefusal, getAccountStub } from "../accounts/stub";
 import { nowIso } from "../db/client";
 import type { Env } from "../env";
 import type { AlarmClock } from "./alarm-clock";
 import type { CarrierLink } from "./carrier-link";
 import type { D1Sync } from "./d1-sync";
-import type { EventHub } from "./event-hub";
 import { decideTransition, isTerminal, type LifecycleAction } from "./lifecycle";
-import type { ObjectStorage } from "./object-storage/object-storage";
+import type { EventHub } from "./live/event-hub";
+import type { ObjectStorage } from "./storage/object-storage";
 import type { Transitions } from "./transitions";
 
-/** `bookmark`: the D1 bookmark of the write the action made, if it made one (see db/session.ts). */
+/** `bookmark`: the D1 bookmark of the write the action made, if it made one (see http/d1-session.ts). */
 export type LifecycleResult = { ok: true; bookmark?: string | null } | { ok: false; reason: "not_found" | "conflict"; message: string };
 
 /** A scheduled start without budget tries again this often. */

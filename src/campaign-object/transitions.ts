@@ -1,8 +1,8 @@
 import type { CampaignStatus } from "../db/schema";
-import type { CampaignState } from "./object-storage/campaign-state";
-import type { ObjectStorage } from "./object-storage/object-storage";
-import type { ContactPatch, LiveContact } from "./object-storage/working-contacts";
-import type { TransitionReporter } from "./webhook-reports";
+import type { TransitionReporter } from "./reports/webhook-reports";
+import type { CampaignState } from "./storage/campaign-state";
+import type { ObjectStorage } from "./storage/object-storage";
+import type { ContactPatch, LiveContact } from "./storage/working-contacts";
 
 /**
  * The one place where a contact or the campaign changes status. Each method is synchronous: the

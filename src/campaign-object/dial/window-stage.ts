@@ -1,9 +1,9 @@
-import { nowIso } from "../db/client";
-import { type CallingWindow, WindowGate, windowWaitReason } from "./calling-window";
+import { type CallingWindow, WindowGate, windowWaitReason } from "../../calling-window/calling-window";
+import { nowIso } from "../../db/client";
+import type { ObjectStorage } from "../storage/object-storage";
+import type { LiveContact } from "../storage/working-contacts";
+import type { Transitions } from "../transitions";
 import type { DialStage } from "./dispatcher";
-import type { ObjectStorage } from "./object-storage/object-storage";
-import type { LiveContact } from "./object-storage/working-contacts";
-import type { Transitions } from "./transitions";
 
 /**
  * The calling window between "due" and "lease a slot": contacts inside their window pass; the

@@ -1,5 +1,5 @@
 import type { ContactStatus } from "../../db/schema";
-import type { ContactEvent } from "../events";
+import type { ContactEvent } from "../live/events";
 
 /** Contact transitions kept for SSE/WebSocket replay: the last 10,000, at most 24 h old. */
 export const EVENT_LOG_LIMIT = 10_000;

@@ -3,7 +3,7 @@ import { carrierAdapter } from "../carriers/registry";
 import type { CarrierAdapter, CarrierKind } from "../carriers/types";
 import type { Env } from "../env";
 import type { D1Sync } from "./d1-sync";
-import type { ObjectStorage } from "./object-storage/object-storage";
+import type { ObjectStorage } from "./storage/object-storage";
 
 export interface CampaignCarrier {
   adapter: CarrierAdapter;

@@ -1,18 +1,18 @@
-import { getAccountStub } from "../accounts/account-do";
-import { callbackUrls } from "../carriers/callback-urls";
-import type { OriginateResult } from "../carriers/types";
-import { nowIso } from "../db/client";
-import type { Env } from "../env";
-import { newId } from "../ids";
-import type { CallEvents } from "./call-events";
-import type { CampaignCarrier, CarrierLink } from "./carrier-link";
-import type { D1Sync } from "./d1-sync";
-import type { EventHub } from "./event-hub";
-import type { Attempt } from "./object-storage/attempts";
-import type { ObjectStorage } from "./object-storage/object-storage";
-import type { LiveContact } from "./object-storage/working-contacts";
-import { RECONCILE_AFTER_MS, STALE_INTERVAL_MS } from "./reconciler";
-import type { Transitions } from "./transitions";
+import { getAccountStub } from "../../accounts/stub";
+import { callbackUrls } from "../../carriers/callback-urls";
+import type { OriginateResult } from "../../carriers/types";
+import { nowIso } from "../../db/client";
+import type { Env } from "../../env";
+import { newId } from "../../ids";
+import type { CallEvents } from "../carrier-events/call-events";
+import { RECONCILE_AFTER_MS, STALE_INTERVAL_MS } from "../carrier-events/reconciler";
+import type { CampaignCarrier, CarrierLink } from "../carrier-link";
+import type { D1Sync } from "../d1-sync";
+import type { EventHub } from "../live/event-hub";
+import type { Attempt } from "../storage/attempts";
+import type { ObjectStorage } from "../storage/object-storage";
+import type { LiveContact } from "../storage/working-contacts";
+import type { Transitions } from "../transitions";
 
 /** Ring time given to the carrier (Twilio's Timeout; at least 15 s). */
 const RING_TIMEOUT_S = 30;

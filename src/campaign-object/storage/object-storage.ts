@@ -7,7 +7,7 @@ import { WorkingContacts } from "./working-contacts";
 
 /**
  * The campaign object's own SQLite storage, one accessor per group of tables (D1 is the other
- * store: see d1-campaigns.ts and d1-sync.ts). Every method is synchronous, so callers compose
+ * store: see db/campaign-rows.ts and d1-sync.ts). Every method is synchronous, so callers compose
  * several into one atomic write by not awaiting between them.
  */
 export class ObjectStorage {

@@ -1,12 +1,12 @@
-import type { CampaignStatus, ContactStatus } from "../db/schema";
-import type { WebhookEventType } from "../outbox/event-types";
-import type { Outbox } from "../outbox/outbox";
-import type { HandedOverMessage } from "../outbox/outbox-store";
-import { type CallingWindow, contactTimezone } from "./calling-window";
-import { fieldsObjectText } from "./custom-fields";
-import { type CampaignState, type ContactStats, customColumnsOfState } from "./object-storage/campaign-state";
-import type { ObjectStorage } from "./object-storage/object-storage";
-import type { LiveContact } from "./object-storage/working-contacts";
+import { type CallingWindow, contactTimezone } from "../../calling-window/calling-window";
+import { fieldsObjectText } from "../../db/custom-fields";
+import type { CampaignStatus, ContactStatus } from "../../db/schema";
+import type { WebhookEventType } from "../../outbox/event-types";
+import type { Outbox } from "../../outbox/outbox";
+import type { HandedOverMessage } from "../../outbox/outbox-store";
+import { type CampaignState, type ContactStats, customColumnsOfState } from "../storage/campaign-state";
+import type { ObjectStorage } from "../storage/object-storage";
+import type { LiveContact } from "../storage/working-contacts";
 
 /** What transitions.ts tells whoever reports changes outward; every call is inside the change's own storage write. */
 export interface TransitionReporter {

@@ -1,6 +1,5 @@
-import { sipIsInvalidNumber } from "../carriers/twilio";
-import { type CallEvent, type CallProgress, FINAL_PROGRESS } from "../carriers/types";
-import type { ContactStatus } from "../db/schema";
+import { type CallEvent, type CallProgress, FINAL_PROGRESS, sipIsInvalidNumber } from "../../carriers/types";
+import type { ContactStatus } from "../../db/schema";
 
 export type CallOutcome = "answered" | "voicemail" | "busy" | "no_answer" | "failed" | "invalid_number" | "canceled" | "timeout";
 

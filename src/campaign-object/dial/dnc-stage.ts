@@ -1,9 +1,9 @@
-import { nowIso } from "../db/client";
+import { nowIso } from "../../db/client";
+import { listedAmong } from "../../dnc/check";
+import type { ObjectStorage } from "../storage/object-storage";
+import type { LiveContact } from "../storage/working-contacts";
+import type { Transitions } from "../transitions";
 import type { DialStage } from "./dispatcher";
-import { listedAmong } from "./dnc-check";
-import type { ObjectStorage } from "./object-storage/object-storage";
-import type { LiveContact } from "./object-storage/working-contacts";
-import type { Transitions } from "./transitions";
 
 /**
  * What the dial-time check has cost this campaign since its object last started (memory only):
