@@ -1,9 +1,13 @@
 import { type CallEvent, type CallProgress, FINAL_PROGRESS, sipIsInvalidNumber } from "../../carriers/types";
 import type { ContactStatus } from "../../db/schema";
+import { retriesUsed } from "../results/callback-rules";
 
 export type CallOutcome = "answered" | "voicemail" | "busy" | "no_answer" | "failed" | "invalid_number" | "canceled" | "timeout";
 
 export const RETRYABLE_OUTCOMES: ReadonlySet<CallOutcome> = new Set(["busy", "no_answer", "failed", "timeout"]);
+
+/** The outcomes a campaign may choose to retry (`retry_on`): the transient ones and voicemail. */
+export const RETRY_ON_CHOICES = ["busy", "no_answer", "failed", "timeout", "voicemail"] as const satisfies readonly CallOutcome[];
 
 /** How far a call has got; events that would not advance it are duplicates or arrived late. */
 export function progressRank(progress: CallProgress): number {
@@ -58,11 +62,23 @@ export function applyCallEvent(rank: number, ended: boolean, event: CallEvent): 
 
 export interface Settlement {
   status: ContactStatus;
-  /** Epoch ms of the next dial when the contact goes back to pending for a retry. */
+  /** Epoch ms of the next dial when the contact goes back to pending for a retry or a callback. */
   nextAttemptAt: number | null;
+  /** True when it waits for a callback the agent asked for (its outcome shows `callback`). */
+  callback: boolean;
 }
 
-/** Where a contact goes after an attempt ends (SPEC "Retries"). */
+/** What a campaign says about redialling, beyond its retry count and delay. */
+export interface RedialRules {
+  /** The outcomes retried (SPEC `retry_on`); default RETRYABLE_OUTCOMES. */
+  retryOn?: ReadonlySet<CallOutcome>;
+  /** Callbacks scheduled so far: their dials use no retry. */
+  callbacks?: number;
+  /** A callback the agent asked for during this call, due then (already moved into the calling window). */
+  callbackAt?: number | null;
+}
+
+/** Where a contact goes after an attempt ends (SPEC "Retries", "Call results"). */
 export function settleContact(
   outcome: CallOutcome,
   attempts: number,
@@ -70,9 +86,14 @@ export function settleContact(
   retryDelayMs: number,
   now: number,
   canRetry: boolean,
+  rules: RedialRules = {},
 ): Settlement {
-  if (outcome === "answered" || outcome === "voicemail") return { status: "completed", nextAttemptAt: null };
-  if (outcome === "canceled") return { status: "cancelled", nextAttemptAt: null };
-  if (canRetry && RETRYABLE_OUTCOMES.has(outcome) && attempts <= retriesPerContact) return { status: "pending", nextAttemptAt: now + retryDelayMs };
-  return { status: "failed", nextAttemptAt: null };
+  const { retryOn = RETRYABLE_OUTCOMES, callbacks = 0, callbackAt = null } = rules;
+  if (canRetry && callbackAt !== null) return { status: "pending", nextAttemptAt: callbackAt, callback: true };
+  if (canRetry && retryOn.has(outcome) && outcome !== "invalid_number" && retriesUsed(attempts, callbacks) < retriesPerContact) {
+    return { status: "pending", nextAttemptAt: now + retryDelayMs, callback: false };
+  }
+  if (outcome === "answered" || outcome === "voicemail") return { status: "completed", nextAttemptAt: null, callback: false };
+  if (outcome === "canceled") return { status: "cancelled", nextAttemptAt: null, callback: false };
+  return { status: "failed", nextAttemptAt: null, callback: false };
 }
