@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { DAY_NAMES } from "../calling-window/calling-window";
+import { RETRY_ON_CHOICES } from "../campaign-object/carrier-events/contact-machine";
 import { campaignStatuses, contactOutcomes, contactStatuses } from "../db/schema";
 import { csvFileSchema, listEnvelopeSchema, wholeNumber } from "../http/openapi";
 
@@ -51,6 +52,32 @@ export const campaignSettingFields = {
     .string()
     .optional()
     .openapi({ description: "`recipient` (each contact's own zone, the default) or one IANA zone for every contact.", example: "recipient" }),
+  dispositions: z
+    .union([z.string(), z.array(z.string())])
+    .optional()
+    .openapi({
+      description: "The disposition names agents may report (JSON array or comma list of 1–64 characters of a-z, 0-9 and _); default: any name.",
+      example: "interested,not_interested,callback_requested",
+    }),
+  retry_on: z
+    .union([z.string(), z.array(z.enum(RETRY_ON_CHOICES))])
+    .optional()
+    .openapi({
+      description: "The outcomes retried (JSON array or comma list of busy, no_answer, failed, timeout, voicemail); default the first four.",
+      example: "busy,no_answer",
+    }),
+  voicemail_action: z
+    .enum(["agent", "hangup", "message"])
+    .optional()
+    .openapi({ description: "A call a machine answers: `agent` (default; the agent hears answered_by=machine), `hangup`, or `message`." }),
+  voicemail_message: z
+    .string()
+    .optional()
+    .openapi({ description: "With voicemail_action message: text (at most 1,000 characters) the carrier speaks after the beep." }),
+  voicemail_audio_url: z
+    .string()
+    .optional()
+    .openapi({ description: "With voicemail_action message: an https audio file played after the beep, instead of text." }),
 };
 
 const contactInputSchema = z
@@ -69,6 +96,8 @@ export const createCampaignFormSchema = z
   .object({
     ...campaignSettingFields,
     calling_days: z.string().optional().openapi({ description: "Comma list of mon, tue, wed, thu, fri, sat, sun; default every day." }),
+    dispositions: z.string().optional().openapi({ description: "Comma list of the disposition names agents may report; default: any name." }),
+    retry_on: z.string().optional().openapi({ description: "Comma list of the outcomes retried: busy, no_answer, failed, timeout, voicemail." }),
     contacts: csvFileSchema.describe(
       "CSV, at most 10 MB: a phone_number column, an optional timezone column, every other column a custom field. UTF-8, BOM and CRLF tolerated.",
     ),
@@ -126,8 +155,14 @@ export const campaignSchema = z
       completed: z.int(),
       failed: z.int(),
       cancelled: z.int(),
+      dispositions: z.record(z.string(), z.int()).describe("Contacts by the disposition of their latest result."),
     }),
     calling_window: callingWindowSchema.nullable(),
+    dispositions: z.array(z.string()).nullable().describe("The declared disposition names, or null when any name is taken."),
+    retry_on: z.array(z.enum(RETRY_ON_CHOICES)).describe("The outcomes retried."),
+    voicemail_action: z.enum(["agent", "hangup", "message"]),
+    voicemail_message: z.string().nullable(),
+    voicemail_audio_url: z.string().nullable(),
     source_campaign_id: z.string().nullable().describe("The campaign this one was cloned from."),
   })
   .openapi("Campaign", { description: "data.Campaign" });
@@ -143,6 +178,18 @@ export const clonedCampaignSchema = campaignSchema
   .extend({ dnc_suppressed: z.int().describe("Copied contacts now on the do-not-call list, created cancelled with outcome dnc.") })
   .openapi("ClonedCampaign", { description: "data.Campaign of the copy, with the copied contacts now on the do-not-call list." });
 
+export const contactResultSchema = z
+  .object({
+    disposition: z.string(),
+    data: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).nullable(),
+    summary: z.string().nullable(),
+    transcript_url: z.string().nullable(),
+    recording_url: z.string().nullable(),
+    call_id: z.string().describe("The call the result is for (`call_…`)."),
+    reported_at: timestamp,
+  })
+  .openapi("ContactResult");
+
 export const contactSchema = z
   .object({
     id: z.string().openapi({ example: "ctc_01jz3k4m5n6p7q000001" }),
@@ -157,6 +204,8 @@ export const contactSchema = z
     call_id: z.string().nullable(),
     next_attempt_at: timestamp.nullable(),
     timezone: z.string().nullable().describe("The row's zone, else calling_timezone, else the number's (null when several apply)."),
+    result: contactResultSchema.nullable().describe("The agent's latest result for the contact's latest call, or null."),
+    callbacks: z.int().describe("Callbacks scheduled for this contact (at most 5)."),
     created_at: timestamp,
     updated_at: timestamp,
   })

@@ -18,6 +18,9 @@ export const DIALLING_COLUMNS: ReadonlySet<string> = new Set([
   "last_error",
   "call_id",
   "next_attempt_at",
+  "result",
+  "disposition",
+  "callbacks",
   "created_at",
   "updated_at",
 ]);

@@ -5,9 +5,7 @@ import type { AppEnv } from "../env";
 import { boundedRequest, MAX_CSV_BYTES } from "../http/body";
 import { ApiError, badRequest } from "../http/errors";
 import { type ContactsRead, readContactsCsv, readContactsJson, refusedUpload } from "../uploads/ingest";
-import type { FieldText } from "./settings";
-
-type FieldValue = string | number | boolean | null | undefined;
+import { type FieldText, jsonFieldValue } from "./settings";
 
 /** The create body (multipart or JSON) as create and preflight read it. */
 export interface CreateInput {
@@ -19,8 +17,6 @@ export interface CreateInput {
 
 const tooLarge = () =>
   new ApiError("payload_too_large", `The upload is larger than ${MAX_CSV_BYTES / 1024 / 1024} MB; split the contacts into several campaigns.`);
-
-const fieldText = (value: FieldValue): string | undefined => (value === undefined || value === null ? undefined : String(value));
 
 /** Reads the create body after refusing oversize bodies unread. An unreadable body or another media type is an error, not a field problem. */
 export async function readCreateInput(c: Context<AppEnv>): Promise<CreateInput> {
@@ -57,13 +53,7 @@ export async function readCreateInput(c: Context<AppEnv>): Promise<CreateInput> 
     }
     if (typeof body !== "object" || body === null || Array.isArray(body)) throw badRequest("The JSON body must be an object.");
     return {
-      field: (name) => {
-        const value = body[name];
-        // The view lists days as an array; accept that shape back as well as the comma list.
-        if (name === "calling_days" && Array.isArray(value)) return value.join(",");
-        if (value !== null && typeof value === "object") throw badRequest(`${name} must be a string or number.`);
-        return fieldText(value as FieldValue);
-      },
+      field: (name) => jsonFieldValue(name, body[name]),
       contacts: async (window, country) => {
         if (body.contacts === undefined) return refusedUpload(badRequest("contacts is required: an array of objects, each with a phone_number."));
         return readContactsJson(body.contacts, country, window);

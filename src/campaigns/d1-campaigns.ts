@@ -1,4 +1,5 @@
 import { and, asc, eq, gte, sql } from "drizzle-orm";
+import type { ContactResultView } from "../call-results/result-view";
 import { type CallingWindow, callingWindowOf, callingWindowView, contactTimezone } from "../calling-window/calling-window";
 import { type CampaignRow, contactStatsOf } from "../db/campaign-rows";
 import { database } from "../db/client";
@@ -9,6 +10,7 @@ import { suppressListedContacts } from "../dnc/check";
 import type { Env } from "../env";
 import { contactIdStem } from "../ids";
 import type { IngestResult } from "../uploads/ingest";
+import { resultSettingsOf, resultSettingsView } from "./result-settings";
 
 type ContactRow = typeof contacts.$inferSelect;
 
@@ -28,8 +30,9 @@ export const campaignView = (row: CampaignRow) => ({
   created_by: row.createdBy,
   status: row.status,
   status_reason: row.statusReason,
-  stats: { total: row.total, ...contactStatsOf(row) },
+  stats: { total: row.total, ...contactStatsOf(row), dispositions: JSON.parse(row.dispositionStats) as Record<string, number> },
   calling_window: callingWindowView(callingWindowOf(row)),
+  ...resultSettingsView(resultSettingsOf(row)),
   source_campaign_id: row.sourceCampaignId,
 });
 
@@ -47,6 +50,8 @@ export const contactView = (row: ContactRow, window: CallingWindow | null, colum
   call_id: row.callId,
   next_attempt_at: row.nextAttemptAt,
   timezone: contactTimezone(window, { phone: row.phoneNumber, timezone: row.timezone }),
+  result: row.result === null ? null : (JSON.parse(row.result) as ContactResultView),
+  callbacks: row.callbacks,
   created_at: row.createdAt,
   updated_at: row.updatedAt,
 });

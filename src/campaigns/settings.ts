@@ -11,6 +11,7 @@ import { parseFields } from "../http/openapi";
 import { newId } from "../ids";
 import { parseDefaultCountry } from "../uploads/ingest";
 import { campaignSettingFields as fields, SETTING_DEFAULTS } from "./campaign-schemas";
+import { parseResultSettings, type ResultSettings, resultSettingsColumns } from "./result-settings";
 
 /** One create field as text, undefined when absent (form field or JSON member alike). */
 export type FieldText = (name: string) => string | undefined;
@@ -29,6 +30,7 @@ export interface CampaignSettings {
   scheduledAt: string | null;
   defaultCountry: string | null;
   callingWindow: CallingWindow | null;
+  results: ResultSettings;
 }
 
 /** What a clone inherits when a field is left out: the source's settings; scheduled_at never carries over. */
@@ -107,6 +109,7 @@ export function parseCampaignSettings(text: FieldText, inherited?: InheritedSett
     scheduledAt: field("scheduled_at", () => parseScheduledAt(text("scheduled_at")), null),
     defaultCountry: field("default_country", () => parseDefaultCountry(text("default_country")) ?? inherited?.defaultCountry ?? null, null),
     callingWindow: field("calling_window", () => parseCallingWindow(windowFieldText(text, inherited?.callingWindow ?? null)), null),
+    results: parseResultSettings(text, inherited?.results, field),
   };
 }
 
@@ -183,6 +186,8 @@ export function newCampaignRow(
     sourceCampaignId: init.sourceCampaignId,
     customColumns: JSON.stringify(init.customColumns),
     ...callingWindowColumns(settings.callingWindow),
+    ...resultSettingsColumns(settings.results),
+    dispositionStats: "{}",
     createdAt: now,
     updatedAt: now,
   };
@@ -202,14 +207,22 @@ export async function armScheduledStart(env: Env, row: CampaignRow): Promise<voi
   }
 }
 
-/** Fields of a JSON body as create reads them: strings, numbers and booleans as text, null as absent. */
+/** Create fields that take a list: a JSON array of names, or the comma list a form sends. */
+const LIST_FIELDS: ReadonlySet<string> = new Set(["calling_days", "dispositions", "retry_on"]);
+
+/** A JSON member as create reads it: strings, numbers and booleans as text, null as absent, a list field's array as a comma list. */
+export function jsonFieldValue(name: string, value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (Array.isArray(value) && LIST_FIELDS.has(name)) {
+    if (!value.every((item) => typeof item === "string")) throw badRequest(`${name} must be an array of names (strings).`);
+    return value.join(",");
+  }
+  if (typeof value === "object") throw badRequest(`${name} must be a string or number.`);
+  return String(value);
+}
+
+/** Fields of a JSON body as create reads them (jsonFieldValue). */
 export const jsonFieldText =
   (body: Record<string, unknown>): FieldText =>
-  (name) => {
-    const value = body[name];
-    if (value === undefined || value === null) return undefined;
-    // The view lists days as an array; accept that shape back as well as the comma list.
-    if (name === "calling_days" && Array.isArray(value)) return value.join(",");
-    if (typeof value === "object") throw badRequest(`${name} must be a string or number.`);
-    return String(value);
-  };
+  (name) =>
+    jsonFieldValue(name, body[name]);

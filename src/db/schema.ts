@@ -138,6 +138,17 @@ export const campaigns = sqliteTable(
     sourceCampaignId: text("source_campaign_id"),
     // The upload's custom-field columns in upload order (JSON array): the CSV export's header.
     customColumns: text("custom_columns").notNull().default("[]"),
+    // Call results: the declared disposition names (JSON array, null: any name) and results so far by disposition (JSON object).
+    dispositions: text("dispositions"),
+    dispositionStats: text("disposition_stats").notNull().default("{}"),
+    // The outcomes retried (JSON array); null: busy, no_answer, failed and timeout.
+    retryOn: text("retry_on"),
+    // What a call answered by a machine gets: the agent, a hang-up, or a message (text or an https audio URL).
+    voicemailAction: text("voicemail_action", { enum: ["agent", "hangup", "message"] })
+      .notNull()
+      .default("agent"),
+    voicemailMessage: text("voicemail_message"),
+    voicemailAudioUrl: text("voicemail_audio_url"),
     ...timestamps,
   },
   (t) => [
@@ -151,8 +162,8 @@ export const campaigns = sqliteTable(
 export const contactStatuses = ["pending", "originated", "connected", "completed", "failed", "cancelled"] as const;
 export type ContactStatus = (typeof contactStatuses)[number];
 
-/** A contact's last call result; `dnc` marks a number suppressed by the do-not-call list. */
-export const contactOutcomes = ["answered", "voicemail", "busy", "no_answer", "failed", "invalid_number", "canceled", "timeout", "dnc"] as const;
+/** A contact's last call result; `dnc` marks a number suppressed by the do-not-call list, `callback` a contact waiting for the callback its agent asked for. */
+export const contactOutcomes = ["answered", "voicemail", "busy", "no_answer", "failed", "invalid_number", "canceled", "timeout", "dnc", "callback"] as const;
 export type ContactOutcome = (typeof contactOutcomes)[number];
 
 export const contacts = sqliteTable(
@@ -176,6 +187,10 @@ export const contacts = sqliteTable(
     nextAttemptAt: text("next_attempt_at"),
     // The zone the upload's timezone column gave this row, else null (the campaign's or the number's zone applies).
     timezone: text("timezone"),
+    // The agent's last reported result for the contact's latest call (JSON, the API's `result` view), its disposition, and callbacks scheduled.
+    result: text("result"),
+    disposition: text("disposition"),
+    callbacks: integer("callbacks").notNull().default(0),
     ...timestamps,
   },
   // Found by (campaign_id, seq). The status index leaves out pending contacts, so ingest writes no
@@ -183,6 +198,7 @@ export const contacts = sqliteTable(
   (t) => [
     uniqueIndex("contacts_campaign_seq").on(t.campaignId, t.seq),
     index("contacts_campaign_settled").on(t.campaignId, t.status, t.seq).where(sql`${t.status} <> 'pending'`),
+    index("contacts_campaign_disposition").on(t.campaignId, t.disposition, t.seq).where(sql`${t.disposition} IS NOT NULL`),
   ],
 );
 

@@ -3,6 +3,7 @@ import { callingWindowOf } from "../calling-window/calling-window";
 import { cloneCampaignSchema } from "../campaigns/campaign-schemas";
 import { type ContactSelection, insertClone } from "../campaigns/clone";
 import { campaignView } from "../campaigns/d1-campaigns";
+import { resultSettingsOf } from "../campaigns/result-settings";
 import { armScheduledStart, checkSettingsInAccount, jsonFieldText, newCampaignRow, parseCampaignSettings } from "../campaigns/settings";
 import { type CampaignRow, customColumnsOf, loadCampaignRow } from "../db/campaign-rows";
 import { contactOutcomes, contactStatuses } from "../db/schema";
@@ -64,7 +65,12 @@ export async function cloneCampaign(c: Context<AppEnv>) {
     statuses: parseSelection("statuses", body.statuses, contactStatuses),
     outcomes: parseSelection("outcomes", body.outcomes, contactOutcomes),
   };
-  const settings = parseCampaignSettings(jsonFieldText(body), { ...source, name: copyName(source), callingWindow: callingWindowOf(source) });
+  const settings = parseCampaignSettings(jsonFieldText(body), {
+    ...source,
+    name: copyName(source),
+    callingWindow: callingWindowOf(source),
+    results: resultSettingsOf(source),
+  });
   await checkSettingsInAccount(c.env, accountId, settings);
 
   const row = newCampaignRow(settings, {
