@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
+import { RETRY_ON_CHOICES } from "../call-results/redial";
 import { DAY_NAMES } from "../calling-window/calling-window";
-import { RETRY_ON_CHOICES } from "../campaign-object/carrier-events/contact-machine";
 import { campaignStatuses, contactOutcomes, contactStatuses } from "../db/schema";
 import { csvFileSchema, listEnvelopeSchema, wholeNumber } from "../http/openapi";
 

@@ -1,5 +1,6 @@
 import { and, asc, eq, gte, sql } from "drizzle-orm";
 import type { ContactResultView } from "../call-results/result-view";
+import { resultSettingsOf, resultSettingsView } from "../call-results/settings";
 import { type CallingWindow, callingWindowOf, callingWindowView, contactTimezone } from "../calling-window/calling-window";
 import { type CampaignRow, contactStatsOf } from "../db/campaign-rows";
 import { database } from "../db/client";
@@ -10,7 +11,6 @@ import { suppressListedContacts } from "../dnc/check";
 import type { Env } from "../env";
 import { contactIdStem } from "../ids";
 import type { IngestResult } from "../uploads/ingest";
-import { resultSettingsOf, resultSettingsView } from "./result-settings";
 
 type ContactRow = typeof contacts.$inferSelect;
 

@@ -1,4 +1,5 @@
 import type { output, ZodType } from "zod";
+import { parseResultSettings, type ResultSettings, resultSettingsColumns } from "../call-results/settings";
 import { type CallingWindow, callingWindowColumns, parseCallingWindow } from "../calling-window/calling-window";
 import { getCampaignStub } from "../campaign-object/stub";
 import type { CampaignRow } from "../db/campaign-rows";
@@ -11,7 +12,6 @@ import { parseFields } from "../http/openapi";
 import { newId } from "../ids";
 import { parseDefaultCountry } from "../uploads/ingest";
 import { campaignSettingFields as fields, SETTING_DEFAULTS } from "./campaign-schemas";
-import { parseResultSettings, type ResultSettings, resultSettingsColumns } from "./result-settings";
 
 /** One create field as text, undefined when absent (form field or JSON member alike). */
 export type FieldText = (name: string) => string | undefined;

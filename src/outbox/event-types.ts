@@ -8,6 +8,7 @@ export const WEBHOOK_EVENT_TYPES = [
   "contact.completed",
   "contact.failed",
   "contact.cancelled",
+  "contact.result",
   "ping",
 ] as const;
 

@@ -1,9 +1,9 @@
 import type { Context } from "hono";
+import { resultSettingsOf } from "../call-results/settings";
 import { callingWindowOf } from "../calling-window/calling-window";
 import { cloneCampaignSchema } from "../campaigns/campaign-schemas";
 import { type ContactSelection, insertClone } from "../campaigns/clone";
 import { campaignView } from "../campaigns/d1-campaigns";
-import { resultSettingsOf } from "../campaigns/result-settings";
 import { armScheduledStart, checkSettingsInAccount, jsonFieldText, newCampaignRow, parseCampaignSettings } from "../campaigns/settings";
 import { type CampaignRow, customColumnsOf, loadCampaignRow } from "../db/campaign-rows";
 import { contactOutcomes, contactStatuses } from "../db/schema";

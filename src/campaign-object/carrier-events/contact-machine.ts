@@ -1,13 +1,11 @@
+import { DEFAULT_RETRY_ON } from "../../call-results/redial";
 import { type CallEvent, type CallProgress, FINAL_PROGRESS, sipIsInvalidNumber } from "../../carriers/types";
 import type { ContactStatus } from "../../db/schema";
 import { retriesUsed } from "../results/callback-rules";
 
 export type CallOutcome = "answered" | "voicemail" | "busy" | "no_answer" | "failed" | "invalid_number" | "canceled" | "timeout";
 
-export const RETRYABLE_OUTCOMES: ReadonlySet<CallOutcome> = new Set(["busy", "no_answer", "failed", "timeout"]);
-
-/** The outcomes a campaign may choose to retry (`retry_on`): the transient ones and voicemail. */
-export const RETRY_ON_CHOICES = ["busy", "no_answer", "failed", "timeout", "voicemail"] as const satisfies readonly CallOutcome[];
+export const RETRYABLE_OUTCOMES: ReadonlySet<CallOutcome> = new Set(DEFAULT_RETRY_ON);
 
 /** How far a call has got; events that would not advance it are duplicates or arrived late. */
 export function progressRank(progress: CallProgress): number {

@@ -1,4 +1,4 @@
-import { type ContactEvent, isFinal, type Snapshot } from "./events";
+import { isFinal, type LogEvent, type Snapshot } from "./events";
 
 export const SNAPSHOT_INTERVAL_MS = 2_000;
 export const HEARTBEAT_INTERVAL_MS = 15_000;
@@ -12,8 +12,8 @@ const PUBLISH_DELAY_MS = 50;
 
 export interface EventSource {
   snapshot(): Snapshot | null;
-  /** Logged contact transitions with id > `after`, oldest first. */
-  eventsAfter(after: number, limit: number): ContactEvent[];
+  /** Logged contact transitions and results with id > `after`, oldest first. */
+  eventsAfter(after: number, limit: number): LogEvent[];
   lastEventId(): number;
 }
 
@@ -34,7 +34,7 @@ const encoder = new TextEncoder();
 export const sse = {
   retry: (ms: number) => `retry: ${ms}\n\n`,
   snapshot: (snapshot: Snapshot) => `data: ${JSON.stringify(snapshot)}\n\n`,
-  contact: (event: ContactEvent) => `event: contact\nid: ${event.id}\ndata: ${JSON.stringify(event.data)}\n\n`,
+  event: (event: LogEvent) => `event: ${event.kind}\nid: ${event.id}\ndata: ${JSON.stringify(event.data)}\n\n`,
   end: (snapshot: Snapshot) => `event: end\ndata: ${JSON.stringify(snapshot)}\n\n`,
   heartbeat: () => ": heartbeat\n\n",
 };
@@ -42,7 +42,7 @@ export const sse = {
 /** The same messages as JSON WebSocket frames. */
 export const frames = {
   snapshot: (snapshot: Snapshot) => JSON.stringify({ type: "snapshot", data: snapshot }),
-  contact: (event: ContactEvent) => JSON.stringify({ type: "contact", id: event.id, data: event.data }),
+  event: (event: LogEvent) => JSON.stringify({ type: event.kind, id: event.id, data: event.data }),
   end: (snapshot: Snapshot) => JSON.stringify({ type: "end", data: snapshot }),
 };
 
@@ -210,8 +210,8 @@ export class EventHub {
     let text = "";
     for (;;) {
       const events = this.source.eventsAfter(subscriber.lastId, BATCH);
-      for (const event of events) text += sse.contact(event);
-      if (events.length > 0) subscriber.lastId = (events.at(-1) as ContactEvent).id;
+      for (const event of events) text += sse.event(event);
+      if (events.length > 0) subscriber.lastId = (events.at(-1) as LogEvent).id;
       if (events.length < BATCH) return text;
     }
   }
@@ -220,8 +220,8 @@ export class EventHub {
     let lastId = attachment.lastId;
     for (;;) {
       const events = this.source.eventsAfter(lastId, BATCH);
-      for (const event of events) this.safeSend(socket, frames.contact(event));
-      if (events.length > 0) lastId = (events.at(-1) as ContactEvent).id;
+      for (const event of events) this.safeSend(socket, frames.event(event));
+      if (events.length > 0) lastId = (events.at(-1) as LogEvent).id;
       if (events.length < BATCH) break;
     }
     if (lastId !== attachment.lastId || socket.deserializeAttachment() === null) socket.serializeAttachment({ lastId } satisfies SocketAttachment);

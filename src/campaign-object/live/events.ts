@@ -17,8 +17,18 @@ export interface Snapshot {
 /** One logged contact transition, as `event: contact` sends it. */
 export interface ContactEvent {
   id: number;
+  kind: "contact";
   data: { contact_id: string; phone_number: string; status: ContactStatus; attempt: number; outcome: string | null; at: string };
 }
+
+/** One stored call result, as `event: result` sends it, in the same id sequence as the transitions. */
+export interface ResultEvent {
+  id: number;
+  kind: "result";
+  data: { contact_id: string; call_id: string; disposition: string; callback_at: string | null; opt_out: boolean; at: string };
+}
+
+export type LogEvent = ContactEvent | ResultEvent;
 
 export function snapshotOf(state: CampaignState, stats: Record<ContactStatus, number>, live: { inFlight: number; attempts: number }): Snapshot {
   const total = Object.values(stats).reduce((sum, n) => sum + n, 0);

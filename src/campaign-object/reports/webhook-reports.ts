@@ -1,3 +1,4 @@
+import type { ContactResultView } from "../../call-results/result-view";
 import { type CallingWindow, contactTimezone } from "../../calling-window/calling-window";
 import { fieldsObjectText } from "../../db/custom-fields";
 import type { CampaignStatus, ContactStatus } from "../../db/schema";
@@ -14,6 +15,8 @@ export interface TransitionReporter {
   /** Stop: the working-set contacts it cancelled; those still only in D1 (seq > cursor_seq) are reported later. */
   contactsCancelled(cancelled: LiveContact[], at: string): void;
   campaignChanged(from: CampaignStatus, to: CampaignStatus, at: string): void;
+  /** A call result was stored for the contact (which now carries it). */
+  contactResult(contact: LiveContact, at: string): void;
 }
 
 /** Contacts read from D1 per backfill page (a stop's cancellations beyond the working set). */
@@ -66,6 +69,8 @@ export function contactWebhookView(campaignId: string, contact: LiveContact, at:
     call_id: contact.call_id,
     next_attempt_at: iso(contact.next_attempt_at),
     timezone: contactTimezone(window, { phone: contact.phone, timezone: contact.timezone }),
+    result: contact.result === null ? null : (JSON.parse(contact.result) as ContactResultView),
+    callbacks: contact.callbacks,
     created_at: contact.created_at,
     updated_at: at,
   };
@@ -151,6 +156,13 @@ export class CampaignWebhookReports implements TransitionReporter {
     // Nothing beyond the working set when D1 had no more pending rows; nobody to tell when no endpoint wants it.
     if (state.exhausted || this.outbox.wants("contact.cancelled") === false) return;
     this.setBackfillCursor({ campaign_id: state.campaign_id, after_seq: state.cursor_seq });
+  }
+
+  contactResult(contact: LiveContact, at: string) {
+    const state = this.storage.campaign.get();
+    if (!state) return;
+    this.outbox.setAccount(state.account_id);
+    this.outbox.enqueue({ type: "contact.result", data: contactWebhookView(state.campaign_id, contact, at, windowOf(state)), at: Date.parse(at) });
   }
 
   campaignChanged(from: CampaignStatus, to: CampaignStatus, at: string) {
@@ -255,6 +267,11 @@ export class CampaignWebhookReports implements TransitionReporter {
         window_opens_at: null,
         created_at: c.created_at,
         dirty: 0,
+        // A contact cancelled before it was ever read from D1 was never dialled, so it has no result.
+        result: null,
+        disposition: null,
+        callbacks: 0,
+        callback_at: null,
       };
       this.outbox.enqueue({
         type: "contact.cancelled",

@@ -1,5 +1,5 @@
 import type { ContactStatus } from "../../db/schema";
-import type { ContactEvent } from "../live/events";
+import type { LogEvent, ResultEvent } from "../live/events";
 
 /** Contact transitions kept for SSE/WebSocket replay: the last 10,000, at most 24 h old. */
 export const EVENT_LOG_LIMIT = 10_000;
@@ -14,7 +14,23 @@ export class EventLog {
   createSchema() {
     this.sql.exec(`CREATE TABLE IF NOT EXISTS events (
       id INTEGER PRIMARY KEY AUTOINCREMENT, contact_id TEXT NOT NULL, phone TEXT NOT NULL, status TEXT NOT NULL,
-      attempt INTEGER NOT NULL, outcome TEXT, at TEXT NOT NULL)`);
+      attempt INTEGER NOT NULL, outcome TEXT, at TEXT NOT NULL, kind TEXT NOT NULL DEFAULT 'contact', data TEXT)`);
+    // Logs from before result events get the columns on their next start; their rows are all transitions.
+    const has = this.sql.exec("SELECT 1 FROM pragma_table_info('events') WHERE name = 'kind'").toArray().length > 0;
+    if (!has) {
+      this.sql.exec("ALTER TABLE events ADD COLUMN kind TEXT NOT NULL DEFAULT 'contact'");
+      this.sql.exec("ALTER TABLE events ADD COLUMN data TEXT");
+    }
+  }
+
+  /** A stored call result, in the same sequence as the transitions so one Last-Event-ID resumes both. */
+  appendResult(data: ResultEvent["data"]) {
+    this.sql.exec(
+      "INSERT INTO events (contact_id, phone, status, attempt, outcome, at, kind, data) VALUES (?, '', '', 0, NULL, ?, 'result', ?)",
+      data.contact_id,
+      data.at,
+      JSON.stringify(data),
+    );
   }
 
   append(contact: { contact_id: string; phone: string; status: ContactStatus; outcome: string | null }, attempt: number, at: string) {
@@ -38,21 +54,26 @@ export class EventLog {
     );
   }
 
-  after(after: number, limit: number): ContactEvent[] {
+  after(after: number, limit: number): LogEvent[] {
     return this.sql
       .exec<Row>("SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?", after, limit)
       .toArray()
-      .map((r) => ({
-        id: Number(r.id),
-        data: {
-          contact_id: String(r.contact_id),
-          phone_number: String(r.phone),
-          status: r.status as ContactStatus,
-          attempt: Number(r.attempt),
-          outcome: (r.outcome as string | null) ?? null,
-          at: String(r.at),
-        },
-      }));
+      .map((r): LogEvent => {
+        const id = Number(r.id);
+        if (r.kind === "result") return { id, kind: "result", data: JSON.parse(String(r.data)) as ResultEvent["data"] };
+        return {
+          id,
+          kind: "contact",
+          data: {
+            contact_id: String(r.contact_id),
+            phone_number: String(r.phone),
+            status: r.status as ContactStatus,
+            attempt: Number(r.attempt),
+            outcome: (r.outcome as string | null) ?? null,
+            at: String(r.at),
+          },
+        };
+      });
   }
 
   lastId(): number {

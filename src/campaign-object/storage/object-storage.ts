@@ -1,4 +1,5 @@
 import { Attempts } from "./attempts";
+import { CallRecords } from "./call-records";
 import { CampaignStateTable } from "./campaign-state";
 import { CarrierRequests } from "./carrier-requests";
 import { EventLog } from "./event-log";
@@ -17,6 +18,7 @@ export class ObjectStorage {
   readonly timers: Timers;
   readonly events: EventLog;
   readonly carrierRequests: CarrierRequests;
+  readonly calls: CallRecords;
 
   constructor(sql: SqlStorage) {
     this.campaign = new CampaignStateTable(sql);
@@ -25,9 +27,10 @@ export class ObjectStorage {
     this.timers = new Timers(sql);
     this.events = new EventLog(sql);
     this.carrierRequests = new CarrierRequests(sql);
+    this.calls = new CallRecords(sql);
   }
 
   createSchema() {
-    for (const table of [this.campaign, this.contacts, this.attempts, this.timers, this.events, this.carrierRequests]) table.createSchema();
+    for (const table of [this.campaign, this.contacts, this.attempts, this.timers, this.events, this.carrierRequests, this.calls]) table.createSchema();
   }
 }

@@ -10,6 +10,17 @@ export interface PendingRow {
   timezone: string | null;
   row: number;
   created_at: string;
+  callbacks: number;
+}
+
+/** A settled contact read back from D1 for a result or a callback (d1-sync.ts contactAt). */
+export interface SettledRow extends PendingRow {
+  status: ContactStatus;
+  outcome: string | null;
+  last_error: string | null;
+  call_id: string | null;
+  result: string | null;
+  disposition: string | null;
 }
 
 export interface LiveContact {
@@ -32,11 +43,30 @@ export interface LiveContact {
   /** The upload row and D1's created_at, carried for the webhook contact view (null in rows read before they were kept). */
   row: number | null;
   created_at: string | null;
+  /** The agent's latest result as the API shows it (JSON), and its disposition. */
+  result: string | null;
+  disposition: string | null;
+  /** Callbacks scheduled so far (their dials use no retry). */
+  callbacks: number;
+  /** A callback the agent asked for during the live call: applied when the call ends (epoch ms). */
+  callback_at: number | null;
 }
 
 export type ContactPatch = Partial<
   Omit<LiveContact, "contact_id" | "seq" | "phone" | "custom_fields" | "dirty" | "timezone" | "window_opens_at" | "row" | "created_at">
 >;
+
+/** Columns added after the table first shipped; objects created before get them on their next start. */
+const ADDED_COLUMNS: [string, string][] = [
+  ["timezone", "TEXT"],
+  ["window_opens_at", "INTEGER"],
+  ["row", "INTEGER"],
+  ["created_at", "TEXT"],
+  ["result", "TEXT"],
+  ["disposition", "TEXT"],
+  ["callbacks", "INTEGER NOT NULL DEFAULT 0"],
+  ["callback_at", "INTEGER"],
+];
 
 type Row = Record<string, SqlStorageValue>;
 
@@ -51,18 +81,15 @@ export class WorkingContacts {
     this.sql.exec(`CREATE TABLE IF NOT EXISTS contacts (
       contact_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, phone TEXT NOT NULL, custom_fields TEXT NOT NULL,
       status TEXT NOT NULL, attempts INTEGER NOT NULL, outcome TEXT, last_error TEXT, call_id TEXT,
-      next_attempt_at INTEGER, dirty INTEGER NOT NULL DEFAULT 0, timezone TEXT, window_opens_at INTEGER, row INTEGER, created_at TEXT)`);
-    // Objects created before calling windows or webhook reports existed get the columns on their next start.
+      next_attempt_at INTEGER, dirty INTEGER NOT NULL DEFAULT 0, timezone TEXT, window_opens_at INTEGER, row INTEGER, created_at TEXT,
+      result TEXT, disposition TEXT, callbacks INTEGER NOT NULL DEFAULT 0, callback_at INTEGER)`);
     const columns = new Set(
       this.sql
         .exec<{ name: string }>("SELECT name FROM pragma_table_info('contacts')")
         .toArray()
         .map((c) => c.name),
     );
-    if (!columns.has("timezone")) this.sql.exec("ALTER TABLE contacts ADD COLUMN timezone TEXT");
-    if (!columns.has("window_opens_at")) this.sql.exec("ALTER TABLE contacts ADD COLUMN window_opens_at INTEGER");
-    if (!columns.has("row")) this.sql.exec("ALTER TABLE contacts ADD COLUMN row INTEGER");
-    if (!columns.has("created_at")) this.sql.exec("ALTER TABLE contacts ADD COLUMN created_at TEXT");
+    for (const [name, definition] of ADDED_COLUMNS) if (!columns.has(name)) this.sql.exec(`ALTER TABLE contacts ADD COLUMN ${name} ${definition}`);
     this.sql.exec("CREATE INDEX IF NOT EXISTS contacts_due ON contacts (status, next_attempt_at, seq)");
     this.sql.exec("CREATE INDEX IF NOT EXISTS contacts_dirty ON contacts (dirty)");
   }
@@ -71,7 +98,7 @@ export class WorkingContacts {
   addPending(rows: PendingRow[]) {
     for (const row of rows) {
       this.sql.exec(
-        "INSERT OR IGNORE INTO contacts (contact_id, seq, phone, custom_fields, status, attempts, timezone, row, created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+        "INSERT OR IGNORE INTO contacts (contact_id, seq, phone, custom_fields, status, attempts, timezone, row, created_at, callbacks) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
         row.id,
         row.seq,
         row.phone_number,
@@ -80,8 +107,33 @@ export class WorkingContacts {
         row.timezone,
         row.row,
         row.created_at,
+        row.callbacks,
       );
     }
+  }
+
+  /** A settled contact back in the working set, as D1 has it (clean until it changes); one already here is left as it is. */
+  adoptSettled(row: SettledRow, nextAttemptAt: number | null) {
+    this.sql.exec(
+      `INSERT OR IGNORE INTO contacts (contact_id, seq, phone, custom_fields, status, attempts, outcome, last_error, call_id, next_attempt_at,
+         timezone, row, created_at, result, disposition, callbacks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      row.id,
+      row.seq,
+      row.phone_number,
+      row.custom_fields,
+      row.status,
+      row.attempts,
+      row.outcome,
+      row.last_error,
+      row.call_id,
+      nextAttemptAt,
+      row.timezone,
+      row.row,
+      row.created_at,
+      row.result,
+      row.disposition,
+      row.callbacks,
+    );
   }
 
   get(contactId: string): LiveContact | null {
@@ -131,10 +183,22 @@ export class WorkingContacts {
     return { waiting: Number(row.n), nextOpening: row.at === null ? null : Number(row.at) };
   }
 
+  /** Pending contacts waiting for a callback after `now`, and the earliest due among them. */
+  callbackWaits(now: number): { waiting: number; nextDue: number | null } {
+    const row = this.sql
+      .exec<Row>(
+        "SELECT count(*) AS n, min(next_attempt_at) AS at FROM contacts WHERE status = 'pending' AND outcome = 'callback' AND next_attempt_at > ?",
+        now,
+      )
+      .one();
+    return { waiting: Number(row.n), nextDue: row.at === null ? null : Number(row.at) };
+  }
+
   /** Writes the contact as given and marks it for the next D1 flush. */
   write(next: LiveContact) {
     this.sql.exec(
-      `UPDATE contacts SET status = ?, attempts = ?, outcome = ?, last_error = ?, call_id = ?, next_attempt_at = ?, dirty = dirty + 1
+      `UPDATE contacts SET status = ?, attempts = ?, outcome = ?, last_error = ?, call_id = ?, next_attempt_at = ?, result = ?, disposition = ?,
+         callbacks = ?, callback_at = ?, dirty = dirty + 1
        WHERE contact_id = ?`,
       next.status,
       next.attempts,
@@ -142,6 +206,10 @@ export class WorkingContacts {
       next.last_error,
       next.call_id,
       next.next_attempt_at,
+      next.result,
+      next.disposition,
+      next.callbacks,
+      next.callback_at,
       next.contact_id,
     );
   }

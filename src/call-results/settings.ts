@@ -1,9 +1,8 @@
-import { DISPOSITION_PATTERN } from "../call-results/result-input";
-import { RETRY_ON_CHOICES, RETRYABLE_OUTCOMES } from "../campaign-object/carrier-events/contact-machine";
 import type { CampaignRow } from "../db/campaign-rows";
 import { badRequest } from "../http/errors";
+import { DEFAULT_RETRY_ON, RETRY_ON_CHOICES, type RetryOutcome } from "./redial";
+import { DISPOSITION_PATTERN } from "./result-input";
 
-export type RetryOutcome = (typeof RETRY_ON_CHOICES)[number];
 export type VoicemailAction = "agent" | "hangup" | "message";
 
 /** What a campaign does with results and unanswered calls: declared dispositions, the outcomes retried, what a machine hears. */
@@ -14,13 +13,12 @@ export interface ResultSettings {
   voicemail: { action: VoicemailAction; message: string | null; audioUrl: string | null };
 }
 
-export const DEFAULT_RETRY_ON: RetryOutcome[] = RETRY_ON_CHOICES.filter((o) => RETRYABLE_OUTCOMES.has(o));
 export const MAX_DISPOSITIONS = 100;
 export const MAX_VOICEMAIL_MESSAGE_CHARS = 1_000;
 
 const DEFAULT_RESULT_SETTINGS: ResultSettings = {
   dispositions: null,
-  retryOn: DEFAULT_RETRY_ON,
+  retryOn: [...DEFAULT_RETRY_ON],
   voicemail: { action: "agent", message: null, audioUrl: null },
 };
 
@@ -120,7 +118,7 @@ export function resultSettingsOf(
 ): ResultSettings {
   return {
     dispositions: row.dispositions ? (JSON.parse(row.dispositions) as string[]) : null,
-    retryOn: row.retryOn ? (JSON.parse(row.retryOn) as RetryOutcome[]) : DEFAULT_RETRY_ON,
+    retryOn: row.retryOn ? (JSON.parse(row.retryOn) as RetryOutcome[]) : [...DEFAULT_RETRY_ON],
     voicemail: { action: row.voicemailAction, message: row.voicemailMessage, audioUrl: row.voicemailAudioUrl },
   };
 }
