@@ -16,7 +16,7 @@ export interface ResultSettings {
 export const MAX_DISPOSITIONS = 100;
 export const MAX_VOICEMAIL_MESSAGE_CHARS = 1_000;
 
-const DEFAULT_RESULT_SETTINGS: ResultSettings = {
+export const DEFAULT_RESULT_SETTINGS: ResultSettings = {
   dispositions: null,
   retryOn: [...DEFAULT_RETRY_ON],
   voicemail: { action: "agent", message: null, audioUrl: null },

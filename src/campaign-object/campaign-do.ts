@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { getAccountStub } from "../accounts/stub";
+import type { CallResultInput } from "../call-results/result-input";
 import { ownOrigin } from "../carriers/own-origin";
 import { fetcherFor } from "../carriers/registry";
 import type { CarrierKind, SignedCallback } from "../carriers/types";
@@ -11,6 +12,7 @@ import { CarrierCallbacks, type CarrierReply } from "./carrier-events/carrier-ca
 import { Reconciler } from "./carrier-events/reconciler";
 import { CarrierLink } from "./carrier-link";
 import { D1Sync } from "./d1-sync";
+import { CallbackWaitStage } from "./dial/callback-stage";
 import { Dispatcher } from "./dial/dispatcher";
 import { DncStage } from "./dial/dnc-stage";
 import { CallingWindowStage } from "./dial/window-stage";
@@ -18,6 +20,7 @@ import { type LifecycleResult, LifecycleRunner } from "./lifecycle-runner";
 import { EventHub } from "./live/event-hub";
 import { type Snapshot, snapshotOf } from "./live/events";
 import { CampaignWebhookReports } from "./reports/webhook-reports";
+import { CallResults, type ResultOutcome } from "./results/call-results";
 import { ObjectStorage } from "./storage/object-storage";
 import { Transitions } from "./transitions";
 
@@ -38,6 +41,7 @@ export class CampaignDO extends DurableObject<Env> {
   private readonly webhooks: CarrierCallbacks;
   private readonly dnc: DncStage;
   private readonly reports: CampaignWebhookReports;
+  private readonly results: CallResults;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -70,10 +74,19 @@ export class CampaignDO extends DurableObject<Env> {
       events,
       fail: (reason) => this.lifecycle.fail(reason),
       // The calling window first (cheap, looked at again as it holds contacts back), then the DNC list (one query a tick).
-      stages: [new CallingWindowStage(storage, transitions), this.dnc],
+      stages: [new CallingWindowStage(storage, transitions), this.dnc, new CallbackWaitStage(storage)],
+    });
+    this.results = new CallResults({
+      env,
+      storage,
+      transitions,
+      d1: this.d1,
+      hub: this.hub,
+      alarm: this.alarmClock,
+      fenceOwnDials: () => this.dispatcher.fence(),
     });
     this.reconciler = new Reconciler(env, storage, this.carrier, events);
-    this.webhooks = new CarrierCallbacks({ storage, d1: this.d1, carrier: this.carrier, events, hub: this.hub, alarm: this.alarmClock });
+    this.webhooks = new CarrierCallbacks({ env, storage, d1: this.d1, carrier: this.carrier, events, hub: this.hub, alarm: this.alarmClock });
     ctx.blockConcurrencyWhile(async () => {
       storage.createSchema();
       this.reports.createSchema();
@@ -194,6 +207,18 @@ export class CampaignDO extends DurableObject<Env> {
   /** The answer request: its event applied, then the carrier's document that connects the call to the agent. */
   answer(campaignId: string, attemptId: string, kind: CarrierKind, callback: SignedCallback): Promise<CarrierReply> {
     return this.webhooks.answer(campaignId, attemptId, kind, callback);
+  }
+
+  // --- call results (RPC from src/routes/calls.ts and the contacts routes) ------------------------
+
+  /** An agent's result for one of this campaign's calls, checked by the Worker; stored with its effects before this returns. */
+  reportResult(campaignId: string, callId: string, input: CallResultInput, callbackAt: number | null): Promise<ResultOutcome> {
+    return this.results.report(campaignId, callId, input, callbackAt);
+  }
+
+  /** An operator's callback for one contact (`seq` is its place in the campaign, from its id). */
+  scheduleCallback(campaignId: string, contactId: string, seq: number, callbackAt: number): Promise<ResultOutcome> {
+    return this.results.scheduleCallback(campaignId, contactId, seq, callbackAt);
   }
 
   // --- live events ----------------------------------------------------------------------------

@@ -1,3 +1,4 @@
+import { resultSettingsOf } from "../call-results/settings";
 import { callingWindowOf } from "../calling-window/calling-window";
 import { contactStatsOf, loadCampaignRow } from "../db/campaign-rows";
 import { nowIso } from "../db/client";
@@ -6,7 +7,7 @@ import type { CampaignStatus } from "../db/schema";
 import type { Env } from "../env";
 import { type CampaignState, customColumnsOfState } from "./storage/campaign-state";
 import type { ObjectStorage } from "./storage/object-storage";
-import type { PendingRow } from "./storage/working-contacts";
+import type { PendingRow, SettledRow } from "./storage/working-contacts";
 
 /** Contact rows per flush; a longer backlog flushes again at once. */
 const FLUSH_BATCH = 5_000;
@@ -16,11 +17,12 @@ const FLUSH_BATCH = 5_000;
  * changed rows and seek each contact. A bound campaign id would let it walk the whole campaign instead.
  */
 export const FLUSH_CONTACTS_SQL = `UPDATE contacts SET status = u.value ->> 's', attempts = u.value ->> 'a', outcome = u.value ->> 'o',
-    last_error = u.value ->> 'e', call_id = u.value ->> 'c', next_attempt_at = u.value ->> 'n', updated_at = ?1
+    last_error = u.value ->> 'e', call_id = u.value ->> 'c', next_attempt_at = u.value ->> 'n', result = u.value ->> 'r',
+    disposition = u.value ->> 'd', callbacks = u.value ->> 'b', updated_at = ?1
   FROM json_each(?2) AS u WHERE contacts.campaign_id = u.value ->> 'k' AND contacts.seq = u.value ->> 'q'`;
 
 /** Pending contacts after a seq, along (campaign_id, seq): the settled-status index holds no pending contact. */
-export const PENDING_PAGE_SQL = `SELECT id, seq, phone_number, custom_fields, attempts, timezone, row, created_at FROM contacts
+export const PENDING_PAGE_SQL = `SELECT id, seq, phone_number, custom_fields, attempts, timezone, row, created_at, callbacks FROM contacts
   WHERE campaign_id = ? AND seq > ? AND status = 'pending' ORDER BY seq LIMIT ?`;
 
 /**
@@ -63,12 +65,14 @@ export class D1Sync {
       high_water: 0,
       calling_window: ((window) => (window ? JSON.stringify(window) : null))(callingWindowOf(row)),
       custom_columns: row.customColumns,
+      result_settings: JSON.stringify(resultSettingsOf(row)),
     };
     // Another call may have loaded it while we awaited D1: the first one wins.
     const raced = this.storage.campaign.get();
     if (raced) return raced;
     this.storage.campaign.save(state);
     this.storage.campaign.initStats(contactStatsOf(row));
+    this.storage.calls.initDispositions(JSON.parse(row.dispositionStats) as Record<string, number>);
     return state;
   }
 
@@ -78,7 +82,8 @@ export class D1Sync {
     if (!state) return;
     const dirty = this.storage.contacts.dirty(FLUSH_BATCH);
     const stats = this.storage.campaign.stats();
-    const key = JSON.stringify([stats, state.status_reason]);
+    const dispositions = JSON.stringify(this.storage.calls.dispositions());
+    const key = JSON.stringify([stats, state.status_reason, dispositions]);
     if (dirty.length === 0 && key === this.flushedKey) return;
     const now = nowIso();
     const statements: D1PreparedStatement[] = [];
@@ -92,14 +97,28 @@ export class D1Sync {
         e: c.last_error,
         c: c.call_id,
         n: c.next_attempt_at === null ? null : nowIso(c.next_attempt_at),
+        r: c.result,
+        d: c.disposition,
+        b: c.callbacks,
       }));
       statements.push(this.env.DB.prepare(FLUSH_CONTACTS_SQL).bind(now, JSON.stringify(rows)));
     }
     statements.push(
       this.env.DB.prepare(
         `UPDATE campaigns SET stat_pending = ?, stat_originated = ?, stat_connected = ?, stat_completed = ?, stat_failed = ?, stat_cancelled = ?,
-           status_reason = ?, updated_at = ? WHERE id = ?`,
-      ).bind(stats.pending, stats.originated, stats.connected, stats.completed, stats.failed, stats.cancelled, state.status_reason, now, state.campaign_id),
+           status_reason = ?, disposition_stats = ?, updated_at = ? WHERE id = ?`,
+      ).bind(
+        stats.pending,
+        stats.originated,
+        stats.connected,
+        stats.completed,
+        stats.failed,
+        stats.cancelled,
+        state.status_reason,
+        dispositions,
+        now,
+        state.campaign_id,
+      ),
     );
     await this.env.DB.batch(statements);
     this.flushedKey = key;
@@ -159,6 +178,19 @@ export class D1Sync {
     const columns = customColumnsOfState(this.storage.campaign.get());
     for (const row of results) row.custom_fields = fieldsObjectText(row.custom_fields, columns);
     return results;
+  }
+
+  /** One contact as D1 has it, by its place in the campaign (a settled contact a result or a callback brings back). */
+  async contactAt(campaignId: string, seq: number): Promise<SettledRow | null> {
+    const row = await this.env.DB.prepare(
+      `SELECT id, seq, phone_number, custom_fields, attempts, timezone, row, created_at, callbacks, status, outcome, last_error, call_id,
+         next_attempt_at, result, disposition FROM contacts WHERE campaign_id = ? AND seq = ?`,
+    )
+      .bind(campaignId, seq)
+      .first<SettledRow & { next_attempt_at: string | null }>();
+    if (!row) return null;
+    row.custom_fields = fieldsObjectText(row.custom_fields, customColumnsOfState(this.storage.campaign.get()));
+    return row;
   }
 
   /** Only an active agent on an outbound-enabled number may originate calls (checked at start and resume). */

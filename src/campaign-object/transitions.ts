@@ -1,4 +1,5 @@
 import type { CampaignStatus } from "../db/schema";
+import type { ResultEvent } from "./live/events";
 import type { TransitionReporter } from "./reports/webhook-reports";
 import type { CampaignState } from "./storage/campaign-state";
 import type { ObjectStorage } from "./storage/object-storage";
@@ -23,6 +24,18 @@ export class Transitions {
     this.storage.campaign.moveStat(contact.status, next.status);
     if (contact.status !== next.status || patch.outcome !== undefined) this.storage.events.append(next, attempt, at);
     this.reporter?.contactChanged(contact, next, at);
+    return next;
+  }
+
+  /**
+   * A call result stored on the contact (and whatever it changes: a callback, an opt-out's cancel):
+   * the row, counters, a transition if its status moved, the result event and its webhook, in one write.
+   */
+  result(contact: LiveContact, patch: ContactPatch, event: ResultEvent["data"]): LiveContact {
+    const next = this.contact(contact, patch, contact.attempts, event.at);
+    this.storage.calls.moveDisposition(contact.disposition, event.disposition);
+    this.storage.events.appendResult(event);
+    this.reporter?.contactResult(next, event.at);
     return next;
   }
 

@@ -53,3 +53,12 @@ export async function removeNumber(db: D1Database, accountId: string, phone: str
   const result = await db.prepare("DELETE FROM dnc_numbers WHERE account_id = ? AND phone_number = ?").bind(accountId, phone).run();
   return (result.meta.changes ?? 0) > 0;
 }
+
+/** Lists one number (an opt-out); a number already listed keeps its reason and date. True when it was added now. */
+export async function addNumber(db: D1Database, accountId: string, phone: string, reason: string, now: string): Promise<boolean> {
+  const result = await db
+    .prepare("INSERT INTO dnc_numbers (account_id, phone_number, reason, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (account_id, phone_number) DO NOTHING")
+    .bind(accountId, phone, reason, now)
+    .run();
+  return (result.meta.changes ?? 0) > 0;
+}

@@ -2,6 +2,7 @@ import type { CallEvent } from "../../carriers/types";
 import { nowIso } from "../../db/client";
 import { isTerminal } from "../lifecycle";
 import type { Attempt } from "../storage/attempts";
+import { resultSettingsOfState } from "../storage/campaign-state";
 import type { ObjectStorage } from "../storage/object-storage";
 import type { Transitions } from "../transitions";
 import { applyCallEvent, type CallOutcome, settleContact } from "./contact-machine";
@@ -73,11 +74,22 @@ export class CallEvents {
     const state = this.storage.campaign.get();
     if (contact && state && (contact.status === "originated" || contact.status === "connected")) {
       const canRetry = !isTerminal(state.status);
-      const settled = settleContact(outcome, contact.attempts, state.retries_per_contact, state.retry_delay_seconds * 1000, now, canRetry);
+      const settled = settleContact(outcome, contact.attempts, state.retries_per_contact, state.retry_delay_seconds * 1000, now, canRetry, {
+        retryOn: new Set(resultSettingsOfState(state).retryOn),
+        callbacks: contact.callbacks,
+        callbackAt: contact.callback_at,
+      });
       const lastError = outcome === "answered" || outcome === "voicemail" ? null : (detail ?? outcome);
       this.transitions.contact(
         contact,
-        { status: settled.status, outcome, last_error: lastError, call_id: attempt.call_id, next_attempt_at: settled.nextAttemptAt },
+        {
+          status: settled.status,
+          outcome: settled.callback ? "callback" : outcome,
+          last_error: lastError,
+          call_id: attempt.call_id,
+          next_attempt_at: settled.nextAttemptAt,
+          callback_at: null,
+        },
         contact.attempts,
         nowIso(now),
       );

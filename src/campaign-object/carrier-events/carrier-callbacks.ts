@@ -1,5 +1,8 @@
+import { callIdOf } from "../../call-results/call-id";
+import { answeredByWord, resultUrl } from "../../call-results/call-token";
 import { EMPTY_RESPONSE_XML, XML_CONTENT_TYPE } from "../../carriers/twiml";
 import type { CarrierAdapter, CarrierKind, SignedCallback } from "../../carriers/types";
+import type { Env } from "../../env";
 import type { AlarmClock } from "../alarm-clock";
 import type { CarrierLink } from "../carrier-link";
 import type { D1Sync } from "../d1-sync";
@@ -21,6 +24,7 @@ const fieldsOf = (callback: SignedCallback): [string, string][] => (callback.met
 export class CarrierCallbacks {
   constructor(
     private readonly parts: {
+      env: Env;
       storage: ObjectStorage;
       d1: D1Sync;
       carrier: CarrierLink;
@@ -68,7 +72,16 @@ export class CarrierCallbacks {
     if (event?.progress !== "in-progress") return { status: 200, body: EMPTY_RESPONSE_XML, contentType: XML_CONTENT_TYPE };
     const contact = storage.contacts.get(attempt.contact_id);
     const fields = contact ? (JSON.parse(contact.custom_fields) as Record<string, string>) : {};
-    const parameters = { ...fields, campaign_id: state.campaign_id, contact_id: attempt.contact_id, phone_number: attempt.phone };
+    const callId = callIdOf(state.campaign_id, attemptId);
+    const parameters = {
+      ...fields,
+      campaign_id: state.campaign_id,
+      contact_id: attempt.contact_id,
+      phone_number: attempt.phone,
+      call_id: callId,
+      answered_by: answeredByWord(event.answeredBy ?? storage.attempts.get(attemptId)?.answered_by),
+      result_url: await resultUrl(this.parts.env, callId, attempt.created_at),
+    };
     const document = checked.adapter.answerDocument(await d1.agentStreamUrl(state.agent_id), parameters);
     return { status: 200, body: document.body, contentType: document.contentType };
   }

@@ -1,4 +1,6 @@
 import { getAccountStub } from "../../accounts/stub";
+import { callIdOf } from "../../call-results/call-id";
+import { CALL_TOKEN_TTL_MS } from "../../call-results/call-token";
 import { callbackUrls } from "../../carriers/callback-urls";
 import type { OriginateResult } from "../../carriers/types";
 import { nowIso } from "../../db/client";
@@ -234,9 +236,18 @@ export class Dispatcher {
         released: 0,
       };
       storage.attempts.create(attempt);
+      storage.calls.record({
+        call_id: callIdOf(state.campaign_id, attempt.attempt_id),
+        contact_id: contact.contact_id,
+        seq: contact.seq,
+        attempt: contact.attempts + 1,
+        dialled_at: now,
+      });
       transitions.contact(contact, { status: "originated", attempts: contact.attempts + 1, next_attempt_at: null, call_id: null }, contact.attempts + 1, at);
       return attempt;
     });
+    // Results are taken for 48 h after a dial; older call records go as new ones come.
+    storage.calls.prune(now - CALL_TOKEN_TTL_MS);
     const spare = leases.slice(contacts.length);
     const inFlight = storage.attempts.inFlight();
     if (inFlight > state.high_water) storage.campaign.patch({ high_water: inFlight });

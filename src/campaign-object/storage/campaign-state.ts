@@ -1,3 +1,4 @@
+import { DEFAULT_RESULT_SETTINGS, type ResultSettings } from "../../call-results/settings";
 import type { CampaignStatus, ContactStatus } from "../../db/schema";
 
 /** The campaign as its Durable Object tracks it; D1 mirrors status and counters. */
@@ -25,12 +26,18 @@ export interface CampaignState {
   calling_window: string | null;
   /** The upload's custom-field names as a JSON array (custom-fields.ts); null in state saved before it was kept. */
   custom_columns: string | null;
+  /** What the campaign does with results and redials (call-results/settings.ts ResultSettings as JSON); null in state saved before it was kept. */
+  result_settings: string | null;
 }
 
 export type ContactStats = Record<ContactStatus, number>;
 
 /** The campaign's custom-field names; none for state saved before they were kept (its contacts name their fields). */
 export const customColumnsOfState = (state: CampaignState | null): string[] => (state?.custom_columns ? (JSON.parse(state.custom_columns) as string[]) : []);
+
+/** The campaign's result settings; state saved before they were kept has the defaults. */
+export const resultSettingsOfState = (state: CampaignState): ResultSettings =>
+  state.result_settings ? (JSON.parse(state.result_settings) as ResultSettings) : DEFAULT_RESULT_SETTINGS;
 
 const STATS: readonly ContactStatus[] = ["pending", "originated", "connected", "completed", "failed", "cancelled"];
 
@@ -52,10 +59,10 @@ export class CampaignStateTable {
       agent_id TEXT NOT NULL, phone_number_id TEXT NOT NULL, scheduled_at TEXT, started_at TEXT,
       cursor_seq INTEGER NOT NULL DEFAULT -1, exhausted INTEGER NOT NULL DEFAULT 0,
       backoff_ms INTEGER NOT NULL DEFAULT 0, dial_after INTEGER NOT NULL DEFAULT 0, high_water INTEGER NOT NULL DEFAULT 0,
-      calling_window TEXT, custom_columns TEXT)`);
+      calling_window TEXT, custom_columns TEXT, result_settings TEXT)`);
     // Objects from before a column existed get it here. Their campaigns have no window, and their
     // contacts store named fields, which read the same without the column names.
-    for (const column of ["calling_window", "custom_columns"]) {
+    for (const column of ["calling_window", "custom_columns", "result_settings"]) {
       const has = this.sql.exec("SELECT 1 FROM pragma_table_info('campaign_state') WHERE name = ?", column).toArray().length > 0;
       if (!has) this.sql.exec(`ALTER TABLE campaign_state ADD COLUMN ${column} TEXT`);
     }
