@@ -9,6 +9,7 @@ import { buildOpenApiDocument, type DocumentedMount, type OpenApiDocument } from
 import { accountRoutes } from "./routes/account";
 import { adminRoutes } from "./routes/admin";
 import { agentRoutes } from "./routes/agents";
+import { callRoutes } from "./routes/calls";
 import { campaignRoutes } from "./routes/campaigns";
 import { carrierCallbackRoutes } from "./routes/carrier-callbacks";
 import { dncRoutes } from "./routes/dnc";
@@ -30,6 +31,7 @@ function tenantApi() {
     .route("/telephony", telephonyRoutes)
     .route("/campaigns", campaignRoutes)
     .route("/dnc", dncRoutes)
+    .route("/calls", callRoutes)
     .route("/webhooks", webhookRoutes);
 }
 

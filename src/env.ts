@@ -32,9 +32,11 @@ export interface Caller {
   accountId: string;
   /** `key_…` for an API key, the JWT `sub` for a session. */
   actor: string;
-  kind: "api_key" | "session" | "events_token";
+  kind: "api_key" | "session" | "events_token" | "call_token";
   /** For an events token: the one campaign whose events it may read. */
   campaignId?: string;
+  /** For a call token: the one call whose result it may report. */
+  callId?: string;
 }
 
 export type AppEnv = { Bindings: Env; Variables: { caller: Caller } };

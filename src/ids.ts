@@ -68,3 +68,9 @@ export function monotonicIds(prefix: IdPrefix): (now?: number) => string {
     return `${prefix}_${encodeTime(lastMs, 10)}${random}`;
   };
 }
+
+/** A contact's place in its campaign, from its id (`ctc_` + the upload's stem + seq in hex, at least six digits); null when it is not a contact id. */
+export function seqOfContactId(contactId: string): number | null {
+  const match = /^ctc_[0-9a-z]{18}([0-9a-f]{6,8})$/.exec(contactId);
+  return match ? Number.parseInt(match[1] as string, 16) : null;
+}

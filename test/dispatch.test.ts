@@ -43,7 +43,7 @@ describe.each(DIALECTS)("dispatch through the simulator (%s)", (dialect) => {
     const { id } = await createCampaign(t, csvOf(100), { retries_per_contact: "2", retry_delay_seconds: "60", max_concurrent_calls: "20" });
     expect((await lifecycle(t, id, "start")).status).toBe(200);
     const [done] = await runUntil(t, [id], untilStatus("completed"));
-    expect(done?.stats).toEqual({ total: 100, pending: 0, originated: 0, connected: 0, completed: 74, failed: 26, cancelled: 0 });
+    expect(done?.stats).toEqual({ total: 100, pending: 0, originated: 0, connected: 0, completed: 74, failed: 26, cancelled: 0, dispositions: {} });
 
     const contacts = await allContacts(t, id);
     const expected = (n: number): [string, string, number] => {

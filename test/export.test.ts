@@ -18,7 +18,22 @@ import {
 } from "../src/campaigns/export-csv";
 import { BASE, call, createCampaign, csvOf, json, jsonInit, lifecycle, newTenant, type Tenant } from "./helpers";
 
-const FIXED = ["row", "phone_number", "status", "outcome", "attempts", "last_error", "call_id", "updated_at"];
+const FIXED = [
+  "row",
+  "phone_number",
+  "status",
+  "outcome",
+  "attempts",
+  "last_error",
+  "call_id",
+  "updated_at",
+  "disposition",
+  "summary",
+  "callback_at",
+  "transcript_url",
+  "recording_url",
+  "result_data",
+];
 
 const exportCsv = (t: Tenant, id: string, query = "", prefix = "/api/v1") => call(`${prefix}/campaigns/${id}/contacts.csv${query}`, { headers: t.auth });
 
@@ -43,6 +58,8 @@ const contact = (over: Partial<Record<"row" | "phone" | "lastError" | "fields", 
   null,
   "2030-01-01T00:00:00.000Z",
   JSON.stringify(over.fields ?? {}),
+  null,
+  null,
 ];
 
 describe("the row encoder", () => {
@@ -72,7 +89,7 @@ describe("the row encoder", () => {
 
   it("writes the fixed columns, then custom cells guarded and quoted in column order; the phone number as it is", () => {
     const line = csvLine(contact({ lastError: "-1, refused", fields: { b: '=HYPERLINK("x")', a: "1,2" } }), ["a", "b", "missing"]);
-    expect(line).toBe(`2,+14155550100,pending,,0,"'-1, refused",,2030-01-01T00:00:00.000Z,"1,2","'=HYPERLINK(""x"")",\r\n`);
+    expect(line).toBe(`2,+14155550100,pending,,0,"'-1, refused",,2030-01-01T00:00:00.000Z,,,,,,,"1,2","'=HYPERLINK(""x"")",\r\n`);
     expect(csvHeader(["=evil", "note"])).toBe(`${FIXED.join(",")},'=evil,note\r\n`);
   });
 
@@ -100,7 +117,7 @@ describe("GET /campaigns/{id}/contacts.csv", () => {
     const text = await res.text();
     expect(text.split("\r\n")[0]).toBe(`${FIXED.join(",")},zeta,2024,Alpha`);
     const rows = Papa.parse<string[]>(text, { skipEmptyLines: true }).data;
-    expect(rows.slice(1).map((r) => [r[0], r[1], r[2], r[3], r[4], r[5], r[6], ...r.slice(8)])).toEqual([
+    expect(rows.slice(1).map((r) => [r[0], r[1], r[2], r[3], r[4], r[5], r[6], ...r.slice(FIXED.length)])).toEqual([
       ["2", "+14155550100", "pending", "", "0", "", "", "z1", "y1", "a1"],
       ["3", "+14155550101", "pending", "", "0", "", "", "z2", "", "a2"],
     ]);
@@ -288,8 +305,8 @@ describe("a 100k-contact export", () => {
     const elapsedMs = Date.now() - started;
     expect(tail).toBe("");
     expect(lineCount).toBe(100_001);
-    expect(firstData).toMatch(/^2,\+15550000000,pending,,0,,,[^,]+,First0,Last0,City,gold,R0,n$/);
-    expect(lastData).toMatch(/^100001,\+15550099999,pending,,0,,,[^,]+,First99999,Last99999,City,gold,R99999,n$/);
+    expect(firstData).toMatch(/^2,\+15550000000,pending,,0,,,[^,]+,,,,,,,First0,Last0,City,gold,R0,n$/);
+    expect(lastData).toMatch(/^100001,\+15550099999,pending,,0,,,[^,]+,,,,,,,First99999,Last99999,City,gold,R99999,n$/);
     expect(chunks).toBeGreaterThanOrEqual(40);
     console.log(`export of 100k contacts through the route: ${elapsedMs} ms, ${chunks} chunks`);
 

@@ -1,4 +1,3 @@
-import { publicBase } from "../carriers/registry";
 import type { Env } from "../env";
 import { requireSecret, safeEqual } from "../http/crypto";
 
@@ -45,17 +44,4 @@ export async function verifyCallToken(env: Env, callId: string, token: string, n
   const seconds = Number(match[1]);
   if (!(await safeEqual(match[2] as string, await macOf(env, callId, seconds)))) return "invalid";
   return seconds * 1000 <= now ? "expired" : "ok";
-}
-
-/** The result URL the agent gets for one call: under PUBLIC_BASE_URL, its token valid 48 h after the dial. */
-export async function resultUrl(env: Env, callId: string, dialledAt: number): Promise<string> {
-  const token = await mintCallToken(env, callId, dialledAt + CALL_TOKEN_TTL_MS);
-  return `${publicBase(env)}/api/v1/calls/${callId}/result?token=${token}`;
-}
-
-/** The carrier's answering-machine verdict in the agent's three words. */
-export function answeredByWord(verdict: string | null | undefined): "human" | "machine" | "unknown" {
-  if (!verdict) return "unknown";
-  if (verdict === "human") return "human";
-  return verdict.startsWith("machine") || verdict === "fax" ? "machine" : "unknown";
 }

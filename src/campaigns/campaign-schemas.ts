@@ -218,6 +218,25 @@ export const eventsTokenSchema = z
   .object({ campaign_id: z.string(), token: z.string().describe("Send as ?token= on the events URLs."), expires_at: timestamp })
   .openapi("EventsToken");
 
+/** `?disposition=`: contacts whose latest result has this disposition. */
+export const dispositionQuery = z
+  .string()
+  .regex(/^[a-z0-9_]{1,64}$/, "disposition must be 1–64 characters of a-z, 0-9 and _")
+  .optional()
+  .openapi({ description: "Only contacts whose latest result has this disposition." });
+
+export const scheduleCallbackSchema = z
+  .strictObject(
+    {
+      callback_at: z
+        .string({ error: "callback_at is required: an RFC 3339 time 1 minute to 30 days ahead" })
+        .regex(/^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/, "callback_at must be an RFC 3339 time such as 2030-01-31T15:00:00Z")
+        .openapi({ format: "date-time" }),
+    },
+    { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown field ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}` : undefined) },
+  )
+  .openapi("ScheduleCallback");
+
 export const contactsQuerySchema = {
   limit: wholeNumber("limit", 1, 1000).openapi({ default: 100 }),
   offset: wholeNumber("offset", 0, Number.MAX_SAFE_INTEGER).openapi({ default: 0 }),

@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, sql } from "drizzle-orm";
+import { and, asc, count, eq, gte, isNotNull, sql } from "drizzle-orm";
 import type { ContactResultView } from "../call-results/result-view";
 import { resultSettingsOf, resultSettingsView } from "../call-results/settings";
 import { type CallingWindow, callingWindowOf, callingWindowView, contactTimezone } from "../calling-window/calling-window";
@@ -82,12 +82,33 @@ export async function insertCampaign(env: Env, campaign: CampaignRow, ingest: In
 /** The term that lets SQLite use the partial index `contacts_campaign_settled`, which holds no pending contact. */
 const settled = sql`${contacts.status} <> 'pending'`;
 
+/** Which contacts a list shows: by status, by the disposition of their latest result, or both. */
+export interface ContactFilter {
+  status?: ContactStatus;
+  disposition?: string;
+}
+
 /**
- * Contacts in CSV order. Without a status filter, offset is a seek on the (campaign_id, seq) key, not
- * a scan. A settled status reads the settled-status index; pending contacts are read along the key.
+ * Contacts in CSV order. Without a filter, offset is a seek on the (campaign_id, seq) key, not a
+ * scan. A settled status reads the settled-status index; pending contacts are read along the key; a
+ * disposition reads the disposition index, which holds only contacts with a result.
  */
-export async function listContacts(env: Env, campaign: CampaignRow, status: ContactStatus | undefined, page: Page) {
+export async function listContacts(env: Env, campaign: CampaignRow, filter: ContactFilter, page: Page) {
   const db = database(env);
+  const { status, disposition } = filter;
+  if (disposition !== undefined) {
+    const where = and(
+      eq(contacts.campaignId, campaign.id),
+      eq(contacts.disposition, disposition),
+      isNotNull(contacts.disposition),
+      status === undefined ? undefined : eq(contacts.status, status),
+    );
+    const [rows, [counted]] = await Promise.all([
+      db.select().from(contacts).where(where).orderBy(asc(contacts.seq)).limit(page.limit).offset(page.offset),
+      db.select({ n: count() }).from(contacts).where(where),
+    ]);
+    return { rows, total: counted?.n ?? 0 };
+  }
   if (!status) {
     const rows = await db
       .select()

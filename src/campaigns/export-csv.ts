@@ -1,8 +1,24 @@
+import type { ContactResultView } from "../call-results/result-view";
 import { fieldCells } from "../db/custom-fields";
 import type { ContactStatus } from "../db/schema";
 
 /** The columns every export starts with; the upload's own columns follow in upload order. */
-export const FIXED_COLUMNS = ["row", "phone_number", "status", "outcome", "attempts", "last_error", "call_id", "updated_at"] as const;
+export const FIXED_COLUMNS = [
+  "row",
+  "phone_number",
+  "status",
+  "outcome",
+  "attempts",
+  "last_error",
+  "call_id",
+  "updated_at",
+  "disposition",
+  "summary",
+  "callback_at",
+  "transcript_url",
+  "recording_url",
+  "result_data",
+] as const;
 
 /** Contacts read from D1 per page: 100k contacts are 40 queries, and one page stays a few hundred KB. */
 export const EXPORT_PAGE_SIZE = 2_500;
@@ -19,6 +35,9 @@ export type ExportRow = [
   callId: string | null,
   updatedAt: string,
   customFields: string,
+  /** The contacts.result JSON (ContactResultView), or null. */
+  result: string | null,
+  nextAttemptAt: string | null,
 ];
 
 const NEEDS_QUOTES = /[",\r\n]/;
@@ -45,8 +64,19 @@ export function csvHeader(customColumns: readonly string[]): string {
 
 /** One contact as a CSV line (CRLF-terminated). The phone number is written as it is: it is E.164, never a formula. */
 export function csvLine(contact: ExportRow, customColumns: readonly string[]): string {
-  const [, row, phone, status, outcome, attempts, lastError, callId, updatedAt, customFields] = contact;
+  const [, row, phone, status, outcome, attempts, lastError, callId, updatedAt, customFields, resultText, nextAttemptAt] = contact;
   let line = `${row},${phone},${status},${outcome ?? ""},${attempts},${untrustedCell(lastError ?? "")},${csvField(callId ?? "")},${updatedAt}`;
+  const result = resultText === null ? null : (JSON.parse(resultText) as ContactResultView);
+  const callbackAt = status === "pending" && outcome === "callback" ? (nextAttemptAt ?? "") : "";
+  const resultCells = [
+    result?.disposition ?? "",
+    result?.summary ?? "",
+    callbackAt,
+    result?.transcript_url ?? "",
+    result?.recording_url ?? "",
+    result?.data ? JSON.stringify(result.data) : "",
+  ];
+  for (const cell of resultCells) line += `,${untrustedCell(cell)}`;
   if (customColumns.length > 0) for (const cell of fieldCells(customFields, customColumns)) line += `,${untrustedCell(cell)}`;
   return `${line}\r\n`;
 }
@@ -54,7 +84,7 @@ export function csvLine(contact: ExportRow, customColumns: readonly string[]): s
 /** Reads the contacts after `afterSeq`, in seq order, at most `limit` of them. */
 export type ExportPageReader = (afterSeq: number, limit: number) => Promise<ExportRow[]>;
 
-const SELECTED = "seq, row, phone_number, status, outcome, attempts, last_error, call_id, updated_at, custom_fields";
+const SELECTED = "seq, row, phone_number, status, outcome, attempts, last_error, call_id, updated_at, custom_fields, result, next_attempt_at";
 /** One page after a seq: a range of the (campaign_id, seq) key. */
 export const EXPORT_PAGE_SQL = `SELECT ${SELECTED} FROM contacts WHERE campaign_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3`;
 /** One page of a settled status after a seq: a range of the settled-status index (which holds no pending contact). */
@@ -62,8 +92,16 @@ export const EXPORT_STATUS_PAGE_SQL = `SELECT ${SELECTED} FROM contacts WHERE ca
 /** One page of pending contacts after a seq: along the key, skipping the settled ones. */
 export const EXPORT_PENDING_PAGE_SQL = `SELECT ${SELECTED} FROM contacts WHERE campaign_id = ?1 AND seq > ?2 AND status = 'pending' ORDER BY seq LIMIT ?3`;
 
+/** One page of a disposition (optionally also a status) after a seq: a range of the disposition index, which holds only contacts with a result. */
+export const EXPORT_DISPOSITION_PAGE_SQL = `SELECT ${SELECTED} FROM contacts
+  WHERE campaign_id = ?1 AND disposition = ?4 AND disposition IS NOT NULL AND seq > ?2 AND (?5 IS NULL OR status = ?5) ORDER BY seq LIMIT ?3`;
+
 /** A keyset reader: each page is one index range after the last seq sent, never an OFFSET. */
-export function d1ExportPages(db: D1Database, campaignId: string, status: ContactStatus | undefined): ExportPageReader {
+export function d1ExportPages(db: D1Database, campaignId: string, status: ContactStatus | undefined, disposition?: string): ExportPageReader {
+  if (disposition !== undefined) {
+    const statement = db.prepare(EXPORT_DISPOSITION_PAGE_SQL);
+    return (afterSeq, limit) => statement.bind(campaignId, afterSeq, limit, disposition, status ?? null).raw<ExportRow>();
+  }
   const settledStatus = status !== undefined && status !== "pending";
   const statement = db.prepare(settledStatus ? EXPORT_STATUS_PAGE_SQL : status === "pending" ? EXPORT_PENDING_PAGE_SQL : EXPORT_PAGE_SQL);
   return (afterSeq, limit) => {
@@ -98,7 +136,7 @@ export function contactsCsvStream(readPage: ExportPageReader, customColumns: rea
 }
 
 /** A file name that is safe in any header and file system: the campaign's name as a slug, its id, and the filter. */
-export function exportFileName(name: string, campaignId: string, status: ContactStatus | undefined): string {
+export function exportFileName(name: string, campaignId: string, status: ContactStatus | undefined, disposition?: string): string {
   const slug = name
     .normalize("NFKD")
     .replace(/[\u0300-\u036f]/g, "") // the accents NFKD split off: "é" stays "e"
@@ -107,5 +145,5 @@ export function exportFileName(name: string, campaignId: string, status: Contact
     .replace(/^-+|-+$/g, "")
     .slice(0, 60)
     .replace(/-+$/, "");
-  return `${slug || "campaign"}-${campaignId}${status ? `-${status}` : ""}.csv`;
+  return `${slug || "campaign"}-${campaignId}${status ? `-${status}` : ""}${disposition ? `-${disposition}` : ""}.csv`;
 }

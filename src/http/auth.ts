@@ -1,11 +1,13 @@
 import { and, eq } from "drizzle-orm";
 import { createMiddleware } from "hono/factory";
 import { createLocalJWKSet, createRemoteJWKSet, type JWTVerifyGetKey, jwtVerify } from "jose";
+import { parseCallId } from "../call-results/call-id";
+import { verifyCallToken } from "../call-results/call-token";
 import { database } from "../db/client";
 import { accountMembers, apiKeys } from "../db/schema";
 import type { AppEnv, Caller, Env } from "../env";
 import { hashApiKey, safeEqual } from "./crypto";
-import { ApiError, badRequest, forbidden, unauthorized } from "./errors";
+import { ApiError, badRequest, forbidden, notFound, unauthorized } from "./errors";
 import { verifyEventsToken } from "./events-token";
 
 export const ACCOUNT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -113,11 +115,34 @@ async function callerFromEventsToken(env: Env, token: string, method: string, pa
   return { accountId: check.accountId, actor: "events_token", kind: "events_token", campaignId: check.campaignId };
 }
 
+const CALL_RESULT_PATH = /\/calls\/([^/]+)\/result$/;
+
+/**
+ * A call's result token in `?token=`: only POST on that call's result URL. The account is the call's
+ * campaign's, so a valid token for a deleted campaign finds nothing (404, as a missing call).
+ */
+async function callerFromCallToken(env: Env, token: string, callId: string, method: string): Promise<Caller> {
+  const check = await verifyCallToken(env, callId, token);
+  if (check === "expired")
+    throw unauthorized("This call's result token has expired: a result URL works for 48 hours after the dial. Report with an API key instead.");
+  if (check !== "ok" || method !== "POST") throw unauthorized("The result token is not valid for this call; use the result_url the call was given, as it is.");
+  const campaignId = parseCallId(callId)?.campaignId ?? "";
+  const row = await env.DB.prepare("SELECT account_id FROM campaigns WHERE id = ?").bind(campaignId).first<{ account_id: string }>();
+  if (!row) throw notFound("Call", callId);
+  return { accountId: row.account_id, actor: "call_token", kind: "call_token", callId };
+}
+
 /** Resolves the caller's account for every tenant route. */
 export const requireTenant = createMiddleware<AppEnv>(async (c, next) => {
-  const eventsToken = c.req.query("token");
-  if (eventsToken !== undefined && !c.req.header("Authorization")) {
-    c.set("caller", await callerFromEventsToken(c.env, eventsToken, c.req.method, c.req.path, c.req.header("Origin")));
+  const queryToken = c.req.query("token");
+  if (queryToken !== undefined && !c.req.header("Authorization")) {
+    const callResult = CALL_RESULT_PATH.exec(c.req.path);
+    c.set(
+      "caller",
+      callResult
+        ? await callerFromCallToken(c.env, queryToken, decodeURIComponent(callResult[1] as string), c.req.method)
+        : await callerFromEventsToken(c.env, queryToken, c.req.method, c.req.path, c.req.header("Origin")),
+    );
     await next();
     return;
   }

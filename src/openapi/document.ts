@@ -26,6 +26,12 @@ const securitySchemes = {
     name: "token",
     description: "A short-lived, read-only token for one campaign's events URLs (POST /api/v1/campaigns/{id}/events/token).",
   },
+  callToken: {
+    type: "apiKey",
+    in: "query",
+    name: "token",
+    description: "A call's result token, in the `result_url` its answer document passed to the agent: opens that one call's result for 48 hours.",
+  },
 } as const;
 
 const DESCRIPTION = `Outbound voice campaigns on Cloudflare Workers: upload contacts, and edgedial dials them through one number with one voice agent, under concurrency and rate caps, with retries and a live event stream.

@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import type { Context } from "hono";
+import { resolveCallback } from "../call-results/result-input";
 import { callingWindowOf } from "../calling-window/calling-window";
 import { getCampaignStub, type LifecycleResult } from "../campaign-object/stub";
 import {
@@ -9,10 +10,13 @@ import {
   cloneCampaignSchema,
   clonedCampaignSchema,
   contactListSchema,
+  contactSchema,
   contactsQuerySchema,
   createCampaignBody,
   createdCampaignSchema,
+  dispositionQuery,
   eventsTokenSchema,
+  scheduleCallbackSchema,
 } from "../campaigns/campaign-schemas";
 import { readCreateInput } from "../campaigns/create-input";
 import { campaignView, contactView, insertCampaign, listContacts } from "../campaigns/d1-campaigns";
@@ -25,8 +29,22 @@ import type { AppEnv } from "../env";
 import { continueSessionFrom } from "../http/d1-session";
 import { ApiError, conflict, notFound } from "../http/errors";
 import { mintEventsToken, mintEventsTokenSchema } from "../http/events-token";
-import { EVENTS_SECURITY, enumQuery, errors, handParsedBody, idParam, json, noContent, pageQuery, TENANT_ERRORS, validationHook } from "../http/openapi";
+import {
+  EVENTS_SECURITY,
+  enumQuery,
+  errors,
+  handParsedBody,
+  idParam,
+  json,
+  jsonBody,
+  noContent,
+  pageQuery,
+  requireJsonBody,
+  TENANT_ERRORS,
+  validationHook,
+} from "../http/openapi";
 import { listEnvelope, readJson } from "../http/validation";
+import { seqOfContactId } from "../ids";
 import { parseDefaultCountry } from "../uploads/ingest";
 import { cloneCampaign } from "./campaign-clone";
 import { exportContacts, exportContactsRoute } from "./campaign-export";
@@ -216,7 +234,7 @@ export const campaignRoutes = campaignApp
       request: {
         params: campaignId,
         query: z
-          .object({ ...contactsQuerySchema, status: enumQuery("status", contactStatuses) })
+          .object({ ...contactsQuerySchema, status: enumQuery("status", contactStatuses), disposition: dispositionQuery })
           .refine(
             (query) => query.page === undefined || (query.limit === undefined && query.offset === undefined),
             "Use either page, or limit and offset, not both",
@@ -228,7 +246,7 @@ export const campaignRoutes = campaignApp
       const campaign = await requireCampaign(c);
       const query = c.req.valid("query");
       const page = query.page === undefined ? { limit: query.limit ?? 100, offset: query.offset ?? 0 } : { limit: 100, offset: query.page * 100 };
-      const { rows, total } = await listContacts(c.env, campaign, query.status, page);
+      const { rows, total } = await listContacts(c.env, campaign, { status: query.status, disposition: query.disposition }, page);
       const window = callingWindowOf(campaign);
       const columns = customColumnsOf(campaign);
       return c.json(
@@ -243,6 +261,35 @@ export const campaignRoutes = campaignApp
     },
   )
   .openapi(exportContactsRoute, exportContacts)
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/{id}/contacts/{contact_id}/callback",
+      tags,
+      summary: "Schedule a callback for a contact",
+      description:
+        "The contact becomes pending with outcome `callback`, due at `callback_at` (1 minute to 30 days ahead) moved into its calling window. A callback uses no retry; a contact gets at most 5.",
+      middleware: requireJsonBody,
+      request: {
+        params: z.object({ id: z.string(), contact_id: z.string().openapi({ param: { description: "The contact's id, `ctc_…`." } }) }),
+        body: jsonBody(scheduleCallbackSchema),
+      },
+      responses: {
+        200: json(contactSchema, "The contact, waiting for its callback."),
+        ...errors([...TENANT_ERRORS, 404, 409, 415], { 409: "The contact is in a call now, already has 5 callbacks, or the campaign has finished." }),
+      },
+    }),
+    async (c) => {
+      const campaign = await requireCampaign(c);
+      const { contact_id: contactId } = c.req.valid("param");
+      const seq = seqOfContactId(contactId);
+      if (seq === null) throw notFound("Contact", contactId);
+      const callbackAt = resolveCallback(c.req.valid("json"), Date.now()) as number;
+      const result = await getCampaignStub(c.env, campaign.id).scheduleCallback(campaign.id, contactId, seq, callbackAt);
+      if (!result.ok) throw result.reason === "not_found" ? notFound("Contact", contactId) : conflict(result.message);
+      return c.json(result.contact as unknown as z.output<typeof contactSchema>, 200);
+    },
+  )
   .openapi(eventsRoute("/{id}/events"), (c) => forwardEvents(c, "events"))
   .openapi(eventsRoute("/{id}/events/ws"), (c) => forwardEvents(c, "events/ws"))
   .openapi(

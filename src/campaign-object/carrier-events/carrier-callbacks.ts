@@ -1,5 +1,5 @@
 import { callIdOf } from "../../call-results/call-id";
-import { answeredByWord, resultUrl } from "../../call-results/call-token";
+import { answeredByWord, resultUrl } from "../../call-results/result-url";
 import { EMPTY_RESPONSE_XML, XML_CONTENT_TYPE } from "../../carriers/twiml";
 import type { CarrierAdapter, CarrierKind, SignedCallback } from "../../carriers/types";
 import type { Env } from "../../env";
