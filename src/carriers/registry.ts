@@ -1,5 +1,5 @@
 import type { Env } from "../env";
-import { decryptSecret } from "../http/crypto";
+import { decryptSecret, hmac, toHex } from "../http/crypto";
 import type { OwnOrigin } from "./own-origin";
 import { PLIVO_API_BASE, PlivoAdapter } from "./plivo";
 import type { PlivoFamilyCredentials } from "./plivo-family";
@@ -36,14 +36,10 @@ export type SimulatorDialect = (typeof SIMULATOR_DIALECTS)[number];
 
 /** The simulator's auth token is derived from its account id, so nothing else has to be stored. */
 export async function simulatorToken(env: Env, accountId: string): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(`simulator:${env.SECRETS_KEY ?? ""}`), { name: "HMAC", hash: "SHA-256" }, false, [
-    "sign",
-  ]);
-  const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(accountId));
-  return [...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return toHex(await hmac(`simulator:${env.SECRETS_KEY ?? ""}`, accountId));
 }
 
-const randomHex = (bytes: number) => [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
+const randomHex = (bytes: number) => toHex(crypto.getRandomValues(new Uint8Array(bytes)));
 
 /** Credentials shaped like the dialect's own: Twilio's account_sid, or Plivo/Vobiz's auth_id, each with its token. */
 export async function simulatorCredentials(env: Env, dialect: SimulatorDialect = "twilio"): Promise<Record<string, string>> {

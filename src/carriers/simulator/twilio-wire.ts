@@ -1,3 +1,4 @@
+import { toHex } from "../../http/crypto";
 import { twilioSignature } from "../twilio";
 import { outcomeFor, type SimulatedOutcome, timelineFor } from "./outcomes";
 import type { SimResponse } from "./plivo-wire";
@@ -27,7 +28,7 @@ const rfc2822 = (ms: number) => new Date(ms).toUTCString().replace("GMT", "+0000
 
 /** A Twilio call sid whose first hex digit after "CA" names the shard, so a lookup by sid finds its shard. */
 export function shardedCallSid(shard: string): string {
-  const hex = [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const hex = toHex(crypto.getRandomValues(new Uint8Array(16)));
   return `CA${shard}${hex.slice(1)}`;
 }
 
