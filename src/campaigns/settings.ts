@@ -9,7 +9,7 @@ import type { Env } from "../env";
 import { ApiError, badRequest } from "../http/errors";
 import { parseFields } from "../http/openapi";
 import { newId } from "../ids";
-import { parseDefaultCountry } from "../uploads/ingest";
+import { parseDefaultCountry } from "../uploads/phone";
 import { campaignSettingFields as fields, SETTING_DEFAULTS } from "./campaign-schemas";
 
 /** One create field as text, undefined when absent (form field or JSON member alike). */

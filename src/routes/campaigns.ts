@@ -27,7 +27,7 @@ import { ApiError, conflict, notFound } from "../http/errors";
 import { mintEventsToken, mintEventsTokenSchema } from "../http/events-token";
 import { EVENTS_SECURITY, enumQuery, errors, handParsedBody, idParam, json, noContent, pageQuery, TENANT_ERRORS, validationHook } from "../http/openapi";
 import { listEnvelope, readJson } from "../http/validation";
-import { parseDefaultCountry } from "../uploads/ingest";
+import { parseDefaultCountry } from "../uploads/phone";
 import { cloneCampaign } from "./campaign-clone";
 import { exportContacts, exportContactsRoute } from "./campaign-export";
 import { preflightCampaign, preflightRoute } from "./campaign-preflight";
