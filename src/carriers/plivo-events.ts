@@ -23,7 +23,7 @@ export interface HangupCause {
   code?: number;
 }
 
-const numberOf = (raw: unknown): number | undefined => {
+export const numberOf = (raw: unknown): number | undefined => {
   if (raw === undefined || raw === null || raw === "") return undefined;
   const value = Number(raw);
   return Number.isFinite(value) ? value : undefined;
@@ -94,6 +94,34 @@ export interface CallRecord {
   cause?: HangupCause;
   answered?: boolean;
   durationSeconds?: number;
+}
+
+/** Where a carrier's call detail record keeps each fact: Plivo and Vobiz name the same fields differently. */
+export interface CdrFields {
+  /** The call's uuid, its CallUUID. */
+  id: string;
+  billedSeconds: string;
+  /** The call's length when it carries no billed seconds. */
+  durationSeconds: string;
+  /** Fields that may hold the hangup cause's name, the first string one wins. */
+  causeNames: readonly string[];
+}
+
+/** A finished call's record (CDR): no status, only its hangup cause; `callId` is the attempt's id when known. */
+export function cdrRecord(fields: CdrFields, callId: string | null) {
+  return (body: Record<string, unknown>): CallRecord | null => {
+    const uuid = body[fields.id];
+    if (typeof uuid !== "string" || uuid === "") return null;
+    const billed = numberOf(body[fields.billedSeconds]);
+    const name = fields.causeNames.map((field) => body[field]).find((value): value is string => typeof value === "string");
+    return {
+      callId: callId ?? uuid,
+      carrierRef: uuid,
+      cause: { name, code: numberOf(body.hangup_cause_code) },
+      answered: (typeof body.answer_time === "string" && body.answer_time !== "") || (billed ?? 0) > 0,
+      durationSeconds: billed ?? numberOf(body[fields.durationSeconds]),
+    };
+  };
 }
 
 /** A lookup answer (live, queued or finished call) as a call event. */

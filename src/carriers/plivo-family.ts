@@ -56,8 +56,11 @@ export function originateOutcome(carrier: string, answer: ApiAnswer): OriginateR
   return { kind: "contact_error", outcome: "invalid_number", detail: said };
 }
 
+/** A number as Plivo-family list filters take it: digits only. */
+export const digits = (number: string) => number.replace(/\D/g, "");
+
 /** Numbers compare by digits: Plivo-family APIs echo them with or without the "+". */
-export const sameNumber = (a: unknown, b: string) => typeof a === "string" && a.replace(/\D/g, "") === b.replace(/\D/g, "");
+export const sameNumber = (a: unknown, b: string) => typeof a === "string" && digits(a) === digits(b);
 
 /**
  * What Plivo and Vobiz share: JSON REST under /Account/{auth_id}/, the create-call answer and its
@@ -163,9 +166,8 @@ export abstract class PlivoFamilyAdapter implements CarrierAdapter {
       const detail = await this.api("GET", detailPath(id));
       if (detail.status !== 200 || !sameNumber(detail.body.to ?? detail.body.to_number, to) || !sameNumber(detail.body.from ?? detail.body.from_number, from))
         continue;
-      const event = toRecord(detail.body);
-      const found = event && callEventFromRecord(event);
-      if (found) return { kind: "found", event: found } as const;
+      const found = foundRecord(toRecord(detail.body));
+      if (found) return found;
     }
     return null;
   }
@@ -177,6 +179,12 @@ export abstract class PlivoFamilyAdapter implements CarrierAdapter {
   answerDocument(streamUrl: string | null, parameters: Record<string, string>) {
     return plivoAnswerXml(streamUrl, parameters);
   }
+}
+
+/** A call record found by a lookup, as its answer; null when there is none or it is unreadable. */
+export function foundRecord(record: CallRecord | null | undefined): LookupResult | null {
+  const event = record ? callEventFromRecord(record) : null;
+  return event ? { kind: "found", event } : null;
 }
 
 /** A live or queued call as Plivo and Vobiz describe it. */
