@@ -1,12 +1,12 @@
 import type { CampaignStatus, ContactStatus } from "../../db/schema";
 import { isTerminal } from "../lifecycle";
-import type { CampaignState } from "../storage/campaign-state";
+import { type CampaignState, type ContactStats, type StatsWithTotal, statsWithTotal } from "../storage/campaign-state";
 
 export interface Snapshot {
   campaign_id: string;
   status: CampaignStatus;
   status_reason: string | null;
-  stats: { total: number; pending: number; originated: number; connected: number; completed: number; failed: number; cancelled: number };
+  stats: StatsWithTotal;
   in_flight: number;
   attempts: number;
   at: string;
@@ -20,13 +20,12 @@ export interface ContactEvent {
   data: { contact_id: string; phone_number: string; status: ContactStatus; attempt: number; outcome: string | null; at: string };
 }
 
-export function snapshotOf(state: CampaignState, stats: Record<ContactStatus, number>, live: { inFlight: number; attempts: number }): Snapshot {
-  const total = Object.values(stats).reduce((sum, n) => sum + n, 0);
+export function snapshotOf(state: CampaignState, stats: ContactStats, live: { inFlight: number; attempts: number }): Snapshot {
   return {
     campaign_id: state.campaign_id,
     status: state.status,
     status_reason: state.status_reason,
-    stats: { total, ...stats },
+    stats: statsWithTotal(stats),
     in_flight: live.inFlight,
     attempts: live.attempts,
     at: new Date().toISOString(),
