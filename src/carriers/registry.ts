@@ -67,9 +67,9 @@ export async function carrierAdapter(env: Env, provider: string, sealedCredentia
         twilioStatusEvents(env),
       );
     case "plivo":
-      return new PlivoAdapter(credentials as unknown as PlivoFamilyCredentials, PLIVO_API_BASE, fetcher);
+      return new PlivoAdapter(credentials as unknown as PlivoFamilyCredentials, env.PLIVO_API_BASE || PLIVO_API_BASE, fetcher);
     case "vobiz":
-      return new VobizAdapter(credentials as unknown as PlivoFamilyCredentials, VOBIZ_API_BASE, fetcher);
+      return new VobizAdapter(credentials as unknown as PlivoFamilyCredentials, env.VOBIZ_API_BASE || VOBIZ_API_BASE, fetcher);
     case "simulator":
       return simulatorAdapter(env, credentials, fetcher);
     default:
