@@ -83,10 +83,11 @@ export abstract class PlivoFamilyAdapter implements CarrierAdapter {
   }
 
   protected abstract authHeaders(): Record<string, string>;
-  /** The create-call body beyond from/to/answer_url. */
-  protected abstract callOptions(request: OriginateRequest): Json;
+  /** Whether ringing is reported to a ring_url; Vobiz has none and sends ringing to the answer_url instead. */
+  protected abstract readonly ringCallbacks: boolean;
+  /** The header holding the nonce each signed callback carries. */
+  protected abstract readonly nonceHeader: string;
   abstract verifyCallback(callback: SignedCallback): Promise<boolean>;
-  abstract nonceOf(callback: SignedCallback): string | null;
   abstract fetchStatus(callId: string, carrierRef?: string | null): Promise<LookupResult>;
   abstract findCall(to: string, from: string, since: number): Promise<LookupResult>;
   abstract cancel(callId: string, carrierRef?: string | null): Promise<void>;
@@ -119,18 +120,36 @@ export abstract class PlivoFamilyAdapter implements CarrierAdapter {
   async originate(request: OriginateRequest): Promise<OriginateResult> {
     let answer: ApiAnswer;
     try {
-      answer = await this.api("POST", "/Call/", {
-        from: request.from,
-        to: request.to,
-        answer_url: request.answerUrl,
-        answer_method: "POST",
-        ...this.callOptions(request),
-      });
+      answer = await this.api("POST", "/Call/", this.createCallBody(request));
     } catch (error) {
       // A rejected fetch cannot say whether the request reached the carrier: reconcile before redialling.
       return { kind: "unknown", detail: `no answer from ${this.carrierName}: ${error instanceof Error ? error.message : String(error)}` };
     }
     return originateOutcome(this.carrierName, answer);
+  }
+
+  /** Every callback goes to the attempt's status URL; the answer request to its answer URL. */
+  private createCallBody(request: OriginateRequest): Json {
+    const events = request.statusCallbackUrl;
+    return {
+      from: request.from,
+      to: request.to,
+      answer_url: request.answerUrl,
+      answer_method: "POST",
+      ...(this.ringCallbacks && { ring_url: events, ring_method: "POST" }),
+      hangup_url: events,
+      hangup_method: "POST",
+      // "true" keeps the call going to the agent; the verdict arrives asynchronously as a MachineDetection request.
+      machine_detection: "true",
+      machine_detection_url: events,
+      machine_detection_method: "POST",
+      ring_timeout: Math.max(15, request.ringTimeoutSeconds),
+      time_limit: request.timeLimitSeconds,
+    };
+  }
+
+  nonceOf(callback: SignedCallback): string | null {
+    return callback.headers[this.nonceHeader] || null;
   }
 
   /** GET a live or queued call by id: the event, null when the carrier says 404, or an error. */

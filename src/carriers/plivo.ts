@@ -1,6 +1,6 @@
 import { type CdrFields, cdrRecord } from "./plivo-events";
 import { digits, foundRecord, liveRecord, PlivoFamilyAdapter, sameNumber } from "./plivo-family";
-import type { FetchLike, LookupResult, OriginateRequest, SignedCallback } from "./types";
+import type { FetchLike, LookupResult, SignedCallback } from "./types";
 import { PLIVO_NONCE_HEADER, verifyPlivoCallback } from "./v3-signatures";
 
 export const PLIVO_API_BASE = "https://api.plivo.com";
@@ -20,6 +20,8 @@ const PLIVO_CDR: CdrFields = { id: "call_uuid", billedSeconds: "bill_duration", 
 export class PlivoAdapter extends PlivoFamilyAdapter {
   readonly kind = "plivo" as const;
   protected readonly carrierName = "Plivo";
+  protected readonly ringCallbacks = true;
+  protected readonly nonceHeader = PLIVO_NONCE_HEADER;
 
   constructor(credentials: { auth_id: string; auth_token: string }, baseUrl: string, fetcher: FetchLike, requestTimeoutMs?: number) {
     super(credentials, `${baseUrl.replace(/\/$/, "")}/v1`, fetcher, requestTimeoutMs);
@@ -29,28 +31,8 @@ export class PlivoAdapter extends PlivoFamilyAdapter {
     return { Authorization: `Basic ${btoa(`${this.credentials.auth_id}:${this.credentials.auth_token}`)}` };
   }
 
-  protected callOptions(request: OriginateRequest) {
-    const events = request.statusCallbackUrl;
-    return {
-      ring_url: events,
-      ring_method: "POST",
-      hangup_url: events,
-      hangup_method: "POST",
-      // "true" keeps the call going to the agent; the verdict arrives asynchronously as a MachineDetection request.
-      machine_detection: "true",
-      machine_detection_url: events,
-      machine_detection_method: "POST",
-      ring_timeout: Math.max(15, request.ringTimeoutSeconds),
-      time_limit: request.timeLimitSeconds,
-    };
-  }
-
   verifyCallback(callback: SignedCallback): Promise<boolean> {
     return verifyPlivoCallback(this.credentials.auth_token, callback);
-  }
-
-  nonceOf(callback: SignedCallback): string | null {
-    return callback.headers[PLIVO_NONCE_HEADER] || null;
   }
 
   fetchStatus(callId: string, carrierRef?: string | null): Promise<LookupResult> {

@@ -1,6 +1,6 @@
 import { type CdrFields, cdrRecord } from "./plivo-events";
 import { digits, foundRecord, liveRecord, PlivoFamilyAdapter, sameNumber } from "./plivo-family";
-import type { FetchLike, LookupResult, OriginateRequest, SignedCallback } from "./types";
+import type { FetchLike, LookupResult, SignedCallback } from "./types";
 import { VOBIZ_NONCE_HEADER, verifyVobizCallback } from "./v3-signatures";
 
 export const VOBIZ_API_BASE = "https://api.vobiz.ai";
@@ -19,6 +19,8 @@ const VOBIZ_CDR: CdrFields = { id: "uuid", billedSeconds: "billsec", durationSec
 export class VobizAdapter extends PlivoFamilyAdapter {
   readonly kind = "vobiz" as const;
   protected readonly carrierName = "Vobiz";
+  protected readonly ringCallbacks = false;
+  protected readonly nonceHeader = VOBIZ_NONCE_HEADER;
 
   constructor(credentials: { auth_id: string; auth_token: string }, baseUrl: string, fetcher: FetchLike, requestTimeoutMs?: number) {
     super(credentials, `${baseUrl.replace(/\/$/, "")}/api/v1`, fetcher, requestTimeoutMs);
@@ -28,24 +30,8 @@ export class VobizAdapter extends PlivoFamilyAdapter {
     return { "X-Auth-ID": this.credentials.auth_id, "X-Auth-Token": this.credentials.auth_token };
   }
 
-  protected callOptions(request: OriginateRequest) {
-    return {
-      hangup_url: request.statusCallbackUrl,
-      hangup_method: "POST",
-      machine_detection: "true",
-      machine_detection_url: request.statusCallbackUrl,
-      machine_detection_method: "POST",
-      ring_timeout: Math.max(15, request.ringTimeoutSeconds),
-      time_limit: request.timeLimitSeconds,
-    };
-  }
-
   verifyCallback(callback: SignedCallback): Promise<boolean> {
     return verifyVobizCallback(this.credentials.auth_token, callback);
-  }
-
-  nonceOf(callback: SignedCallback): string | null {
-    return callback.headers[VOBIZ_NONCE_HEADER] || null;
   }
 
   fetchStatus(callId: string, carrierRef?: string | null): Promise<LookupResult> {
