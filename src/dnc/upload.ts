@@ -3,7 +3,7 @@ import { badRequest } from "../http/errors";
 import { CHUNK_BYTES, normalisePhone, readCsvTable } from "../uploads/ingest";
 
 /** A number that could not be read, by its place in the upload. */
-export interface InvalidEntry {
+interface InvalidEntry {
   /** CSV: the spreadsheet row (header = 1). JSON: the 1-based position in `numbers`. */
   row: number;
   value: string;

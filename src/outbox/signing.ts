@@ -3,13 +3,13 @@
  * `webhook-signature: v1,<base64 HMAC-SHA256(secret bytes, "<id>.<unix seconds>.<body>")>`.
  */
 
-export const SECRET_PREFIX = "whsec_";
+const SECRET_PREFIX = "whsec_";
 /** 24 random bytes: inside the specification's 24–64 and 32 base64 characters with no padding. */
 const SECRET_BYTES = 24;
 
 const encoder = new TextEncoder();
 
-export function toBase64(bytes: Uint8Array): string {
+function toBase64(bytes: Uint8Array): string {
   let s = "";
   for (const b of bytes) s += String.fromCharCode(b);
   return btoa(s);

@@ -352,10 +352,3 @@ export function ingestCsv(text: string, country: CountryCode | undefined, window
   if (read.refusal) throw read.refusal;
   return read.result;
 }
-
-/** Create's reading of a JSON upload: the contacts, or its 400. */
-export function ingestJson(items: unknown, country: CountryCode | undefined, window: CallingWindow | null = null): IngestResult {
-  const read = readContactsJson(items, country, window);
-  if (read.refusal) throw read.refusal;
-  return read.result;
-}
