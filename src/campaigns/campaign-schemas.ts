@@ -61,11 +61,11 @@ const contactInputSchema = z
   .catchall(z.union([z.string(), z.number(), z.boolean(), z.null()]))
   .describe("Every other member becomes a custom field (as text), passed to the agent as a variable.");
 
-export const createCampaignJsonSchema = z
+const createCampaignJsonSchema = z
   .object({ ...campaignSettingFields, contacts: z.array(contactInputSchema).describe("In dialling order; a repeated number is dialled once.") })
   .openapi("CreateCampaignJson");
 
-export const createCampaignFormSchema = z
+const createCampaignFormSchema = z
   .object({
     ...campaignSettingFields,
     calling_days: z.string().optional().openapi({ description: "Comma list of mon, tue, wed, thu, fri, sat, sun; default every day." }),
@@ -97,9 +97,7 @@ export const cloneCampaignSchema = z
 
 const timestamp = z.string().openapi({ format: "date-time" });
 
-export const callingWindowSchema = z
-  .object({ start: z.string(), end: z.string(), days: z.array(z.enum(DAY_NAMES)), timezone: z.string() })
-  .openapi("CallingWindow");
+const callingWindowSchema = z.object({ start: z.string(), end: z.string(), days: z.array(z.enum(DAY_NAMES)), timezone: z.string() }).openapi("CallingWindow");
 
 export const campaignSchema = z
   .object({
@@ -143,7 +141,7 @@ export const clonedCampaignSchema = campaignSchema
   .extend({ dnc_suppressed: z.int().describe("Copied contacts now on the do-not-call list, created cancelled with outcome dnc.") })
   .openapi("ClonedCampaign", { description: "data.Campaign of the copy, with the copied contacts now on the do-not-call list." });
 
-export const contactSchema = z
+const contactSchema = z
   .object({
     id: z.string().openapi({ example: "ctc_01jz3k4m5n6p7q000001" }),
     campaign_id: z.string(),

@@ -2,10 +2,10 @@ import { fieldCells } from "../db/custom-fields";
 import type { ContactStatus } from "../db/schema";
 
 /** The columns every export starts with; the upload's own columns follow in upload order. */
-export const FIXED_COLUMNS = ["row", "phone_number", "status", "outcome", "attempts", "last_error", "call_id", "updated_at"] as const;
+const FIXED_COLUMNS = ["row", "phone_number", "status", "outcome", "attempts", "last_error", "call_id", "updated_at"] as const;
 
 /** Contacts read from D1 per page: 100k contacts are 40 queries, and one page stays a few hundred KB. */
-export const EXPORT_PAGE_SIZE = 2_500;
+const EXPORT_PAGE_SIZE = 2_500;
 
 /** One contact as the export reads it from D1, in this column order. */
 export type ExportRow = [

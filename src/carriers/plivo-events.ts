@@ -2,7 +2,7 @@ import { escapeXml } from "./twiml";
 import type { CallEvent, CallProgress } from "./types";
 
 /** Plivo's hangup cause for a destination that does not exist; Vobiz uses the same table. */
-export const INVALID_DESTINATION_CODE = 2000;
+const INVALID_DESTINATION_CODE = 2000;
 /** The SIP answer the contact machine reads as "invalid number" (it speaks Twilio's SIP vocabulary). */
 const INVALID_NUMBER_SIP = 404;
 
@@ -23,16 +23,16 @@ export interface HangupCause {
   code?: number;
 }
 
-export const numberOf = (raw: unknown): number | undefined => {
+const numberOf = (raw: unknown): number | undefined => {
   if (raw === undefined || raw === null || raw === "") return undefined;
   const value = Number(raw);
   return Number.isFinite(value) ? value : undefined;
 };
 
-export const describeCause = ({ name, code }: HangupCause): string | undefined =>
+const describeCause = ({ name, code }: HangupCause): string | undefined =>
   name ? `${name}${code !== undefined ? ` (${code})` : ""}` : code !== undefined ? `hangup cause ${code}` : undefined;
 
-export function isInvalidDestination({ name, code }: HangupCause): boolean {
+function isInvalidDestination({ name, code }: HangupCause): boolean {
   return code === INVALID_DESTINATION_CODE || /invalid destination/i.test(name ?? "");
 }
 

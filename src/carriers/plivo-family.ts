@@ -26,7 +26,7 @@ function errorText(body: Json, statusText: string): string {
  * account problems fail the campaign with a reason saying what to fix, a refused number is an
  * attempt, and throttling or a carrier fault before the call exists is no attempt at all.
  */
-export function originateOutcome(carrier: string, answer: ApiAnswer): OriginateResult {
+function originateOutcome(carrier: string, answer: ApiAnswer): OriginateResult {
   const { status, body } = answer;
   if (status === 200 || status === 201) {
     const id = body.request_uuid;

@@ -7,7 +7,7 @@ import { TWILIO_STATUS_EVENTS, TwilioAdapter, type TwilioCredentials } from "./t
 import type { CarrierAdapter, FetchLike } from "./types";
 import { VOBIZ_API_BASE, VobizAdapter } from "./vobiz";
 
-export const TWILIO_API_BASE = "https://api.twilio.com";
+const TWILIO_API_BASE = "https://api.twilio.com";
 
 export const publicBase = (env: Env) => (env.PUBLIC_BASE_URL || "http://127.0.0.1:8787").replace(/\/$/, "");
 
@@ -78,7 +78,7 @@ export async function carrierAdapter(env: Env, provider: string, sealedCredentia
 }
 
 /** A simulator provider is reached as the carrier whose dialect it speaks, under /simulator[/plivo|/vobiz]. */
-export function simulatorAdapter(env: Env, credentials: Record<string, string>, fetcher: FetchLike): CarrierAdapter {
+function simulatorAdapter(env: Env, credentials: Record<string, string>, fetcher: FetchLike): CarrierAdapter {
   const base = `${publicBase(env)}/simulator`;
   switch (credentials.dialect ?? "twilio") {
     case "plivo":

@@ -83,7 +83,7 @@ export function vobizSignature(token: string, url: string, nonce: string): Promi
 }
 
 /** A signature header may hold several comma-separated signatures (key rotation); any one matching will do. */
-export function headerMatches(header: string | undefined, expected: string): boolean {
+function headerMatches(header: string | undefined, expected: string): boolean {
   if (!header) return false;
   let matched = false;
   for (const candidate of header.split(",")) if (constantTimeEqual(candidate.trim(), expected)) matched = true;

@@ -5,7 +5,7 @@ import { readCsvTable } from "../uploads/csv-table";
 import { normalisePhone } from "../uploads/phone";
 
 /** A number that could not be read, by its place in the upload. */
-export interface InvalidEntry {
+interface InvalidEntry {
   /** CSV: the spreadsheet row (header = 1). JSON: the 1-based position in `numbers`. */
   row: number;
   value: string;

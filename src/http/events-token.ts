@@ -4,7 +4,7 @@ import { hmac, hmacKey, toBase64 } from "./crypto";
 import { ApiError } from "./errors";
 
 /** Browser access to one campaign's events: EventSource cannot send headers, so the URL carries this. */
-export const DEFAULT_EVENTS_TOKEN_TTL_SECONDS = 300;
+const DEFAULT_EVENTS_TOKEN_TTL_SECONDS = 300;
 const MAX_EVENTS_TOKEN_TTL_SECONDS = 86_400;
 const PREFIX = "evt_";
 
@@ -17,7 +17,7 @@ interface Claims {
 }
 
 /** `scheme://host[:port]` exactly as a browser's Origin header spells it, nothing more. */
-export const tokenOriginSchema = z.string().superRefine((raw, ctx) => {
+const tokenOriginSchema = z.string().superRefine((raw, ctx) => {
   let url: URL | null = null;
   try {
     url = new URL(raw);

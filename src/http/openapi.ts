@@ -10,7 +10,7 @@ import { ApiError, badRequest } from "./errors";
  * with these, and the OpenAPI document is generated from those same definitions.
  */
 
-export const errorBodySchema = z
+const errorBodySchema = z
   .object({
     error: z.object({
       code: z.string().describe("snake_case code, one per status: bad_request, unauthorized, forbidden, not_found, conflict, …"),

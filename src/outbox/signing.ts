@@ -5,7 +5,7 @@
 
 import { fromBase64, hmacKey, toBase64 } from "../http/crypto";
 
-export const SECRET_PREFIX = "whsec_";
+const SECRET_PREFIX = "whsec_";
 /** 24 random bytes: inside the specification's 24–64 and 32 base64 characters with no padding. */
 const SECRET_BYTES = 24;
 

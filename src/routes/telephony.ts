@@ -22,7 +22,7 @@ const REQUIRED_CREDENTIALS: Record<ProviderKind, readonly string[]> = {
   simulator: [],
 };
 
-export const simulatorEnabled = (env: Env) => env.SIMULATOR_ENABLED === "true";
+const simulatorEnabled = (env: Env) => env.SIMULATOR_ENABLED === "true";
 
 const createProviderSchema = z.object({
   provider: z.enum(PROVIDERS, `must be one of ${PROVIDERS.join(", ")}`),

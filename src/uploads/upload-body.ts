@@ -2,7 +2,7 @@ import { boundedRequest, MAX_CSV_BYTES } from "../http/body";
 import { badRequest } from "../http/errors";
 
 /** A multipart upload: its text fields and its file fields. */
-export interface UploadForm {
+interface UploadForm {
   field(name: string): string | undefined;
   /** A file field's text (a plain text field will do), null when absent; over the upload limit it is refused. */
   file(name: string): Promise<string | null>;

@@ -3,10 +3,10 @@ import type { ContactStatus } from "../../db/schema";
 
 export type CallOutcome = "answered" | "voicemail" | "busy" | "no_answer" | "failed" | "invalid_number" | "canceled" | "timeout";
 
-export const RETRYABLE_OUTCOMES: ReadonlySet<CallOutcome> = new Set(["busy", "no_answer", "failed", "timeout"]);
+const RETRYABLE_OUTCOMES: ReadonlySet<CallOutcome> = new Set(["busy", "no_answer", "failed", "timeout"]);
 
 /** How far a call has got; events that would not advance it are duplicates or arrived late. */
-export function progressRank(progress: CallProgress): number {
+function progressRank(progress: CallProgress): number {
   switch (progress) {
     case "queued":
       return 0;
@@ -21,7 +21,7 @@ export function progressRank(progress: CallProgress): number {
   }
 }
 
-export function outcomeOf(event: CallEvent): CallOutcome {
+function outcomeOf(event: CallEvent): CallOutcome {
   switch (event.progress) {
     case "completed":
       return event.answeredBy?.startsWith("machine") ? "voicemail" : "answered";

@@ -14,12 +14,6 @@ export interface Snapshot {
   name: string;
 }
 
-/** One logged contact transition, as `event: contact` sends it. */
-export interface ContactEvent {
-  id: number;
-  data: { contact_id: string; phone_number: string; status: ContactStatus; attempt: number; outcome: string | null; at: string };
-}
-
 export function snapshotOf(state: CampaignState, stats: ContactStats, live: { inFlight: number; attempts: number }): Snapshot {
   return {
     campaign_id: state.campaign_id,

@@ -54,7 +54,7 @@ export function campaignEventType(from: CampaignStatus, to: CampaignStatus): Web
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** The API's contact view (GET …/contacts), as of the transition; the window is the campaign's (its zone rules decide `timezone`). */
-export function contactWebhookView(campaignId: string, contact: LiveContact, at: string, window: CallingWindow | null) {
+function contactWebhookView(campaignId: string, contact: LiveContact, at: string, window: CallingWindow | null) {
   return {
     id: contact.contact_id,
     campaign_id: campaignId,
@@ -73,7 +73,7 @@ export function contactWebhookView(campaignId: string, contact: LiveContact, at:
   };
 }
 
-export function campaignWebhookView(state: CampaignState, stats: ContactStats, at: string) {
+function campaignWebhookView(state: CampaignState, stats: ContactStats, at: string) {
   const terminal = state.status === "completed" || state.status === "failed";
   return {
     id: state.campaign_id,

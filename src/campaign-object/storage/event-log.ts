@@ -1,11 +1,16 @@
 import type { ContactStatus } from "../../db/schema";
-import type { ContactEvent } from "../live/events";
 
 /** Contact transitions kept for SSE/WebSocket replay: the last 10,000, at most 24 h old. */
-export const EVENT_LOG_LIMIT = 10_000;
-export const EVENT_LOG_MAX_AGE_MS = 24 * 3_600_000;
+const EVENT_LOG_LIMIT = 10_000;
+const EVENT_LOG_MAX_AGE_MS = 24 * 3_600_000;
 
 type Row = Record<string, SqlStorageValue>;
+
+/** One logged contact transition, as `event: contact` sends it. */
+export interface ContactEvent {
+  id: number;
+  data: { contact_id: string; phone_number: string; status: ContactStatus; attempt: number; outcome: string | null; at: string };
+}
 
 /** The contact transitions, numbered, that live streams replay from. */
 export class EventLog {
