@@ -73,7 +73,7 @@ export function renderPreflight(result) {
 }
 
 /** The forecast as labelled values, then the assumptions it rests on as sentences. */
-export function estimateSection(/** @type {Estimate} */ estimate) {
+function estimateSection(/** @type {Estimate} */ estimate) {
   const a = estimate.assumptions;
   const finishes = estimate.finishes_at
     ? formatTime(estimate.finishes_at)

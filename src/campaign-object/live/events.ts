@@ -1,4 +1,4 @@
-import type { CampaignStatus, ContactStatus } from "../../db/schema";
+import type { CampaignStatus } from "../../db/schema";
 import { isTerminal } from "../lifecycle";
 import { type CampaignState, type ContactStats, type StatsWithTotal, statsWithTotal } from "../storage/campaign-state";
 
