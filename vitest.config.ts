@@ -7,8 +7,8 @@ const { publicKey, privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256
 const publicJwk = { ...publicKey.export({ format: "jwk" }), kid: "test", alg: "ES256", use: "sig" };
 const privateJwk = { ...privateKey.export({ format: "jwk" }), kid: "test", alg: "ES256" };
 
-// Two projects, one `vitest run`: the Worker's own tests inside the Workers runtime, and the browser
-// tests in Node, driving a real Chromium against `wrangler dev`.
+// Three projects, one `vitest run`: the Worker's own tests inside the Workers runtime, the browser
+// tests in Node driving a real Chromium against `wrangler dev`, and the checks' own tests in Node.
 export default defineConfig(async () => ({
   test: {
     projects: [
@@ -37,7 +37,7 @@ export default defineConfig(async () => ({
           name: "workers",
           setupFiles: ["./test/setup.ts"],
           include: ["test/**/*.test.ts"],
-          exclude: [...configDefaults.exclude, "test/browser/**"],
+          exclude: [...configDefaults.exclude, "test/browser/**", "test/tooling/**"],
           testTimeout: 30_000,
         },
       },
@@ -51,6 +51,15 @@ export default defineConfig(async () => ({
           fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: "tooling",
+          environment: "node",
+          include: ["test/tooling/**/*.test.ts"],
+          // Each case runs the real dependency-cruiser or knip on a copy of the project: seconds, not milliseconds.
+          testTimeout: 60_000,
         },
       },
     ],

@@ -14,7 +14,14 @@ const basePort = Number(process.env.BENCH_PORT ?? 8788);
 /** @param {{ port?: number, vars?: Record<string, string>, inspectorPort?: number }} [options] */
 export async function startServer({ port = basePort, vars = {}, inspectorPort } = {}) {
   const state = mkdtempSync(join(tmpdir(), "edgedial-bench-"));
-  const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", CI: "true" };
+  // X_LOCAL_OBSERVABILITY: no local trace collector, whose cancelled tail sessions print ERROR blocks through long runs (docs/local-development.md).
+  const env = {
+    ...process.env,
+    CLOUDFLARE_CF_FETCH_ENABLED: "false",
+    WRANGLER_SEND_METRICS: "false",
+    CI: "true",
+    X_LOCAL_OBSERVABILITY: process.env.X_LOCAL_OBSERVABILITY ?? "false",
+  };
   const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state], { cwd: root, env, encoding: "utf8" });
   if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr}`);
   const adminToken = randomBytes(16).toString("hex");

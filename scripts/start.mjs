@@ -14,6 +14,8 @@ const demoFile = join(root, ".wrangler", "demo.json");
 const wrangler = join(root, "node_modules", ".bin", "wrangler");
 // Local only: wrangler would otherwise fetch a Request.cf sample from the internet on every start.
 process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
+// Wrangler's local trace collector cancels its tail sessions under sustained load and prints each as an ERROR; edgedial reads none of its traces.
+process.env.X_LOCAL_OBSERVABILITY ??= "false";
 
 function readVars(path) {
   const vars = {};

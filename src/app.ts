@@ -35,7 +35,7 @@ function tenantApi() {
     .route("/webhooks", webhookRoutes);
 }
 
-export const API_MOUNTS = ["/api/v1", "/hub-api/api/v1", "/v1"] as const;
+const API_MOUNTS = ["/api/v1", "/hub-api/api/v1", "/v1"] as const;
 
 export function createApp() {
   const app = new Hono<AppEnv>();

@@ -22,7 +22,10 @@ export interface Env {
   PUBLIC_BASE_URL?: string;
   SIMULATOR_ENABLED?: string;
   SIMULATOR_TIME_SCALE?: string;
+  /** Each carrier's REST origin (default its public API): a regional endpoint, a proxy or a test server. */
   TWILIO_API_BASE?: string;
+  PLIVO_API_BASE?: string;
+  VOBIZ_API_BASE?: string;
   /** Space-separated StatusCallbackEvent list for Twilio calls (default "answered completed"); benchmarks compare. */
   TWILIO_STATUS_EVENTS?: string;
 }

@@ -1,5 +1,5 @@
 /** A request as a fake carrier saw it; the body is read at once, since a request's stream can be read only once. */
-export interface SeenRequest {
+interface SeenRequest {
   method: string;
   url: string;
   headers: Headers;

@@ -2,7 +2,9 @@ import { env } from "cloudflare:workers";
 import Papa from "papaparse";
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../src/http/errors";
-import { contactTuples, ingestCsv, normalisePhone, readCsvTable } from "../src/uploads/ingest";
+import { readCsvTable } from "../src/uploads/csv-table";
+import { contactTuples, ingestCsv } from "../src/uploads/ingest";
+import { normalisePhone } from "../src/uploads/phone";
 import { call, campaignForm, countRows, createCampaign, csvOf, json, jsonInit, newTenant, postCampaign, type Tenant } from "./helpers";
 
 describe("normalisePhone", () => {

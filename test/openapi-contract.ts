@@ -10,7 +10,7 @@ export interface OpenApiDoc {
   components: { schemas: Record<string, JsonSchema>; securitySchemes: Record<string, Record<string, unknown>> };
   security?: Record<string, string[]>[];
 }
-export interface Operation {
+interface Operation {
   parameters?: { name: string; in: string; required?: boolean; schema?: JsonSchema }[];
   requestBody?: { required?: boolean; content: Record<string, { schema?: JsonSchema }> };
   responses: Record<string, { description: string; content?: Record<string, { schema?: JsonSchema }> }>;

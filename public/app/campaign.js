@@ -1,6 +1,6 @@
 // @ts-check
 import "../widget.js";
-import { download, request } from "./api.js";
+import { ApiError, download, request } from "./api.js";
 import {
   badge,
   busy,
@@ -36,6 +36,8 @@ const ACTIONS = /** @type {const} */ ([
 export async function campaignPage({ main, params, navigate, flash }) {
   const id = params[0] ?? "";
   let campaign = await request("GET", `/campaigns/${encodeURIComponent(id)}`);
+  /** Filled in once the lookups answer; until then the ids stand in. */
+  const names = { agent: /** @type {Lookup | null} */ (null), number: /** @type {Lookup | null} */ (null) };
   const state = { status: "", offset: 0 };
   const out = h("div");
   const header = h("div", { class: "title" });
@@ -102,8 +104,8 @@ export async function campaignPage({ main, params, navigate, flash }) {
       ["Contacts", formatNumber(campaign.stats.total)],
       ["Max concurrent calls", String(campaign.max_concurrent_calls)],
       ["Retries per contact", `${campaign.retries_per_contact} (every ${campaign.retry_delay_seconds} s)`],
-      ["Agent", h("code", {}, campaign.agent_id)],
-      ["Number", h("code", {}, campaign.phone_number_id)],
+      ["Agent", named(names.agent, campaign.agent_id)],
+      ["Number", named(names.number, campaign.phone_number_id)],
       ["Calling window", window ? `${window.start}–${window.end}, ${window.days.join(" ")}, ${window.timezone}` : "any time"],
       ["Scheduled", formatTime(campaign.scheduled_at)],
       ["Created", formatTime(campaign.created_at)],
@@ -226,6 +228,12 @@ export async function campaignPage({ main, params, navigate, flash }) {
   }
 
   paint();
+  // Neither changes while the page is open, so one lookup each is enough.
+  void Promise.all([agentName(campaign.agent_id), numberE164(campaign.phone_number_id)]).then(([agent, number]) => {
+    names.agent = agent;
+    names.number = number;
+    paint();
+  });
   await loadContacts();
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let timer;
@@ -265,5 +273,38 @@ export async function campaignPage({ main, params, navigate, flash }) {
 /** The upload's own columns, values only, with the column names on hover. */
 function fieldsCell(/** @type {Record<string, string>} */ fields) {
   const entries = Object.entries(fields);
-  return h("span", { title: entries.map(([k, v]) => `${k}: ${v}`).join("\n") }, entries.map(([, v]) => v).join(" · "));
+  return h("span", { class: "wrap", title: entries.map(([k, v]) => `${k}: ${v}`).join("\n") }, entries.map(([, v]) => v).join(" · "));
+}
+
+/** @typedef {{ label: string } | { gone: true } | { unknown: true }} Lookup */
+
+/** A name with its id beside it, smaller; a deleted or unreadable one falls back to the id. */
+function named(/** @type {Lookup | null} */ lookup, /** @type {string} */ id) {
+  if (lookup && "label" in lookup) return h("span", { class: "named" }, lookup.label, " ", h("code", { class: "muted" }, id));
+  return h("span", { class: "named" }, h("code", {}, id), lookup && "gone" in lookup ? h("small", {}, " (deleted)") : "");
+}
+
+/** @returns {Promise<Lookup>} */
+async function agentName(/** @type {string} */ id) {
+  try {
+    const agent = await request("GET", `/agents/${encodeURIComponent(id)}`);
+    return { label: agent.name };
+  } catch (error) {
+    return error instanceof ApiError && error.status === 404 ? { gone: true } : { unknown: true };
+  }
+}
+
+/** The number's E.164 from the account's list (read page by page: an account holds few numbers). */
+async function numberE164(/** @type {string} */ id) {
+  try {
+    for (let offset = 0; ; ) {
+      const page = await request("GET", "/telephony/numbers", { query: { limit: 100, offset } });
+      const found = page.numbers.find((/** @type {any} */ n) => n.id === id);
+      if (found) return /** @type {Lookup} */ ({ label: found.e164 });
+      if (!page.has_next) return /** @type {Lookup} */ ({ gone: true });
+      offset = page.next_offset;
+    }
+  } catch {
+    return /** @type {Lookup} */ ({ unknown: true });
+  }
 }

@@ -1,6 +1,7 @@
 // @ts-check
 import { ApiError, request } from "./api.js";
-import { busy, errorText, field, formatNumber, formatTime, h, notice, table, words } from "./ui.js";
+import { renderPreflight } from "./preflight.js";
+import { busy, errorText, field, formatNumber, h, notice } from "./ui.js";
 
 const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 /** Edits settle for this long before the preflight runs again. */
@@ -179,58 +180,4 @@ export async function newCampaignPage({ main, navigate, flash }) {
   }
 
   return () => clearTimeout(timer);
-}
-
-/** @param {any} result @returns {Node[]} */
-function renderPreflight(result) {
-  const headline = result.ok
-    ? notice("ok", `Ready: create would write ${formatNumber(result.contacts)} contacts.`)
-    : notice("error", `Create would fail: ${formatNumber(result.errors.length)} problem${result.errors.length === 1 ? "" : "s"} to fix first.`);
-  const figures = h(
-    "dl",
-    { class: "figures" },
-    ...[
-      ["Contacts", result.contacts],
-      ["Duplicates skipped", result.duplicates_skipped],
-      ["On the do-not-call list", result.dnc_suppressed],
-    ].flatMap(([label, value]) => [h("dt", {}, String(label)), h("dd", {}, formatNumber(Number(value ?? 0)))]),
-  );
-  const countries = Object.entries(result.countries ?? {})
-    .sort((a, b) => Number(b[1]) - Number(a[1]))
-    .map(([code, n]) => `${code} ${formatNumber(Number(n))}`)
-    .join(" · ");
-  return [
-    h("h2", {}, "Preflight"),
-    headline,
-    result.errors.length > 0 &&
-      table(
-        ["Row", "Value", "Problem"],
-        result.errors.map((/** @type {any} */ e) => [
-          e.row === null ? "form" : String(e.row),
-          e.value === null || e.value === undefined ? "" : String(e.value),
-          e.reason,
-        ]),
-      ),
-    figures,
-    countries && h("p", {}, h("strong", {}, "Countries: "), countries),
-    result.estimate && h("div", {}, h("h3", {}, "Estimate"), describe(result.estimate)),
-  ].filter((part) => part instanceof Node);
-}
-
-/**
- * The estimate's shape belongs to the API: every field is shown as it comes, nested objects as nested lists.
- * @param {unknown} value @returns {Node | string}
- */
-function describe(value) {
-  if (Array.isArray(value)) {
-    if (value.every((item) => item === null || typeof item !== "object")) return value.join(", ") || "—";
-    return h("ul", {}, ...value.map((item) => h("li", {}, describe(item))));
-  }
-  if (value === null || typeof value !== "object") {
-    const text = String(value);
-    return /^\d{4}-\d{2}-\d{2}T/.test(text) ? formatTime(text) : typeof value === "number" ? formatNumber(value) : text;
-  }
-  const list = h("dl", { class: "estimate" });
-  for (const [key, inner] of Object.entries(value)) list.append(h("dt", {}, words(key)), h("dd", {}, describe(inner)));
-  return list;
 }

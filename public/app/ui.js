@@ -36,6 +36,15 @@ export const formatTime = (/** @type {string | null | undefined} */ iso) => (iso
 const shortDateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "short", timeStyle: "medium" });
 /** For table cells: the same instant, narrower. */
 export const formatShortTime = (/** @type {string | null | undefined} */ iso) => (iso ? shortDateTime.format(new Date(iso)) : "—");
+/** Seconds as a person reads them: `45 s`, `12 min`, `2 h 5 min`, `3 d 4 h`. */
+export function formatDuration(/** @type {number} */ seconds) {
+  if (seconds < 60) return `${Math.round(seconds)} s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  const [days, hours, rest] = [Math.floor(minutes / 1440), Math.floor((minutes % 1440) / 60), minutes % 60];
+  if (days > 0) return hours > 0 ? `${formatNumber(days)} d ${hours} h` : `${formatNumber(days)} d`;
+  return rest > 0 ? `${hours} h ${rest} min` : `${hours} h`;
+}
 /** `no_answer` → `no answer`; API field names read as words. */
 export const words = (/** @type {string} */ text) => text.replace(/_/g, " ");
 

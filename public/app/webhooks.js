@@ -78,7 +78,7 @@ export async function webhooksPage({ main }) {
           ["URL", "Events", "State", "Created"],
           page.webhooks.map((/** @type {any} */ w) => [
             h("a", { href: `#/webhooks/${w.id}` }, w.url),
-            w.events.join(", "),
+            h("span", { class: "wrap" }, w.events.join(", ")),
             w.enabled ? badge("enabled") : h("span", {}, badge("disabled"), " ", w.disabled_reason ?? ""),
             formatTime(w.created_at),
           ]),

@@ -16,7 +16,7 @@ export interface BudgetHolder {
 
 export type BudgetResult = { ok: true } | { ok: false; cap: number; held: number; holders: BudgetHolder[] };
 
-export interface SlotRelease {
+interface SlotRelease {
   leaseId: string;
   talkSeconds: number;
 }

@@ -1,12 +1,12 @@
 import { z } from "@hono/zod-openapi";
 import { badRequest } from "../http/errors";
 
-export const MAX_DATA_KEYS = 50;
-export const MAX_DATA_BYTES = 8 * 1024;
-export const MAX_SUMMARY_CHARS = 4_000;
-export const MAX_URL_CHARS = 2_048;
-export const CALLBACK_MIN_SECONDS = 60;
-export const CALLBACK_MAX_SECONDS = 30 * 86_400;
+const MAX_DATA_KEYS = 50;
+const MAX_DATA_BYTES = 8 * 1024;
+const MAX_SUMMARY_CHARS = 4_000;
+const MAX_URL_CHARS = 2_048;
+const CALLBACK_MIN_SECONDS = 60;
+const CALLBACK_MAX_SECONDS = 30 * 86_400;
 export const DISPOSITION_PATTERN = /^[a-z0-9_]{1,64}$/;
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
@@ -30,7 +30,7 @@ const httpsUrl = (name: string) =>
       .refine(isHttps, `${name} must be an https:// URL`),
   ).openapi({ format: "uri", description: "An https URL, at most 2,048 characters." });
 
-export const dispositionName = z
+const dispositionName = z
   .string({ error: "disposition is required: a name such as interested" })
   .regex(DISPOSITION_PATTERN, "disposition must be 1–64 characters of a-z, 0-9 and _ (such as interested)");
 

@@ -3,7 +3,7 @@ import { badRequest } from "../http/errors";
 import { DEFAULT_RETRY_ON, RETRY_ON_CHOICES, type RetryOutcome } from "./redial";
 import { DISPOSITION_PATTERN } from "./result-input";
 
-export type VoicemailAction = "agent" | "hangup" | "message";
+type VoicemailAction = "agent" | "hangup" | "message";
 
 /** What a campaign does with results and unanswered calls: declared dispositions, the outcomes retried, what a machine hears. */
 export interface ResultSettings {
@@ -13,8 +13,8 @@ export interface ResultSettings {
   voicemail: { action: VoicemailAction; message: string | null; audioUrl: string | null };
 }
 
-export const MAX_DISPOSITIONS = 100;
-export const MAX_VOICEMAIL_MESSAGE_CHARS = 1_000;
+const MAX_DISPOSITIONS = 100;
+const MAX_VOICEMAIL_MESSAGE_CHARS = 1_000;
 
 export const DEFAULT_RESULT_SETTINGS: ResultSettings = {
   dispositions: null,

@@ -9,9 +9,6 @@ export type DayName = (typeof DAY_NAMES)[number];
 const WEEK_ORDER = [1, 2, 3, 4, 5, 6, 0] as const;
 const EVERY_DAY = 0b111_1111;
 
-/** The create fields that shape a calling window. */
-export const CALLING_WINDOW_FIELDS = ["calling_window_start", "calling_window_end", "calling_days", "calling_timezone"] as const;
-
 /** When contacts may be called, on their own clock (or on one zone's clock for every contact). */
 export interface CallingWindow {
   /** Minutes after local midnight at which the window opens (inclusive), 0–1439. */
@@ -25,7 +22,7 @@ export interface CallingWindow {
 }
 
 /** How far ahead a next opening is looked for: a full year covers every daylight-saving change. */
-export const OPENING_HORIZON_MS = 366 * DAY_MS;
+const OPENING_HORIZON_MS = 366 * DAY_MS;
 
 // --- create fields ----------------------------------------------------------------------------
 
@@ -96,7 +93,7 @@ export function formatClock(minutes: number): string {
   return `${String(Math.floor(minutes / 60)).padStart(2, "0")}:${String(minutes % 60).padStart(2, "0")}`;
 }
 
-export const dayList = (days: number): DayName[] => WEEK_ORDER.filter((d) => days & (1 << d)).map((d) => DAY_NAMES[d]);
+const dayList = (days: number): DayName[] => WEEK_ORDER.filter((d) => days & (1 << d)).map((d) => DAY_NAMES[d]);
 
 /** The campaign view's `calling_window`. */
 export function callingWindowView(window: CallingWindow | null) {
@@ -146,13 +143,13 @@ export function contactTimezone(window: CallingWindow | null, contact: { phone: 
 }
 
 /** Open in one zone: an allowed day there, and its clock reads from start up to (not including) end. */
-export function isOpenInZone(window: CallingWindow, zone: string, at: number): boolean {
+function isOpenInZone(window: CallingWindow, zone: string, at: number): boolean {
   const local = wallTime(zone, at);
   return (window.days & (1 << local.weekday)) !== 0 && local.minute >= window.start && local.minute < window.end;
 }
 
 /** The earliest instant at or after `after` at which the window is open in the zone, or null (none in two weeks). */
-export function nextOpeningInZone(window: CallingWindow, zone: string, after: number): number | null {
+function nextOpeningInZone(window: CallingWindow, zone: string, after: number): number | null {
   const local = wallTime(zone, after);
   if ((window.days & (1 << local.weekday)) !== 0 && local.minute >= window.start && local.minute < window.end) return after;
   for (let ahead = 0; ahead <= 14; ahead++) {

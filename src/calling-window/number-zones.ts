@@ -7,7 +7,7 @@ export interface ZoneSet {
 }
 
 /** Numbers with no zone in the data (global services such as +800, unassigned codes). */
-export const NO_ZONES: ZoneSet = Object.freeze({ key: "", zones: Object.freeze([]) });
+const NO_ZONES: ZoneSet = Object.freeze({ key: "", zones: Object.freeze([]) });
 
 // Keyed by the prefix read as a number: E.164 digits never start with 0, so the number names the prefix.
 let prefixTable: Map<number, ZoneSet> | undefined;

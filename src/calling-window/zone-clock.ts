@@ -3,7 +3,7 @@
  * stored or assumed, so daylight-saving changes come out right wherever the zone's rules say.
  */
 
-export const MINUTE_MS = 60_000;
+const MINUTE_MS = 60_000;
 export const DAY_MS = 86_400_000;
 
 /** What a zone's clock and calendar show at one instant (minute precision). */

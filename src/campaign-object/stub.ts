@@ -3,7 +3,6 @@ import type { CampaignDO } from "./campaign-do";
 
 export type { CarrierReply } from "./carrier-events/carrier-callbacks";
 export type { LifecycleResult } from "./lifecycle-runner";
-export type { ContactView, ResultOutcome } from "./results/call-results";
 
 /** The campaign's object: Worker code reaches it only through this getter and the result types beside it. */
 export const getCampaignStub = (env: Env, campaignId: string) =>

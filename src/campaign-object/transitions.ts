@@ -1,7 +1,7 @@
 import type { CampaignStatus } from "../db/schema";
-import type { ResultEvent } from "./live/events";
 import type { TransitionReporter } from "./reports/webhook-reports";
 import type { CampaignState } from "./storage/campaign-state";
+import type { ResultEvent } from "./storage/event-log";
 import type { ObjectStorage } from "./storage/object-storage";
 import type { ContactPatch, LiveContact } from "./storage/working-contacts";
 

@@ -88,11 +88,11 @@ const contactInputSchema = z
   .catchall(z.union([z.string(), z.number(), z.boolean(), z.null()]))
   .describe("Every other member becomes a custom field (as text), passed to the agent as a variable.");
 
-export const createCampaignJsonSchema = z
+const createCampaignJsonSchema = z
   .object({ ...campaignSettingFields, contacts: z.array(contactInputSchema).describe("In dialling order; a repeated number is dialled once.") })
   .openapi("CreateCampaignJson");
 
-export const createCampaignFormSchema = z
+const createCampaignFormSchema = z
   .object({
     ...campaignSettingFields,
     calling_days: z.string().optional().openapi({ description: "Comma list of mon, tue, wed, thu, fri, sat, sun; default every day." }),
@@ -126,9 +126,7 @@ export const cloneCampaignSchema = z
 
 const timestamp = z.string().openapi({ format: "date-time" });
 
-export const callingWindowSchema = z
-  .object({ start: z.string(), end: z.string(), days: z.array(z.enum(DAY_NAMES)), timezone: z.string() })
-  .openapi("CallingWindow");
+const callingWindowSchema = z.object({ start: z.string(), end: z.string(), days: z.array(z.enum(DAY_NAMES)), timezone: z.string() }).openapi("CallingWindow");
 
 export const campaignSchema = z
   .object({
@@ -178,7 +176,7 @@ export const clonedCampaignSchema = campaignSchema
   .extend({ dnc_suppressed: z.int().describe("Copied contacts now on the do-not-call list, created cancelled with outcome dnc.") })
   .openapi("ClonedCampaign", { description: "data.Campaign of the copy, with the copied contacts now on the do-not-call list." });
 
-export const contactResultSchema = z
+const contactResultSchema = z
   .object({
     disposition: z.string(),
     data: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).nullable(),

@@ -7,7 +7,7 @@ import type { Env } from "../env";
 import { contactIdStem } from "../ids";
 
 /** Contact columns that record identity or dialling: a copy gives them fresh values (or leaves them null). */
-export const DIALLING_COLUMNS: ReadonlySet<string> = new Set([
+const DIALLING_COLUMNS: ReadonlySet<string> = new Set([
   "id",
   "campaign_id",
   "account_id",

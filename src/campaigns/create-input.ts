@@ -2,9 +2,10 @@ import type { Context } from "hono";
 import type { CountryCode } from "libphonenumber-js";
 import type { CallingWindow } from "../calling-window/calling-window";
 import type { AppEnv } from "../env";
-import { boundedRequest, MAX_CSV_BYTES } from "../http/body";
+import { MAX_CSV_BYTES } from "../http/body";
 import { ApiError, badRequest } from "../http/errors";
 import { type ContactsRead, readContactsCsv, readContactsJson, refusedUpload } from "../uploads/ingest";
+import { readUploadBody } from "../uploads/upload-body";
 import { type FieldText, jsonFieldValue } from "./settings";
 
 /** The create body (multipart or JSON) as create and preflight read it. */
@@ -20,43 +21,27 @@ const tooLarge = () =>
 
 /** Reads the create body after refusing oversize bodies unread. An unreadable body or another media type is an error, not a field problem. */
 export async function readCreateInput(c: Context<AppEnv>): Promise<CreateInput> {
-  const raw = await boundedRequest(c.req.raw, tooLarge);
-  const type = c.req.header("Content-Type") ?? "";
-
-  if (/^multipart\/form-data\b/i.test(type)) {
-    let form: FormData;
-    try {
-      form = await raw.formData();
-    } catch {
-      throw badRequest("The multipart body could not be read; send multipart/form-data with a boundary.");
-    }
+  const upload = await readUploadBody(c.req.raw, ["form", "json"], tooLarge);
+  if (upload?.kind === "form") {
+    const { form } = upload;
     return {
-      field: (name) => {
-        const value = form.get(name);
-        return typeof value === "string" ? value : undefined;
-      },
+      field: form.field,
       contacts: async (window, country) => {
-        const file = form.get("contacts");
-        if (file === null) return refusedUpload(badRequest("contacts is required: attach the CSV file as the `contacts` form field."));
-        const text = typeof file === "string" ? file : file.size > MAX_CSV_BYTES ? null : await file.text();
-        if (text === null || text.length > MAX_CSV_BYTES) throw tooLarge();
+        const text = await form.file("contacts");
+        if (text === null) return refusedUpload(badRequest("contacts is required: attach the CSV file as the `contacts` form field."));
         return readContactsCsv(text, country, window);
       },
     };
   }
-  if (/^application\/json\b/i.test(type)) {
-    let body: Record<string, unknown>;
-    try {
-      body = await raw.json();
-    } catch {
-      throw badRequest("The request body is not valid JSON.");
-    }
+  if (upload?.kind === "json") {
+    const body = upload.body;
     if (typeof body !== "object" || body === null || Array.isArray(body)) throw badRequest("The JSON body must be an object.");
+    const fields = body as Record<string, unknown>;
     return {
-      field: (name) => jsonFieldValue(name, body[name]),
+      field: (name) => jsonFieldValue(name, fields[name]),
       contacts: async (window, country) => {
-        if (body.contacts === undefined) return refusedUpload(badRequest("contacts is required: an array of objects, each with a phone_number."));
-        return readContactsJson(body.contacts, country, window);
+        if (fields.contacts === undefined) return refusedUpload(badRequest("contacts is required: an array of objects, each with a phone_number."));
+        return readContactsJson(fields.contacts, country, window);
       },
     };
   }

@@ -65,7 +65,7 @@ export interface EstimateInput {
   assumptions: EstimateAssumptions;
 }
 
-export type Limit = "concurrency" | "calls_per_minute" | "daily_calls_max" | "daily_minutes_max" | "calling_window" | "retries";
+type Limit = "concurrency" | "calls_per_minute" | "daily_calls_max" | "daily_minutes_max" | "calling_window" | "retries";
 
 export interface Estimate {
   /** Dials expected, retries included. */

@@ -3,7 +3,7 @@ import { fieldCells } from "../db/custom-fields";
 import type { ContactStatus } from "../db/schema";
 
 /** The columns every export starts with; the upload's own columns follow in upload order. */
-export const FIXED_COLUMNS = [
+const FIXED_COLUMNS = [
   "row",
   "phone_number",
   "status",
@@ -21,7 +21,7 @@ export const FIXED_COLUMNS = [
 ] as const;
 
 /** Contacts read from D1 per page: 100k contacts are 40 queries, and one page stays a few hundred KB. */
-export const EXPORT_PAGE_SIZE = 2_500;
+const EXPORT_PAGE_SIZE = 2_500;
 
 /** One contact as the export reads it from D1, in this column order. */
 export type ExportRow = [
@@ -93,7 +93,7 @@ export const EXPORT_STATUS_PAGE_SQL = `SELECT ${SELECTED} FROM contacts WHERE ca
 export const EXPORT_PENDING_PAGE_SQL = `SELECT ${SELECTED} FROM contacts WHERE campaign_id = ?1 AND seq > ?2 AND status = 'pending' ORDER BY seq LIMIT ?3`;
 
 /** One page of a disposition (optionally also a status) after a seq: a range of the disposition index, which holds only contacts with a result. */
-export const EXPORT_DISPOSITION_PAGE_SQL = `SELECT ${SELECTED} FROM contacts
+const EXPORT_DISPOSITION_PAGE_SQL = `SELECT ${SELECTED} FROM contacts
   WHERE campaign_id = ?1 AND disposition = ?4 AND disposition IS NOT NULL AND seq > ?2 AND (?5 IS NULL OR status = ?5) ORDER BY seq LIMIT ?3`;
 
 /** A keyset reader: each page is one index range after the last seq sent, never an OFFSET. */

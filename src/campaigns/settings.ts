@@ -10,14 +10,11 @@ import type { Env } from "../env";
 import { ApiError, badRequest } from "../http/errors";
 import { parseFields } from "../http/openapi";
 import { newId } from "../ids";
-import { parseDefaultCountry } from "../uploads/ingest";
+import { parseDefaultCountry } from "../uploads/phone";
 import { campaignSettingFields as fields, SETTING_DEFAULTS } from "./campaign-schemas";
 
 /** One create field as text, undefined when absent (form field or JSON member alike). */
 export type FieldText = (name: string) => string | undefined;
-
-/** The fields create takes besides `name` and the contacts; clone takes the same ones as overrides. */
-export const SETTING_FIELDS = Object.keys(fields).filter((name) => name !== "name");
 
 /** What a campaign is told at create (or clone), validated; everything but the contacts. */
 export interface CampaignSettings {

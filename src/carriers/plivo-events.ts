@@ -2,7 +2,7 @@ import { escapeXml } from "./twiml";
 import type { CallEvent, CallProgress } from "./types";
 
 /** Plivo's hangup cause for a destination that does not exist; Vobiz uses the same table. */
-export const INVALID_DESTINATION_CODE = 2000;
+const INVALID_DESTINATION_CODE = 2000;
 /** The SIP answer the contact machine reads as "invalid number" (it speaks Twilio's SIP vocabulary). */
 const INVALID_NUMBER_SIP = 404;
 
@@ -29,10 +29,10 @@ const numberOf = (raw: unknown): number | undefined => {
   return Number.isFinite(value) ? value : undefined;
 };
 
-export const describeCause = ({ name, code }: HangupCause): string | undefined =>
+const describeCause = ({ name, code }: HangupCause): string | undefined =>
   name ? `${name}${code !== undefined ? ` (${code})` : ""}` : code !== undefined ? `hangup cause ${code}` : undefined;
 
-export function isInvalidDestination({ name, code }: HangupCause): boolean {
+function isInvalidDestination({ name, code }: HangupCause): boolean {
   return code === INVALID_DESTINATION_CODE || /invalid destination/i.test(name ?? "");
 }
 
@@ -94,6 +94,34 @@ export interface CallRecord {
   cause?: HangupCause;
   answered?: boolean;
   durationSeconds?: number;
+}
+
+/** Where a carrier's call detail record keeps each fact: Plivo and Vobiz name the same fields differently. */
+export interface CdrFields {
+  /** The call's uuid, its CallUUID. */
+  id: string;
+  billedSeconds: string;
+  /** The call's length when it carries no billed seconds. */
+  durationSeconds: string;
+  /** Fields that may hold the hangup cause's name, the first string one wins. */
+  causeNames: readonly string[];
+}
+
+/** A finished call's record (CDR): no status, only its hangup cause; `callId` is the attempt's id when known. */
+export function cdrRecord(fields: CdrFields, callId: string | null) {
+  return (body: Record<string, unknown>): CallRecord | null => {
+    const uuid = body[fields.id];
+    if (typeof uuid !== "string" || uuid === "") return null;
+    const billed = numberOf(body[fields.billedSeconds]);
+    const name = fields.causeNames.map((field) => body[field]).find((value): value is string => typeof value === "string");
+    return {
+      callId: callId ?? uuid,
+      carrierRef: uuid,
+      cause: { name, code: numberOf(body.hangup_cause_code) },
+      answered: (typeof body.answer_time === "string" && body.answer_time !== "") || (billed ?? 0) > 0,
+      durationSeconds: billed ?? numberOf(body[fields.durationSeconds]),
+    };
+  };
 }
 
 /** A lookup answer (live, queued or finished call) as a call event. */

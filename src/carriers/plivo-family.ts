@@ -26,7 +26,7 @@ function errorText(body: Json, statusText: string): string {
  * account problems fail the campaign with a reason saying what to fix, a refused number is an
  * attempt, and throttling or a carrier fault before the call exists is no attempt at all.
  */
-export function originateOutcome(carrier: string, answer: ApiAnswer): OriginateResult {
+function originateOutcome(carrier: string, answer: ApiAnswer): OriginateResult {
   const { status, body } = answer;
   if (status === 200 || status === 201) {
     const id = body.request_uuid;
@@ -56,8 +56,11 @@ export function originateOutcome(carrier: string, answer: ApiAnswer): OriginateR
   return { kind: "contact_error", outcome: "invalid_number", detail: said };
 }
 
+/** A number as Plivo-family list filters take it: digits only. */
+export const digits = (number: string) => number.replace(/\D/g, "");
+
 /** Numbers compare by digits: Plivo-family APIs echo them with or without the "+". */
-export const sameNumber = (a: unknown, b: string) => typeof a === "string" && a.replace(/\D/g, "") === b.replace(/\D/g, "");
+export const sameNumber = (a: unknown, b: string) => typeof a === "string" && digits(a) === digits(b);
 
 /**
  * What Plivo and Vobiz share: JSON REST under /Account/{auth_id}/, the create-call answer and its
@@ -80,10 +83,11 @@ export abstract class PlivoFamilyAdapter implements CarrierAdapter {
   }
 
   protected abstract authHeaders(): Record<string, string>;
-  /** The create-call body beyond from/to/answer_url. */
-  protected abstract callOptions(request: OriginateRequest): Json;
+  /** Whether ringing is reported to a ring_url; Vobiz has none and sends ringing to the answer_url instead. */
+  protected abstract readonly ringCallbacks: boolean;
+  /** The header holding the nonce each signed callback carries. */
+  protected abstract readonly nonceHeader: string;
   abstract verifyCallback(callback: SignedCallback): Promise<boolean>;
-  abstract nonceOf(callback: SignedCallback): string | null;
   abstract fetchStatus(callId: string, carrierRef?: string | null): Promise<LookupResult>;
   abstract findCall(to: string, from: string, since: number): Promise<LookupResult>;
   abstract cancel(callId: string, carrierRef?: string | null): Promise<void>;
@@ -116,18 +120,36 @@ export abstract class PlivoFamilyAdapter implements CarrierAdapter {
   async originate(request: OriginateRequest): Promise<OriginateResult> {
     let answer: ApiAnswer;
     try {
-      answer = await this.api("POST", "/Call/", {
-        from: request.from,
-        to: request.to,
-        answer_url: request.answerUrl,
-        answer_method: "POST",
-        ...this.callOptions(request),
-      });
+      answer = await this.api("POST", "/Call/", this.createCallBody(request));
     } catch (error) {
       // A rejected fetch cannot say whether the request reached the carrier: reconcile before redialling.
       return { kind: "unknown", detail: `no answer from ${this.carrierName}: ${error instanceof Error ? error.message : String(error)}` };
     }
     return originateOutcome(this.carrierName, answer);
+  }
+
+  /** Every callback goes to the attempt's status URL; the answer request to its answer URL. */
+  private createCallBody(request: OriginateRequest): Json {
+    const events = request.statusCallbackUrl;
+    return {
+      from: request.from,
+      to: request.to,
+      answer_url: request.answerUrl,
+      answer_method: "POST",
+      ...(this.ringCallbacks && { ring_url: events, ring_method: "POST" }),
+      hangup_url: events,
+      hangup_method: "POST",
+      // "true" keeps the call going to the agent; the verdict arrives asynchronously as a MachineDetection request.
+      machine_detection: "true",
+      machine_detection_url: events,
+      machine_detection_method: "POST",
+      ring_timeout: Math.max(15, request.ringTimeoutSeconds),
+      time_limit: request.timeLimitSeconds,
+    };
+  }
+
+  nonceOf(callback: SignedCallback): string | null {
+    return callback.headers[this.nonceHeader] || null;
   }
 
   /** GET a live or queued call by id: the event, null when the carrier says 404, or an error. */
@@ -163,9 +185,8 @@ export abstract class PlivoFamilyAdapter implements CarrierAdapter {
       const detail = await this.api("GET", detailPath(id));
       if (detail.status !== 200 || !sameNumber(detail.body.to ?? detail.body.to_number, to) || !sameNumber(detail.body.from ?? detail.body.from_number, from))
         continue;
-      const event = toRecord(detail.body);
-      const found = event && callEventFromRecord(event);
-      if (found) return { kind: "found", event: found } as const;
+      const found = foundRecord(toRecord(detail.body));
+      if (found) return found;
     }
     return null;
   }
@@ -177,6 +198,12 @@ export abstract class PlivoFamilyAdapter implements CarrierAdapter {
   answerDocument(streamUrl: string | null, parameters: Record<string, string>) {
     return plivoAnswerXml(streamUrl, parameters);
   }
+}
+
+/** A call record found by a lookup, as its answer; null when there is none or it is unreadable. */
+export function foundRecord(record: CallRecord | null | undefined): LookupResult | null {
+  const event = record ? callEventFromRecord(record) : null;
+  return event ? { kind: "found", event } : null;
 }
 
 /** A live or queued call as Plivo and Vobiz describe it. */

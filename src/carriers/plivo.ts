@@ -1,32 +1,16 @@
-import { type CallRecord, callEventFromRecord } from "./plivo-events";
-import { liveRecord, PlivoFamilyAdapter, sameNumber } from "./plivo-family";
-import type { FetchLike, LookupResult, OriginateRequest, SignedCallback } from "./types";
+import { type CdrFields, cdrRecord } from "./plivo-events";
+import { digits, foundRecord, liveRecord, PlivoFamilyAdapter, sameNumber } from "./plivo-family";
+import type { FetchLike, LookupResult, SignedCallback } from "./types";
 import { PLIVO_NONCE_HEADER, verifyPlivoCallback } from "./v3-signatures";
 
 export const PLIVO_API_BASE = "https://api.plivo.com";
 
 type Json = Record<string, unknown>;
 
-const digits = (number: string) => number.replace(/\D/g, "");
 /** Plivo's call-record filters take "YYYY-MM-DD HH:MM:SS" in UTC. */
 const plivoTime = (ms: number) => new Date(ms).toISOString().replace("T", " ").slice(0, 19);
-const numberOf = (raw: unknown) => (raw === null || raw === undefined || raw === "" || !Number.isFinite(Number(raw)) ? undefined : Number(raw));
 
-/** A finished call's record (CDR): no status, only its hangup cause. */
-function cdrRecord(callId: string | null) {
-  return (body: Json): CallRecord | null => {
-    const uuid = typeof body.call_uuid === "string" ? body.call_uuid : null;
-    if (!uuid) return null;
-    const billed = numberOf(body.bill_duration);
-    return {
-      callId: callId ?? uuid,
-      carrierRef: uuid,
-      cause: { name: typeof body.hangup_cause_name === "string" ? body.hangup_cause_name : undefined, code: numberOf(body.hangup_cause_code) },
-      answered: (typeof body.answer_time === "string" && body.answer_time !== "") || (billed ?? 0) > 0,
-      durationSeconds: billed ?? numberOf(body.call_duration),
-    };
-  };
-}
+const PLIVO_CDR: CdrFields = { id: "call_uuid", billedSeconds: "bill_duration", durationSeconds: "call_duration", causeNames: ["hangup_cause_name"] };
 
 /**
  * Plivo Voice: JSON REST with Basic auth. The REST answer's request_uuid is the call's id (every
@@ -36,6 +20,8 @@ function cdrRecord(callId: string | null) {
 export class PlivoAdapter extends PlivoFamilyAdapter {
   readonly kind = "plivo" as const;
   protected readonly carrierName = "Plivo";
+  protected readonly ringCallbacks = true;
+  protected readonly nonceHeader = PLIVO_NONCE_HEADER;
 
   constructor(credentials: { auth_id: string; auth_token: string }, baseUrl: string, fetcher: FetchLike, requestTimeoutMs?: number) {
     super(credentials, `${baseUrl.replace(/\/$/, "")}/v1`, fetcher, requestTimeoutMs);
@@ -45,28 +31,8 @@ export class PlivoAdapter extends PlivoFamilyAdapter {
     return { Authorization: `Basic ${btoa(`${this.credentials.auth_id}:${this.credentials.auth_token}`)}` };
   }
 
-  protected callOptions(request: OriginateRequest) {
-    const events = request.statusCallbackUrl;
-    return {
-      ring_url: events,
-      ring_method: "POST",
-      hangup_url: events,
-      hangup_method: "POST",
-      // "true" keeps the call going to the agent; the verdict arrives asynchronously as a MachineDetection request.
-      machine_detection: "true",
-      machine_detection_url: events,
-      machine_detection_method: "POST",
-      ring_timeout: Math.max(15, request.ringTimeoutSeconds),
-      time_limit: request.timeLimitSeconds,
-    };
-  }
-
   verifyCallback(callback: SignedCallback): Promise<boolean> {
     return verifyPlivoCallback(this.credentials.auth_token, callback);
-  }
-
-  nonceOf(callback: SignedCallback): string | null {
-    return callback.headers[PLIVO_NONCE_HEADER] || null;
   }
 
   fetchStatus(callId: string, carrierRef?: string | null): Promise<LookupResult> {
@@ -80,7 +46,7 @@ export class PlivoAdapter extends PlivoFamilyAdapter {
     }
     return this.firstFound([
       () => this.lookup(`/Call/${id(carrierRef)}/?status=live`, (body) => liveRecord({ ...body, request_uuid: body.request_uuid ?? callId })),
-      () => this.lookup(`/Call/${id(carrierRef)}/`, cdrRecord(callId)),
+      () => this.lookup(`/Call/${id(carrierRef)}/`, cdrRecord(PLIVO_CDR, callId)),
     ]);
   }
 
@@ -94,9 +60,7 @@ export class PlivoAdapter extends PlivoFamilyAdapter {
         const answer = await this.api("GET", `/Call/?${query}`);
         if (answer.status !== 200) return { kind: "error", detail: `Plivo ${answer.status} listing calls` };
         const objects = Array.isArray(answer.body.objects) ? (answer.body.objects as Json[]) : [];
-        const record = objects.filter((o) => sameNumber(o.to_number, to)).map(cdrRecord(null))[0];
-        const event = record ? callEventFromRecord(record) : null;
-        return event ? { kind: "found", event } : null;
+        return foundRecord(objects.filter((o) => sameNumber(o.to_number, to)).map(cdrRecord(PLIVO_CDR, null))[0]);
       },
     ]);
   }

@@ -1,5 +1,5 @@
 import type { Env } from "../env";
-import { decryptSecret } from "../http/crypto";
+import { decryptSecret, hmac, toHex } from "../http/crypto";
 import type { OwnOrigin } from "./own-origin";
 import { PLIVO_API_BASE, PlivoAdapter } from "./plivo";
 import type { PlivoFamilyCredentials } from "./plivo-family";
@@ -7,7 +7,7 @@ import { TWILIO_STATUS_EVENTS, TwilioAdapter, type TwilioCredentials } from "./t
 import type { CarrierAdapter, FetchLike } from "./types";
 import { VOBIZ_API_BASE, VobizAdapter } from "./vobiz";
 
-export const TWILIO_API_BASE = "https://api.twilio.com";
+const TWILIO_API_BASE = "https://api.twilio.com";
 
 export const publicBase = (env: Env) => (env.PUBLIC_BASE_URL || "http://127.0.0.1:8787").replace(/\/$/, "");
 
@@ -36,14 +36,10 @@ export type SimulatorDialect = (typeof SIMULATOR_DIALECTS)[number];
 
 /** The simulator's auth token is derived from its account id, so nothing else has to be stored. */
 export async function simulatorToken(env: Env, accountId: string): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(`simulator:${env.SECRETS_KEY ?? ""}`), { name: "HMAC", hash: "SHA-256" }, false, [
-    "sign",
-  ]);
-  const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(accountId));
-  return [...new Uint8Array(mac)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return toHex(await hmac(`simulator:${env.SECRETS_KEY ?? ""}`, accountId));
 }
 
-const randomHex = (bytes: number) => [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
+const randomHex = (bytes: number) => toHex(crypto.getRandomValues(new Uint8Array(bytes)));
 
 /** Credentials shaped like the dialect's own: Twilio's account_sid, or Plivo/Vobiz's auth_id, each with its token. */
 export async function simulatorCredentials(env: Env, dialect: SimulatorDialect = "twilio"): Promise<Record<string, string>> {
@@ -71,9 +67,9 @@ export async function carrierAdapter(env: Env, provider: string, sealedCredentia
         twilioStatusEvents(env),
       );
     case "plivo":
-      return new PlivoAdapter(credentials as unknown as PlivoFamilyCredentials, PLIVO_API_BASE, fetcher);
+      return new PlivoAdapter(credentials as unknown as PlivoFamilyCredentials, env.PLIVO_API_BASE || PLIVO_API_BASE, fetcher);
     case "vobiz":
-      return new VobizAdapter(credentials as unknown as PlivoFamilyCredentials, VOBIZ_API_BASE, fetcher);
+      return new VobizAdapter(credentials as unknown as PlivoFamilyCredentials, env.VOBIZ_API_BASE || VOBIZ_API_BASE, fetcher);
     case "simulator":
       return simulatorAdapter(env, credentials, fetcher);
     default:
@@ -82,7 +78,7 @@ export async function carrierAdapter(env: Env, provider: string, sealedCredentia
 }
 
 /** A simulator provider is reached as the carrier whose dialect it speaks, under /simulator[/plivo|/vobiz]. */
-export function simulatorAdapter(env: Env, credentials: Record<string, string>, fetcher: FetchLike): CarrierAdapter {
+function simulatorAdapter(env: Env, credentials: Record<string, string>, fetcher: FetchLike): CarrierAdapter {
   const base = `${publicBase(env)}/simulator`;
   switch (credentials.dialect ?? "twilio") {
     case "plivo":

@@ -1,3 +1,4 @@
+import { constantTimeEqual, hmac, toBase64 } from "../http/crypto";
 import { answerTwiml } from "./twiml";
 import type {
   AnswerDocument,
@@ -16,40 +17,12 @@ export interface TwilioCredentials {
   auth_token: string;
 }
 
-const encoder = new TextEncoder();
-
-function toBase64(bytes: ArrayBuffer): string {
-  let s = "";
-  for (const b of new Uint8Array(bytes)) s += String.fromCharCode(b);
-  return btoa(s);
-}
-
-const hmacKeys = new Map<string, Promise<CryptoKey>>();
-
-/** HMAC keys are imported once per token and isolate: every callback is signed or checked with one. */
-function hmacKey(authToken: string): Promise<CryptoKey> {
-  let key = hmacKeys.get(authToken);
-  if (!key) {
-    if (hmacKeys.size > 1000) hmacKeys.clear();
-    key = crypto.subtle.importKey("raw", encoder.encode(authToken), { name: "HMAC", hash: "SHA-1" }, false, ["sign"]);
-    hmacKeys.set(authToken, key);
-  }
-  return key;
-}
-
 /** X-Twilio-Signature: base64(HMAC-SHA1(token, url + sorted name+value pairs)). */
 export async function twilioSignature(authToken: string, url: string, params: [string, string][]): Promise<string> {
   const sorted = [...params].sort(([a, av], [b, bv]) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
   let data = url;
   for (const [name, value] of sorted) data += name + value;
-  return toBase64(await crypto.subtle.sign("HMAC", await hmacKey(authToken), encoder.encode(data)));
-}
-
-function constantTimeEqual(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
+  return toBase64(await hmac(authToken, data, "SHA-1"));
 }
 
 /** Twilio's own validators also accept the URL with the default port spelled out, or without it. */

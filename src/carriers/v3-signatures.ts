@@ -1,3 +1,4 @@
+import { constantTimeEqual, hmac, toBase64 } from "../http/crypto";
 import type { SignedCallback } from "./types";
 
 const encoder = new TextEncoder();
@@ -66,24 +67,9 @@ export function plivoSignedString(method: "POST" | "GET", url: string, params: [
   return base;
 }
 
-const hmacKeys = new Map<string, Promise<CryptoKey>>();
-
-function sha256Key(token: string): Promise<CryptoKey> {
-  let key = hmacKeys.get(token);
-  if (!key) {
-    if (hmacKeys.size > 1000) hmacKeys.clear();
-    // Like the SDK, the token and the URL are UTF-8 encoded twice; identical for the ASCII both always are.
-    key = crypto.subtle.importKey("raw", encoder.encode(utf8Bytes(token)), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-    hmacKeys.set(token, key);
-  }
-  return key;
-}
-
 async function hmacBase64(token: string, data: string): Promise<string> {
-  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", await sha256Key(token), encoder.encode(data)));
-  let s = "";
-  for (const b of mac) s += String.fromCharCode(b);
-  return btoa(s);
+  // Like the SDK, the token and the URL are UTF-8 encoded twice; identical for the ASCII both always are.
+  return toBase64(await hmac(utf8Bytes(token), data));
 }
 
 export function plivoSignature(token: string, method: "POST" | "GET", url: string, params: [string, string][], nonce: string): Promise<string> {
@@ -96,15 +82,8 @@ export function vobizSignature(token: string, url: string, nonce: string): Promi
   return hmacBase64(token, `${at < 0 ? url : url.slice(0, at)}.${nonce}`);
 }
 
-function constantTimeEqual(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
-}
-
 /** A signature header may hold several comma-separated signatures (key rotation); any one matching will do. */
-export function headerMatches(header: string | undefined, expected: string): boolean {
+function headerMatches(header: string | undefined, expected: string): boolean {
   if (!header) return false;
   let matched = false;
   for (const candidate of header.split(",")) if (constantTimeEqual(candidate.trim(), expected)) matched = true;

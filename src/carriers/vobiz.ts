@@ -1,31 +1,14 @@
-import { type CallRecord, callEventFromRecord } from "./plivo-events";
-import { liveRecord, PlivoFamilyAdapter, sameNumber } from "./plivo-family";
-import type { FetchLike, LookupResult, OriginateRequest, SignedCallback } from "./types";
+import { type CdrFields, cdrRecord } from "./plivo-events";
+import { digits, foundRecord, liveRecord, PlivoFamilyAdapter, sameNumber } from "./plivo-family";
+import type { FetchLike, LookupResult, SignedCallback } from "./types";
 import { VOBIZ_NONCE_HEADER, verifyVobizCallback } from "./v3-signatures";
 
 export const VOBIZ_API_BASE = "https://api.vobiz.ai";
 
 type Json = Record<string, unknown>;
 
-const digits = (number: string) => number.replace(/\D/g, "");
-const numberOf = (raw: unknown) => (raw === null || raw === undefined || raw === "" || !Number.isFinite(Number(raw)) ? undefined : Number(raw));
-
-/** A call detail record as Vobiz's cdr endpoints return it (the call's id is its uuid). */
-function cdrRecord(callId: string | null) {
-  return (data: Json): CallRecord | null => {
-    const uuid = typeof data.uuid === "string" ? data.uuid : null;
-    if (!uuid) return null;
-    const billed = numberOf(data.billsec);
-    const name = typeof data.hangup_cause_name === "string" ? data.hangup_cause_name : typeof data.hangup_cause === "string" ? data.hangup_cause : undefined;
-    return {
-      callId: callId ?? uuid,
-      carrierRef: uuid,
-      cause: { name, code: numberOf(data.hangup_cause_code) },
-      answered: (typeof data.answer_time === "string" && data.answer_time !== "") || (billed ?? 0) > 0,
-      durationSeconds: billed ?? numberOf(data.duration),
-    };
-  };
-}
+/** Vobiz's cdr endpoints name the call's id uuid, and some records give the cause's name as hangup_cause. */
+const VOBIZ_CDR: CdrFields = { id: "uuid", billedSeconds: "billsec", durationSeconds: "duration", causeNames: ["hangup_cause_name", "hangup_cause"] };
 
 /**
  * Vobiz: Plivo's REST shape under /api/v1 with X-Auth-ID / X-Auth-Token headers. Its request_uuid
@@ -36,6 +19,8 @@ function cdrRecord(callId: string | null) {
 export class VobizAdapter extends PlivoFamilyAdapter {
   readonly kind = "vobiz" as const;
   protected readonly carrierName = "Vobiz";
+  protected readonly ringCallbacks = false;
+  protected readonly nonceHeader = VOBIZ_NONCE_HEADER;
 
   constructor(credentials: { auth_id: string; auth_token: string }, baseUrl: string, fetcher: FetchLike, requestTimeoutMs?: number) {
     super(credentials, `${baseUrl.replace(/\/$/, "")}/api/v1`, fetcher, requestTimeoutMs);
@@ -45,24 +30,8 @@ export class VobizAdapter extends PlivoFamilyAdapter {
     return { "X-Auth-ID": this.credentials.auth_id, "X-Auth-Token": this.credentials.auth_token };
   }
 
-  protected callOptions(request: OriginateRequest) {
-    return {
-      hangup_url: request.statusCallbackUrl,
-      hangup_method: "POST",
-      machine_detection: "true",
-      machine_detection_url: request.statusCallbackUrl,
-      machine_detection_method: "POST",
-      ring_timeout: Math.max(15, request.ringTimeoutSeconds),
-      time_limit: request.timeLimitSeconds,
-    };
-  }
-
   verifyCallback(callback: SignedCallback): Promise<boolean> {
     return verifyVobizCallback(this.credentials.auth_token, callback);
-  }
-
-  nonceOf(callback: SignedCallback): string | null {
-    return callback.headers[VOBIZ_NONCE_HEADER] || null;
   }
 
   fetchStatus(callId: string, carrierRef?: string | null): Promise<LookupResult> {
@@ -71,7 +40,7 @@ export class VobizAdapter extends PlivoFamilyAdapter {
     return this.firstFound([
       () => this.lookup(`/Call/${uuid}?status=live`, keepId),
       () => this.lookup(`/Call/${uuid}/?status=queued`, keepId),
-      () => this.lookup(`/cdr/${uuid}`, (body) => cdrRecord(callId)((body.data ?? body) as Json)),
+      () => this.lookup(`/cdr/${uuid}`, (body) => cdrRecord(VOBIZ_CDR, callId)((body.data ?? body) as Json)),
     ]);
   }
 
@@ -96,9 +65,7 @@ export class VobizAdapter extends PlivoFamilyAdapter {
           // One-second timestamps and clock skew: allow a few seconds before the attempt.
           return sameNumber(row.destination_number, to) && (Number.isNaN(started) || started >= since - 5_000);
         });
-        const record = recent.map(cdrRecord(null))[0];
-        const event = record ? callEventFromRecord(record) : null;
-        return event ? { kind: "found", event } : null;
+        return foundRecord(recent.map(cdrRecord(VOBIZ_CDR, null))[0]);
       },
     ]);
   }

@@ -1,9 +1,11 @@
 import type { CountryCode } from "libphonenumber-js";
 import { badRequest } from "../http/errors";
-import { CHUNK_BYTES, normalisePhone, readCsvTable } from "../uploads/ingest";
+import { ChunkedJson, type JsonChunk } from "../uploads/chunked-json";
+import { readCsvTable } from "../uploads/csv-table";
+import { normalisePhone } from "../uploads/phone";
 
 /** A number that could not be read, by its place in the upload. */
-export interface InvalidEntry {
+interface InvalidEntry {
   /** CSV: the spreadsheet row (header = 1). JSON: the 1-based position in `numbers`. */
   row: number;
   value: string;
@@ -11,7 +13,7 @@ export interface InvalidEntry {
 
 export interface DncUpload {
   /** JSON arrays of E.164 numbers, each small enough for one D1 statement. */
-  chunks: { json: string; count: number }[];
+  chunks: JsonChunk[];
   /** Numbers read, repeats included: added + already_listed. */
   count: number;
   invalid: InvalidEntry[];
@@ -22,10 +24,7 @@ const SHOWN_CHARS = 64;
 
 /** Collects readable numbers into D1-sized chunks and the unreadable ones by row; nothing is dropped. */
 class NumberSink {
-  private readonly chunks: { json: string; count: number }[] = [];
-  private current: string[] = [];
-  private currentBytes = 0;
-  private count = 0;
+  private readonly chunks = new ChunkedJson("[]");
   private readonly invalid: InvalidEntry[] = [];
 
   constructor(private readonly country: CountryCode | undefined) {}
@@ -37,11 +36,7 @@ class NumberSink {
       this.reject(row, text ?? JSON.stringify(raw) ?? String(raw));
       return;
     }
-    const json = JSON.stringify(phone);
-    if (this.currentBytes + json.length > CHUNK_BYTES && this.current.length > 0) this.flush();
-    this.current.push(json);
-    this.currentBytes += json.length + 1;
-    this.count++;
+    this.chunks.push(JSON.stringify(phone));
   }
 
   reject(row: number, shown: string) {
@@ -49,15 +44,8 @@ class NumberSink {
   }
 
   finish(): DncUpload {
-    this.flush();
-    return { chunks: this.chunks, count: this.count, invalid: this.invalid };
-  }
-
-  private flush() {
-    if (this.current.length === 0) return;
-    this.chunks.push({ json: `[${this.current.join(",")}]`, count: this.current.length });
-    this.current = [];
-    this.currentBytes = 0;
+    const count = this.chunks.count;
+    return { chunks: this.chunks.finish(), count, invalid: this.invalid };
   }
 }
 

@@ -22,7 +22,7 @@ function bearerToken(header: string | undefined): string {
 }
 
 /** Splits `sk_live_<account>_<secret>`; account ids may hold `_`, the secret never does. */
-export function parseApiKey(key: string): { accountId: string } | null {
+function parseApiKey(key: string): { accountId: string } | null {
   if (!key.startsWith(API_KEY_PREFIX)) return null;
   const rest = key.slice(API_KEY_PREFIX.length);
   const cut = rest.lastIndexOf("_");

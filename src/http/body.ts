@@ -3,7 +3,7 @@ import { ApiError } from "./errors";
 /** The upload limit for the contacts file itself (SPEC: 10 MB ≈ 100k rows). */
 export const MAX_CSV_BYTES = 10 * 1024 * 1024;
 /** Form fields and multipart framing ride on top of the file. */
-export const MAX_REQUEST_BYTES = MAX_CSV_BYTES + 64 * 1024;
+const MAX_REQUEST_BYTES = MAX_CSV_BYTES + 64 * 1024;
 
 export const uploadTooLarge = (what: string) =>
   new ApiError("payload_too_large", `${what} is larger than ${MAX_CSV_BYTES / 1024 / 1024} MB; split it into several requests.`);

@@ -6,10 +6,10 @@ import type { AppEnv } from "../env";
 const EVENTS_PATH = /\/campaigns\/[^/]+\/events(\/ws)?$/;
 
 /** Open to every origin: the token in the URL is the capability, so no cookie or credential is ever involved. */
-export const EVENTS_CORS_HEADERS = { "Access-Control-Allow-Origin": "*" } as const;
+const EVENTS_CORS_HEADERS = { "Access-Control-Allow-Origin": "*" } as const;
 
 /** EventSource adds Last-Event-ID on its reconnects (and may add Cache-Control), which makes them preflighted. */
-export const EVENTS_PREFLIGHT_HEADERS = {
+const EVENTS_PREFLIGHT_HEADERS = {
   ...EVENTS_CORS_HEADERS,
   "Access-Control-Allow-Methods": "GET, OPTIONS",
   "Access-Control-Allow-Headers": "Last-Event-ID, Cache-Control",
@@ -17,7 +17,7 @@ export const EVENTS_PREFLIGHT_HEADERS = {
 } as const;
 
 /** A request that an events token authenticates: an events URL with `?token=` and no Authorization header. */
-export function isTokenEventsRequest(c: Context<AppEnv>): boolean {
+function isTokenEventsRequest(c: Context<AppEnv>): boolean {
   return EVENTS_PATH.test(c.req.path) && c.req.query("token") !== undefined && !c.req.header("Authorization");
 }
 

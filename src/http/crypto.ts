@@ -2,17 +2,17 @@ import { ApiError } from "./errors";
 
 const encoder = new TextEncoder();
 
-function toHex(bytes: ArrayBuffer): string {
+export function toHex(bytes: ArrayBuffer | Uint8Array): string {
   return [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-function toBase64(bytes: Uint8Array): string {
+export function toBase64(bytes: ArrayBuffer | Uint8Array): string {
   let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
+  for (const b of new Uint8Array(bytes)) s += String.fromCharCode(b);
   return btoa(s);
 }
 
-function fromBase64(text: string): Uint8Array {
+export function fromBase64(text: string): Uint8Array<ArrayBuffer> {
   const s = atob(text);
   const out = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
@@ -26,22 +26,46 @@ export function requireSecret(value: string | undefined, name: string): string {
   return value;
 }
 
-/** Keyed hash under which API keys are stored (HMAC-SHA256 with the server pepper). */
-export async function hashApiKey(key: string, pepper: string | undefined): Promise<string> {
-  const hmacKey = await crypto.subtle.importKey("raw", encoder.encode(requireSecret(pepper, "API_KEY_PEPPER")), { name: "HMAC", hash: "SHA-256" }, false, [
-    "sign",
-  ]);
-  return toHex(await crypto.subtle.sign("HMAC", hmacKey, encoder.encode(key)));
+export type HmacHash = "SHA-1" | "SHA-256";
+
+const hmacKeys = new Map<string, Promise<CryptoKey>>();
+
+/** HMAC keys are imported once per secret and isolate: API keys, callbacks and webhooks all sign with a handful of them. */
+export function hmacKey(secret: string | Uint8Array<ArrayBuffer>, hash: HmacHash = "SHA-256"): Promise<CryptoKey> {
+  const id = `${hash}:${typeof secret === "string" ? `text:${secret}` : `bytes:${toBase64(secret)}`}`;
+  let key = hmacKeys.get(id);
+  if (!key) {
+    // A bound on memory, not an eviction policy: an isolate rarely sees more than a few secrets.
+    if (hmacKeys.size > 1000) hmacKeys.clear();
+    const material = typeof secret === "string" ? encoder.encode(secret) : secret;
+    key = crypto.subtle.importKey("raw", material, { name: "HMAC", hash }, false, ["sign", "verify"]);
+    hmacKeys.set(id, key);
+  }
+  return key;
 }
 
-/** Constant-time string comparison (hashes both sides so lengths do not leak). */
+/** HMAC of a UTF-8 string under a cached key. */
+export async function hmac(secret: string | Uint8Array<ArrayBuffer>, data: string, hash: HmacHash = "SHA-256"): Promise<ArrayBuffer> {
+  return crypto.subtle.sign("HMAC", await hmacKey(secret, hash), encoder.encode(data));
+}
+
+/** Constant time over the strings' length; strings of different lengths are simply unequal. */
+export function constantTimeEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
+/** Constant-time comparison of secrets whose length is itself secret: hashing both sides first hides it. */
 export async function safeEqual(a: string, b: string): Promise<boolean> {
   const [da, db] = await Promise.all([crypto.subtle.digest("SHA-256", encoder.encode(a)), crypto.subtle.digest("SHA-256", encoder.encode(b))]);
-  const x = new Uint8Array(da);
-  const y = new Uint8Array(db);
-  let diff = 0;
-  for (let i = 0; i < x.length; i++) diff |= x[i]! ^ y[i]!;
-  return diff === 0;
+  return constantTimeEqual(toHex(da), toHex(db));
+}
+
+/** Keyed hash under which API keys are stored (HMAC-SHA256 with the server pepper). */
+export async function hashApiKey(key: string, pepper: string | undefined): Promise<string> {
+  return toHex(await hmac(requireSecret(pepper, "API_KEY_PEPPER"), key));
 }
 
 async function secretsKey(secret: string | undefined): Promise<CryptoKey> {

@@ -3,7 +3,7 @@ import type { AppEnv } from "../env";
 import { badRequest } from "./errors";
 
 /** The header a response carries its D1 session bookmark in, and a request hands it back in. */
-export const BOOKMARK_HEADER = "x-d1-bookmark";
+const BOOKMARK_HEADER = "x-d1-bookmark";
 
 /** D1 bookmarks are opaque, but short and printable; anything else was never handed out. */
 const BOOKMARK_SHAPE = /^[0-9A-Za-z-]{1,200}$/;
@@ -13,7 +13,7 @@ const BOOKMARK_SHAPE = /^[0-9A-Za-z-]{1,200}$/;
  * D1 session (sequentially consistent, read from a replica where one is new enough), so the
  * existing `database(c.env)` accessor reads through it unchanged.
  */
-export class SessionDatabase implements D1Database {
+class SessionDatabase implements D1Database {
   private session: D1DatabaseSession;
   /** Where the session started, while it has run no query (D1 has no bookmark for it yet). */
   private startedAt: string | null;

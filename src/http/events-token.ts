@@ -1,9 +1,10 @@
 import { z } from "zod";
 import type { Env } from "../env";
+import { hmac, hmacKey, toBase64 } from "./crypto";
 import { ApiError } from "./errors";
 
 /** Browser access to one campaign's events: EventSource cannot send headers, so the URL carries this. */
-export const DEFAULT_EVENTS_TOKEN_TTL_SECONDS = 300;
+const DEFAULT_EVENTS_TOKEN_TTL_SECONDS = 300;
 const MAX_EVENTS_TOKEN_TTL_SECONDS = 86_400;
 const PREFIX = "evt_";
 
@@ -16,7 +17,7 @@ interface Claims {
 }
 
 /** `scheme://host[:port]` exactly as a browser's Origin header spells it, nothing more. */
-export const tokenOriginSchema = z.string().superRefine((raw, ctx) => {
+const tokenOriginSchema = z.string().superRefine((raw, ctx) => {
   let url: URL | null = null;
   try {
     url = new URL(raw);
@@ -28,17 +29,11 @@ export const tokenOriginSchema = z.string().superRefine((raw, ctx) => {
 
 export const mintEventsTokenSchema = z.object({ origin: tokenOriginSchema.optional() });
 
-const b64url = (bytes: Uint8Array) =>
-  btoa(String.fromCharCode(...bytes))
-    .replace(/\+/g, "-")
-    .replace(/\//g, "_")
-    .replace(/=+$/, "");
+const b64url = (bytes: Uint8Array) => toBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 const fromB64url = (text: string) => Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
 
-async function key(env: Env): Promise<CryptoKey> {
-  const secret = `events-token:${env.API_KEY_PEPPER ?? ""}`;
-  return crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"]);
-}
+// Its own key, the pepper under a label, so an events token never doubles as an API key hash.
+const tokenSecret = (env: Env) => `events-token:${env.API_KEY_PEPPER ?? ""}`;
 
 /** Token lifetime from EVENTS_TOKEN_TTL_SECONDS (tests shorten it), 5 minutes by default. */
 export function eventsTokenTtlMs(env: Env): number {
@@ -55,7 +50,7 @@ export async function mintEventsToken(env: Env, accountId: string, campaignId: s
   const now = options.now ?? Date.now();
   const claims: Claims = { c: campaignId, a: accountId, exp: now + eventsTokenTtlMs(env), ...(options.origin && { o: options.origin }) };
   const body = b64url(new TextEncoder().encode(JSON.stringify(claims)));
-  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", await key(env), new TextEncoder().encode(body)));
+  const mac = new Uint8Array(await hmac(tokenSecret(env), body));
   return { token: `${PREFIX}${body}.${b64url(mac)}`, expires_at: new Date(claims.exp).toISOString() };
 }
 
@@ -66,7 +61,7 @@ export async function verifyEventsToken(env: Env, token: string, now = Date.now(
   const [body, mac] = token.slice(PREFIX.length).split(".");
   if (!body || !mac) return { ok: false, reason: "invalid" };
   try {
-    const valid = await crypto.subtle.verify("HMAC", await key(env), fromB64url(mac), new TextEncoder().encode(body));
+    const valid = await crypto.subtle.verify("HMAC", await hmacKey(tokenSecret(env)), fromB64url(mac), new TextEncoder().encode(body));
     if (!valid) return { ok: false, reason: "invalid" };
     const claims = JSON.parse(new TextDecoder().decode(fromB64url(body))) as Claims;
     if (typeof claims.exp !== "number" || claims.exp <= now) return { ok: false, reason: "expired" };

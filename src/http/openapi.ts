@@ -10,7 +10,7 @@ import { ApiError, badRequest } from "./errors";
  * with these, and the OpenAPI document is generated from those same definitions.
  */
 
-export const errorBodySchema = z
+const errorBodySchema = z
   .object({
     error: z.object({
       code: z.string().describe("snake_case code, one per status: bad_request, unauthorized, forbidden, not_found, conflict, …"),
@@ -82,8 +82,8 @@ export function listEnvelopeSchema<K extends string, S extends z.ZodType>(key: K
 }
 
 /**
- * A whole number from a query string, a form field or JSON, with the sentences parseIntegerField
- * gives; absent or empty means "use the default".
+ * A whole number from a query string, a form field or JSON, its problems named in one sentence;
+ * absent or empty means "use the default".
  */
 export function wholeNumber(name: string, min: number, max: number) {
   const fromText = (raw: unknown) => {
@@ -112,7 +112,7 @@ export function pageQuery(defaults: { limit: number; maxLimit: number }) {
   };
 }
 
-/** `?status=` and the like: one of a closed set, with the sentence parseEnum gives. */
+/** `?status=` and the like: one of a closed set, naming the set when the value is not in it. */
 export const enumQuery = <const T extends readonly [string, ...string[]]>(name: string, values: T) =>
   z
     .preprocess(

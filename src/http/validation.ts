@@ -25,30 +25,6 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
   return parsed.data;
 }
 
-/** A whole number within [min, max] from a query string or form field, or a 400 naming it. */
-export function parseIntegerField(name: string, raw: string | undefined | null, min: number, max: number, fallback: number): number {
-  if (raw === undefined || raw === null || raw === "") return fallback;
-  const text = String(raw).trim();
-  if (!/^-?\d+$/.test(text)) throw badRequest(`${name} must be a whole number from ${min} to ${max}; got "${raw}".`);
-  const value = Number(text);
-  if (value < min || value > max) throw badRequest(`${name} must be from ${min} to ${max}; got ${value}.`);
-  return value;
-}
-
-export function parsePage(c: Context, defaults: { limit: number; maxLimit: number; pageSize?: number }): Page {
-  const q = (name: string) => c.req.query(name);
-  const page = q("page");
-  if (page !== undefined && defaults.pageSize) {
-    if (q("offset") !== undefined || q("limit") !== undefined) throw badRequest("Use either page, or limit and offset, not both.");
-    const index = parseIntegerField("page", page, 0, 1_000_000, 0);
-    return { limit: defaults.pageSize, offset: index * defaults.pageSize };
-  }
-  return {
-    limit: parseIntegerField("limit", q("limit"), 1, defaults.maxLimit, defaults.limit),
-    offset: parseIntegerField("offset", q("offset"), 0, Number.MAX_SAFE_INTEGER, 0),
-  };
-}
-
 export function listEnvelope<K extends string, T>(key: K, items: T[], total: number, { limit, offset }: Page) {
   const hasNext = offset + items.length < total;
   const hasPrev = offset > 0;
@@ -72,10 +48,4 @@ export function listEnvelope<K extends string, T>(key: K, items: T[], total: num
     next_offset: number | null;
     prev_offset: number | null;
   };
-}
-
-export function parseEnum<T extends string>(name: string, raw: string | undefined, values: readonly T[]): T | undefined {
-  if (raw === undefined || raw === "") return undefined;
-  if (!(values as readonly string[]).includes(raw)) throw badRequest(`${name} must be one of ${values.join(", ")}; got "${raw}".`);
-  return raw as T;
 }

@@ -15,7 +15,7 @@ export interface DeliveryEndpoint {
 }
 
 /** Endpoints are re-read from D1 at most this often: a change reaches running campaigns within it. */
-export const ENDPOINT_TTL_MS = 10_000;
+const ENDPOINT_TTL_MS = 10_000;
 
 interface EndpointRow {
   id: string;

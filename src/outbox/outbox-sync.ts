@@ -3,7 +3,7 @@ import { DISABLE_AFTER_MS } from "./schedule";
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export function disabledReason(now: number, lastError: string | null): string {
+function disabledReason(now: number, lastError: string | null): string {
   const last = lastError ? ` The last error was: ${lastError.replace(/\.$/, "")}.` : "";
   return `Disabled on ${iso(now)}: every delivery failed for ${DISABLE_AFTER_MS / 86_400_000} days.${last} Fix the receiver, then PATCH the endpoint with "enabled": true.`;
 }

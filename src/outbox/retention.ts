@@ -1,7 +1,7 @@
 import type { Env } from "../env";
 
 /** The delivery log keeps finished deliveries this long. */
-export const DELIVERY_LOG_DAYS = 30;
+const DELIVERY_LOG_DAYS = 30;
 /** Rows removed per run (the cron runs every 10 minutes), so one run stays far inside D1's limits. */
 const PRUNE_BATCH = 10_000;
 

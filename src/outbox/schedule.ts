@@ -4,7 +4,7 @@
 export const RETRY_DELAYS_MS = [5_000, 30_000, 2 * 60_000, 10 * 60_000, 60 * 60_000] as const;
 export const STEADY_RETRY_MS = 4 * 60 * 60_000;
 /** ±10 %: endpoints that failed together do not all come back in the same second. */
-export const RETRY_JITTER = 0.1;
+const RETRY_JITTER = 0.1;
 /** An endpoint whose every delivery has failed for this long is disabled. */
 export const DISABLE_AFTER_MS = 3 * 24 * 60 * 60_000;
 export const DELIVERY_TIMEOUT_MS = 10_000;

@@ -3,17 +3,13 @@
  * `webhook-signature: v1,<base64 HMAC-SHA256(secret bytes, "<id>.<unix seconds>.<body>")>`.
  */
 
-export const SECRET_PREFIX = "whsec_";
+import { fromBase64, hmacKey, toBase64 } from "../http/crypto";
+
+const SECRET_PREFIX = "whsec_";
 /** 24 random bytes: inside the specification's 24–64 and 32 base64 characters with no padding. */
 const SECRET_BYTES = 24;
 
 const encoder = new TextEncoder();
-
-export function toBase64(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s);
-}
 
 export function newWebhookSecret(): string {
   return `${SECRET_PREFIX}${toBase64(crypto.getRandomValues(new Uint8Array(SECRET_BYTES)))}`;
@@ -21,14 +17,11 @@ export function newWebhookSecret(): string {
 
 /** The key bytes a `whsec_` secret stands for. */
 export function secretKeyBytes(secret: string): Uint8Array<ArrayBuffer> {
-  const text = atob(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret);
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
-  return out;
+  return fromBase64(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret);
 }
 
 export function importSigningKey(secret: string): Promise<CryptoKey> {
-  return crypto.subtle.importKey("raw", secretKeyBytes(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  return hmacKey(secretKeyBytes(secret));
 }
 
 export async function signMessage(key: CryptoKey, messageId: string, timestampSeconds: number, body: string): Promise<string> {

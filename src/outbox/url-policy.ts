@@ -45,7 +45,7 @@ const ipv4Ranges: [number, number, number, number, AddressClass][] = [
   [240, 0, 0, 4, "reserved"],
 ];
 
-export function classifyIpv4(address: number): AddressClass {
+function classifyIpv4(address: number): AddressClass {
   for (const [a, b, c, bits, kind] of ipv4Ranges) {
     const base = ((a << 24) | (b << 16) | (c << 8)) >>> 0;
     const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
@@ -55,7 +55,7 @@ export function classifyIpv4(address: number): AddressClass {
 }
 
 /** Eight 16-bit groups. Only global unicast (2000::/3) outside the tunnelling and documentation blocks is public. */
-export function classifyIpv6(groups: number[]): AddressClass {
+function classifyIpv6(groups: number[]): AddressClass {
   const [g0 = 0, g1 = 0, g2 = 0, g3 = 0, g4 = 0, g5 = 0, g6 = 0, g7 = 0] = groups;
   const headZero = g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0;
   if (headZero && g5 === 0 && g6 === 0 && g7 === 0) return "unspecified";

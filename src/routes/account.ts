@@ -17,7 +17,7 @@ const createKeySchema = z.object({
   expiry: z.enum(["never", "30d", "90d", "1y"], 'must be one of "never", "30d", "90d", "1y"').default("never"),
 });
 
-export const callLimitsSchema = z
+const callLimitsSchema = z
   .object({
     concurrent_max: z.int().describe("Calls in flight at once across the account's campaigns."),
     calls_per_minute: z.int().describe("Originations per minute."),
@@ -26,7 +26,7 @@ export const callLimitsSchema = z
   })
   .openapi("CallLimits", { description: "The account's caps; 0 blocks that dimension." });
 
-export const apiKeySchema = z
+const apiKeySchema = z
   .object({
     id: z.string().openapi({ example: "key_01jz3k4m5n6p7q8r9s0t1v2w3x" }),
     name: z.string(),

@@ -10,8 +10,8 @@ import { countListed } from "../dnc/check";
 import type { AppEnv } from "../env";
 import { notFound } from "../http/errors";
 import { errors, handParsedBody, json, TENANT_ERRORS } from "../http/openapi";
-import { parseDefaultCountry } from "../uploads/ingest";
 import { RegionTally } from "../uploads/number-country";
+import { parseDefaultCountry } from "../uploads/phone";
 import { MAX_REPORTED_PROBLEMS, type UploadProblem } from "../uploads/upload-problems";
 
 const limits = ["concurrency", "calls_per_minute", "daily_calls_max", "daily_minutes_max", "calling_window", "retries"] as const;

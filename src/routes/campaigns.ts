@@ -45,7 +45,7 @@ import {
 } from "../http/openapi";
 import { listEnvelope, readJson } from "../http/validation";
 import { seqOfContactId } from "../ids";
-import { parseDefaultCountry } from "../uploads/ingest";
+import { parseDefaultCountry } from "../uploads/phone";
 import { cloneCampaign } from "./campaign-clone";
 import { exportContacts, exportContactsRoute } from "./campaign-export";
 import { preflightCampaign, preflightRoute } from "./campaign-preflight";

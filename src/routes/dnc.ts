@@ -6,7 +6,7 @@ import { waitOutDialsInProgress } from "../dnc/dial-fence";
 import { addNumbers, findNumber, listNumbers, removeNumber } from "../dnc/store";
 import { type DncUpload, readDncCsv, readDncNumbers } from "../dnc/upload";
 import type { AppEnv } from "../env";
-import { boundedRequest, MAX_CSV_BYTES, uploadTooLarge } from "../http/body";
+import { uploadTooLarge } from "../http/body";
 import { ApiError, badRequest } from "../http/errors";
 import {
   csvFileSchema,
@@ -21,7 +21,8 @@ import {
   validationHook,
 } from "../http/openapi";
 import { listEnvelope } from "../http/validation";
-import { normalisePhone, parseDefaultCountry } from "../uploads/ingest";
+import { normalisePhone, parseDefaultCountry } from "../uploads/phone";
+import { readUploadBody } from "../uploads/upload-body";
 
 const MAX_REASON_CHARS = 200;
 const tooLarge = () => uploadTooLarge("The do-not-call upload");
@@ -88,47 +89,30 @@ const countryOf = (raw: string | null | undefined): CountryCode | undefined => p
 
 /** POST body: JSON `numbers`, a text/csv body (reason and default_country in the query), or a multipart `file`. */
 async function readUpload(c: Context<AppEnv>): Promise<ReadUpload> {
-  const request = await boundedRequest(c.req.raw, tooLarge);
-  const type = c.req.header("Content-Type") ?? "";
-  if (/^application\/json\b/i.test(type)) {
-    let body: unknown;
-    try {
-      body = await request.json();
-    } catch {
-      throw badRequest("The request body is not valid JSON.");
+  const upload = await readUploadBody(c.req.raw, ["json", "csv", "form"], tooLarge);
+  switch (upload?.kind) {
+    case "json": {
+      const fields = parseFields(dncJsonSchema, upload.body);
+      return { upload: readDncNumbers(fields.numbers, countryOf(fields.default_country)), reason: fields.reason };
     }
-    const fields = parseFields(dncJsonSchema, body);
-    return { upload: readDncNumbers(fields.numbers, countryOf(fields.default_country)), reason: fields.reason };
-  }
-  if (/^text\/csv\b/i.test(type)) {
-    const text = await request.text();
-    if (text.length > MAX_CSV_BYTES) throw tooLarge();
-    const options = parseFields(dncCsvOptionsSchema, c.req.query());
-    return { upload: readDncCsv(text, countryOf(options.default_country)), reason: options.reason };
-  }
-  if (/^multipart\/form-data\b/i.test(type)) {
-    let form: FormData;
-    try {
-      form = await request.formData();
-    } catch {
-      throw badRequest("The multipart body could not be read; send multipart/form-data with a boundary.");
+    case "csv": {
+      const options = parseFields(dncCsvOptionsSchema, c.req.query());
+      return { upload: readDncCsv(upload.text, countryOf(options.default_country)), reason: options.reason };
     }
-    const field = (name: string) => {
-      const value = form.get(name);
-      return typeof value === "string" ? value : undefined;
-    };
-    const options = parseFields(dncCsvOptionsSchema, { reason: field("reason"), default_country: field("default_country") });
-    const country = countryOf(options.default_country);
-    const file = form.get("file");
-    if (file === null) throw badRequest("file is required: attach the CSV (with a phone_number column) as the `file` form field.");
-    const text = typeof file === "string" ? file : file.size > MAX_CSV_BYTES ? null : await file.text();
-    if (text === null || text.length > MAX_CSV_BYTES) throw tooLarge();
-    return { upload: readDncCsv(text, country), reason: options.reason };
+    case "form": {
+      const { form } = upload;
+      const options = parseFields(dncCsvOptionsSchema, { reason: form.field("reason"), default_country: form.field("default_country") });
+      const country = countryOf(options.default_country);
+      const text = await form.file("file");
+      if (text === null) throw badRequest("file is required: attach the CSV (with a phone_number column) as the `file` form field.");
+      return { upload: readDncCsv(text, country), reason: options.reason };
+    }
+    default:
+      throw new ApiError(
+        "unsupported_media_type",
+        'Send numbers as application/json {"numbers": [...]}, as a text/csv body, or as a multipart/form-data `file`, each CSV with a phone_number column.',
+      );
   }
-  throw new ApiError(
-    "unsupported_media_type",
-    'Send numbers as application/json {"numbers": [...]}, as a text/csv body, or as a multipart/form-data `file`, each CSV with a phone_number column.',
-  );
 }
 
 /** `?prefix=` in E.164 form. A bare `+` in a query string arrives as a space, so a leading space is read as the `+`. */

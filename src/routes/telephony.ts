@@ -10,6 +10,7 @@ import { badRequest, conflict, notFound } from "../http/errors";
 import { errors, idParam, json, jsonBody, listEnvelopeSchema, noContent, pageQuery, requireJsonBody, TENANT_ERRORS, validationHook } from "../http/openapi";
 import { listEnvelope } from "../http/validation";
 import { newId } from "../ids";
+import { E164 } from "../uploads/phone";
 
 const PROVIDERS = ["twilio", "plivo", "vobiz", "simulator"] as const;
 type ProviderKind = (typeof PROVIDERS)[number];
@@ -21,7 +22,7 @@ const REQUIRED_CREDENTIALS: Record<ProviderKind, readonly string[]> = {
   simulator: [],
 };
 
-export const simulatorEnabled = (env: Env) => env.SIMULATOR_ENABLED === "true";
+const simulatorEnabled = (env: Env) => env.SIMULATOR_ENABLED === "true";
 
 const createProviderSchema = z.object({
   provider: z.enum(PROVIDERS, `must be one of ${PROVIDERS.join(", ")}`),
@@ -54,8 +55,6 @@ const providerView = (row: ProviderRow) => ({
   created_at: row.createdAt,
   updated_at: row.updatedAt,
 });
-
-const E164 = /^\+[1-9]\d{6,14}$/;
 
 const numberFlags = {
   agent_id: z.string().nullable().optional().describe("An agent of this account that answers inbound calls, or null."),

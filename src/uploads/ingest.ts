@@ -1,13 +1,12 @@
-import { type CountryCode, isSupportedCountry, parsePhoneNumberFromString } from "libphonenumber-js";
-import Papa from "papaparse";
+import type { CountryCode } from "libphonenumber-js";
 import type { CallingWindow } from "../calling-window/calling-window";
 import { ContactZones } from "../calling-window/contact-zones";
 import { setField, storedFieldValues } from "../db/custom-fields";
 import { ApiError, badRequest } from "../http/errors";
+import { ChunkedJson, type JsonChunk } from "./chunked-json";
+import { type CsvTable, headerKey, readCsvTable } from "./csv-table";
+import { normalisePhone } from "./phone";
 import { ProblemList, plural, reportedProblems, shown, type UploadProblem } from "./upload-problems";
-
-/** JSON bound per D1 statement, far under D1's 2 MB value limit. */
-export const CHUNK_BYTES = 1_000_000;
 
 /** One contact as the insert reads it: [row, E.164 number, custom-field values in column order, the row's own timezone if any]. */
 export type ContactTuple = [row: number, phone: string, values: (string | null)[], timezone?: string];
@@ -18,10 +17,7 @@ export type ContactTuple = [row: number, phone: string, values: (string | null)[
  * plain text and the values as the stored text, which costs D1 a third less than an array of
  * tuples, whose every element it would render and parse again.
  */
-export interface ContactChunk {
-  json: string;
-  count: number;
-}
+export type ContactChunk = JsonChunk;
 
 export interface IngestResult {
   /** The contacts in seq order, each chunk small enough for one D1 statement. */
@@ -43,45 +39,6 @@ export interface ContactsRead {
   problemCount: number;
   /** The refusal create answers with (its exact message), or null when create would accept the upload. */
   refusal: ApiError | null;
-}
-
-const E164 = /^\+[1-9]\d{6,14}$/;
-const SEPARATORS = /[\s\-.()\u00a0]/g;
-
-export function parseDefaultCountry(raw: string | undefined): CountryCode | undefined {
-  if (raw === undefined || raw === "") return undefined;
-  const code = raw.trim().toUpperCase();
-  if (!/^[A-Z]{2}$/.test(code) || !isSupportedCountry(code)) {
-    throw badRequest(`default_country must be an ISO 3166 alpha-2 country code such as US or GB; got "${raw}".`);
-  }
-  return code;
-}
-
-/** `raw` without ASCII separators (space, tab, CR/LF, - . ( )), or null when it holds anything the regex path must judge. */
-function stripAsciiSeparators(raw: string): string | null {
-  let out = "";
-  let from = 0;
-  for (let i = 0; i < raw.length; i++) {
-    const c = raw.charCodeAt(i);
-    if (c > 0x7e) return null;
-    if (c === 0x20 || c === 0x2d || c === 0x2e || c === 0x28 || c === 0x29 || (c >= 0x09 && c <= 0x0d)) {
-      out += raw.slice(from, i);
-      from = i + 1;
-    }
-  }
-  return from === 0 ? raw : out + raw.slice(from);
-}
-
-/** E.164 or null. The regex fast path handles most rows; libphonenumber only sees national numbers. */
-export function normalisePhone(raw: string, country: CountryCode | undefined): string | null {
-  if (E164.test(raw)) return raw;
-  // "+44 (0)20 …": the (0) is a trunk prefix that must not survive into E.164.
-  let s = (raw.includes("(0)") ? null : stripAsciiSeparators(raw)) ?? raw.replace("(0)", "").replace(SEPARATORS, "");
-  if (s.startsWith("00")) s = `+${s.slice(2)}`;
-  if (E164.test(s)) return s;
-  if (s.startsWith("+") || !country || !/^\d{3,17}$/.test(s)) return null;
-  const parsed = parsePhoneNumberFromString(s, country);
-  return parsed?.isValid() ? parsed.number : null;
 }
 
 /**
@@ -137,11 +94,8 @@ class UploadProblems {
 
 /** Accumulates contacts into D1-sized JSON chunks, dropping repeated numbers (first row wins). */
 class ContactSink {
-  private readonly chunks: ContactChunk[] = [];
-  private current: string[] = [];
-  private currentBytes = 0;
+  private readonly chunks = new ChunkedJson("{}");
   private readonly seen = new Set<string>();
-  private count = 0;
   private duplicates = 0;
 
   constructor(
@@ -163,23 +117,12 @@ class ContactSink {
     }
     this.seen.add(phone);
     // E.164 is "+" and digits and a zone name has no "|" or quote: the key needs no escaping, and SQL splits it at ":", "+" and "|".
-    const member = `"${this.count}:${row}${phone}|${timezone ?? ""}":${storedFieldValues(values)}`;
-    if (this.currentBytes + member.length > CHUNK_BYTES && this.current.length > 0) this.flush();
-    this.current.push(member);
-    this.currentBytes += member.length + 1;
-    this.count++;
+    this.chunks.push(`"${this.chunks.count}:${row}${phone}|${timezone ?? ""}":${storedFieldValues(values)}`);
   }
 
   finish(columns: string[]): IngestResult {
-    this.flush();
-    return { chunks: this.chunks, count: this.count, duplicatesSkipped: this.duplicates, columns, phones: this.seen };
-  }
-
-  private flush() {
-    if (this.current.length === 0) return;
-    this.chunks.push({ json: `{${this.current.join(",")}}`, count: this.current.length });
-    this.current = [];
-    this.currentBytes = 0;
+    const count = this.chunks.count;
+    return { chunks: this.chunks.finish(), count, duplicatesSkipped: this.duplicates, columns, phones: this.seen };
   }
 }
 
@@ -197,59 +140,6 @@ export function contactTuples(chunk: ContactChunk): ContactTuple[] {
     })
     .sort((a, b) => a[0] - b[0])
     .map(([, tuple]) => tuple);
-}
-
-const headerKey = (h: string) => h.trim().toLowerCase();
-
-/** A parsed CSV upload whose header row passed the upload rules; row(0) is the header row. */
-export interface CsvTable {
-  headers: string[];
-  /** Rows in the file, the header row and blank lines included. */
-  rowCount: number;
-  /** The cells of a row; made when asked for, so a 100k-row upload never holds all its rows as arrays. */
-  row(index: number): string[];
-  phoneColumn: number;
-  /** A column's index by header name (case and surrounding spaces ignored). */
-  column(name: string): number | undefined;
-}
-
-/** Parses a CSV upload and applies the header rules every upload shares: BOM, RFC 4180 quoting, named, unique headers and a phone_number column. */
-export function readCsvTable(text: string): CsvTable {
-  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  let lines: string[] | null = null;
-  let rows: string[][] = [];
-  if (!body.includes('"') && !body.includes("\r")) {
-    // Nothing quoted and LF line ends: a row is a line split at commas, exactly as papaparse reads it.
-    lines = body.split("\n");
-  } else {
-    // Arrays, not header objects: half the memory on a 100k-row upload.
-    const parsed = Papa.parse<string[]>(body, { header: false, delimiter: ",", skipEmptyLines: false });
-    const quoteError = parsed.errors.find((e) => e.type === "Quotes");
-    if (quoteError) {
-      throw badRequest(`The CSV has a broken quoted field at row ${(quoteError.row ?? 0) + 1}: ${quoteError.message}. Quote fields per RFC 4180.`);
-    }
-    rows = parsed.data;
-  }
-  const split = lines;
-  const row = split ? (index: number) => (split[index] as string).split(",") : (index: number) => rows[index] as string[];
-  const rowCount = split ? (body === "" ? 0 : split.length) : rows.length;
-  const headers = (rowCount > 0 ? row(0) : []).map((h) => h.trim());
-  if (headers.length === 0 || headers.every((h) => h === "")) throw badRequest("The CSV is empty; its first row must be the column headers.");
-
-  const seen = new Map<string, number>();
-  headers.forEach((h, i) => {
-    if (h === "") throw badRequest(`CSV column ${i + 1} has no header; name every column or remove the empty one.`);
-    const key = headerKey(h);
-    const first = seen.get(key);
-    if (first !== undefined) throw badRequest(`The CSV has the header "${h}" twice (columns ${first + 1} and ${i + 1}); header names must be unique.`);
-    seen.set(key, i);
-  });
-  const phoneColumn = seen.get("phone_number");
-  if (phoneColumn === undefined) {
-    const hint = headers.length === 1 && headers[0]?.includes(";") ? " The file looks semicolon-separated; save it as comma-separated." : "";
-    throw badRequest(`The CSV needs a phone_number column; found ${headers.map((h) => JSON.stringify(h)).join(", ")}.${hint}`);
-  }
-  return { headers, rowCount, row, phoneColumn, column: (name) => seen.get(headerKey(name)) };
 }
 
 /**
@@ -349,13 +239,6 @@ export function refusedUpload(refusal: ApiError): ContactsRead {
 /** Create's reading of a CSV upload: the contacts, or its 400. */
 export function ingestCsv(text: string, country: CountryCode | undefined, window: CallingWindow | null = null): IngestResult {
   const read = readContactsCsv(text, country, window);
-  if (read.refusal) throw read.refusal;
-  return read.result;
-}
-
-/** Create's reading of a JSON upload: the contacts, or its 400. */
-export function ingestJson(items: unknown, country: CountryCode | undefined, window: CallingWindow | null = null): IngestResult {
-  const read = readContactsJson(items, country, window);
   if (read.refusal) throw read.refusal;
   return read.result;
 }

@@ -1,7 +1,7 @@
 import { type CountryCode, getCountries, getCountryCallingCode, parsePhoneNumberFromString } from "libphonenumber-js";
 
 /** The region code for a number whose region cannot be told (CLDR's "unknown region"): non-geographic codes such as +800, unassigned ranges. */
-export const UNKNOWN_REGION = "ZZ";
+const UNKNOWN_REGION = "ZZ";
 
 /** National digits that decide the region within a shared calling code: the area code in NANP, more elsewhere (JE 1534x, VA 06698). */
 const deciding = (callingCode: string) => (callingCode === "1" ? 3 : 6);

@@ -10,7 +10,7 @@ export interface UploadProblem {
 /** How many problems preflight lists; its count covers all of them. */
 export const MAX_REPORTED_PROBLEMS = 100;
 /** How many rows one of create's 400s names before it summarises the rest. */
-export const MAX_LISTED_ROWS = 20;
+const MAX_LISTED_ROWS = 20;
 /** Longest cell echoed back in a problem: enough to recognise it. */
 const SHOWN_CHARS = 64;
 

@@ -47,6 +47,13 @@ const storage = (page: Page) =>
     cookies: document.cookie,
   }));
 
+/** How far the page and its widest table overflow sideways: both 0 when every column shows at once. */
+const sideways = (page: Page) =>
+  page.evaluate(() => ({
+    page: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    tables: Math.max(0, ...[...document.querySelectorAll<HTMLElement>(".table")].map((t) => t.scrollWidth - t.clientWidth)),
+  }));
+
 /** Drops a file on the drop zone the way a desktop drag does: a DataTransfer with a File, dragover, then drop. */
 async function dropFile(page: Page, selector: string, name: string, text: string) {
   const transfer = await page.evaluateHandle(
@@ -143,7 +150,7 @@ describe("dashboard flow", () => {
       received.push({ type: JSON.parse(body).type, signature: req.headers["webhook-signature"] as string | undefined });
       res.writeHead(204).end();
     });
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     // Each step fails within seconds, so one missing route cannot stall the run.
     context.setDefaultTimeout(10_000);
     ({ page, errors } = await openDashboard(context));
@@ -154,6 +161,13 @@ describe("dashboard flow", () => {
   });
 
   it("signs in with the demo key", async () => {
+    // Its own tab: the #key= link is read on load, which a hash change on an open page is not.
+    const signInTab = await context.newPage();
+    await signInTab.goto(worker().origin);
+    await signInTab.getByRole("heading", { name: "Sign in" }).waitFor();
+    await signInTab.screenshot({ path: join(SCREENSHOTS, "dashboard-sign-in.png"), fullPage: true });
+    expect(await signInTab.locator("#nav").isVisible(), "no section links before signing in").toBe(false);
+    await signInTab.close();
     await page.goto(`${worker().origin}/#key=${tenant.key}`);
     await page.getByRole("heading", { name: "Campaigns" }).waitFor();
     await page.getByText("No campaigns yet").waitFor();
@@ -167,6 +181,7 @@ describe("dashboard flow", () => {
     const panel = page.locator(".preflight");
     await expect.poll(() => panel.textContent(), { timeout: 10_000 }).not.toMatch(/Checking|appears here/);
     await page.screenshot({ path: join(SCREENSHOTS, "dashboard-new-campaign.png"), fullPage: true });
+    expect(await sideways(page), "nothing hides sideways at 1280 px").toEqual({ page: 0, tables: 0 });
     expect(await panel.textContent()).toMatch(/Ready: create would write 13 contacts/);
     expect(await panel.locator("dl.figures").textContent()).toMatch(/Contacts13Duplicates skipped1On the do-not-call list0/);
     expect(await panel.textContent()).toMatch(/Countries: US 13/);
@@ -189,6 +204,7 @@ describe("dashboard flow", () => {
     expect(await page.locator("edgedial-campaign li span").first().textContent(), "the operator sees full numbers").toMatch(/^\+1415555\d{4}$/);
     await expect.poll(() => page.locator("section.stack tbody tr").count()).toBe(13);
     await page.screenshot({ path: join(SCREENSHOTS, "dashboard-campaign.png"), fullPage: true });
+    expect(await sideways(page), "nothing hides sideways at 1280 px").toEqual({ page: 0, tables: 0 });
 
     await page.getByLabel("Contact status").selectOption("failed");
     await expect.poll(() => page.locator("section.stack tbody tr").count()).toBe(4);
@@ -245,6 +261,7 @@ describe("dashboard flow", () => {
     await page.getByRole("button", { name: "Check" }).click();
     await expect.poll(() => page.locator("form.inline [aria-live]").textContent()).toMatch(/\+14155550170 is listed since .* \(asked not to be called\)\./);
     await page.screenshot({ path: join(SCREENSHOTS, "dashboard-dnc.png"), fullPage: true });
+    expect(await sideways(page), "nothing hides sideways at 1280 px").toEqual({ page: 0, tables: 0 });
   });
 
   it("registers a webhook, shows its secret once, and lists its deliveries (webhooks: /api/v1/webhooks)", async () => {
@@ -261,6 +278,8 @@ describe("dashboard flow", () => {
     await page.getByRole("button", { name: "Add endpoint" }).click();
     await expect.poll(() => page.locator(".secret").textContent()).toMatch(/^whsec_/);
     await page.getByRole("cell", { name: offered.join(", "), exact: true }).waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, "dashboard-webhooks.png"), fullPage: true });
+    expect(await sideways(page), "nothing hides sideways at 1280 px").toEqual({ page: 0, tables: 0 });
     await page.getByRole("link", { name: `${site.origin}/hook` }).click();
     await page.getByRole("button", { name: "Send a test message" }).click();
     await page.getByText(/Queued ping/).waitFor();
@@ -268,14 +287,165 @@ describe("dashboard flow", () => {
     expect(received.find((m) => m.type === "ping")?.signature).toMatch(/^v1,/);
     await expect.poll(() => page.locator("tbody .badge").first().textContent(), { timeout: 15_000 }).toBe("delivered");
     await page.screenshot({ path: join(SCREENSHOTS, "dashboard-webhook.png"), fullPage: true });
+    expect(await sideways(page), "nothing hides sideways at 1280 px").toEqual({ page: 0, tables: 0 });
   });
 
   it("shows the campaigns with their live status, and logged no console errors on the way", async () => {
     await open("#/", "Campaigns");
     await page.getByRole("link", { name: "Demo campaign", exact: true }).waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, "dashboard-campaigns.png"), fullPage: true });
+    expect(await sideways(page), "nothing hides sideways at 1280 px").toEqual({ page: 0, tables: 0 });
     expect(errors).toEqual([]);
     const listed = await api<{ campaigns: { status: string }[] }>(tenant, "GET", "/api/v1/campaigns");
     expect(listed.campaigns.map((c) => c.status).sort()).toEqual(["completed", "draft"]);
+  });
+});
+
+/** The operator's 1280 × 800 laptop: what each page shows there, beyond what the flow clicks through. */
+describe("at 1280 × 800", () => {
+  let tenant: Tenant;
+  let context: BrowserContext;
+
+  beforeAll(async () => {
+    tenant = await newTenant();
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    context.setDefaultTimeout(10_000);
+  });
+  afterAll(async () => {
+    await context?.close();
+  });
+
+  const signedIn = async (hash: string, who: Tenant = tenant) => {
+    const { page, errors } = await openDashboard(context);
+    await page.goto(`${worker().origin}/#key=${who.key}`);
+    await page.getByRole("heading", { name: "Campaigns" }).waitFor();
+    await page.goto(`${worker().origin}/${hash}`);
+    return { page, errors };
+  };
+
+  const contactsCard = (page: Page) => page.locator("section", { has: page.getByRole("heading", { name: "Contacts", level: 2 }) });
+
+  /** The Settings card's value for a label. */
+  const setting = (page: Page, label: string) => page.locator("dl.details dt", { hasText: new RegExp(`^${label}$`) }).locator("+ dd");
+
+  it("keeps a wide contacts table inside its card, and the page never scrolls sideways", async () => {
+    const long = "a note long enough to widen its column well past what a laptop screen holds";
+    const { id } = await createCampaign(
+      tenant,
+      Array.from({ length: 5 }, (_, i) => `+1415555${String(i).padStart(4, "0")}`),
+      {
+        name: "Wide fields",
+        contacts: Array.from({ length: 5 }, (_, i) => ({
+          phone_number: `+1415555${String(i).padStart(4, "0")}`,
+          first_name: `Person ${i}`,
+          company: "Analytical Engines and Difference Machines Limited",
+          notes: long,
+          account_manager: "Augusta Ada King, Countess of Lovelace",
+        })),
+      },
+    );
+    const { page, errors } = await signedIn(`#/campaigns/${id}`);
+    await expect.poll(() => contactsCard(page).locator("tbody tr").count(), { timeout: 10_000 }).toBe(5);
+    await page.screenshot({ path: join(SCREENSHOTS, "dashboard-campaign-wide.png") });
+    const fit = await page.evaluate(() => {
+      const card = [...document.querySelectorAll("section")].find((s) => s.querySelector("h2")?.textContent === "Contacts") as HTMLElement;
+      const scroller = card.querySelector(".table") as HTMLElement;
+      const cardBox = card.getBoundingClientRect();
+      const scrollerBox = scroller.getBoundingClientRect();
+      return {
+        pageOverflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+        scrollerInsideCard: scrollerBox.left >= cardBox.left && scrollerBox.right <= cardBox.right,
+        cardInsideViewport: cardBox.right <= document.documentElement.clientWidth,
+        // At 1280 px the long cells wrap, so no column hides behind the card's own scrollbar.
+        hiddenColumnsPx: scroller.scrollWidth - scroller.clientWidth,
+        scrollsIfNarrower: getComputedStyle(scroller).overflowX,
+      };
+    });
+    expect(fit).toEqual({ pageOverflow: 0, scrollerInsideCard: true, cardInsideViewport: true, hiddenColumnsPx: 0, scrollsIfNarrower: "auto" });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("names the campaign's agent and number, with their ids smaller beside them", async () => {
+    const { id } = await createCampaign(tenant, ["+14155550100"], { name: "Named" });
+    const { page, errors } = await signedIn(`#/campaigns/${id}`);
+    await expect.poll(() => setting(page, "Agent").textContent(), { timeout: 10_000 }).toBe(`Demo agent ${tenant.agent_id}`);
+    expect(await setting(page, "Agent").locator("code").textContent(), "the id is still there, as code").toBe(tenant.agent_id);
+    await expect.poll(() => setting(page, "Number").textContent(), { timeout: 10_000 }).toBe(`+15005550006 ${tenant.phone_number_id}`);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("falls back to the ids of an agent and a number deleted since", async () => {
+    const agent = await api<{ id: string }>(tenant, "POST", "/api/v1/agents", {
+      name: "Short-lived agent",
+      status: "active",
+      stream_url: "wss://agent.example/s",
+    });
+    const provider = await api<{ id: string }>(tenant, "POST", "/api/v1/telephony/providers", { provider: "simulator", name: "Spare" });
+    const number = await api<{ id: string }>(tenant, "POST", "/api/v1/telephony/numbers", {
+      e164: "+15005550007",
+      credentials_id: provider.id,
+      provider: "simulator",
+    });
+    const { id } = await createCampaign(tenant, ["+14155550100"], { name: "Orphaned", agent_id: agent.id, phone_number_id: number.id });
+    await api(tenant, "POST", `/api/v1/campaigns/${id}/stop`);
+    await api(tenant, "DELETE", `/api/v1/agents/${agent.id}`);
+    await api(tenant, "DELETE", `/api/v1/telephony/numbers/${number.id}`);
+    const { page, errors } = await signedIn(`#/campaigns/${id}`);
+    await expect.poll(() => setting(page, "Agent").textContent(), { timeout: 10_000 }).toBe(`${agent.id} (deleted)`);
+    await expect.poll(() => setting(page, "Number").textContent(), { timeout: 10_000 }).toBe(`${number.id} (deleted)`);
+    expect(
+      errors.filter((e) => !/404/.test(e)),
+      "the deleted agent's 404 is the only complaint",
+    ).toEqual([]);
+    await page.close();
+  });
+
+  it("shows the preflight estimate as labelled values and its assumptions in words", async () => {
+    const { page, errors } = await signedIn("#/campaigns/new");
+    await page.getByRole("heading", { name: "New campaign" }).waitFor();
+    await dropFile(page, ".drop", "contacts.csv", CONTACTS_CSV);
+    const estimate = page.locator(".preflight .forecast");
+    await estimate.waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, "dashboard-preflight.png"), fullPage: true });
+    const labels = await estimate.locator("dt").allTextContents();
+    expect(labels).toEqual(["Starts", "Finishes", "Takes", "Dials", "Talk time", "Calls at once", "Pace", "Pace set by"]);
+    const text = (await estimate.textContent()) ?? "";
+    expect(text, "no API keys or raw values").not.toMatch(/null|undefined|_|\bT\d{2}:|Z\b|\{|\}/);
+    const value = (label: string) =>
+      estimate
+        .locator("dt", { hasText: new RegExp(`^${label}$`) })
+        .locator("+ dd")
+        .textContent();
+    expect(await value("Takes")).toMatch(/^(\d+ s|\d+ min|\d+ h( \d+ min)?)$/);
+    expect(await value("Talk time")).toMatch(/^\d+ (s|min)$/);
+    expect(await value("Pace set by")).toBe("the calls allowed at once");
+    expect(await value("Finishes")).toMatch(/\d{4}/);
+    const assumptions = await estimate.locator("ul.assumptions li").allTextContents();
+    expect(assumptions[0]).toMatch(/^74% of dials are answered \(by a person or a machine\), holding a line 38 s on average\.$/);
+    expect(assumptions).toContain("Each contact is dialled once: no retries are set.");
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("says in words when the estimate never finishes", async () => {
+    const capped = await newTenant({ daily_calls_max: 0 });
+    const { page, errors } = await signedIn("#/campaigns/new", capped);
+    await page.getByRole("heading", { name: "New campaign" }).waitFor();
+    await dropFile(page, ".drop", "contacts.csv", CONTACTS_CSV);
+    const estimate = page.locator(".preflight .forecast");
+    await estimate.waitFor();
+    const value = (label: string) =>
+      estimate
+        .locator("dt", { hasText: new RegExp(`^${label}$`) })
+        .locator("+ dd")
+        .textContent();
+    expect(await value("Finishes")).toBe("Never finishes: the account's daily call cap is 0.");
+    expect(await value("Takes")).toBe("—");
+    expect(await value("Held back by")).toBe("the account's daily call cap");
+    expect(await estimate.textContent()).not.toMatch(/null/);
+    expect(errors).toEqual([]);
+    await page.close();
   });
 });

@@ -137,7 +137,7 @@ export async function startSite(port: number) {
   };
 }
 
-export interface ProxiedRequest {
+interface ProxiedRequest {
   method: string;
   path: string;
   lastEventId: string | undefined;

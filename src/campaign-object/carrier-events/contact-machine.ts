@@ -8,7 +8,7 @@ export type CallOutcome = "answered" | "voicemail" | "busy" | "no_answer" | "fai
 export const RETRYABLE_OUTCOMES: ReadonlySet<CallOutcome> = new Set(DEFAULT_RETRY_ON);
 
 /** How far a call has got; events that would not advance it are duplicates or arrived late. */
-export function progressRank(progress: CallProgress): number {
+function progressRank(progress: CallProgress): number {
   switch (progress) {
     case "queued":
       return 0;
@@ -23,7 +23,7 @@ export function progressRank(progress: CallProgress): number {
   }
 }
 
-export function outcomeOf(event: CallEvent): CallOutcome {
+function outcomeOf(event: CallEvent): CallOutcome {
   switch (event.progress) {
     case "completed":
       return event.answeredBy?.startsWith("machine") ? "voicemail" : "answered";

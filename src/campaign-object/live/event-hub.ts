@@ -1,10 +1,11 @@
-import { isFinal, type LogEvent, type Snapshot } from "./events";
+import type { LogEvent } from "../storage/event-log";
+import { isFinal, type Snapshot } from "./events";
 
-export const SNAPSHOT_INTERVAL_MS = 2_000;
-export const HEARTBEAT_INTERVAL_MS = 15_000;
+const SNAPSHOT_INTERVAL_MS = 2_000;
+const HEARTBEAT_INTERVAL_MS = 15_000;
 /** SSE streams close after this long; EventSource reconnects by itself (told by `retry:`). */
-export const STREAM_LIFETIME_MS = 30 * 60_000;
-export const RECONNECT_HINT_MS = 3_000;
+const STREAM_LIFETIME_MS = 30 * 60_000;
+const RECONNECT_HINT_MS = 3_000;
 /** Events replayed or pushed per write, so one slow reader cannot make a huge frame. */
 const BATCH = 500;
 /** Transitions are pushed at most this often: one fan-out carries everything that happened meanwhile. */
@@ -31,7 +32,7 @@ interface SocketAttachment {
 const encoder = new TextEncoder();
 
 /** SSE framing: one `data:` line per JSON document; a blank line ends each event. */
-export const sse = {
+const sse = {
   retry: (ms: number) => `retry: ${ms}\n\n`,
   snapshot: (snapshot: Snapshot) => `data: ${JSON.stringify(snapshot)}\n\n`,
   event: (event: LogEvent) => `event: ${event.kind}\nid: ${event.id}\ndata: ${JSON.stringify(event.data)}\n\n`,
@@ -40,13 +41,13 @@ export const sse = {
 };
 
 /** The same messages as JSON WebSocket frames. */
-export const frames = {
+const frames = {
   snapshot: (snapshot: Snapshot) => JSON.stringify({ type: "snapshot", data: snapshot }),
   event: (event: LogEvent) => JSON.stringify({ type: event.kind, id: event.id, data: event.data }),
   end: (snapshot: Snapshot) => JSON.stringify({ type: "end", data: snapshot }),
 };
 
-export const SSE_HEADERS = { "Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no" };
+const SSE_HEADERS = { "Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no" };
 
 /**
  * Fans a campaign's snapshots and contact transitions out to SSE streams and hibernatable

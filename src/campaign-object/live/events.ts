@@ -1,12 +1,12 @@
-import type { CampaignStatus, ContactStatus } from "../../db/schema";
+import type { CampaignStatus } from "../../db/schema";
 import { isTerminal } from "../lifecycle";
-import type { CampaignState } from "../storage/campaign-state";
+import { type CampaignState, type ContactStats, type StatsWithTotal, statsWithTotal } from "../storage/campaign-state";
 
 export interface Snapshot {
   campaign_id: string;
   status: CampaignStatus;
   status_reason: string | null;
-  stats: { total: number; pending: number; originated: number; connected: number; completed: number; failed: number; cancelled: number };
+  stats: StatsWithTotal;
   in_flight: number;
   attempts: number;
   at: string;
@@ -14,29 +14,12 @@ export interface Snapshot {
   name: string;
 }
 
-/** One logged contact transition, as `event: contact` sends it. */
-export interface ContactEvent {
-  id: number;
-  kind: "contact";
-  data: { contact_id: string; phone_number: string; status: ContactStatus; attempt: number; outcome: string | null; at: string };
-}
-
-/** One stored call result, as `event: result` sends it, in the same id sequence as the transitions. */
-export interface ResultEvent {
-  id: number;
-  kind: "result";
-  data: { contact_id: string; call_id: string; disposition: string; callback_at: string | null; opt_out: boolean; at: string };
-}
-
-export type LogEvent = ContactEvent | ResultEvent;
-
-export function snapshotOf(state: CampaignState, stats: Record<ContactStatus, number>, live: { inFlight: number; attempts: number }): Snapshot {
-  const total = Object.values(stats).reduce((sum, n) => sum + n, 0);
+export function snapshotOf(state: CampaignState, stats: ContactStats, live: { inFlight: number; attempts: number }): Snapshot {
   return {
     campaign_id: state.campaign_id,
     status: state.status,
     status_reason: state.status_reason,
-    stats: { total, ...stats },
+    stats: statsWithTotal(stats),
     in_flight: live.inFlight,
     attempts: live.attempts,
     at: new Date().toISOString(),

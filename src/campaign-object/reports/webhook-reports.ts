@@ -1,11 +1,14 @@
+import { and, eq, gt, isNull, sql } from "drizzle-orm";
 import type { ContactResultView } from "../../call-results/result-view";
+
 import { type CallingWindow, contactTimezone } from "../../calling-window/calling-window";
+import { database } from "../../db/client";
 import { fieldsObjectText } from "../../db/custom-fields";
-import type { CampaignStatus, ContactStatus } from "../../db/schema";
+import { type CampaignStatus, type ContactStatus, contacts } from "../../db/schema";
 import type { WebhookEventType } from "../../outbox/event-types";
 import type { Outbox } from "../../outbox/outbox";
 import type { HandedOverMessage } from "../../outbox/outbox-store";
-import { type CampaignState, type ContactStats, customColumnsOfState } from "../storage/campaign-state";
+import { type CampaignState, type ContactStats, customColumnsOfState, statsWithTotal } from "../storage/campaign-state";
 import type { ObjectStorage } from "../storage/object-storage";
 import type { LiveContact } from "../storage/working-contacts";
 
@@ -76,8 +79,7 @@ export function contactWebhookView(campaignId: string, contact: LiveContact, at:
   };
 }
 
-export function campaignWebhookView(state: CampaignState, stats: ContactStats, at: string) {
-  const total = Object.values(stats).reduce((sum, n) => sum + n, 0);
+function campaignWebhookView(state: CampaignState, stats: ContactStats, at: string) {
   const terminal = state.status === "completed" || state.status === "failed";
   return {
     id: state.campaign_id,
@@ -86,29 +88,13 @@ export function campaignWebhookView(state: CampaignState, stats: ContactStats, a
     status_reason: state.status_reason,
     started_at: state.started_at,
     completed_at: terminal ? at : null,
-    stats: { total, ...stats },
+    stats: statsWithTotal(stats),
   };
 }
 
 interface BackfillCursor {
   campaign_id: string;
   after_seq: number;
-}
-
-interface D1Contact {
-  id: string;
-  seq: number;
-  row: number;
-  phone_number: string;
-  custom_fields: string;
-  status: ContactStatus;
-  attempts: number;
-  outcome: string | null;
-  last_error: string | null;
-  call_id: string | null;
-  timezone: string | null;
-  created_at: string;
-  updated_at: string;
 }
 
 const windowOf = (state: CampaignState) => (state.calling_window ? (JSON.parse(state.calling_window) as CallingWindow) : null);
@@ -239,13 +225,21 @@ export class CampaignWebhookReports implements TransitionReporter {
       return;
     }
     // Cancelled by the stop and never dialled (outcome NULL): a contact cancelled for another reason has an outcome.
-    const { results } = await this.db
-      .prepare(
-        `SELECT id, seq, row, phone_number, custom_fields, status, attempts, outcome, last_error, call_id, timezone, created_at, updated_at FROM contacts
-         WHERE campaign_id = ? AND status = 'cancelled' AND status <> 'pending' AND seq > ? AND outcome IS NULL ORDER BY seq LIMIT ?`,
+    const results = await database({ DB: this.db })
+      .select()
+      .from(contacts)
+      .where(
+        and(
+          eq(contacts.campaignId, cursor.campaign_id),
+          eq(contacts.status, "cancelled"),
+          // The literal lets SQLite use the settled-status partial index, which holds no pending contact.
+          sql`${contacts.status} <> 'pending'`,
+          gt(contacts.seq, cursor.after_seq),
+          isNull(contacts.outcome),
+        ),
       )
-      .bind(cursor.campaign_id, cursor.after_seq, BACKFILL_PAGE)
-      .all<D1Contact>();
+      .orderBy(contacts.seq)
+      .limit(BACKFILL_PAGE);
     const state = this.storage.campaign.get();
     const window = state ? windowOf(state) : null;
     const columns = customColumnsOfState(state);
@@ -255,28 +249,27 @@ export class CampaignWebhookReports implements TransitionReporter {
         contact_id: c.id,
         seq: c.seq,
         row: c.row,
-        phone: c.phone_number,
-        custom_fields: fieldsObjectText(c.custom_fields, columns),
+        phone: c.phoneNumber,
+        custom_fields: fieldsObjectText(c.customFields, columns),
         status: c.status,
         attempts: c.attempts,
         outcome: c.outcome,
-        last_error: c.last_error,
-        call_id: c.call_id,
+        last_error: c.lastError,
+        call_id: c.callId,
         next_attempt_at: null,
         timezone: c.timezone,
         window_opens_at: null,
-        created_at: c.created_at,
+        created_at: c.createdAt,
         dirty: 0,
-        // A contact cancelled before it was ever read from D1 was never dialled, so it has no result.
-        result: null,
-        disposition: null,
-        callbacks: 0,
+        result: c.result,
+        disposition: c.disposition,
+        callbacks: c.callbacks,
         callback_at: null,
       };
       this.outbox.enqueue({
         type: "contact.cancelled",
-        data: contactWebhookView(cursor.campaign_id, contact, c.updated_at, window),
-        at: Date.parse(c.updated_at),
+        data: contactWebhookView(cursor.campaign_id, contact, c.updatedAt, window),
+        at: Date.parse(c.updatedAt),
       });
     }
     this.setBackfillCursor(results.length < BACKFILL_PAGE ? null : { campaign_id: cursor.campaign_id, after_seq: results.at(-1)?.seq ?? cursor.after_seq });

@@ -1,4 +1,4 @@
-export type AttemptState = "dialing" | "live" | "unknown" | "ended";
+type AttemptState = "dialing" | "live" | "unknown" | "ended";
 
 export interface Attempt {
   attempt_id: string;

@@ -32,6 +32,11 @@ export interface CampaignState {
 
 export type ContactStats = Record<ContactStatus, number>;
 
+/** The counters as the live feed and webhooks show them: their sum first, as total. */
+export type StatsWithTotal = { total: number } & ContactStats;
+
+export const statsWithTotal = (stats: ContactStats): StatsWithTotal => ({ total: Object.values(stats).reduce((sum, n) => sum + n, 0), ...stats });
+
 /** The campaign's custom-field names; none for state saved before they were kept (its contacts name their fields). */
 export const customColumnsOfState = (state: CampaignState | null): string[] => (state?.custom_columns ? (JSON.parse(state.custom_columns) as string[]) : []);
 

@@ -1,5 +1,5 @@
 /** A nonce is remembered this long: longer than any carrier's validity window for a signed request. */
-export const NONCE_TTL_MS = 24 * 3_600_000;
+const NONCE_TTL_MS = 24 * 3_600_000;
 
 export type CarrierRequestKind = "callback" | "answer";
 

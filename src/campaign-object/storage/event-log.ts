@@ -1,11 +1,26 @@
 import type { ContactStatus } from "../../db/schema";
-import type { LogEvent, ResultEvent } from "../live/events";
 
 /** Contact transitions kept for SSE/WebSocket replay: the last 10,000, at most 24 h old. */
-export const EVENT_LOG_LIMIT = 10_000;
-export const EVENT_LOG_MAX_AGE_MS = 24 * 3_600_000;
+const EVENT_LOG_LIMIT = 10_000;
+const EVENT_LOG_MAX_AGE_MS = 24 * 3_600_000;
 
 type Row = Record<string, SqlStorageValue>;
+
+/** One logged contact transition, as `event: contact` sends it. */
+interface ContactEvent {
+  id: number;
+  kind: "contact";
+  data: { contact_id: string; phone_number: string; status: ContactStatus; attempt: number; outcome: string | null; at: string };
+}
+
+/** One stored call result, as `event: result` sends it, in the same id sequence as the transitions. */
+export interface ResultEvent {
+  id: number;
+  kind: "result";
+  data: { contact_id: string; call_id: string; disposition: string; callback_at: string | null; opt_out: boolean; at: string };
+}
+
+export type LogEvent = ContactEvent | ResultEvent;
 
 /** The contact transitions, numbered, that live streams replay from. */
 export class EventLog {

@@ -157,8 +157,8 @@ const LIVE = new Set(["ringing", "in-progress"]);
 const FINAL = new Set(["completed", "busy", "no-answer", "failed", "cancel", "timeout"]);
 const plivoTime = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString().replace("T", " ").slice(0, 19));
 
-export const isLive = (row: FamilyCallRow) => LIVE.has(row.status);
-export const isQueued = (row: FamilyCallRow) => row.status === "queued";
+const isLive = (row: FamilyCallRow) => LIVE.has(row.status);
+const isQueued = (row: FamilyCallRow) => row.status === "queued";
 export const isFinished = (row: FamilyCallRow) => FINAL.has(row.status);
 
 /** Which calls a lookup or listing asks for: live ones, queued ones, or finished ones (their records). */
@@ -199,7 +199,7 @@ export function familyLookupResponse(dialect: FamilyDialect, row: FamilyCallRow 
 }
 
 /** A live or queued call as GET Call/{id}/?status=live|queued describes it. */
-export function liveView(row: FamilyCallRow): Json {
+function liveView(row: FamilyCallRow): Json {
   return {
     api_id: apiId(),
     call_status: row.status,
@@ -214,7 +214,7 @@ export function liveView(row: FamilyCallRow): Json {
 }
 
 /** A finished call's record: Plivo's GET Call/{uuid}/ object, or Vobiz's cdr data item. */
-export function recordView(dialect: FamilyDialect, row: FamilyCallRow): Json {
+function recordView(dialect: FamilyDialect, row: FamilyCallRow): Json {
   if (dialect === "plivo") {
     return {
       call_uuid: row.sid,

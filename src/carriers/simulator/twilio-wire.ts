@@ -1,3 +1,5 @@
+import { toHex } from "../../http/crypto";
+import { E164 } from "../../uploads/phone";
 import { twilioSignature } from "../twilio";
 import { outcomeFor, type SimulatedOutcome, timelineFor } from "./outcomes";
 import type { SimResponse } from "./plivo-wire";
@@ -27,7 +29,7 @@ const rfc2822 = (ms: number) => new Date(ms).toUTCString().replace("GMT", "+0000
 
 /** A Twilio call sid whose first hex digit after "CA" names the shard, so a lookup by sid finds its shard. */
 export function shardedCallSid(shard: string): string {
-  const hex = [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const hex = toHex(crypto.getRandomValues(new Uint8Array(16)));
   return `CA${shard}${hex.slice(1)}`;
 }
 
@@ -47,7 +49,7 @@ export function readTwilioCreateCall(form: [string, string][]): TwilioCallPlan |
   const from = get("From");
   if (!to || !from) return twilioError(400, 21201, "No 'To' or 'From' number is specified");
   if (!get("Url") && !get("Twiml")) return twilioError(400, 21205, "Url parameter is required.");
-  if (!/^\+[1-9]\d{6,14}$/.test(to)) return twilioError(400, 21211, `The 'To' number ${to} is not a valid phone number.`);
+  if (!E164.test(to)) return twilioError(400, 21211, `The 'To' number ${to} is not a valid phone number.`);
   const outcome = outcomeFor(to);
   if (outcome === "invalid_number") return twilioError(400, 21211, `The 'To' number ${to} is not a valid phone number.`);
   const ringTimeout = Number(get("Timeout") ?? "60");
