@@ -38,6 +38,8 @@ export interface TwilioCallPlan {
   from: string;
   outcome: Exclude<SimulatedOutcome, "invalid_number">;
   callbackUrl: string | undefined;
+  /** The Url Twilio requests for TwiML when the call is answered. */
+  answerUrl: string | undefined;
   requestedEvents: Set<string>;
   ringTimeoutS: number;
 }
@@ -58,6 +60,7 @@ export function readTwilioCreateCall(form: [string, string][]): TwilioCallPlan |
     from,
     outcome,
     callbackUrl: get("StatusCallback"),
+    answerUrl: get("Url"),
     requestedEvents: new Set(form.filter(([k]) => k === "StatusCallbackEvent").map(([, v]) => v)),
     ringTimeoutS: Number.isFinite(ringTimeout) ? ringTimeout : 60,
   };
@@ -65,16 +68,23 @@ export function readTwilioCreateCall(form: [string, string][]): TwilioCallPlan |
 
 const PROGRESS_EVENTS: Record<string, string> = { initiated: "initiated", ringing: "ringing", "in-progress": "answered" };
 
-/** Every status callback the call will send (seconds from creation), by outcome; none without a StatusCallback. */
+/**
+ * Every request the call will make (seconds from creation), by outcome: the TwiML request to Url
+ * when it is answered, as Twilio makes it, and the status callbacks (none without a StatusCallback).
+ */
 export function twilioDeliveries(
   plan: TwilioCallPlan,
   ids: { sid: string; accountSid: string },
-): { at: number; url: string; params: Record<string, string> }[] {
+): { at: number; url: string; params: Record<string, string>; role?: "answer" }[] {
   const url = plan.callbackUrl;
-  if (!url) return [];
-  const out: { at: number; url: string; params: Record<string, string> }[] = [];
+  const out: { at: number; url: string; params: Record<string, string>; role?: "answer" }[] = [];
   let sequence = 0;
   for (const step of timelineFor(plan.outcome, plan.ringTimeoutS)) {
+    if (step.status === "in-progress" && plan.answerUrl) {
+      const answer = { AccountSid: ids.accountSid, ApiVersion: "2010-04-01", CallSid: ids.sid, CallStatus: step.status, Direction: "outbound-api" };
+      out.push({ at: step.at, url: plan.answerUrl, params: { ...answer, From: plan.from, To: plan.to, ...step.extra }, role: "answer" });
+    }
+    if (!url) continue;
     const progress = PROGRESS_EVENTS[step.status];
     // Progress events only when asked for; final statuses always reach StatusCallback.
     if (progress && !plan.requestedEvents.has(progress)) continue;
