@@ -246,6 +246,6 @@ export class CampaignDO extends DurableObject<Env> {
     const state = this.storage.campaign.get();
     if (!state) return null;
     const { campaign, attempts } = this.storage;
-    return snapshotOf(state, campaign.stats(), { inFlight: attempts.inFlight(), attempts: attempts.total() });
+    return snapshotOf(state, campaign.stats(), { inFlight: attempts.inFlight(), attempts: attempts.total(), dispositions: this.storage.calls.dispositions() });
   }
 }

@@ -6,7 +6,7 @@ export interface Snapshot {
   campaign_id: string;
   status: CampaignStatus;
   status_reason: string | null;
-  stats: StatsWithTotal;
+  stats: StatsWithTotal & { dispositions: Record<string, number> };
   in_flight: number;
   attempts: number;
   at: string;
@@ -14,12 +14,16 @@ export interface Snapshot {
   name: string;
 }
 
-export function snapshotOf(state: CampaignState, stats: ContactStats, live: { inFlight: number; attempts: number }): Snapshot {
+export function snapshotOf(
+  state: CampaignState,
+  stats: ContactStats,
+  live: { inFlight: number; attempts: number; dispositions: Record<string, number> },
+): Snapshot {
   return {
     campaign_id: state.campaign_id,
     status: state.status,
     status_reason: state.status_reason,
-    stats: statsWithTotal(stats),
+    stats: { ...statsWithTotal(stats), dispositions: live.dispositions },
     in_flight: live.inFlight,
     attempts: live.attempts,
     at: new Date().toISOString(),
