@@ -3,101 +3,72 @@
  *
  *   const edgedial = new Edgedial(); // EDGEDIAL_API_KEY and EDGEDIAL_BASE_URL by default
  *   for await (const event of edgedial.campaigns.streamEvents(id)) console.log(event);
+ *
+ * Its types are the service's own: aliases into api-types.ts, which is generated from the
+ * service's OpenAPI document, and the event stream's types from the shared stream module.
  */
 
-export type CampaignStatus = "draft" | "scheduled" | "running" | "paused" | "completed" | "failed";
-export type ContactStatus = "pending" | "originated" | "connected" | "completed" | "failed" | "cancelled";
-/** A contact's last call result; `dnc` marks a number suppressed by the do-not-call list. */
-export type ContactOutcome = "answered" | "voicemail" | "busy" | "no_answer" | "failed" | "invalid_number" | "canceled" | "timeout" | "dnc";
+import type { CampaignEvent } from "../public/campaign-stream.js";
+import { streamCampaignEvents } from "../public/campaign-stream.js";
+import type { components, paths } from "./api-types";
 
-export type DayName = "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
+export type { CampaignEvent, ContactTransition, Snapshot } from "../public/campaign-stream.js";
+export type { components, paths } from "./api-types";
 
+type Schemas = components["schemas"];
+/** The JSON request body of an operation in the document. */
+type JsonBody<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { requestBody?: { content: { "application/json": infer B } } } ? B : never;
+/** The query parameters of a GET in the document. */
+type QueryOf<P extends keyof paths> = paths[P] extends { get: { parameters: { query?: infer Q } } } ? NonNullable<Q> : never;
+
+export type Campaign = Schemas["Campaign"];
+/** The answer to create: the campaign and what its upload skipped. */
+export type CreatedCampaign = Schemas["CreatedCampaign"];
+/** The answer to clone: the copy and its copied contacts now on the do-not-call list. */
+export type ClonedCampaign = Schemas["ClonedCampaign"];
+export type CampaignStatus = Campaign["status"];
+export type Stats = Campaign["stats"];
 /** When contacts may be called, on each recipient's clock unless `timezone` names one zone. */
-export interface CallingWindow {
-  /** "HH:MM", 24 h. */
-  start: string;
-  /** "HH:MM", 24 h ("24:00" = midnight at the end of the day). */
-  end: string;
-  days: DayName[];
-  /** "recipient" or an IANA zone. */
-  timezone: string;
-}
+export type CallingWindow = NonNullable<Schemas["CallingWindow"]>;
+export type DayName = CallingWindow["days"][number];
+export type Contact = Schemas["Contact"];
+export type ContactStatus = Contact["status"];
+/** A contact's last call result; `dnc` marks a number suppressed by the do-not-call list. */
+export type ContactOutcome = NonNullable<Contact["outcome"]>;
+export type CallLimits = Schemas["CallLimits"];
+export type Agent = Schemas["Agent"];
+export type Provider = Schemas["Provider"];
+export type PhoneNumber = Schemas["PhoneNumber"];
+export type WebhookEndpoint = Schemas["WebhookEndpoint"];
+/** The answer to create, the only one that carries `secret` (`whsec_…`). */
+export type NewWebhookEndpoint = Schemas["NewWebhookEndpoint"];
+export type WebhookEventType = WebhookEndpoint["events"][number];
+export type WebhookDelivery = Schemas["WebhookDelivery"];
+export type EventsToken = Schemas["EventsToken"];
+export type DncEntry = Schemas["DncEntry"];
+export type DncAddResult = Schemas["DncAddResult"];
+export type Preflight = Schemas["Preflight"];
+/** The forecast's assumptions that a preflight may override. */
+export type PreflightAssumptions = Pick<
+  Preflight["estimate"]["assumptions"],
+  "answer_rate" | "average_call_seconds" | "unanswered_call_seconds" | "retry_share"
+>;
 
-export interface Stats {
-  total: number;
-  pending: number;
-  originated: number;
-  connected: number;
-  completed: number;
-  failed: number;
-  cancelled: number;
-}
+type CreateJson = Schemas["CreateCampaignJson"];
 
-export interface Campaign {
-  id: string;
-  name: string;
-  agent_id: string;
-  phone_number_id: string;
-  max_concurrent_calls: number;
-  retries_per_contact: number;
-  retry_delay_seconds: number;
-  default_country: string | null;
-  scheduled_at: string | null;
-  started_at: string | null;
-  completed_at: string | null;
-  created_at: string;
-  created_by: string;
-  status: CampaignStatus;
-  status_reason: string | null;
-  stats: Stats;
-  calling_window: CallingWindow | null;
-  /** The campaign this one was cloned from, else null. */
-  source_campaign_id: string | null;
-  /** Only on the response to create. */
-  duplicates_skipped?: number;
-  /** Only on the responses to create and clone: contacts cancelled because their number is on the do-not-call list. */
-  dnc_suppressed?: number;
-}
+export type CreateCampaignInput = Omit<CreateJson, "scheduled_at" | "contacts"> & {
+  scheduled_at?: string | Date;
+  /** CSV text, a CSV Blob/File, or contact objects (each with a phone_number; a `timezone` member places that contact). */
+  contacts?: string | Blob | CreateJson["contacts"];
+  /** Node only: a path to a CSV file, read when the request is made. */
+  contactsPath?: string;
+};
 
-export interface Contact {
-  id: string;
-  campaign_id: string;
-  row: number;
-  phone_number: string;
-  custom_fields: Record<string, string>;
-  status: ContactStatus;
-  attempts: number;
-  outcome: ContactOutcome | null;
-  last_error: string | null;
-  call_id: string | null;
-  next_attempt_at: string | null;
-  /** The zone the contact is called by: its own (a `timezone` column), the campaign's, or its number's; null when several apply. */
-  timezone: string | null;
-  created_at: string;
-  updated_at: string;
-}
+/** Clone options: which contacts to copy (both filters must match when both are given) and any create field to change. */
+export type CloneCampaignInput = Partial<Omit<Schemas["CloneCampaign"], "scheduled_at">> & { scheduled_at?: string | Date };
 
-export interface Snapshot {
-  campaign_id: string;
-  status: CampaignStatus;
-  status_reason: string | null;
-  stats: Stats;
-  in_flight: number;
-  attempts: number;
-  at: string;
-  name: string;
-}
-
-export interface ContactTransition {
-  contact_id: string;
-  phone_number: string;
-  status: ContactStatus;
-  attempt: number;
-  outcome: string | null;
-  at: string;
-}
-
-export type CampaignEvent = { type: "snapshot"; data: Snapshot } | { type: "contact"; id: number; data: ContactTransition } | { type: "end"; data: Snapshot };
+/** Numbers to block, as a list or as CSV (a `phone_number` column); national numbers need default_country. */
+export type DncAddInput = { reason?: string; default_country?: string } & ({ numbers: Schemas["DncAddJson"]["numbers"] } | { csv: string | Blob });
 
 export interface Page<K extends string, T> {
   count: number;
@@ -113,173 +84,13 @@ export interface Page<K extends string, T> {
   raw: Record<K, T[]>;
 }
 
-export interface CallLimits {
-  concurrent_max: number;
-  calls_per_minute: number;
-  daily_calls_max: number;
-  daily_minutes_max: number;
-}
-
-export interface Agent {
-  id: string;
-  name: string;
-  status: "draft" | "active" | "paused" | "archived";
-  stream_url: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface Provider {
-  id: string;
-  provider: "twilio" | "plivo" | "vobiz" | "simulator";
-  name: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface PhoneNumber {
-  id: string;
-  e164: string;
-  credentials_id: string;
-  provider: Provider["provider"];
-  agent_id: string | null;
-  inbound_enabled: boolean;
-  outbound_enabled: boolean;
-  created_at: string;
-  updated_at: string;
-}
-
-export type WebhookEventType =
-  | "campaign.started"
-  | "campaign.paused"
-  | "campaign.resumed"
-  | "campaign.completed"
-  | "campaign.failed"
-  | "contact.completed"
-  | "contact.failed"
-  | "contact.cancelled"
-  | "ping";
-
-export interface WebhookEndpoint {
-  id: string;
-  url: string;
-  events: WebhookEventType[];
-  description: string | null;
-  enabled: boolean;
-  /** Why the endpoint is disabled (by PATCH, or after 3 days of failures), else null. */
-  disabled_reason: string | null;
-  created_at: string;
-}
-
-export interface WebhookDelivery {
-  message_id: string;
-  type: WebhookEventType;
-  status: "pending" | "delivered" | "failed";
-  attempts: number;
-  last_status_code: number | null;
-  last_error: string | null;
-  next_attempt_at: string | null;
-  created_at: string;
-}
-
-export interface CreateCampaignInput {
-  name: string;
-  agent_id: string;
-  phone_number_id: string;
-  max_concurrent_calls?: number;
-  retries_per_contact?: number;
-  retry_delay_seconds?: number;
-  scheduled_at?: string | Date;
-  default_country?: string;
-  /** Calling window: both times ("HH:MM", 24 h) or neither. */
-  calling_window_start?: string;
-  calling_window_end?: string;
-  /** Days the window applies on (default every day): a list or a comma list such as "mon,tue". */
-  calling_days?: DayName[] | string;
-  /** "recipient" (default: each contact's own zone) or an IANA zone for every contact. */
-  calling_timezone?: string;
-  /** CSV text, a CSV Blob/File, or contact objects (each with a phone_number; a `timezone` member places that contact). */
-  contacts?: string | Blob | Record<string, string | number | boolean | null>[];
-  /** Node only: a path to a CSV file, read when the request is made. */
-  contactsPath?: string;
-}
-
-/** Clone options: which contacts to copy (both filters must match when both are given) and any create field to change. */
-export interface CloneCampaignInput {
-  name?: string;
-  statuses?: ContactStatus[];
-  outcomes?: ContactOutcome[];
-  agent_id?: string;
-  phone_number_id?: string;
-  max_concurrent_calls?: number;
-  retries_per_contact?: number;
-  retry_delay_seconds?: number;
-  scheduled_at?: string | Date;
-  default_country?: string;
-  /** Window fields left out keep the source's; empty start and end copy without a window. */
-  calling_window_start?: string;
-  calling_window_end?: string;
-  calling_days?: DayName[] | string;
-  calling_timezone?: string;
-}
-
-export interface DncEntry {
-  phone_number: string;
-  reason: string | null;
-  created_at: string;
-}
-
-/** Numbers to block, as a list or as CSV (a `phone_number` column); national numbers need default_country. */
-export type DncAddInput = { reason?: string; default_country?: string } & ({ numbers: (string | number)[] } | { csv: string | Blob });
-
-export interface DncAddResult {
-  added: number;
-  already_listed: number;
-  /** Numbers that could not be read: CSV spreadsheet row (header = 1) or 1-based position in `numbers`. */
-  invalid: { row: number; value: string }[];
-}
-
-/** The forecast's assumptions; each may be overridden per preflight. */
-export interface PreflightAssumptions {
-  answer_rate: number;
-  average_call_seconds: number;
-  unanswered_call_seconds: number;
-  retry_share: number;
-}
-
-export interface Preflight {
-  /** Whether create would accept this body. */
-  ok: boolean;
-  /** Contacts create would write (repeats dropped; do-not-call numbers included, as cancelled). */
-  contacts: number;
-  duplicates_skipped: number;
-  dnc_suppressed: number;
-  /** The first 100 problems; `row` as create numbers rows, null for a form field or the whole upload. */
-  errors: { row: number | null; value: string | null; reason: string }[];
-  errors_total: number;
-  /** Contacts by region of their number (ISO 3166 alpha-2; ZZ when the number does not tell). */
-  countries: Record<string, number>;
-  estimate: {
-    dials: number;
-    dials_max: number;
-    talk_minutes: number;
-    concurrency: number;
-    dials_per_minute: number;
-    limited_by: "concurrency" | "calls_per_minute" | "daily_calls_max" | "daily_minutes_max" | "calling_window" | "retries";
-    starts_at: string;
-    finishes_at: string | null;
-    duration_seconds: number | null;
-    assumptions: PreflightAssumptions & { retries: string; start: "now" | "scheduled_at"; account: string; calling_window_zones: string[] | null };
-  };
-}
-
 export interface ListOptions {
   limit?: number;
   offset?: number;
 }
 
 export interface StreamOptions {
-  /** Resume after this event id (as a reconnecting EventSource would). */
+  /** Resume after this contact event id (as a reconnecting EventSource would). */
   lastEventId?: number;
   signal?: AbortSignal;
   /** Reconnection attempts in a row before giving up (default 10). */
@@ -321,19 +132,6 @@ type Query = Record<string, string | number | undefined>;
 const readEnv = (name: string): string | undefined =>
   (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name] || undefined;
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
-
 async function errorFrom(response: Response): Promise<ApiError> {
   const text = await response.text().catch(() => "");
   let code = `http_${response.status}`;
@@ -364,41 +162,6 @@ function page<K extends string, T>(key: K, body: Record<string, unknown>): Page<
     items,
     raw: { [key]: items } as Record<K, T[]>,
   };
-}
-
-/** Splits an SSE byte stream into events (fields per the WHATWG EventSource rules that edgedial uses). */
-async function* sseEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<{ event: string; id: string | null; data: string; retry: number | null }> {
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = "";
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, "\n");
-      for (let cut = buffer.indexOf("\n\n"); cut >= 0; cut = buffer.indexOf("\n\n")) {
-        const block = buffer.slice(0, cut);
-        buffer = buffer.slice(cut + 2);
-        let event = "message";
-        let id: string | null = null;
-        let retry: number | null = null;
-        const data: string[] = [];
-        for (const line of block.split("\n")) {
-          if (line === "" || line.startsWith(":")) continue;
-          const colon = line.indexOf(":");
-          const field = colon < 0 ? line : line.slice(0, colon);
-          const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
-          if (field === "event") event = value;
-          else if (field === "id") id = value;
-          else if (field === "data") data.push(value);
-          else if (field === "retry" && /^\d+$/.test(value)) retry = Number(value);
-        }
-        yield { event, id, data: data.join("\n"), retry };
-      }
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
 }
 
 export class Edgedial {
@@ -435,7 +198,7 @@ export class Edgedial {
   async send(
     method: string,
     path: string,
-    init: { query?: Query; json?: unknown; body?: BodyInit; headers?: Record<string, string>; signal?: AbortSignal } = {},
+    init: { query?: Query; json?: unknown; body?: BodyInit; headers?: Record<string, string>; signal?: AbortSignal; rejectErrors?: boolean } = {},
   ) {
     const headers: Record<string, string> = { Accept: "application/json", ...init.headers };
     if (this.apiKey) headers.Authorization = `Bearer ${this.apiKey}`;
@@ -445,7 +208,7 @@ export class Edgedial {
       body = JSON.stringify(init.json);
     }
     const response = await this.doFetch(new Request(this.url(path, init.query), { method, headers, body, signal: init.signal }));
-    if (!response.ok) throw await errorFrom(response);
+    if (!response.ok && init.rejectErrors !== false) throw await errorFrom(response);
     return response;
   }
 
@@ -460,7 +223,7 @@ export class Edgedial {
 class Campaigns {
   constructor(private readonly client: Edgedial) {}
 
-  async list(options: ListOptions & { status?: CampaignStatus } = {}) {
+  async list(options: QueryOf<"/api/v1/campaigns"> = {}) {
     return page<"campaigns", Campaign>("campaigns", await this.client.request("GET", "/api/v1/campaigns", { query: { ...options } }));
   }
 
@@ -468,7 +231,7 @@ class Campaigns {
     return this.client.request<Campaign>("GET", `/api/v1/campaigns/${encodeURIComponent(id)}`);
   }
 
-  async create(input: CreateCampaignInput): Promise<Campaign> {
+  async create(input: CreateCampaignInput): Promise<CreatedCampaign> {
     return this.client.request("POST", "/api/v1/campaigns", await this.createBody(input));
   }
 
@@ -511,7 +274,7 @@ class Campaigns {
   /** A new draft (or scheduled) campaign with the source's matching contacts, pending again. */
   clone(id: string, input: CloneCampaignInput = {}) {
     const scheduledAt = input.scheduled_at instanceof Date ? input.scheduled_at.toISOString() : input.scheduled_at;
-    return this.client.request<Campaign>("POST", `/api/v1/campaigns/${encodeURIComponent(id)}/clone`, {
+    return this.client.request<ClonedCampaign>("POST", `/api/v1/campaigns/${encodeURIComponent(id)}/clone`, {
       json: { ...input, ...(scheduledAt !== undefined && { scheduled_at: scheduledAt }) },
     });
   }
@@ -536,7 +299,7 @@ class Campaigns {
     await this.client.request("DELETE", `/api/v1/campaigns/${encodeURIComponent(id)}`);
   }
 
-  async listContacts(id: string, options: ListOptions & { status?: ContactStatus; page?: number } = {}) {
+  async listContacts(id: string, options: QueryOf<"/api/v1/campaigns/{id}/contacts"> = {}) {
     return page<"contacts", Contact>(
       "contacts",
       await this.client.request("GET", `/api/v1/campaigns/${encodeURIComponent(id)}/contacts`, { query: { ...options } }),
@@ -559,7 +322,7 @@ class Campaigns {
 
   /** A short-lived token for a browser EventSource: `…/events?token=`; `origin` binds it to one page origin. */
   eventsToken(id: string, options: { origin?: string } = {}) {
-    return this.client.request<{ campaign_id: string; token: string; expires_at: string }>("POST", `/api/v1/campaigns/${encodeURIComponent(id)}/events/token`, {
+    return this.client.request<EventsToken>("POST", `/api/v1/campaigns/${encodeURIComponent(id)}/events/token`, {
       json: options.origin ? { origin: options.origin } : undefined,
     });
   }
@@ -568,62 +331,34 @@ class Campaigns {
    * Live events until the campaign ends. Reconnects after a dropped stream with Last-Event-ID, so no
    * contact transition is lost or repeated; API errors (404, 401, …) end it by throwing.
    */
-  async *streamEvents(id: string, options: StreamOptions = {}): AsyncGenerator<CampaignEvent> {
-    let lastEventId = options.lastEventId ?? null;
-    let retryMs = 3_000;
-    let failures = 0;
-    const maxReconnects = options.maxReconnects ?? 10;
-    for (;;) {
-      let response: Response;
-      try {
-        response = await this.client.send("GET", `/api/v1/campaigns/${encodeURIComponent(id)}/events`, {
+  streamEvents(id: string, options: StreamOptions = {}): AsyncGenerator<CampaignEvent> {
+    return streamCampaignEvents({
+      open: (lastEventId, signal) =>
+        this.client.send("GET", `/api/v1/campaigns/${encodeURIComponent(id)}/events`, {
           headers: { Accept: "text/event-stream", ...(lastEventId !== null && { "Last-Event-ID": String(lastEventId) }) },
-          signal: options.signal,
-        });
-      } catch (error) {
-        if (error instanceof ApiError && error.status < 500) throw error;
-        if (options.signal?.aborted || ++failures > maxReconnects) throw error;
-        await sleep(retryMs, options.signal);
-        continue;
-      }
-      try {
-        for await (const message of sseEvents(response.body as ReadableStream<Uint8Array>)) {
-          if (message.retry !== null) retryMs = message.retry;
-          if (!message.data) continue;
-          const data = JSON.parse(message.data);
-          if (message.event === "contact") {
-            lastEventId = Number(message.id);
-            failures = 0;
-            yield { type: "contact", id: lastEventId, data };
-          } else if (message.event === "end") {
-            yield { type: "end", data };
-            return;
-          } else {
-            yield { type: "snapshot", data };
-          }
-        }
-      } catch (error) {
-        if (options.signal?.aborted) throw error;
-      }
-      // The stream closed without `end` (a lifetime limit or a dropped connection): pick up where it left off.
-      if (++failures > maxReconnects) throw new Error(`The events stream of ${id} kept dropping; gave up after ${maxReconnects} reconnects.`);
-      await sleep(retryMs, options.signal);
-    }
+          signal,
+          rejectErrors: false,
+        }),
+      refused: errorFrom,
+      lastEventId: options.lastEventId,
+      signal: options.signal,
+      maxReconnects: options.maxReconnects,
+    });
   }
 }
 
 class Agents {
   constructor(private readonly client: Edgedial) {}
-  async list(options: ListOptions & { status?: Agent["status"] } = {}) {
+  async list(options: QueryOf<"/api/v1/agents"> = {}) {
     return page<"agents", Agent>("agents", await this.client.request("GET", "/api/v1/agents", { query: { ...options } }));
   }
   get(id: string) {
     return this.client.request<Agent>("GET", `/api/v1/agents/${encodeURIComponent(id)}`);
   }
-  create(input: { name: string; status?: Agent["status"]; stream_url?: string }) {
+  create(input: JsonBody<"/api/v1/agents", "post">) {
     return this.client.request<Agent>("POST", "/api/v1/agents", { json: input });
   }
-  update(id: string, input: Partial<{ name: string; status: Agent["status"]; stream_url: string | null }>) {
+  update(id: string, input: JsonBody<"/api/v1/agents/{id}", "patch">) {
     return this.client.request<Agent>("PATCH", `/api/v1/agents/${encodeURIComponent(id)}`, { json: input });
   }
   async delete(id: string): Promise<void> {
@@ -633,23 +368,16 @@ class Agents {
 
 class Telephony {
   readonly providers: {
-    list: (options?: ListOptions) => Promise<Page<"providers", Provider>>;
+    list: (options?: QueryOf<"/api/v1/telephony/providers">) => Promise<Page<"providers", Provider>>;
     get: (id: string) => Promise<Provider>;
-    create: (input: { provider: Provider["provider"]; name?: string; credentials?: Record<string, string> }) => Promise<Provider>;
+    create: (input: JsonBody<"/api/v1/telephony/providers", "post">) => Promise<Provider>;
     delete: (id: string) => Promise<void>;
   };
   readonly numbers: {
-    list: (options?: ListOptions) => Promise<Page<"numbers", PhoneNumber>>;
+    list: (options?: QueryOf<"/api/v1/telephony/numbers">) => Promise<Page<"numbers", PhoneNumber>>;
     get: (id: string) => Promise<PhoneNumber>;
-    create: (input: {
-      e164: string;
-      credentials_id: string;
-      provider: Provider["provider"];
-      agent_id?: string;
-      inbound_enabled?: boolean;
-      outbound_enabled?: boolean;
-    }) => Promise<PhoneNumber>;
-    update: (id: string, input: Partial<{ agent_id: string | null; inbound_enabled: boolean; outbound_enabled: boolean }>) => Promise<PhoneNumber>;
+    create: (input: JsonBody<"/api/v1/telephony/numbers", "post">) => Promise<PhoneNumber>;
+    update: (id: string, input: JsonBody<"/api/v1/telephony/numbers/{id}", "patch">) => Promise<PhoneNumber>;
     delete: (id: string) => Promise<void>;
   };
 
@@ -680,7 +408,7 @@ class DoNotCall {
   constructor(private readonly client: Edgedial) {}
 
   /** In number order; `prefix` (E.164 with its `+`) narrows to numbers that start with it. */
-  async list(options: ListOptions & { prefix?: string } = {}) {
+  async list(options: QueryOf<"/api/v1/dnc"> = {}) {
     return page<"numbers", DncEntry>("numbers", await this.client.request("GET", "/api/v1/dnc", { query: { ...options } }));
   }
 
@@ -708,16 +436,16 @@ class Webhooks {
     return `/api/v1/webhooks${id ? `/${encodeURIComponent(id)}` : ""}${tail}`;
   }
   /** The answer alone carries `secret` (`whsec_…`): keep it to verify deliveries. */
-  create(input: { url: string; events?: WebhookEventType[]; description?: string; enabled?: boolean }) {
-    return this.client.request<WebhookEndpoint & { secret: string }>("POST", this.path(), { json: input });
+  create(input: JsonBody<"/api/v1/webhooks", "post">) {
+    return this.client.request<NewWebhookEndpoint>("POST", this.path(), { json: input });
   }
-  async list(options: ListOptions = {}) {
+  async list(options: QueryOf<"/api/v1/webhooks"> = {}) {
     return page<"webhooks", WebhookEndpoint>("webhooks", await this.client.request("GET", this.path(), { query: { ...options } }));
   }
   get(id: string) {
     return this.client.request<WebhookEndpoint>("GET", this.path(id));
   }
-  update(id: string, input: Partial<{ url: string; events: WebhookEventType[]; description: string | null; enabled: boolean }>) {
+  update(id: string, input: JsonBody<"/api/v1/webhooks/{id}", "patch">) {
     return this.client.request<WebhookEndpoint>("PATCH", this.path(id), { json: input });
   }
   async remove(id: string): Promise<void> {
@@ -725,9 +453,9 @@ class Webhooks {
   }
   /** Sends a `ping` through the outbox like any message; answers its message id (the `webhook-id` it arrives with). */
   test(id: string) {
-    return this.client.request<{ message_id: string }>("POST", this.path(id, "/test"));
+    return this.client.request<Schemas["WebhookTest"]>("POST", this.path(id, "/test"));
   }
-  async deliveries(id: string, options: ListOptions & { status?: WebhookDelivery["status"] } = {}) {
+  async deliveries(id: string, options: QueryOf<"/api/v1/webhooks/{id}/deliveries"> = {}) {
     return page<"deliveries", WebhookDelivery>("deliveries", await this.client.request("GET", this.path(id, "/deliveries"), { query: { ...options } }));
   }
 }

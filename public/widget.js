@@ -9,7 +9,9 @@
  * before the one it holds expires. No other request leaves the page.
  */
 
-export const VERSION = "1.0.0";
+import { streamCampaignEvents } from "./campaign-stream.js";
+
+export const VERSION = "1.1.0";
 
 /** Events are read from where this module was served: the edgedial deployment itself. */
 const API_ORIGIN = new URL(import.meta.url).origin;
@@ -18,15 +20,14 @@ const RENEW_AT = 0.75;
 const RECENT_MAX = 8;
 const CHART_POINTS_MAX = 240;
 const DIAL_RATE_WINDOW_MS = 60_000;
-const BACKOFF_MAX_MS = 30_000;
 
 /** Bar and legend order: finished work first, what is still to do last. */
 const STATUSES = /** @type {const} */ (["completed", "failed", "cancelled", "connected", "originated", "pending"]);
 
 /**
- * @typedef {{ total: number, pending: number, originated: number, connected: number, completed: number, failed: number, cancelled: number }} Stats
- * @typedef {{ campaign_id: string, name?: string, status: string, status_reason: string | null, stats: Stats, in_flight: number, attempts: number, at: string }} Snapshot
- * @typedef {{ contact_id: string, phone_number: string, status: string, attempt: number, outcome: string | null, at: string }} Transition
+ * @typedef {import("./campaign-stream.js").Stats} Stats
+ * @typedef {import("./campaign-stream.js").Snapshot} Snapshot
+ * @typedef {import("./campaign-stream.js").ContactTransition} Transition
  * @typedef {{ token: string, expires_at?: string }} IssuedToken
  */
 
@@ -114,6 +115,16 @@ function expiryOf(/** @type {string} */ token) {
   }
 }
 
+/** The sentence of a refused events request: the API's own, from JSON or plain text. */
+async function refusal(/** @type {Response} */ response) {
+  const text = (await response.text().catch(() => "")).trim();
+  let message = text;
+  try {
+    message = JSON.parse(text).error?.message ?? text;
+  } catch {}
+  return new Error(message || `The events stream was refused (${response.status}).`);
+}
+
 const number = new Intl.NumberFormat();
 const clock = (/** @type {string} */ iso) => new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
 const masked = (/** @type {string} */ phone) => `•••${phone.slice(-4)}`;
@@ -126,16 +137,15 @@ export class EdgedialCampaign extends HTMLElement {
 
   #root = this.attachShadow({ mode: "open" });
   #built = false;
-  /** Bumped by every (re)connect and stop, so late async results of an old attempt are dropped. */
-  #generation = 0;
-  /** @type {EventSource | null} */ #source = null;
+  /** Aborts the stream being followed, so late results of a stopped one are dropped. */
+  /** @type {AbortController | null} */ #abort = null;
   /** @type {string | null} */ #token = null;
   /** @type {number | null} */ #tokenExpiresAt = null;
-  /** @type {string | null} */ #tokenInUse = null;
   /** @type {Promise<string | null> | null} */ #renewal = null;
   /** @type {ReturnType<typeof setTimeout> | undefined} */ #renewTimer;
-  /** @type {ReturnType<typeof setTimeout> | undefined} */ #retryTimer;
-  #failures = 0;
+  /** Renewals that failed, and 401s answered, since the stream last opened. */
+  #tokenFailures = 0;
+  #unauthorized = 0;
   /** @type {string | null} */ #lastEventId = null;
   /** @type {Snapshot | null} */ #snapshot = null;
   /** @type {{ id: string, data: Transition }[]} */ #recent = [];
@@ -244,15 +254,14 @@ export class EdgedialCampaign extends HTMLElement {
     if (!this.#campaign) return this.#fail("Set the campaign attribute to the id of a campaign (cmp_…).");
     const attribute = this.getAttribute("token");
     if (attribute && attribute !== this.#token) this.#adoptToken(attribute, null);
-    void this.#connect();
+    if (!this.#token && !this.#canRenew()) return this.#fail("No events token: set the token or token-url attribute.");
+    void this.#follow();
   }
 
   #stop() {
-    this.#generation++;
-    this.#source?.close();
-    this.#source = null;
+    this.#abort?.abort();
+    this.#abort = null;
     clearTimeout(this.#renewTimer);
-    clearTimeout(this.#retryTimer);
   }
 
   #canRenew() {
@@ -314,81 +323,66 @@ export class EdgedialCampaign extends HTMLElement {
     return { token: candidate.token, expires_at: candidate.expires_at };
   }
 
-  async #connect() {
-    const generation = ++this.#generation;
-    this.#setState(this.#lastEventId === null && !this.#snapshot ? "connecting" : "reconnecting");
-    let token = this.#token;
-    if (!this.#tokenFreshFor(2_000) && this.#canRenew()) {
-      try {
-        token = await this.#renew();
-      } catch (error) {
-        if (generation !== this.#generation) return;
-        if (this.#failures >= 5) return this.#fail(`Could not get an events token: ${error instanceof Error ? error.message : error}`);
-        return this.#retryLater();
-      }
-    }
-    if (generation !== this.#generation) return;
-    if (!token) return this.#fail("No events token: set the token or token-url attribute.");
-    const url = new URL(`/api/v1/campaigns/${encodeURIComponent(this.#campaign)}/events`, API_ORIGIN);
-    url.searchParams.set("token", token);
-    // A new EventSource cannot be given Last-Event-ID; the Worker takes the same position from the query.
-    if (this.#lastEventId) url.searchParams.set("last_event_id", this.#lastEventId);
-    const source = new EventSource(url);
-    this.#source = source;
-    this.#tokenInUse = token;
-    source.onopen = () => {
-      this.#failures = 0;
-      this.#setState("live");
-    };
-    source.onmessage = (event) => this.#onSnapshot(JSON.parse(event.data));
-    source.addEventListener("contact", (event) => this.#onContact(/** @type {MessageEvent} */ (event)));
-    source.addEventListener("end", (event) => this.#onEnd(/** @type {MessageEvent} */ (event)));
-    source.onerror = () => this.#onError(source, url);
-  }
-
-  /** @param {EventSource} source @param {URL} url */
-  #onError(source, url) {
-    if (source !== this.#source) return;
-    if (source.readyState === EventSource.CONNECTING) {
-      // The browser reconnects by itself with Last-Event-ID, but only with the token in its URL.
-      if (this.#tokenInUse === this.#token && this.#tokenFreshFor(5_000)) return this.#setState("reconnecting");
-      source.close();
-      return void this.#connect();
-    }
-    source.close();
-    this.#source = null;
-    void this.#diagnose(url);
-  }
-
-  /** EventSource hides why a request failed; one plain request tells a refusal from an outage. */
-  async #diagnose(/** @type {URL} */ url) {
-    const generation = this.#generation;
+  /** Follows the campaign's events through the shared stream protocol until end, a refusal or #stop. */
+  async #follow() {
     const abort = new AbortController();
-    let status = 0;
-    let message = "";
+    this.#abort = abort;
+    this.#tokenFailures = 0;
+    this.#unauthorized = 0;
+    const events = streamCampaignEvents({
+      open: (lastEventId, signal) => this.#open(lastEventId, signal),
+      refused: refusal,
+      lastEventId: this.#lastEventId === null ? null : Number(this.#lastEventId),
+      signal: abort.signal,
+      maxReconnects: Number.POSITIVE_INFINITY,
+      onOpen: () => {
+        this.#tokenFailures = 0;
+        this.#unauthorized = 0;
+        this.#setState("live");
+      },
+      onRetry: () => this.#setState("reconnecting"),
+    });
     try {
-      const response = await fetch(url, { signal: abort.signal });
-      status = response.status;
-      if (!response.ok) message = (await response.text()).trim();
-    } catch {
-      // Network failure: retried below.
-    } finally {
-      abort.abort();
+      for await (const event of events) {
+        if (event.type === "snapshot") this.#onSnapshot(event.data);
+        else if (event.type === "contact") this.#onContact(event.id, event.data);
+        else this.#onEnd(event.data);
+      }
+    } catch (error) {
+      if (!abort.signal.aborted) this.#fail(error instanceof Error ? error.message : String(error));
     }
-    if (generation !== this.#generation) return;
-    if (status === 401 && this.#canRenew() && this.#failures++ < 3) {
-      this.#token = null;
-      return void this.#connect();
-    }
-    if (status >= 400 && status < 500 && status !== 408 && status !== 429) return this.#fail(message || `The events stream was refused (${status}).`);
-    this.#retryLater();
   }
 
-  #retryLater() {
-    const delay = Math.min(BACKOFF_MAX_MS, 1_000 * 2 ** Math.min(this.#failures++, 5)) * (0.8 + Math.random() * 0.4);
-    this.#setState("reconnecting");
-    clearTimeout(this.#retryTimer);
-    this.#retryTimer = setTimeout(() => void this.#connect(), delay);
+  /**
+   * One events request with a fresh token. EventSource could not set Last-Event-ID on a new
+   * request either, so the position travels as ?last_event_id=, which the Worker reads the same way.
+   * @param {number | null} lastEventId @param {AbortSignal | undefined} signal @returns {Promise<Response>}
+   */
+  async #open(lastEventId, signal) {
+    this.#setState(this.#lastEventId === null && !this.#snapshot ? "connecting" : "reconnecting");
+    for (;;) {
+      let token = this.#token;
+      if (!this.#tokenFreshFor(2_000) && this.#canRenew()) {
+        try {
+          token = await this.#renew();
+        } catch (error) {
+          // The protocol retries with backoff; after five failures in a row the widget says why and stops.
+          if (++this.#tokenFailures >= 5) this.#fail(`Could not get an events token: ${error instanceof Error ? error.message : error}`);
+          throw error;
+        }
+      }
+      const url = new URL(`/api/v1/campaigns/${encodeURIComponent(this.#campaign)}/events`, API_ORIGIN);
+      url.searchParams.set("token", token ?? "");
+      if (lastEventId !== null) url.searchParams.set("last_event_id", String(lastEventId));
+      const response = await fetch(url, { headers: { Accept: "text/event-stream" }, cache: "no-store", signal });
+      // A token revoked or expired early: renew it and ask again, a few times, before giving up.
+      if (response.status === 401 && this.#canRenew() && this.#unauthorized++ < 3) {
+        await response.body?.cancel();
+        this.#token = null;
+        continue;
+      }
+      return response;
+    }
   }
 
   /** @param {string} message */
@@ -430,24 +424,19 @@ export class EdgedialCampaign extends HTMLElement {
     this.#emit("edgedial-snapshot", snapshot);
   }
 
-  /** @param {MessageEvent} event */
-  #onContact(event) {
-    const id = event.lastEventId;
-    // A replay starts after the id we resume from; this only guards against a server that repeats one.
-    if (this.#lastEventId !== null && Number(id) <= Number(this.#lastEventId)) return;
-    this.#lastEventId = id;
-    /** @type {Transition} */
-    const data = JSON.parse(event.data);
-    this.#recent.unshift({ id, data });
+  /** @param {number} id @param {Transition} data */
+  #onContact(id, data) {
+    this.#lastEventId = String(id);
+    this.#recent.unshift({ id: String(id), data });
     this.#recent.length = Math.min(this.#recent.length, RECENT_MAX);
     this.#queueRender();
-    this.#emit("edgedial-contact", { id: Number(id), ...data });
+    this.#emit("edgedial-contact", { id, ...data });
   }
 
-  /** @param {MessageEvent} event */
-  #onEnd(event) {
+  /** @param {Snapshot} snapshot */
+  #onEnd(snapshot) {
     this.#stop();
-    this.#onSnapshot(JSON.parse(event.data));
+    this.#onSnapshot(snapshot);
     this.#setState("ended");
     this.#emit("edgedial-end", this.#snapshot);
   }
