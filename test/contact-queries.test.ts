@@ -46,7 +46,7 @@ describe("contact queries seek, never walk a campaign", () => {
     const a = await createCampaign(t, csvOf(3));
     const b = await createCampaign(t, csvOf(3, 100));
     const before = await stored(b.id);
-    const rows = [{ k: a.id, q: 1, s: "failed", a: 1, o: "busy", e: "busy", c: "CA1", n: null }];
+    const rows = [{ k: a.id, q: 1, s: "failed", a: 1, o: "busy", e: "busy", c: "CA1", n: null, r: null, d: null, b: 0 }];
     const result = await env.DB.prepare(FLUSH_CONTACTS_SQL).bind("2026-11-22T00:00:00.000Z", JSON.stringify(rows)).run();
     expect(result.meta.changes).toBe(1);
     expect((await stored(a.id)).map((c) => c.status)).toEqual(["pending", "failed", "pending"]);

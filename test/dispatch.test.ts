@@ -19,7 +19,7 @@ function answeredCsv(count: number, prefix: string): string {
 const DIALECTS = ["twilio", "plivo", "vobiz"] as const;
 const WIRE = {
   // Twilio refuses 98 at REST (21211): 149 calls carried. Plivo and Vobiz accept it, then hang up with cause 2000.
-  twilio: { carried: 149, failedError: "SIP 503", invalidError: /21211/, requests: { callback: 74 * 2 + 75, answer: 0 } },
+  twilio: { carried: 149, failedError: "SIP 503", invalidError: /21211/, requests: { callback: 74 * 2 + 75, answer: 74 } },
   // Plivo: ring_url, machine_detection_url and hangup_url are callbacks; answer_url is the answer.
   plivo: {
     carried: 150,
@@ -68,7 +68,8 @@ describe.each(DIALECTS)("dispatch through the simulator (%s)", (dialect) => {
     const { originations, carrier_requests } = await campaignStub(id).inspect(id);
     expect(originations.length).toBe(150);
     // Twilio is asked only for answered and completed: two callbacks per answered call (74), one per
-    // busy, no-answer or failed dial (75). Plivo and Vobiz send what their wire sends (see WIRE).
+    // busy, no-answer or failed dial (75), and it requests the answer URL once per answered call.
+    // Plivo and Vobiz send what their wire sends (see WIRE).
     expect(carrier_requests).toEqual(wire.requests);
   });
 

@@ -235,7 +235,9 @@ describe("dashboard flow", () => {
     expect(failed.slice(1).every((line) => line.split(",")[2] === "failed")).toBe(true);
     await page.getByLabel("Contact status").selectOption("");
     const lines = await exportLines();
-    expect(lines[0]).toBe("row,phone_number,status,outcome,attempts,last_error,call_id,updated_at,first_name,last_name,company,plan");
+    expect(lines[0]).toBe(
+      "row,phone_number,status,outcome,attempts,last_error,call_id,updated_at,disposition,summary,callback_at,transcript_url,recording_url,result_data,first_name,last_name,company,plan",
+    );
     expect(lines).toHaveLength(14);
   });
 
