@@ -1,4 +1,3 @@
-/// <reference types="vite/client" />
 import { afterEach, describe, expect, it } from "vitest";
 import demoCsv from "../examples/contacts.csv?raw";
 import { simAgentCallbackSeconds, simAgentChoiceFor, simAgentParameters } from "../src/carriers/simulator/sim-agent";
