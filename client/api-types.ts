@@ -1151,7 +1151,7 @@ export interface paths {
              * @enum {string}
              */
             status?: "draft" | "active" | "paused" | "archived";
-            /** @description The agent's media stream, a wss:// URL the carrier streams the call to. */
+            /** @description The agent's media stream, a wss:// URL the carrier streams the call to; `sim://agent` where the simulator is enabled. */
             stream_url?: string | null;
           };
         };
@@ -1329,7 +1329,7 @@ export interface paths {
              * @enum {string}
              */
             status?: "draft" | "active" | "paused" | "archived";
-            /** @description The agent's media stream, a wss:// URL the carrier streams the call to. */
+            /** @description The agent's media stream, a wss:// URL the carrier streams the call to; `sim://agent` where the simulator is enabled. */
             stream_url?: string | null;
           };
         };

@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { demoKeyWorks, provisionDemo } from "./demo.mjs";
+import { demoKeyWorks, provisionDemo, SIM_AGENT_STREAM, useSimAgent } from "./demo.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const origin = "http://127.0.0.1:8787";
@@ -61,9 +61,12 @@ async function waitForHealth(child) {
 async function demoAccount(adminToken) {
   if (existsSync(demoFile)) {
     const saved = JSON.parse(readFileSync(demoFile, "utf8"));
-    if (await demoKeyWorks(origin, saved.key)) return saved;
+    if (await demoKeyWorks(origin, saved.key)) {
+      await useSimAgent(origin, saved);
+      return saved;
+    }
   }
-  const demo = await provisionDemo(origin, adminToken);
+  const demo = await provisionDemo(origin, adminToken, { streamUrl: SIM_AGENT_STREAM });
   mkdirSync(dirname(demoFile), { recursive: true });
   writeFileSync(demoFile, JSON.stringify(demo, null, 2), { mode: 0o600 });
   return demo;
@@ -95,7 +98,9 @@ Open the dashboard, signed in as the demo account:
 
   ${origin}/#key=${demo.key}
 
-Drop examples/contacts.csv on "New campaign", create it and start it. Or, with curl:
+Drop examples/contacts.csv on "New campaign", create it and start it. The simulated agent reports
+results as the calls go: dispositions, one callback (dialled again a simulated hour later) and one
+opt-out (on the do-not-call list). Or, with curl:
 
 curl -s ${origin}/api/v1/campaigns \\
   -H "Authorization: Bearer ${demo.key}" \\

@@ -1,10 +1,11 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { and, eq } from "drizzle-orm";
+import { SIM_AGENT_STREAM } from "../carriers/simulator/sim-agent";
 import { database, nowIso } from "../db/client";
 import { findInAccount, liveCampaignsUsing, pageByAccount } from "../db/queries";
 import { agents } from "../db/schema";
-import type { AppEnv } from "../env";
-import { conflict, notFound } from "../http/errors";
+import type { AppEnv, Env } from "../env";
+import { badRequest, conflict, notFound } from "../http/errors";
 import {
   enumQuery,
   errors,
@@ -28,11 +29,18 @@ const agentFields = {
   status: z.enum(AGENT_STATUSES, `must be one of ${AGENT_STATUSES.join(", ")}`).describe("Only `active` agents originate calls."),
   stream_url: z
     .string()
-    .regex(/^wss:\/\/[^\s/?#]+[^\s]*$/, "must be a wss:// URL")
+    .regex(/^(wss:\/\/[^\s/?#]+[^\s]*|sim:\/\/agent)$/, "must be a wss:// URL")
     .max(2048)
     .nullable()
-    .describe("The agent's media stream, a wss:// URL the carrier streams the call to."),
+    .describe("The agent's media stream, a wss:// URL the carrier streams the call to; `sim://agent` where the simulator is enabled."),
 };
+
+/** `sim://agent` has the simulator play the agent, so it is taken only where the simulator runs. */
+export function checkStreamUrl(env: Pick<Env, "SIMULATOR_ENABLED">, streamUrl: string | null | undefined) {
+  if (streamUrl === SIM_AGENT_STREAM && env.SIMULATOR_ENABLED !== "true") {
+    throw badRequest("stream_url sim://agent is the simulator's agent, and the simulator is not enabled on this deployment; give a wss:// URL.");
+  }
+}
 
 const createAgentSchema = z.object({ ...agentFields, status: agentFields.status.default("draft"), stream_url: agentFields.stream_url.optional() });
 const updateAgentSchema = z.object(agentFields).partial();
@@ -74,6 +82,7 @@ export const agentRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook
     }),
     async (c) => {
       const body = c.req.valid("json");
+      checkStreamUrl(c.env, body.stream_url);
       const now = nowIso();
       const row: AgentRow = {
         id: newId("agt"),
@@ -132,6 +141,7 @@ export const agentRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook
     }),
     async (c) => {
       const body = c.req.valid("json");
+      checkStreamUrl(c.env, body.stream_url);
       const { id } = c.req.valid("param");
       const [row] = await database(c.env)
         .update(agents)

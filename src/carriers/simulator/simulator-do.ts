@@ -21,6 +21,7 @@ import {
   shardedUuid,
   signedFamilyRequest,
 } from "./plivo-wire";
+import { createSimAgentSchema, planSimAgentReport, simAgentRequest } from "./sim-agent";
 import {
   callBySid,
   createSimulatorSchema,
@@ -73,6 +74,7 @@ export class SimulatorDO extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     ctx.blockConcurrencyWhile(async () => {
       createSimulatorSchema(this.sql);
+      createSimAgentSchema(this.sql);
     });
   }
 
@@ -222,10 +224,34 @@ export class SimulatorDO extends DurableObject<Env> {
     return signedTwilioRequest(authToken, url, params);
   }
 
+  /** A human-answered call streamed to `sim://agent` gets its result from the simulated agent, mid-call (sim-agent.ts). */
+  private listenAsAgent(call: TwilioCallRow, document: string) {
+    if (!HUMAN_OUTCOMES.has(call.outcome)) return;
+    const report = planSimAgentReport(this.sql, call, document, this.scale);
+    if (!report) return;
+    const params = { body: JSON.stringify(report.body) };
+    insertDelivery(this.sql, call.sid, Date.now() + report.after, { url: report.url, params, role: AGENT_ROLE });
+  }
+
+  /** The agent's result goes through the public result_url like any agent's; a refusal is final, as it would be for the agent. */
+  private async sendAgentResult(fetcher: FetchLike, row: Row, params: Record<string, string>) {
+    try {
+      const res = await fetcher(simAgentRequest(String(row.url), params.body ?? "{}"));
+      await res.body?.cancel();
+    } catch {
+      // An agent that cannot reach edgedial reports nothing; the call goes on.
+    }
+    this.sql.exec("DELETE FROM deliveries WHERE id = ?", row.id);
+  }
+
   private async deliverInOrder(fetcher: FetchLike, rows: Row[]) {
     const call = callBySid(this.sql, String(rows[0]?.sid));
     for (const row of rows) {
       const params = JSON.parse(String(row.params)) as Record<string, string>;
+      if (row.role === AGENT_ROLE) {
+        await this.sendAgentResult(fetcher, row, params);
+        continue;
+      }
       if (call?.dialect && call.dialect !== "twilio") recordFamilyStatus(this.sql, call.sid, params);
       else recordTwilioStatus(this.sql, params);
       let ok = false;
@@ -233,7 +259,9 @@ export class SimulatorDO extends DurableObject<Env> {
         const res = await fetcher(await this.callbackRequest(call, row, params));
         // The answer request expects the carrier's XML back: keep it, so a test can read what the call was told to do.
         if (row.role === "answer" && res.ok && params.Event !== "Ring") {
-          this.sql.exec("UPDATE calls SET answer_doc = ? WHERE sid = ?", (await res.text()).slice(0, 4000), call?.sid ?? "");
+          const document = await res.text();
+          this.sql.exec("UPDATE calls SET answer_doc = ? WHERE sid = ?", document.slice(0, 4000), call?.sid ?? "");
+          if (call) this.listenAsAgent(call, document);
         } else await res.body?.cancel();
         ok = res.status < 500;
       } catch {
@@ -252,6 +280,10 @@ export class SimulatorDO extends DurableObject<Env> {
     }
   }
 }
+
+/** A delivery row that is the simulated agent's result, not a carrier request. */
+const AGENT_ROLE = "agent";
+const HUMAN_OUTCOMES = new Set(["answered", "long_call"]);
 
 /** Calls are spread over shards by destination, so a lookup by To and a lookup by sid find one shard. */
 export const SIMULATOR_SHARDS = 8;
