@@ -12,7 +12,7 @@ import type { CampaignEvent } from "../public/campaign-stream.js";
 import { streamCampaignEvents } from "../public/campaign-stream.js";
 import type { components, paths } from "./api-types";
 
-export type { CampaignEvent, ContactTransition, Snapshot } from "../public/campaign-stream.js";
+export type { CampaignEvent, ContactTransition, ResultEvent, Snapshot } from "../public/campaign-stream.js";
 export type { components, paths } from "./api-types";
 
 type Schemas = components["schemas"];
@@ -35,6 +35,10 @@ export type Contact = Schemas["Contact"];
 export type ContactStatus = Contact["status"];
 /** A contact's last call result; `dnc` marks a number suppressed by the do-not-call list. */
 export type ContactOutcome = NonNullable<Contact["outcome"]>;
+/** The agent's latest result for the contact's latest call; `call_id` here is edgedial's `call_…`, the contact's own `call_id` the carrier's. */
+export type ContactResult = NonNullable<Contact["result"]>;
+/** What an agent (or the customer's backend) reports about a call. */
+export type CallResultInput = Schemas["CallResultInput"];
 export type CallLimits = Schemas["CallLimits"];
 export type Agent = Schemas["Agent"];
 export type Provider = Schemas["Provider"];
@@ -166,6 +170,7 @@ function page<K extends string, T>(key: K, body: Record<string, unknown>): Page<
 
 export class Edgedial {
   readonly campaigns: Campaigns;
+  readonly calls: Calls;
   readonly callLimits: { get: () => Promise<CallLimits> };
   readonly agents: Agents;
   readonly telephony: Telephony;
@@ -180,6 +185,7 @@ export class Edgedial {
     this.baseUrl = (options.baseUrl ?? readEnv("EDGEDIAL_BASE_URL") ?? "http://127.0.0.1:8787").replace(/\/$/, "");
     this.doFetch = options.fetch ?? ((request) => fetch(request));
     this.campaigns = new Campaigns(this);
+    this.calls = new Calls(this);
     this.callLimits = { get: () => this.request<CallLimits>("GET", "/api/v1/call-limits") };
     this.agents = new Agents(this);
     this.telephony = new Telephony(this);
@@ -198,22 +204,32 @@ export class Edgedial {
   async send(
     method: string,
     path: string,
-    init: { query?: Query; json?: unknown; body?: BodyInit; headers?: Record<string, string>; signal?: AbortSignal; rejectErrors?: boolean } = {},
+    init: {
+      query?: Query;
+      json?: unknown;
+      body?: BodyInit;
+      headers?: Record<string, string>;
+      signal?: AbortSignal;
+      rejectErrors?: boolean;
+      /** A URL given whole (a result_url), sent as-is and without the API key: its token is its credential. */
+      absoluteUrl?: string;
+    } = {},
   ) {
     const headers: Record<string, string> = { Accept: "application/json", ...init.headers };
-    if (this.apiKey) headers.Authorization = `Bearer ${this.apiKey}`;
+    if (this.apiKey && init.absoluteUrl === undefined) headers.Authorization = `Bearer ${this.apiKey}`;
     let body = init.body;
     if (init.json !== undefined) {
       headers["Content-Type"] = "application/json";
       body = JSON.stringify(init.json);
     }
-    const response = await this.doFetch(new Request(this.url(path, init.query), { method, headers, body, signal: init.signal }));
+    const url = init.absoluteUrl ?? this.url(path, init.query);
+    const response = await this.doFetch(new Request(url, { method, headers, body, signal: init.signal }));
     if (!response.ok && init.rejectErrors !== false) throw await errorFrom(response);
     return response;
   }
 
   /** @internal */
-  async request<T>(method: string, path: string, init: { query?: Query; json?: unknown; body?: BodyInit } = {}): Promise<T> {
+  async request<T>(method: string, path: string, init: { query?: Query; json?: unknown; body?: BodyInit; absoluteUrl?: string } = {}): Promise<T> {
     const response = await this.send(method, path, init);
     if (response.status === 204) return undefined as T;
     return (await response.json()) as T;
@@ -307,12 +323,24 @@ class Campaigns {
   }
 
   /**
-   * The contacts as CSV (`text/csv`, the upload's own columns after the fixed ones), streamed as the
-   * server reads them: pipe it to a file rather than holding it whole. `status` keeps one status.
+   * Makes the contact pending again with outcome `callback`, due at `callbackAt` (1 minute to 30 days
+   * ahead) moved into its calling window. It uses no retry; a contact gets at most 5 (then 409).
    */
-  async exportContacts(id: string, options: { status?: ContactStatus; signal?: AbortSignal } = {}): Promise<ReadableStream<Uint8Array>> {
+  scheduleCallback(campaignId: string, contactId: string, callbackAt: string | Date) {
+    const at = callbackAt instanceof Date ? callbackAt.toISOString() : callbackAt;
+    return this.client.request<Contact>("POST", `/api/v1/campaigns/${encodeURIComponent(campaignId)}/contacts/${encodeURIComponent(contactId)}/callback`, {
+      json: { callback_at: at } satisfies JsonBody<"/api/v1/campaigns/{id}/contacts/{contact_id}/callback", "post">,
+    });
+  }
+
+  /**
+   * The contacts as CSV (`text/csv`, the upload's own columns after the fixed ones), streamed as the
+   * server reads them: pipe it to a file rather than holding it whole. `status` keeps one status,
+   * `disposition` the contacts whose latest result has that disposition.
+   */
+  async exportContacts(id: string, options: { status?: ContactStatus; disposition?: string; signal?: AbortSignal } = {}): Promise<ReadableStream<Uint8Array>> {
     const response = await this.client.send("GET", `/api/v1/campaigns/${encodeURIComponent(id)}/contacts.csv`, {
-      query: { status: options.status },
+      query: { status: options.status, disposition: options.disposition },
       // JSON ranks above text/plain, so an error still arrives with its code.
       headers: { Accept: "text/csv, application/json;q=0.9" },
       signal: options.signal,
@@ -344,6 +372,21 @@ class Campaigns {
       signal: options.signal,
       maxReconnects: options.maxReconnects,
     });
+  }
+}
+
+/** Call results: what the agent on a call (or the customer's backend) reports about it. */
+class Calls {
+  constructor(private readonly client: Edgedial) {}
+
+  /**
+   * Stores a call's result and answers the contact with it. Given the call's whole `result_url`,
+   * posts to it as-is (its token is the credential, the API key is not sent); given a bare `call_…`
+   * id, posts with the client's API key.
+   */
+  reportResult(resultUrlOrCallId: string, body: CallResultInput) {
+    if (/^https?:\/\//i.test(resultUrlOrCallId)) return this.client.request<Contact>("POST", "", { json: body, absoluteUrl: resultUrlOrCallId });
+    return this.client.request<Contact>("POST", `/api/v1/calls/${encodeURIComponent(resultUrlOrCallId)}/result`, { json: body });
   }
 }
 

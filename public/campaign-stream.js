@@ -12,7 +12,8 @@
  * @typedef {{ total: number, pending: number, originated: number, connected: number, completed: number, failed: number, cancelled: number, dispositions: Record<string, number> }} Stats
  * @typedef {{ campaign_id: string, name: string, status: CampaignStatus, status_reason: string | null, stats: Stats, in_flight: number, attempts: number, at: string }} Snapshot
  * @typedef {{ contact_id: string, phone_number: string, status: ContactStatus, attempt: number, outcome: string | null, at: string }} ContactTransition
- * @typedef {{ type: "snapshot", data: Snapshot } | { type: "contact", id: number, data: ContactTransition } | { type: "end", data: Snapshot }} CampaignEvent
+ * @typedef {{ contact_id: string, call_id: string, disposition: string, callback_at: string | null, opt_out: boolean, at: string }} ResultEvent
+ * @typedef {{ type: "snapshot", data: Snapshot } | { type: "contact", id: number, data: ContactTransition } | { type: "result", id: number, data: ResultEvent } | { type: "end", data: Snapshot }} CampaignEvent
  * @typedef {{ event: string, id: string | null, data: string, retry: number | null }} SseMessage
  */
 
@@ -98,7 +99,8 @@ async function* readSse(body) {
 
 /**
  * What an SSE message means on a campaign stream: unnamed messages are snapshots, `contact` carries
- * a transition with its event id, `end` the final snapshot. Anything else is not for us (null).
+ * a transition and `result` an agent's call result, each with its event id (one sequence for both),
+ * `end` the final snapshot. Anything else is not for us (null).
  * @param {SseMessage} message
  * @returns {CampaignEvent | null}
  */
@@ -106,9 +108,9 @@ export function toCampaignEvent(message) {
   if (message.data === "") return null;
   if (message.event === "message") return { type: "snapshot", data: JSON.parse(message.data) };
   if (message.event === "end") return { type: "end", data: JSON.parse(message.data) };
-  if (message.event === "contact" && message.id !== null && /^\d+$/.test(message.id)) {
-    return { type: "contact", id: Number(message.id), data: JSON.parse(message.data) };
-  }
+  if (message.id === null || !/^\d+$/.test(message.id)) return null;
+  if (message.event === "contact") return { type: "contact", id: Number(message.id), data: JSON.parse(message.data) };
+  if (message.event === "result") return { type: "result", id: Number(message.id), data: JSON.parse(message.data) };
   return null;
 }
 
@@ -149,7 +151,7 @@ async function defaultRefusal(response) {
 
 /**
  * A campaign's events until its `end`. A stream that drops or closes early is reopened after the
- * last contact event seen, so no transition is lost or repeated; a refusal (4xx but 408 and 429)
+ * last contact or result event seen, so no transition or result is lost or repeated; a refusal (4xx but 408 and 429)
  * ends it with `refused`'s error; `maxReconnects` failures in a row end it too.
  * @param {StreamOptions} options
  * @returns {AsyncGenerator<CampaignEvent>}
@@ -183,7 +185,7 @@ export async function* streamCampaignEvents(options) {
           if (!event) continue;
           // A stream that delivers is healthy: only failures in a row count towards giving up.
           failures = 0;
-          if (event.type === "contact") {
+          if (event.type === "contact" || event.type === "result") {
             // A replay starts after lastEventId; this only guards against a server that repeats one.
             if (lastEventId !== null && event.id <= lastEventId) continue;
             lastEventId = event.id;

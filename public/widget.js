@@ -3,15 +3,15 @@
  * <edgedial-campaign campaign="cmp_…" token="evt_…" token-url="/edgedial/token">
  *
  * A live view of one edgedial campaign for any page: name and status, a progress bar by contact
- * status, counts, calls in flight, dials per minute, a chart of progress and the latest
- * transitions. It reads the campaign's event stream from the origin this module was loaded from,
+ * status, counts, calls in flight, dials per minute, counts by the agents' dispositions, a chart
+ * of progress and the latest transitions. It reads the campaign's event stream from the origin this module was loaded from,
  * with a read-only events token, and asks `token-url` (the page's own backend) for a fresh token
  * before the one it holds expires. No other request leaves the page.
  */
 
 import { streamCampaignEvents } from "./campaign-stream.js";
 
-export const VERSION = "1.1.0";
+export const VERSION = "1.2.0";
 
 /** Events are read from where this module was served: the edgedial deployment itself. */
 const API_ORIGIN = new URL(import.meta.url).origin;
@@ -28,6 +28,7 @@ const STATUSES = /** @type {const} */ (["completed", "failed", "cancelled", "con
  * @typedef {import("./campaign-stream.js").Stats} Stats
  * @typedef {import("./campaign-stream.js").Snapshot} Snapshot
  * @typedef {import("./campaign-stream.js").ContactTransition} Transition
+ * @typedef {import("./campaign-stream.js").ResultEvent} CallResult
  * @typedef {{ token: string, expires_at?: string }} IssuedToken
  */
 
@@ -68,6 +69,14 @@ li { display: grid; grid-template-columns: auto 1fr auto; gap: 8px; font-variant
 li b { font-weight: 600; display: flex; align-items: center; gap: 4px; }
 li:empty { display: none; }
 .empty { font-size: .85em; margin: 0; }
+.dispositions { display: grid; gap: 4px; }
+.dispositions[hidden] { display: none; }
+.dispositions h3 { font-size: .75em; font-weight: 600; margin: 0; color: var(--edgedial-muted, #59636e); }
+.dispositions dl { grid-template-columns: minmax(0, max-content) auto 1fr; gap: 2px 8px; align-items: center; }
+.dispositions dl div { display: contents; }
+.dispositions dt { font-size: .85em; color: inherit; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.dispositions dd { font-size: .85em; text-align: right; }
+.dispositions .share { height: 6px; border-radius: 3px; background: var(--edgedial-disposition, var(--edgedial-connected, #0969da)); min-width: 2px; }
 .error { margin: 0; padding: 8px; border-radius: 6px; background: var(--edgedial-error-background, #ffebe9); color: var(--edgedial-failed, #cf222e); }
 :host([state="error"]) section[data-empty] > :is(.bar, dl, figure, .empty) { display: none; }
 .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
@@ -225,6 +234,12 @@ export class EdgedialCampaign extends HTMLElement {
           h("svg", { viewBox: "0 0 300 64", preserveAspectRatio: "none", "aria-hidden": "true" }, h("path", { class: "area" }), h("path", { class: "flight" })),
           h("figcaption", {}, h("span", { class: "done" }, "Done over time"), h("span", {}, "- - in flight")),
         ),
+        h(
+          "section",
+          { class: "dispositions", part: "dispositions", "aria-labelledby": "dispositions-title", hidden: "" },
+          h("h3", { id: "dispositions-title" }, "Results by disposition"),
+          h("dl", {}),
+        ),
         h("ol", { part: "transitions", "aria-label": "Latest transitions" }),
         h("p", { class: "empty muted", part: "empty" }, "No transitions yet."),
         h("p", { class: "error", part: "error", role: "alert", hidden: "" }),
@@ -346,6 +361,7 @@ export class EdgedialCampaign extends HTMLElement {
       for await (const event of events) {
         if (event.type === "snapshot") this.#onSnapshot(event.data);
         else if (event.type === "contact") this.#onContact(event.id, event.data);
+        else if (event.type === "result") this.#onResult(event.id, event.data);
         else this.#onEnd(event.data);
       }
     } catch (error) {
@@ -433,6 +449,12 @@ export class EdgedialCampaign extends HTMLElement {
     this.#emit("edgedial-contact", { id, ...data });
   }
 
+  /** The counts come with the next snapshot (a later result for a call replaces its earlier one); this keeps the stream's place. */
+  #onResult(/** @type {number} */ id, /** @type {CallResult} */ data) {
+    this.#lastEventId = String(id);
+    this.#emit("edgedial-result", { id, ...data });
+  }
+
   /** @param {Snapshot} snapshot */
   #onEnd(snapshot) {
     this.#stop();
@@ -493,7 +515,29 @@ export class EdgedialCampaign extends HTMLElement {
       /** @type {HTMLElement} */ (values[i]).textContent = value === null ? "–" : number.format(Math.round(value));
     });
     this.#renderChart();
+    this.#renderDispositions();
     this.#renderRecent();
+  }
+
+  /** Contacts by the disposition of their latest result, most frequent first; hidden until a result arrives. */
+  #renderDispositions() {
+    const counts = Object.entries(this.#snapshot?.stats.dispositions ?? {}).filter(([, count]) => count > 0);
+    counts.sort(([a, x], [b, y]) => y - x || a.localeCompare(b));
+    const peak = Math.max(1, ...counts.map(([, count]) => count));
+    const box = this.#el(".dispositions");
+    box.hidden = counts.length === 0;
+    /** @type {HTMLElement} */ (box.querySelector("dl")).replaceChildren(
+      ...counts.map(([name, count]) =>
+        h("div", { "data-disposition": name }, h("dt", {}, name.replace(/_/g, " ")), h("dd", {}, number.format(count)), this.#shareBar(count / peak)),
+      ),
+    );
+  }
+
+  /** Set through CSSOM: a strict page CSP (style-src without 'unsafe-inline') refuses style attributes. */
+  #shareBar(/** @type {number} */ share) {
+    const bar = h("span", { class: "share", "aria-hidden": "true" });
+    bar.style.width = `${(share * 100).toFixed(1)}%`;
+    return bar;
   }
 
   /** Dials per minute from the attempts counter over the last minute of snapshots. */

@@ -2,7 +2,7 @@ import { exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { ApiError, type CampaignEvent, Edgedial, RateLimitError } from "../client/index";
 import { BASE, csvOf, newTenant, type Tenant } from "./helpers";
-import { runUntil, useSimulatedTime } from "./sim";
+import { carriedCalls, runUntil, step, useSimulatedTime } from "./sim";
 
 let restore: () => void = () => undefined;
 afterEach(() => restore());
@@ -217,5 +217,74 @@ describe("Edgedial client", () => {
     const t = await newTenant();
     const stream = clientFor(t).campaigns.streamEvents("cmp_missing");
     await expect(stream.next()).rejects.toMatchObject({ status: 404 });
+  });
+
+  it("reports call results by result_url (token, no key) and by call id (key), filters by disposition, and schedules callbacks", async () => {
+    restore = useSimulatedTime();
+    const t = await newTenant({ calls_per_minute: 1_000_000, concurrent_max: 10 });
+    const sent: Request[] = [];
+    const edgedial = clientFor(t, (request) => {
+      sent.push(request.clone());
+      return worker(request);
+    });
+    // The simulator answers numbers ending below 70.
+    const phones = ["+14155550100", "+14155550101", "+14155550102"];
+    const campaign = await edgedial.campaigns.create({
+      name: "Results",
+      agent_id: t.agentId,
+      phone_number_id: t.numberId,
+      contacts: phones.map((phone_number) => ({ phone_number })),
+    });
+    await edgedial.campaigns.start(campaign.id);
+    await runUntil(t, [campaign.id], (c) => c.stats.connected === phones.length);
+    const answerParameters = async (phone: string) => {
+      for (let steps = 0; steps < 20; steps++) {
+        const doc = (await carriedCalls(t)).find((c) => c.to === phone && c.answer_doc)?.answer_doc;
+        if (doc) return Object.fromEntries([...doc.matchAll(/<Parameter name="([^"]+)" value="([^"]*)"\/>/g)].map((m) => [m[1], m[2]?.replace(/&amp;/g, "&")]));
+        await step(t, [campaign.id]);
+      }
+      throw new Error(`no answer document for ${phone}`);
+    };
+    const first = await answerParameters(phones[0] as string);
+    const second = await answerParameters(phones[1] as string);
+
+    const byUrl = await edgedial.calls.reportResult(first.result_url as string, { disposition: "interested", summary: "Wants a demo", data: { seats: 12 } });
+    expect(byUrl.result).toMatchObject({ disposition: "interested", call_id: first.call_id, data: { seats: 12 } });
+    const urlRequest = sent.at(-1) as Request;
+    expect(urlRequest.url, "a result_url is posted as given").toBe(first.result_url);
+    expect(urlRequest.headers.get("Authorization"), "the token is the credential; the key stays home").toBeNull();
+
+    const byId = await edgedial.calls.reportResult(second.call_id as string, { disposition: "not_interested" });
+    expect(byId.result).toMatchObject({ disposition: "not_interested", call_id: second.call_id });
+    expect(new URL((sent.at(-1) as Request).url).pathname).toBe(`/api/v1/calls/${second.call_id}/result`);
+    expect((sent.at(-1) as Request).headers.get("Authorization")).toBe(`Bearer ${t.key}`);
+    await expect(edgedial.calls.reportResult(second.call_id as string, { disposition: "Bad!" })).rejects.toMatchObject({ status: 400 });
+
+    await runUntil(t, [campaign.id], (c) => c.status === "completed");
+    const interested = await edgedial.campaigns.listContacts(campaign.id, { disposition: "interested" });
+    expect(interested.items.map((c) => c.phone_number)).toEqual([phones[0]]);
+    const csv = await new Response(await edgedial.campaigns.exportContacts(campaign.id, { disposition: "not_interested" })).text();
+    expect(csv.trim().split("\r\n")).toHaveLength(2);
+    expect(csv).toContain(phones[1]);
+
+    const results = [];
+    for await (const event of edgedial.campaigns.streamEvents(campaign.id, { lastEventId: 0 })) if (event.type === "result") results.push(event);
+    expect(results.map((e) => e.data.disposition).sort()).toEqual(["interested", "not_interested"]);
+    expect(results[0]?.data).toMatchObject({ opt_out: false, callback_at: null });
+
+    // A finished campaign takes no callback: clone it to call again.
+    const third = interested.items[0] as { id: string };
+    await expect(edgedial.campaigns.scheduleCallback(campaign.id, third.id, new Date(Date.now() + 3_600_000))).rejects.toMatchObject({ status: 409 });
+    const draft = await edgedial.campaigns.create({
+      name: "Later",
+      agent_id: t.agentId,
+      phone_number_id: t.numberId,
+      contacts: [{ phone_number: phones[2] as string }],
+    });
+    const [contact] = (await edgedial.campaigns.listContacts(draft.id)).items;
+    const at = new Date(Date.now() + 3_600_000);
+    const waiting = await edgedial.campaigns.scheduleCallback(draft.id, contact?.id as string, at);
+    expect(waiting).toMatchObject({ status: "pending", outcome: "callback", callbacks: 1, next_attempt_at: at.toISOString() });
+    await expect(edgedial.campaigns.scheduleCallback(draft.id, contact?.id as string, "not a time")).rejects.toMatchObject({ status: 400 });
   });
 });

@@ -1,6 +1,7 @@
 // @ts-check
 import "../widget.js";
 import { ApiError, download, request } from "./api.js";
+import { dispositionNames, fillDispositionFilter, loadWaitingCallbacks, openContactDialog, waitingCallbacksTable } from "./contact-results.js";
 import {
   badge,
   busy,
@@ -23,6 +24,8 @@ import {
 const PAGE_SIZE = 50;
 /** Live snapshots arrive every 2 s; the table and header follow at most this often. */
 const FOLLOW_MS = 2_000;
+/** How long the campaign's object may take to copy a change to D1, which the lists read. */
+const D1_FLUSH_MS = 500;
 
 /** Which lifecycle buttons a status allows (SPEC "Lifecycle"). */
 const ACTIONS = /** @type {const} */ ([
@@ -38,7 +41,7 @@ export async function campaignPage({ main, params, navigate, flash }) {
   let campaign = await request("GET", `/campaigns/${encodeURIComponent(id)}`);
   /** Filled in once the lookups answer; until then the ids stand in. */
   const names = { agent: /** @type {Lookup | null} */ (null), number: /** @type {Lookup | null} */ (null) };
-  const state = { status: "", offset: 0 };
+  const state = { status: "", disposition: "", offset: 0 };
   const out = h("div");
   const header = h("div", { class: "title" });
   const actions = h("div", { class: "actions" });
@@ -57,6 +60,15 @@ export async function campaignPage({ main, params, navigate, flash }) {
     h("option", { value: "" }, "All contacts"),
     ...CONTACT_STATUSES.map((s) => h("option", { value: s }, words(s))),
   );
+  const dispositionFilter = h("select", {
+    "aria-label": "Disposition",
+    onchange: () => {
+      state.disposition = dispositionFilter.value;
+      state.offset = 0;
+      void loadContacts();
+    },
+  });
+  const callbacks = h("div");
   const exportButton = h("button", { type: "button", onclick: () => exportCsv() }, "Export CSV");
 
   const widget = /** @type {HTMLElement & { tokenProvider: (() => Promise<{ token: string, expires_at: string }>) | null }} */ (
@@ -73,7 +85,8 @@ export async function campaignPage({ main, params, navigate, flash }) {
     actions,
     out,
     h("div", { class: "columns wide" }, widget, h("section", { class: "card" }, h("h2", {}, "Settings"), details)),
-    h("section", { class: "stack" }, h("div", { class: "heading" }, h("h2", {}, "Contacts"), statusFilter, exportButton), contacts),
+    h("section", { class: "stack waiting-callbacks" }, h("div", { class: "heading" }, h("h2", {}, "Waiting callbacks")), callbacks),
+    h("section", { class: "stack" }, h("div", { class: "heading" }, h("h2", {}, "Contacts"), statusFilter, dispositionFilter, exportButton), contacts),
   );
 
   function paint() {
@@ -113,7 +126,13 @@ export async function campaignPage({ main, params, navigate, flash }) {
       ["Completed", formatTime(campaign.completed_at)],
     ];
     if (campaign.source_campaign_id) rows.push(["Cloned from", h("a", { href: `#/campaigns/${campaign.source_campaign_id}` }, campaign.source_campaign_id)]);
+    rows.push(
+      ["Dispositions", campaign.dispositions ? campaign.dispositions.map(words).join(", ") : "any name"],
+      ["Retried outcomes", (campaign.retry_on ?? []).map(words).join(", ") || "none"],
+      ["Voicemail", voicemailText(campaign)],
+    );
     details.replaceChildren(...rows.flatMap(([label, value]) => [h("dt", {}, label), h("dd", {}, value)]));
+    fillDispositionFilter(dispositionFilter, dispositionNames(campaign));
   }
 
   async function refresh() {
@@ -124,22 +143,24 @@ export async function campaignPage({ main, params, navigate, flash }) {
   async function loadContacts() {
     try {
       const page = await request("GET", `/campaigns/${encodeURIComponent(id)}/contacts`, {
-        query: { status: state.status, limit: PAGE_SIZE, offset: state.offset },
+        query: { status: state.status, disposition: state.disposition, limit: PAGE_SIZE, offset: state.offset },
       });
+      const filtered = [state.status, state.disposition && `“${words(state.disposition)}”`].filter(Boolean).map(words).join(" ");
       contacts.replaceChildren(
         table(
-          ["Row", "Number", "Status", "Outcome", "Attempts", "Last error", "Fields", "Updated"],
+          ["Row", "Number", "Status", "Outcome", "Disposition", "Attempts", "Last error", "Fields", "Updated"],
           page.contacts.map((/** @type {any} */ c) => [
             String(c.row),
-            c.phone_number,
+            h("button", { type: "button", class: "link", title: "Result and callback", onclick: () => openContact(c) }, c.phone_number),
             badge(c.status),
             c.outcome ? words(c.outcome) : "—",
+            c.result ? words(c.result.disposition) : "—",
             String(c.attempts),
             c.last_error ? h("span", { class: "wrap" }, c.last_error) : "",
             fieldsCell(c.custom_fields ?? {}),
             formatShortTime(c.updated_at),
           ]),
-          state.status ? `No ${words(state.status)} contacts.` : "No contacts.",
+          filtered ? `No ${filtered} contacts.` : "No contacts.",
         ),
         pager(page, (offset) => {
           state.offset = offset;
@@ -148,6 +169,22 @@ export async function campaignPage({ main, params, navigate, flash }) {
       );
     } catch (error) {
       contacts.replaceChildren(notice("error", errorText(error)));
+    }
+  }
+
+  function openContact(/** @type {any} */ contact) {
+    openContactDialog(id, contact, (updated) => {
+      void loadCallbacks(updated);
+      // The list reads D1, which the campaign's object updates within a moment of its answer.
+      setTimeout(() => void Promise.all([loadContacts(), loadCallbacks(updated)]), D1_FLUSH_MS);
+    });
+  }
+
+  async function loadCallbacks(/** @type {any} */ known = undefined) {
+    try {
+      callbacks.replaceChildren(waitingCallbacksTable(await loadWaitingCallbacks(id, known), openContact));
+    } catch (error) {
+      callbacks.replaceChildren(notice("error", errorText(error)));
     }
   }
 
@@ -170,7 +207,11 @@ export async function campaignPage({ main, params, navigate, flash }) {
 
   async function exportCsv() {
     await busy(exportButton, out, async () => {
-      const name = await download(`/campaigns/${encodeURIComponent(id)}/contacts.csv`, { status: state.status || undefined }, `${id}.csv`);
+      const name = await download(
+        `/campaigns/${encodeURIComponent(id)}/contacts.csv`,
+        { status: state.status || undefined, disposition: state.disposition || undefined },
+        `${id}.csv`,
+      );
       out.replaceChildren(notice("ok", `Saved ${name}.`));
     });
   }
@@ -234,7 +275,7 @@ export async function campaignPage({ main, params, navigate, flash }) {
     names.number = number;
     paint();
   });
-  await loadContacts();
+  await Promise.all([loadContacts(), loadCallbacks()]);
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let timer;
   let chain = Promise.resolve();
@@ -257,17 +298,31 @@ export async function campaignPage({ main, params, navigate, flash }) {
     clearTimeout(timer);
     timer = undefined;
     update();
+    void loadCallbacks();
+  };
+  /** A result that asks for a callback changes the waiting list; others only the table. */
+  const onResult = (/** @type {Event} */ event) => {
+    if (/** @type {CustomEvent} */ (event).detail?.callback_at) void loadCallbacks();
+    follow();
   };
   widget.addEventListener("edgedial-snapshot", follow);
   widget.addEventListener("edgedial-contact", follow);
   widget.addEventListener("edgedial-end", onEnd);
+  widget.addEventListener("edgedial-result", onResult);
   return () => {
     clearTimeout(timer);
     widget.removeEventListener("edgedial-snapshot", follow);
     widget.removeEventListener("edgedial-contact", follow);
     widget.removeEventListener("edgedial-end", onEnd);
+    widget.removeEventListener("edgedial-result", onResult);
     widget.remove();
   };
+}
+
+/** What a machine-answered call gets. */
+function voicemailText(/** @type {any} */ campaign) {
+  if (campaign.voicemail_action !== "message") return campaign.voicemail_action === "hangup" ? "hang up" : "the agent takes it";
+  return campaign.voicemail_audio_url ? `play ${campaign.voicemail_audio_url}` : `say “${campaign.voicemail_message ?? ""}”`;
 }
 
 /** The upload's own columns, values only, with the column names on hover. */

@@ -1,9 +1,12 @@
 // @ts-check
 import { ApiError, request } from "./api.js";
 import { renderPreflight } from "./preflight.js";
-import { busy, errorText, field, formatNumber, h, notice } from "./ui.js";
+import { busy, errorText, field, formatNumber, h, notice, words } from "./ui.js";
 
 const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+/** The outcomes a campaign may retry, and the four it retries unless told otherwise. */
+const RETRYABLE = ["busy", "no_answer", "failed", "timeout", "voicemail"];
+const RETRIED_BY_DEFAULT = ["busy", "no_answer", "failed", "timeout"];
 /** Edits settle for this long before the preflight runs again. */
 const PREFLIGHT_DELAY_MS = 300;
 
@@ -41,6 +44,28 @@ export async function newCampaignPage({ main, navigate, flash }) {
     { class: "checks" },
     h("legend", {}, "Calling days"),
     ...DAYS.map((d) => h("label", {}, h("input", { type: "checkbox", name: "calling_days", value: d, checked: true }), d)),
+  );
+  const dispositions = input("dispositions", { placeholder: "interested, not_interested, callback_requested", autocomplete: "off" });
+  const retryOn = h(
+    "fieldset",
+    { class: "checks" },
+    h("legend", {}, "Retry these outcomes"),
+    ...RETRYABLE.map((o) => h("label", {}, h("input", { type: "checkbox", name: "retry_on", value: o, checked: RETRIED_BY_DEFAULT.includes(o) }), words(o))),
+  );
+  const voicemailMessage = h("textarea", { name: "voicemail_message", maxlength: 1000, rows: 2 });
+  const voicemailAudio = input("voicemail_audio_url", { type: "url", placeholder: "https://…/message.mp3", autocomplete: "off" });
+  const voicemailFields = h(
+    "div",
+    { class: "columns", hidden: true },
+    field("Voicemail message", voicemailMessage, "spoken after the beep, at most 1,000 characters"),
+    field("Or an audio URL", voicemailAudio, "an https file played instead of the text"),
+  );
+  const voicemailAction = h(
+    "select",
+    { name: "voicemail_action", onchange: () => (voicemailFields.hidden = voicemailAction.value !== "message") },
+    h("option", { value: "agent" }, "Connect the agent (answered_by=machine)"),
+    h("option", { value: "hangup" }, "Hang up"),
+    h("option", { value: "message" }, "Leave a message"),
   );
   const fileInput = h("input", { type: "file", accept: ".csv,text/csv", class: "visually-hidden", onchange: () => chooseFile(fileInput.files?.[0] ?? null) });
   const dropLabel = h("span", {}, "Drop a CSV of contacts here, or choose a file");
@@ -112,6 +137,19 @@ export async function newCampaignPage({ main, navigate, flash }) {
       ),
       days,
     ),
+    h(
+      "details",
+      {},
+      h("summary", {}, "Call results: dispositions, retries and voicemail"),
+      h(
+        "div",
+        { class: "columns" },
+        field("Dispositions", dispositions, "comma list of a-z, 0-9 and _; empty: agents may report any name"),
+        field("When a machine answers", voicemailAction),
+      ),
+      voicemailFields,
+      retryOn,
+    ),
     preflight,
     out,
     h("div", { class: "actions" }, create, h("a", { class: "button", href: "#/" }, "Cancel")),
@@ -147,6 +185,18 @@ export async function newCampaignPage({ main, navigate, flash }) {
       const checked = [...days.querySelectorAll("input:checked")].map((i) => /** @type {HTMLInputElement} */ (i).value);
       if (checked.length < DAYS.length) data.set("calling_days", checked.join(","));
       if (timezone.value.trim()) data.set("calling_timezone", timezone.value.trim());
+    }
+    const names = dispositions.value
+      .split(/[\s,]+/)
+      .map((n) => n.trim())
+      .filter(Boolean);
+    if (names.length) data.set("dispositions", names.join(","));
+    const retried = [...retryOn.querySelectorAll("input:checked")].map((i) => /** @type {HTMLInputElement} */ (i).value);
+    if (retried.join(",") !== RETRIED_BY_DEFAULT.join(",")) data.set("retry_on", retried.join(","));
+    if (voicemailAction.value !== "agent") data.set("voicemail_action", voicemailAction.value);
+    if (voicemailAction.value === "message") {
+      if (voicemailMessage.value.trim()) data.set("voicemail_message", voicemailMessage.value.trim());
+      if (voicemailAudio.value.trim()) data.set("voicemail_audio_url", voicemailAudio.value.trim());
     }
     if (file) data.set("contacts", file, file.name);
     return data;

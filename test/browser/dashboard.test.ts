@@ -451,3 +451,226 @@ describe("at 1280 × 800", () => {
     await page.close();
   });
 });
+
+/** Call results on the campaign page: dispositions, a contact's result, callbacks, and the create form's result settings. */
+describe("call results", () => {
+  let tenant: Tenant;
+  let context: BrowserContext;
+
+  beforeAll(async () => {
+    tenant = await newTenant();
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    context.setDefaultTimeout(10_000);
+  });
+  afterAll(async () => {
+    await context?.close();
+  });
+
+  const signedIn = async (hash: string) => {
+    const { page, errors } = await openDashboard(context);
+    await page.goto(`${worker().origin}/#key=${tenant.key}`);
+    await page.getByRole("heading", { name: "Campaigns" }).waitFor();
+    await page.goto(`${worker().origin}/${hash}`);
+    return { page, errors };
+  };
+
+  const contactsCard = (page: Page) => page.locator("section", { has: page.getByRole("heading", { name: "Contacts", level: 2 }) });
+
+  /** A contact as the list returns it, with a result; the API refuses non-https URLs, so a hostile one can only come from elsewhere. */
+  const contactWithResult = (campaignId: string, result: Record<string, unknown>) => ({
+    id: "ctc_00000000000000000000000001",
+    campaign_id: campaignId,
+    row: 1,
+    phone_number: "+14155550100",
+    custom_fields: {},
+    status: "completed",
+    attempts: 1,
+    outcome: "answered",
+    last_error: null,
+    call_id: "CA0001",
+    next_attempt_at: null,
+    timezone: "America/Los_Angeles",
+    callbacks: 0,
+    created_at: "2030-01-07T15:00:00.000Z",
+    updated_at: "2030-01-07T15:01:00.000Z",
+    result: {
+      call_id: "call_01jz3k4m5n6p7q8r9s0t1v2w3x01jz3k4m5n6p7q8r9s0t1v2w3y",
+      reported_at: "2030-01-07T15:00:50.000Z",
+      data: null,
+      summary: null,
+      transcript_url: null,
+      recording_url: null,
+      ...result,
+    },
+  });
+
+  it("shows the disposition column and filter, and the export follows both filters", async () => {
+    const { id } = await createCampaign(tenant, ["+14155550100", "+14155550101"], { name: "Dispositions", dispositions: ["interested", "not_interested"] });
+    const listUrls: URL[] = [];
+    const exportUrls: URL[] = [];
+    const { page, errors } = await openDashboard(context);
+    await page.route(`**/api/v1/campaigns/${id}/contacts?*`, async (route) => {
+      const url = new URL(route.request().url());
+      listUrls.push(url);
+      const contacts = url.searchParams.get("disposition") === "not_interested" ? [] : [contactWithResult(id, { disposition: "interested" })];
+      await route.fulfill({
+        json: {
+          contacts,
+          count: contacts.length,
+          total: contacts.length,
+          limit: 50,
+          offset: 0,
+          has_next: false,
+          has_prev: false,
+          next_offset: null,
+          prev_offset: null,
+        },
+      });
+    });
+    await page.route(`**/api/v1/campaigns/${id}/contacts.csv*`, async (route) => {
+      exportUrls.push(new URL(route.request().url()));
+      await route.fulfill({ body: "row,phone_number\r\n", contentType: "text/csv", headers: { "Content-Disposition": 'attachment; filename="x.csv"' } });
+    });
+    await page.goto(`${worker().origin}/#key=${tenant.key}`);
+    await page.getByRole("heading", { name: "Campaigns" }).waitFor();
+    await page.goto(`${worker().origin}/#/campaigns/${id}`);
+    const card = contactsCard(page);
+    await card.locator("tbody tr").first().waitFor();
+    expect(await card.locator("thead th").allTextContents()).toContain("Disposition");
+    expect(await card.locator("tbody tr").first().locator("td").nth(4).textContent()).toBe("interested");
+    expect(await page.getByLabel("Disposition", { exact: true }).locator("option").allTextContents()).toEqual([
+      "Any disposition",
+      "interested",
+      "not interested",
+    ]);
+
+    await page.getByLabel("Contact status").selectOption("completed");
+    await page.getByLabel("Disposition", { exact: true }).selectOption("not_interested");
+    await card.getByText("No completed “not interested” contacts.").waitFor();
+    expect(listUrls.at(-1)?.searchParams.get("status")).toBe("completed");
+    expect(listUrls.at(-1)?.searchParams.get("disposition")).toBe("not_interested");
+    const downloading = page.waitForEvent("download");
+    await page.getByRole("button", { name: "Export CSV" }).click();
+    await downloading;
+    expect(Object.fromEntries(exportUrls.at(-1)?.searchParams ?? [])).toEqual({ status: "completed", disposition: "not_interested" });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("shows a contact's result as text: markup in a summary or data value, and a javascript: URL, never run", async () => {
+    const { id } = await createCampaign(tenant, ["+14155550100"], { name: "Hostile result" });
+    const { page, errors } = await openDashboard(context);
+    const payload = `<img src=x onerror="window.pwned = true">`;
+    await page.route(`**/api/v1/campaigns/${id}/contacts?*`, async (route) => {
+      const contact = contactWithResult(id, {
+        disposition: "interested",
+        summary: `Wants a demo ${payload}`,
+        data: { seats: 12, note: payload, renew: true },
+        transcript_url: "javascript:window.pwned=true",
+        recording_url: "https://recordings.example/call-1.mp3",
+      });
+      await route.fulfill({
+        json: { contacts: [contact], count: 1, total: 1, limit: 50, offset: 0, has_next: false, has_prev: false, next_offset: null, prev_offset: null },
+      });
+    });
+    await page.goto(`${worker().origin}/#key=${tenant.key}`);
+    await page.getByRole("heading", { name: "Campaigns" }).waitFor();
+    await page.goto(`${worker().origin}/#/campaigns/${id}`);
+    await contactsCard(page).getByRole("button", { name: "+14155550100" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByRole("heading", { name: "Contact +14155550100" }).waitFor();
+    const value = (label: string) => dialog.locator("dl.result > dt", { hasText: new RegExp(`^${label}$`) }).locator("+ dd");
+    expect(await value("Disposition").textContent()).toBe("interested");
+    expect(await value("Summary").textContent()).toBe(`Wants a demo ${payload}`);
+    expect(await dialog.locator("dl.result-data dt").allTextContents()).toEqual(["seats", "note", "renew"]);
+    expect(await dialog.locator("dl.result-data dd").allTextContents()).toEqual(["12", payload, "true"]);
+    expect(await dialog.locator("img").count(), "no markup from the result became an element").toBe(0);
+    expect(await value("Transcript").locator("a").count(), "a javascript: URL is not a link").toBe(0);
+    expect(await value("Transcript").textContent()).toBe("javascript:window.pwned=true");
+    const recording = value("Recording").getByRole("link", { name: "Open recording" });
+    expect(await recording.getAttribute("href")).toBe("https://recordings.example/call-1.mp3");
+    expect(await recording.getAttribute("rel")).toBe("noopener noreferrer");
+    await page.screenshot({ path: join(SCREENSHOTS, "dashboard-contact-result.png"), fullPage: true });
+    expect(await page.evaluate(() => (window as unknown as { pwned?: boolean }).pwned)).toBeUndefined();
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it("schedules a callback from a contact, lists it as waiting with when it is due, and shows a refusal as the API's sentence", async () => {
+    const { id } = await createCampaign(tenant, ["+14155550100", "+14155550101"], { name: "Callbacks" });
+    const { page, errors } = await signedIn(`#/campaigns/${id}`);
+    const waiting = page.locator("section.waiting-callbacks");
+    await waiting.getByText("No callbacks waiting.").waitFor();
+    await contactsCard(page).getByRole("button", { name: "+14155550101" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByText("No result reported for the latest call.").waitFor();
+
+    // Less than a minute ahead: the API refuses, and the dialog says what it said.
+    const soon = new Date(Date.now() + 10_000);
+    const local = (d: Date) => new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+    await dialog.getByLabel("Call again at").fill(local(soon));
+    await dialog.getByRole("button", { name: "Schedule callback" }).click();
+    const refusal = dialog.getByRole("alert");
+    await refusal.waitFor();
+    expect(await refusal.textContent()).toMatch(/callback_at/);
+
+    const due = new Date(Date.now() + 2 * 3_600_000);
+    due.setSeconds(0, 0);
+    await dialog.getByLabel("Call again at").fill(local(due));
+    await dialog.getByRole("button", { name: "Schedule callback" }).click();
+    await dialog.getByText(/^Callback due /).waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, "dashboard-callback.png"), fullPage: true });
+    await dialog.getByRole("button", { name: "Close" }).click();
+
+    await waiting.locator("tbody tr").first().waitFor();
+    const row = waiting.locator("tbody tr").first();
+    expect(await row.locator("td").first().textContent()).toBe("+14155550101");
+    expect(await row.locator("time").getAttribute("datetime")).toBe(due.toISOString());
+    expect(await row.locator("td").nth(2).textContent()).toBe("1");
+    const contacts = await api<{ contacts: { phone_number: string; status: string; outcome: string; next_attempt_at: string }[] }>(
+      tenant,
+      "GET",
+      `/api/v1/campaigns/${id}/contacts`,
+    );
+    expect(contacts.contacts.find((c) => c.phone_number === "+14155550101")).toMatchObject({
+      status: "pending",
+      outcome: "callback",
+      next_attempt_at: due.toISOString(),
+    });
+    expect(
+      errors.filter((e) => !e.includes("400")),
+      "only the refused request's own 400",
+    ).toEqual([]);
+    await page.close();
+  });
+
+  it("creates a campaign with dispositions, retry_on and a voicemail message, and shows them in its settings", async () => {
+    const { page, errors } = await signedIn("#/campaigns/new");
+    await page.getByRole("heading", { name: "New campaign" }).waitFor();
+    await dropFile(page, ".drop", "contacts.csv", CONTACTS_CSV);
+    await page.getByLabel("Name").fill("With results");
+    await page.getByText("Call results: dispositions, retries and voicemail").click();
+    await page.getByLabel("Dispositions").fill("interested, not_interested callback_requested");
+    await page.getByLabel("When a machine answers").selectOption("message");
+    await page.getByLabel("Voicemail message").fill("Sorry we missed you; we will call again.");
+    await page.getByRole("group", { name: "Retry these outcomes" }).getByLabel("voicemail").check();
+    await page.getByRole("group", { name: "Retry these outcomes" }).getByLabel("timeout").uncheck();
+    await expect.poll(() => page.getByRole("button", { name: "Create campaign" }).isEnabled(), { timeout: 10_000 }).toBe(true);
+    await page.screenshot({ path: join(SCREENSHOTS, "dashboard-new-campaign-results.png"), fullPage: true });
+    await page.getByRole("button", { name: "Create campaign" }).click();
+    await page.getByText(/^Created "With results"/).waitFor();
+    const id = new URL(page.url()).hash.replace("#/campaigns/", "");
+    const created = await api<Record<string, unknown>>(tenant, "GET", `/api/v1/campaigns/${id}`);
+    expect(created).toMatchObject({
+      dispositions: ["interested", "not_interested", "callback_requested"],
+      retry_on: ["busy", "no_answer", "failed", "voicemail"],
+      voicemail_action: "message",
+      voicemail_message: "Sorry we missed you; we will call again.",
+    });
+    const setting = (label: string) => page.locator("dl.details dt", { hasText: new RegExp(`^${label}$`) }).locator("+ dd");
+    expect(await setting("Dispositions").textContent()).toBe("interested, not interested, callback requested");
+    expect(await setting("Voicemail").textContent()).toBe("say “Sorry we missed you; we will call again.”");
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});

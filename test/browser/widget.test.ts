@@ -83,9 +83,7 @@ const shadowText = (page: Page, selector: string) => page.locator(`edgedial-camp
 
 describe("the widget on another origin", () => {
   it("shows a running campaign live, reaches end, and logs no console errors", async () => {
-    // One call at a time keeps the campaign running for a few seconds, so the page joins it mid-run even on a loaded machine.
-    const { id } = await createCampaign(tenant, numbers(12), { max_concurrent_calls: 1 });
-    await api(tenant, "POST", `/api/v1/campaigns/${id}/start`);
+    const { id } = await createCampaign(tenant, numbers(12), { max_concurrent_calls: 3 });
     const issued = serveTokens();
     site.page("/crm.html", embedPage(worker().origin, `campaign="${id}" token-url="/token"`));
     const page = await browser.newPage({ viewport: { width: 640, height: 720 } });
@@ -95,6 +93,9 @@ describe("the widget on another origin", () => {
       origins.add(new URL(request.url()).origin);
     });
     await page.goto(`${site.origin}/crm.html`);
+    // Started once the widget follows it: the simulator can finish 12 calls before a page loads.
+    await page.waitForSelector('edgedial-campaign[state="live"]', { timeout: 10_000 });
+    await api(tenant, "POST", `/api/v1/campaigns/${id}/start`);
 
     await page.waitForSelector('edgedial-campaign[state="ended"]', { timeout: 30_000 });
     expect([...origins].sort(), "only the page's own backend and edgedial").toEqual([site.origin, worker().origin].sort());
@@ -262,6 +263,71 @@ describe("the widget across disconnects and token expiry", () => {
     expect(resumedFrom, "last_event_id names the last transition it saw").toBeGreaterThanOrEqual(lastSeen);
     await api(tenant, "POST", `/api/v1/campaigns/${id}/resume`);
     await expectEveryTransitionOnce(page, id);
+    await page.close();
+  });
+});
+
+describe("the widget's counts by disposition", () => {
+  it("shows the snapshot's dispositions as a labelled list, most frequent first, follows them live, and keeps its place after a result", async () => {
+    const campaignId = "cmp_01jz3k4m5n6p7q8r9s0t1v2w3x";
+    const snapshot = (dispositions: Record<string, number>, status = "running") => ({
+      campaign_id: campaignId,
+      name: "Spring renewals",
+      status,
+      status_reason: null,
+      stats: { total: 10, pending: 2, originated: 0, connected: 1, completed: 6, failed: 1, cancelled: 0, dispositions },
+      in_flight: 1,
+      attempts: 8,
+      at: new Date().toISOString(),
+    });
+    const result = {
+      contact_id: "ctc_1",
+      call_id: "call_1",
+      disposition: "callback_requested",
+      callback_at: "2030-01-07T16:00:00.000Z",
+      opt_out: false,
+      at: new Date().toISOString(),
+    };
+    // The stream as the Worker frames it: a snapshot, a result in the event id sequence, and the final snapshot.
+    const stream = [
+      "retry: 3000\n\n",
+      `data: ${JSON.stringify(snapshot({ interested: 1 }))}\n\n`,
+      `event: result\nid: 7\ndata: ${JSON.stringify(result)}\n\n`,
+      `event: end\ndata: ${JSON.stringify(snapshot({ not_interested: 1, interested: 3, callback_requested: 1 }, "completed"))}\n\n`,
+    ].join("");
+    site.page(
+      "/dispositions.html",
+      embedPage(worker().origin, `campaign="${campaignId}" token="evt_fixed"`).replace(
+        "edgedial-campaign { --edgedial-radius: 12px; }",
+        "edgedial-campaign { --edgedial-radius: 12px; --edgedial-disposition: rgb(130, 80, 223); }",
+      ),
+    );
+    const page = await browser.newPage({ viewport: { width: 640, height: 900 } });
+    const errors = watchConsole(page);
+    await page.route(`${worker().origin}/api/v1/campaigns/${campaignId}/events?*`, (route) =>
+      route.fulfill({ status: 200, headers: { "Content-Type": "text/event-stream", "Access-Control-Allow-Origin": "*" }, body: stream }),
+    );
+    await page.addInitScript(() => {
+      (window as unknown as { results: unknown[] }).results = [];
+      addEventListener("edgedial-result", (e) => (window as unknown as { results: unknown[] }).results.push((e as CustomEvent).detail));
+    });
+    await page.goto(`${site.origin}/dispositions.html`);
+    await page.waitForSelector('edgedial-campaign[state="ended"]', { timeout: 10_000 });
+
+    const list = page.getByRole("region", { name: "Results by disposition" });
+    await expect.poll(() => list.locator("dd").allTextContents()).toEqual(["3", "1", "1"]);
+    expect(await list.locator("dt").allTextContents(), "most frequent first, then by name, in words").toEqual([
+      "interested",
+      "callback requested",
+      "not interested",
+    ]);
+    expect(await page.evaluate(() => (window as unknown as { results: unknown[] }).results)).toEqual([{ id: 7, ...result }]);
+    expect(await page.locator("edgedial-campaign").evaluate((el) => (el as HTMLElement & { lastEventId: string | null }).lastEventId)).toBe("7");
+    const bar = list.locator(".share").first();
+    expect(await bar.evaluate((el) => getComputedStyle(el).backgroundColor), "styled by --edgedial-disposition").toBe("rgb(130, 80, 223)");
+    expect(await bar.getAttribute("aria-hidden")).toBe("true");
+    await page.locator("edgedial-campaign").screenshot({ path: join(SCREENSHOTS, "widget-dispositions.png") });
+    expect(errors).toEqual([]);
     await page.close();
   });
 });
