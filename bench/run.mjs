@@ -5,6 +5,7 @@ import { benchDnc } from "./dnc.mjs";
 import { benchEvents } from "./events.mjs";
 import { benchExport } from "./export.mjs";
 import { benchIngest } from "./ingest.mjs";
+import { benchResults } from "./results.mjs";
 import { benchWebhooks } from "./webhooks.mjs";
 import { benchWidget } from "./widget.mjs";
 
@@ -16,6 +17,7 @@ const benches = {
   widget: benchWidget,
   webhooks: benchWebhooks,
   export: benchExport,
+  results: benchResults,
 };
 const names = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const options = Object.fromEntries(

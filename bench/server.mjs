@@ -117,14 +117,15 @@ export function answeredCsv(count, prefix) {
 export const dispatchView = async (server, id) =>
   (await fetch(`${server.origin}/admin/v1/campaigns/${id}/dispatch`, { headers: { Authorization: `Bearer ${server.adminToken}` } })).json();
 
-/** Creates a campaign from CSV text and starts it; answers its id and when the start was asked for. */
-export async function createAndStart(server, tenant, { name, csv, maxConcurrent }) {
+/** Creates a campaign from CSV text (and any other form `fields`) and starts it; answers its id and when the start was asked for. */
+export async function createAndStart(server, tenant, { name, csv, maxConcurrent, fields = {} }) {
   const auth = { Authorization: `Bearer ${tenant.key}` };
   const form = new FormData();
   form.set("name", name);
   form.set("agent_id", tenant.agentId);
   form.set("phone_number_id", tenant.numberId);
   form.set("max_concurrent_calls", String(maxConcurrent));
+  for (const [key, value] of Object.entries(fields)) form.set(key, value);
   form.set("contacts", new Blob([csv], { type: "text/csv" }), "contacts.csv");
   const created = await (await fetch(`${server.origin}/api/v1/campaigns`, { method: "POST", headers: auth, body: form })).json();
   const startedAt = Date.now();

@@ -1,10 +1,14 @@
 import { type Context, Hono } from "hono";
-import { simulatorToken } from "../carriers/registry";
+import { simulatorAccountId, simulatorToken } from "../carriers/registry";
 import { type FamilyDialect, familyError, type SimResponse } from "../carriers/simulator/plivo-wire";
 import { type FamilyLookup, getSimulatorStub, SIMULATOR_SHARDS, shardFor } from "../carriers/simulator/simulator-do";
+import { database } from "../db/client";
+import { findInAccount } from "../db/queries";
+import { providers } from "../db/schema";
 import type { AppEnv, Env } from "../env";
-import { safeEqual } from "../http/crypto";
-import { ApiError } from "../http/errors";
+import { requireTenant } from "../http/auth";
+import { decryptSecret, safeEqual } from "../http/crypto";
+import { ApiError, badRequest, notFound } from "../http/errors";
 
 const allShards = () => Array.from({ length: SIMULATOR_SHARDS }, (_, i) => i.toString(16));
 const send = (c: Context<AppEnv>, result: SimResponse) =>
@@ -115,6 +119,20 @@ export const simulatorRoutes = new Hono<AppEnv>()
     await next();
   })
   .route("/plivo", plivoRoutes)
+  // For benchmarks: what each answered call handed its agent (result_url among it), as an agent would read it off the stream it opens.
+  .get("/providers/:id/answers", requireTenant, async (c) => {
+    const id = c.req.param("id");
+    const row = await findInAccount(database(c.env), providers, c.var.caller.accountId, id);
+    if (row?.provider !== "simulator") throw notFound("Simulator provider", id);
+    const accountId = simulatorAccountId(JSON.parse(await decryptSecret(row.credentials, c.env.SECRETS_KEY)) as Record<string, string>);
+    // One rowid per shard, dot-separated, as the previous listing answered it.
+    const after = (c.req.query("after") ?? "").split(".").map(Number);
+    const shards = allShards();
+    if (c.req.query("after") !== undefined && (after.length !== shards.length || after.some((n) => !Number.isSafeInteger(n) || n < 0)))
+      throw badRequest(`after is the cursor a previous listing answered: ${shards.length} dot-separated row numbers.`);
+    const lists = await Promise.all(shards.map((shard, i) => getSimulatorStub(c.env, accountId, shard).answersAfter(after[i] ?? 0, 500)));
+    return c.json({ answers: lists.flatMap((l) => l.parameters), cursor: lists.map((l) => l.cursor).join(".") });
+  })
   .route("/vobiz", vobizRoutes)
   .use("/2010-04-01/Accounts/:sid/*", async (c, next) => {
     const sid = c.req.param("sid");

@@ -3,6 +3,7 @@ import type { Env } from "../../env";
 import { ownOrigin } from "../own-origin";
 import { fetcherFor } from "../registry";
 import type { FetchLike } from "../types";
+import { answerParameters } from "./answer-parameters";
 import { outcomeFor } from "./outcomes";
 import {
   cancelledHangupParams,
@@ -171,6 +172,30 @@ export class SimulatorDO extends DurableObject<Env> {
         created_at: Number(r.created_at),
         answer_doc: r.answer_doc === null ? null : String(r.answer_doc),
       }));
+  }
+
+  /**
+   * The parameters of the answer documents stored for calls after `after` (a rowid, in creation
+   * order), and the cursor for the next listing: it stops before the first call that may still
+   * fetch one (its requests are not all sent), so a poller never skips a document still to come.
+   */
+  async answersAfter(after: number, limit: number): Promise<{ parameters: Record<string, string>[]; cursor: number }> {
+    const rows = this.sql
+      .exec<Row>(
+        `SELECT rowid AS seq, answer_doc, EXISTS (SELECT 1 FROM deliveries d WHERE d.sid = calls.sid) AS pending
+         FROM calls WHERE rowid > ? ORDER BY rowid LIMIT ?`,
+        after,
+        limit,
+      )
+      .toArray();
+    const parameters: Record<string, string>[] = [];
+    let cursor = after;
+    for (const row of rows) {
+      if (row.answer_doc === null && row.pending) break;
+      cursor = Number(row.seq);
+      if (row.answer_doc !== null) parameters.push(answerParameters(String(row.answer_doc)));
+    }
+    return { parameters, cursor };
   }
 
   /** When the next callback is due, if any. */

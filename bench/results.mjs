@@ -1,0 +1,265 @@
+// Call results: 10,000-contact campaigns of answered simulator calls at time scale 0 in one run of
+// `wrangler dev`, one account with a contact.result endpoint on the project's webhook sink. After a
+// warm-up, runs without results and with them alternate, ending without (--rounds pairs). In a
+// run with results, 50 agents post one result per call to the call's result_url, read off the
+// answer documents the simulator stored (GET /simulator/providers/{id}/answers). Prints the result
+// route's answer times, whether any result or contact.result webhook was lost or doubled, and
+// dispatch calls/s of each run with results against the runs without on either side of it.
+//
+// Options: --contacts=10000  --agents=50  --rounds=1  --port=8870
+import { answeredCsv, createAndStart, dispatchView, median, provisionTenant, startServer, untilFinished } from "./server.mjs";
+
+const FAST = { concurrent_max: 100, calls_per_minute: 1_000_000, daily_calls_max: 1_000_000 };
+const DISPOSITIONS = ["interested", "not_interested", "undecided", "wrong_person"];
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const percentile = (values, p) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+};
+
+/** Each contact's disposition follows from its row, so the expected totals are known before any result is posted. */
+const dispositionOf = (firstName) => DISPOSITIONS[Number(firstName.slice(1)) % DISPOSITIONS.length];
+
+function tenantApi(server, tenant) {
+  const auth = { Authorization: `Bearer ${tenant.key}` };
+  return {
+    get: async (path) => {
+      const res = await fetch(`${server.origin}${path}`, { headers: auth });
+      if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+      return res.json();
+    },
+    post: async (path, body) => {
+      const res = await fetch(`${server.origin}${path}`, {
+        method: "POST",
+        headers: { ...auth, "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      if (res.status !== 201) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
+      return res.json();
+    },
+  };
+}
+
+/** Reads the answer documents the simulator stored, from a cursor; `catchUp` moves it past everything stored so far. */
+function answerFeed(api, providerId) {
+  let cursor = null;
+  const read = async () => {
+    const page = await api.get(`/simulator/providers/${providerId}/answers${cursor === null ? "" : `?after=${cursor}`}`);
+    cursor = page.cursor;
+    return page.answers;
+  };
+  return {
+    read,
+    catchUp: async () => {
+      while ((await read()).length > 0) {}
+    },
+  };
+}
+
+/**
+ * One campaign while `agents` agents post a result for each of its answered calls; answers the
+ * dispatch figures and each result's answer time. Agents stop once every contact has a result.
+ */
+async function runWithResults(server, tenant, feed, { contacts, agents, prefix }) {
+  const queue = [];
+  const latencies = [];
+  const failures = [];
+  const seenCalls = new Set();
+  let listedTwice = 0;
+  let campaignId = null;
+  let polling = true;
+  const poller = (async () => {
+    while (polling) {
+      const answers = await feed.read();
+      for (const a of answers) {
+        if (a.campaign_id !== campaignId) continue;
+        if (seenCalls.has(a.call_id)) listedTwice++;
+        else {
+          seenCalls.add(a.call_id);
+          queue.push(a);
+        }
+      }
+      if (answers.length === 0) await sleep(50);
+    }
+  })();
+  const agent = async () => {
+    while (polling || queue.length > 0) {
+      const answer = queue.shift();
+      if (!answer) {
+        await sleep(20);
+        continue;
+      }
+      const started = performance.now();
+      const res = await fetch(answer.result_url, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ disposition: dispositionOf(answer.first_name), summary: `Bench result for ${answer.contact_id}.` }),
+      });
+      const text = await res.text();
+      latencies.push(performance.now() - started);
+      if (res.status !== 200) failures.push(`${res.status} ${text.slice(0, 200)}`);
+    }
+  };
+  const agentsDone = Promise.all(Array.from({ length: agents }, agent));
+  const { id, startedAt } = await createAndStart(server, tenant, {
+    name: `Results bench ${prefix}`,
+    csv: answeredCsv(contacts, prefix),
+    maxConcurrent: 100,
+    fields: { dispositions: DISPOSITIONS.join(",") },
+  });
+  campaignId = id;
+  const campaign = await untilFinished(server, tenant, id);
+  const wallMs = Date.now() - startedAt;
+  const postedAtCompletion = latencies.length;
+  const deadline = Date.now() + 600_000;
+  while (seenCalls.size < contacts && Date.now() < deadline) await sleep(100);
+  polling = false;
+  await poller;
+  await agentsDone;
+  const view = await dispatchView(server, id);
+  if (campaign.stats.completed !== contacts) throw new Error(`campaign ${id} ended ${campaign.status} with ${campaign.stats.completed} of ${contacts}`);
+  return {
+    id,
+    dials: view.originations.length,
+    wallMs,
+    callsPerSecond: view.originations.length / (wallMs / 1000),
+    latencies,
+    failures,
+    listedTwice,
+    postedAtCompletion,
+  };
+}
+
+async function runWithout(server, tenant, { contacts, prefix }) {
+  const { id, startedAt } = await createAndStart(server, tenant, {
+    name: `Results bench ${prefix}`,
+    csv: answeredCsv(contacts, prefix),
+    maxConcurrent: 100,
+    fields: { dispositions: DISPOSITIONS.join(",") },
+  });
+  const campaign = await untilFinished(server, tenant, id);
+  const wallMs = Date.now() - startedAt;
+  const view = await dispatchView(server, id);
+  if (campaign.stats.completed !== contacts) throw new Error(`campaign ${id} ended ${campaign.status} with ${campaign.stats.completed} of ${contacts}`);
+  return { id, dials: view.originations.length, wallMs, callsPerSecond: view.originations.length / (wallMs / 1000) };
+}
+
+/** Every contact's result exactly once: the ?disposition= totals and stats.dispositions both match the expected counts (waits for the D1 copy). */
+async function checkResults(api, id, contacts) {
+  const expected = Object.fromEntries(DISPOSITIONS.map((d) => [d, 0]));
+  for (let i = 0; i < contacts; i++) expected[dispositionOf(`P${i}`)]++;
+  let listed = {};
+  let stats = {};
+  for (const deadline = Date.now() + 120_000; Date.now() < deadline; await sleep(500)) {
+    listed = {};
+    for (const d of DISPOSITIONS) listed[d] = (await api.get(`/api/v1/campaigns/${id}/contacts?disposition=${d}&limit=1`)).total;
+    stats = (await api.get(`/api/v1/campaigns/${id}`)).stats.dispositions ?? {};
+    if (DISPOSITIONS.every((d) => listed[d] === expected[d] && stats[d] === expected[d]) && Object.keys(stats).length === DISPOSITIONS.length) break;
+  }
+  const ok = DISPOSITIONS.every((d) => listed[d] === expected[d] && stats[d] === expected[d]);
+  return { ok, expected, listed, stats };
+}
+
+/** The contact.result messages for one campaign at the sink: distinct contacts, distinct message ids, and repeats. */
+async function checkWebhooks(server, sink, id, contacts) {
+  let contactsSeen = new Set();
+  let messages = 0;
+  let repeats = 0;
+  const ids = new Set();
+  let after = 0;
+  for (const deadline = Date.now() + 300_000; contactsSeen.size < contacts && Date.now() < deadline; await sleep(500)) {
+    const { received } = await (await fetch(`${server.origin}/simulator/webhook-sink/${sink}?after=${after}`)).json();
+    for (const r of received) {
+      after = r.seq;
+      const message = JSON.parse(r.body);
+      if (message.type !== "contact.result" || message.data.campaign_id !== id) continue;
+      messages++;
+      if (ids.has(r.headers["webhook-id"]) || contactsSeen.has(message.data.id)) repeats++;
+      ids.add(r.headers["webhook-id"]);
+      contactsSeen.add(message.data.id);
+    }
+  }
+  // A repeat arriving just after the last new one would be missed above: one more read after a pause.
+  await sleep(2_000);
+  const { received } = await (await fetch(`${server.origin}/simulator/webhook-sink/${sink}?after=${after}`)).json();
+  for (const r of received) {
+    const message = JSON.parse(r.body);
+    if (message.type === "contact.result" && message.data.campaign_id === id) {
+      messages++;
+      repeats++;
+    }
+  }
+  contactsSeen = contactsSeen.size;
+  return { ok: contactsSeen === contacts && repeats === 0, contacts: contactsSeen, messages, repeats };
+}
+
+export async function benchResults(options = {}) {
+  const contacts = Number(options.contacts ?? 10_000);
+  const agents = Number(options.agents ?? 50);
+  const rounds = Math.max(1, Number(options.rounds ?? 1));
+  const port = Number(options.port ?? 8870);
+  const server = await startServer({ port, vars: { SIMULATOR_TIME_SCALE: "0" } });
+  try {
+    const tenant = await provisionTenant(server, FAST);
+    const api = tenantApi(server, tenant);
+    const sink = `results-bench-${Date.now().toString(36)}`;
+    await api.post("/api/v1/webhooks", { url: `${server.origin}/simulator/webhook-sink/${sink}`, events: ["contact.result"] });
+    const providerId = (await api.get(`/api/v1/telephony/numbers/${tenant.numberId}`)).credentials_id;
+    const feed = answerFeed(api, providerId);
+
+    // Unmeasured warm-up: the first campaign on a fresh server also pays for compiling and creating the simulator's objects.
+    await runWithout(server, tenant, { contacts: Math.min(1_000, contacts), prefix: "580" });
+    const without = [await runWithout(server, tenant, { contacts, prefix: "581" })];
+    const withRuns = [];
+    let ok = true;
+    for (let round = 0; round < rounds; round++) {
+      await feed.catchUp();
+      const run = await runWithResults(server, tenant, feed, { contacts, agents, prefix: String(590 + round) });
+      // Counted before the next run, so its load does not land on the deliveries still draining.
+      run.results = await checkResults(api, run.id, contacts);
+      run.webhooks = await checkWebhooks(server, sink, run.id, contacts);
+      ok = ok && run.results.ok && run.webhooks.ok && run.failures.length === 0 && run.listedTwice === 0;
+      withRuns.push(run);
+      without.push(await runWithout(server, tenant, { contacts, prefix: String(582 + round) }));
+    }
+
+    const ratios = withRuns.map((run, i) => run.callsPerSecond / ((without[i].callsPerSecond + without[i + 1].callsPerSecond) / 2) - 1);
+    const fmtPct = (x) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)}%`;
+    const all = withRuns.flatMap((r) => r.latencies);
+    console.log(`results: ${contacts}-contact campaigns of answered calls at time scale 0, ${agents} agents posting to result_url`);
+    console.log("  run                     calls/s   wall s   results  p50 ms  p99 ms  lost/doubled results  contact.result webhooks");
+    let w = 0;
+    let r = 0;
+    for (let i = 0; i < without.length + withRuns.length; i++) {
+      if (i % 2 === 0) {
+        const run = without[w++];
+        console.log(`  without results         ${run.callsPerSecond.toFixed(1).padStart(7)}  ${(run.wallMs / 1000).toFixed(1).padStart(7)}`);
+      } else {
+        const run = withRuns[r++];
+        const lost = DISPOSITIONS.reduce((n, d) => n + Math.max(0, run.results.expected[d] - run.results.listed[d]), 0);
+        const doubled = DISPOSITIONS.reduce((n, d) => n + Math.max(0, run.results.listed[d] - run.results.expected[d]), 0) + run.listedTwice;
+        console.log(
+          `  with results            ${run.callsPerSecond.toFixed(1).padStart(7)}  ${(run.wallMs / 1000).toFixed(1).padStart(7)}  ${String(run.latencies.length).padStart(7)}` +
+            `  ${percentile(run.latencies, 50).toFixed(1).padStart(6)}  ${percentile(run.latencies, 99).toFixed(1).padStart(6)}` +
+            `  ${`${lost} / ${doubled}`.padStart(20)}  ${run.webhooks.contacts} of ${contacts} contacts, ${run.webhooks.repeats} repeats`,
+        );
+      }
+    }
+    for (const run of withRuns) {
+      if (!run.results.ok)
+        console.log(
+          `  totals differ: expected ${JSON.stringify(run.results.expected)}, ?disposition= ${JSON.stringify(run.results.listed)}, stats ${JSON.stringify(run.results.stats)}`,
+        );
+      if (run.failures.length > 0) console.log(`  ${run.failures.length} results refused, first: ${run.failures[0]}`);
+      console.log(`  ${run.postedAtCompletion} of ${run.latencies.length} results were answered before the campaign completed`);
+    }
+    console.log(`  result route answer time over all runs: p50 ${percentile(all, 50).toFixed(1)} ms, p99 ${percentile(all, 99).toFixed(1)} ms`);
+    console.log(
+      `  dispatch calls/s with results against the runs without on either side: ${ratios.map(fmtPct).join(", ")} (median ${fmtPct(median(ratios))}; goal within 5%)`,
+    );
+    return ok;
+  } finally {
+    await server.stop();
+  }
+}
