@@ -25,7 +25,9 @@ async function signedCallback(c: Context<AppEnv>): Promise<SignedCallback> {
   };
 }
 
-type Target = "callback" | "answer";
+/** The answer URL, and the two documents a held call is moved to once a late machine verdict is in (Plivo, Vobiz). */
+const DOCUMENT_TARGETS = ["answer", "agent", "voicemail"] as const;
+type Target = "callback" | (typeof DOCUMENT_TARGETS)[number];
 
 /** Hands the request to the campaign's object, which checks the carrier's signature before anything else. */
 async function forward(c: Context<AppEnv>, kind: CarrierKind, target: Target) {
@@ -34,7 +36,7 @@ async function forward(c: Context<AppEnv>, kind: CarrierKind, target: Target) {
   const stub = getCampaignStub(c.env, campaignId);
   const callback = await signedCallback(c);
   const result: CarrierReply =
-    target === "answer" ? await stub.answer(campaignId, attemptId, kind, callback) : await stub.handleCallback(campaignId, attemptId, kind, callback);
+    target === "callback" ? await stub.handleCallback(campaignId, attemptId, kind, callback) : await stub.answer(campaignId, attemptId, kind, callback);
   return c.body(result.body, result.status as 200, { "Content-Type": result.contentType ?? "text/plain; charset=utf-8" });
 }
 
@@ -56,32 +58,42 @@ const vobizParams = { ...pathParams, mac: z.string().openapi({ param: { descript
 const plainText = (description: string) => ({ description, content: { "text/plain": { schema: z.string() } } });
 const refused = plainText("The carrier's signature (or the Vobiz path MAC) is not valid, or the request is a replay; nothing changes.");
 
+const documentResponses = (description: string) => ({
+  200: { description, content: { "application/xml": { schema: z.string() } } },
+  403: refused,
+  404: plainText("No such campaign or attempt."),
+});
+
 const carrierResponses = {
   callback: {
     200: plainText("Recorded (a callback for a deleted campaign or an unknown attempt is acknowledged and ignored)."),
     400: plainText("The callback carries no call id or call status."),
     403: refused,
   },
-  answer: {
-    200: {
-      description: "The carrier's own call document (TwiML, Plivo XML or VobizXML) that streams the call to the agent's stream_url.",
-      content: { "application/xml": { schema: z.string() } },
-    },
-    403: refused,
-    404: plainText("No such campaign or attempt."),
-  },
+  answer: documentResponses(
+    "The carrier's own call document (TwiML, Plivo XML or VobizXML): the stream to the agent's stream_url, the voicemail message for a machine (Twilio), or a silent hold until the machine verdict (Plivo, Vobiz).",
+  ),
+  agent: documentResponses("Plivo, Vobiz: the document that streams a held call to the agent, once the verdict says human or none came."),
+  voicemail: documentResponses("Plivo, Vobiz: the voicemail message (or the hang-up) for a call the verdict says a machine answered."),
+};
+
+const SUMMARIES: Record<Target, string> = {
+  callback: "status callback",
+  answer: "answer URL",
+  agent: "agent document after the machine verdict",
+  voicemail: "voicemail document after the machine verdict",
 };
 
 /** One carrier route, accepted as POST and GET alike. */
 function carrierRoute(method: (typeof METHODS)[number], carrier: CarrierKind, target: Target) {
-  const suffix = target === "answer" ? "/answer" : "";
+  const suffix = target === "callback" ? "" : `/${target}`;
   const vobiz = carrier === "vobiz";
   return createRoute({
     method,
     path: vobiz ? `/${carrier}/{campaignId}/{attemptId}/{mac}${suffix}` : `/${carrier}/{campaignId}/{attemptId}${suffix}`,
     tags: ["Carrier webhooks"],
     security: PUBLIC_ACCESS,
-    summary: `${carrier} ${target === "answer" ? "answer URL" : "status callback"}`,
+    summary: `${carrier} ${SUMMARIES[target]}`,
     description:
       "Called by the carrier, not by API clients: its signature is the authentication. Signed form fields (POST) or query (GET), as the carrier sends them.",
     request: { params: z.object(vobiz ? vobizParams : pathParams) },
@@ -102,6 +114,8 @@ const serve = (route: ReturnType<typeof carrierRoute>, handler: (c: Context<AppE
 for (const method of METHODS) {
   for (const target of ["callback", "answer"] as const) {
     serve(carrierRoute(method, "twilio", target), (c) => forward(c, "twilio", target));
+  }
+  for (const target of ["callback", ...DOCUMENT_TARGETS] as const) {
     serve(carrierRoute(method, "plivo", target), (c) => forward(c, "plivo", target));
     serve(carrierRoute(method, "vobiz", target), (c) => forwardVobiz(c, target));
   }

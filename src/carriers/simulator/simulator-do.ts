@@ -5,7 +5,9 @@ import { fetcherFor } from "../registry";
 import type { FetchLike } from "../types";
 import { outcomeFor } from "./outcomes";
 import {
+  callTransferred,
   cancelledHangupParams,
+  documentRequestParams,
   type FamilyCallRow,
   type FamilyDialect,
   type FamilyLookup,
@@ -17,6 +19,8 @@ import {
   isFinished,
   type ListedCall,
   readCreateCall,
+  readTransfer,
+  redirectOf,
   type SimResponse,
   shardedUuid,
   signedFamilyRequest,
@@ -146,6 +150,18 @@ export class SimulatorDO extends DurableObject<Env> {
     return { status: 204, json: "" };
   }
 
+  /** POST Call/{uuid}/ with legs=aleg: the live call drops its document (and any pending redirect) and fetches aleg_url now. */
+  async transferFamilyCall(dialect: FamilyDialect, authId: string, id: string, body: Record<string, unknown>): Promise<SimResponse> {
+    const row = familyCallById(this.sql, authId, id);
+    if (!row || row.status !== "in-progress") return familyError(dialect, 404, "NOT_FOUND", `no live call ${id}`);
+    const target = readTransfer(dialect, body);
+    if ("status" in target) return target;
+    this.sql.exec("DELETE FROM deliveries WHERE sid = ? AND role = 'answer'", row.sid);
+    insertDelivery(this.sql, row.sid, Date.now(), { ...target, params: documentRequestParams(row, "Transfer"), role: "answer" });
+    await this.deliverFrom(Date.now());
+    return callTransferred();
+  }
+
   async getCall(accountSid: string, sid: string): Promise<SimResponse> {
     const call = callBySid(this.sql, sid);
     if (!call || call.account_sid !== accountSid) return twilioError(404, 20404, `The requested resource ${sid} was not found`);
@@ -222,6 +238,14 @@ export class SimulatorDO extends DurableObject<Env> {
     return signedTwilioRequest(authToken, url, params);
   }
 
+  /** A Plivo-family document that ends in <Redirect> has the call fetch that URL once its <Wait>s are over. */
+  private followRedirect(call: FamilyCallRow, document: string) {
+    const redirect = redirectOf(document);
+    if (!redirect) return;
+    const dueAt = Date.now() + redirect.afterS * 1000 * this.scale;
+    insertDelivery(this.sql, call.sid, dueAt, { url: redirect.url, method: redirect.method, params: documentRequestParams(call, "Redirect"), role: "answer" });
+  }
+
   private async deliverInOrder(fetcher: FetchLike, rows: Row[]) {
     const call = callBySid(this.sql, String(rows[0]?.sid));
     for (const row of rows) {
@@ -233,7 +257,9 @@ export class SimulatorDO extends DurableObject<Env> {
         const res = await fetcher(await this.callbackRequest(call, row, params));
         // The answer request expects the carrier's XML back: keep it, so a test can read what the call was told to do.
         if (row.role === "answer" && res.ok && params.Event !== "Ring") {
-          this.sql.exec("UPDATE calls SET answer_doc = ? WHERE sid = ?", (await res.text()).slice(0, 4000), call?.sid ?? "");
+          const document = (await res.text()).slice(0, 4000);
+          this.sql.exec("UPDATE calls SET answer_doc = ? WHERE sid = ?", document, call?.sid ?? "");
+          if (call && call.dialect !== "twilio") this.followRedirect(call as unknown as FamilyCallRow, document);
         } else await res.body?.cancel();
         ok = res.status < 500;
       } catch {
