@@ -1,7 +1,12 @@
+import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseCallId } from "../src/call-results/call-id";
-import { createCampaign, lifecycle, newTenant, type Tenant } from "./helpers";
-import { allContacts, carriedCalls, getCampaign, runUntil, untilStatus, useSimulatedTime } from "./sim";
+import { callbackUrls } from "../src/carriers/callback-urls";
+import { PlivoAdapter } from "../src/carriers/plivo";
+import { TwilioAdapter } from "../src/carriers/twilio";
+import { VobizAdapter } from "../src/carriers/vobiz";
+import { call, createCampaign, lifecycle, newTenant, type Tenant } from "./helpers";
+import { allContacts, campaignStub, carriedCalls, getCampaign, runUntil, untilStatus, useSimulatedTime } from "./sim";
 
 let restore: () => void = () => undefined;
 afterEach(() => restore());
@@ -112,12 +117,81 @@ describe("retry_on", () => {
   });
 });
 
-describe("the held call's documents", () => {
-  it.each(["plivo", "vobiz"] as const)("%s: the answer holds the line until the verdict, and the result reaches the campaign view", async (dialect) => {
+describe("Plivo and Vobiz hold the answered call until the verdict", () => {
+  it.each(["plivo", "vobiz"] as const)("%s: the answer is a silent hold whose redirect fetches the agent", async (dialect) => {
     restore = useSimulatedTime();
-    const { t, id, contactOf } = await finishedCampaign(dialect, [MACHINE], { voicemail_action: "message", voicemail_message: "Hello." });
-    expect(contactOf(MACHINE)?.result?.disposition).toBe("voicemail_left");
-    const view = await getCampaign(t, id);
-    expect(view.stats).toMatchObject({ dispositions: { voicemail_left: 1 } });
+    const t = await newTenant({ calls_per_minute: 1_000_000, concurrent_max: 10 }, dialect);
+    const { id } = await createCampaign(t, `phone_number\n${HUMAN}\n`, { voicemail_action: "message", voicemail_message: "Hello." });
+    expect((await lifecycle(t, id, "start")).status).toBe(200);
+    await runUntil(t, [id], untilStatus("completed"));
+    const [human] = await carriedCalls(t);
+    expect(human?.answer_doc).toContain("<Stream");
+    expect((await getCampaign(t, id)).stats).toMatchObject({ completed: 1, dispositions: {} });
+    // The agent's document was a request of its own after the hold (Vobiz also sends ringing to the answer URL).
+    const { carrier_requests } = await campaignStub(id).inspect(id);
+    expect(carrier_requests.answer).toBe(dialect === "vobiz" ? 3 : 2);
+  });
+
+  it.each(["plivo", "vobiz"] as const)("%s: an unsigned request for the voicemail or agent document is refused and records nothing", async (dialect) => {
+    restore = useSimulatedTime();
+    const t = await newTenant({ calls_per_minute: 1_000_000, concurrent_max: 10 }, dialect);
+    const { id } = await createCampaign(t, `phone_number\n${MACHINE}\n`, { voicemail_action: "message", voicemail_message: "Hello." });
+    expect((await lifecycle(t, id, "start")).status).toBe(200);
+    await runUntil(t, [id], (c) => (c.stats.originated ?? 0) + (c.stats.connected ?? 0) === 1);
+    const { open_attempts } = await campaignStub(id).inspect(id);
+    const attemptId = open_attempts[0]?.attempt_id ?? "";
+    const { statusCallbackUrl } = await callbackUrls(env, dialect, id, attemptId);
+    const form = { CallUUID: "forged", RequestUUID: "forged", CallStatus: "in-progress", Event: "Transfer" };
+    for (const stage of ["voicemail", "agent"]) {
+      const path = `${new URL(statusCallbackUrl).pathname}/${stage}`;
+      const res = await call(path, { method: "POST", body: new URLSearchParams(form) });
+      expect(res.status, `${stage}: unsigned`).toBe(403);
+      if (dialect === "vobiz") {
+        // The path's MAC is checked before anything else.
+        const wrongMac = path.replace(/\/[0-9a-f]{32}\//, `/${"0".repeat(32)}/`);
+        expect((await call(wrongMac, { method: "POST", body: new URLSearchParams(form) })).status, `${stage}: wrong MAC`).toBe(403);
+      }
+    }
+    expect((await allContacts(t, id))[0]).toMatchObject({ result: null });
+  });
+});
+
+describe("each carrier's voicemail XML and transfer request", () => {
+  const requests: Request[] = [];
+  const fetcher = async (input: string | Request, init?: RequestInit) => {
+    requests.push(new Request(input, init));
+    return new Response(JSON.stringify({ api_id: "a", message: "call transferred" }), { status: 202 });
+  };
+  const credentials = { auth_id: "MAXXXXXXXXXXXXXXXXXX", auth_token: "token" };
+
+  it("Twilio: <Say> or <Play>, then <Hangup/>; no late verdict, because DetectMessageEnd brings it to the answer", () => {
+    const twilio = new TwilioAdapter({ account_sid: "AC1", auth_token: "t" }, "https://api.twilio.test", fetcher);
+    expect(twilio.voicemailDocument({ kind: "speak", text: "a<b" }).body).toContain("<Response><Say>a&lt;b</Say><Hangup/></Response>");
+    expect(twilio.voicemailDocument({ kind: "play", url: "https://x.test/m.mp3" }).body).toContain(
+      "<Response><Play>https://x.test/m.mp3</Play><Hangup/></Response>",
+    );
+    expect(twilio.voicemailDocument(null).body).toContain("<Response><Hangup/></Response>");
+    expect(twilio.lateVerdict).toBeNull();
+  });
+
+  it.each([
+    ["Plivo", () => new PlivoAdapter(credentials, "https://api.plivo.test", fetcher), "https://api.plivo.test/v1/Account/MAXXXXXXXXXXXXXXXXXX/Call/uuid-1/"],
+    [
+      "Vobiz",
+      () => new VobizAdapter(credentials, "https://api.vobiz.test", fetcher),
+      "https://api.vobiz.test/api/v1/Account/MAXXXXXXXXXXXXXXXXXX/Call/uuid-1/",
+    ],
+  ])("%s: <Speak> or <Play> then <Hangup/>, a <Wait> hold with a <Redirect>, and the transfer with legs=aleg", async (_, make, transferUrl) => {
+    const adapter = make();
+    expect(adapter.voicemailDocument({ kind: "speak", text: "Hi & bye" }).body).toContain("<Response><Speak>Hi &amp; bye</Speak><Hangup/></Response>");
+    expect(adapter.voicemailDocument({ kind: "play", url: "https://x.test/m.mp3" }).body).toContain("<Play>https://x.test/m.mp3</Play><Hangup/>");
+    const hold = adapter.lateVerdict?.holdDocument("https://edge.test/agent?after=hold", 8).body;
+    expect(hold).toContain('<Response><Wait length="8"/><Redirect method="POST">https://edge.test/agent?after=hold</Redirect></Response>');
+    expect(hold).not.toContain("<Stream");
+    requests.length = 0;
+    expect(await adapter.lateVerdict?.transferCall("request-1", "uuid-1", "https://edge.test/voicemail")).toBe(true);
+    expect(requests[0]?.method).toBe("POST");
+    expect(requests[0]?.url).toBe(transferUrl);
+    expect(await requests[0]?.json()).toEqual({ legs: "aleg", aleg_url: "https://edge.test/voicemail", aleg_method: "POST" });
   });
 });

@@ -153,7 +153,7 @@ export class SimulatorDO extends DurableObject<Env> {
   /** POST Call/{uuid}/ with legs=aleg: the live call drops its document (and any pending redirect) and fetches aleg_url now. */
   async transferFamilyCall(dialect: FamilyDialect, authId: string, id: string, body: Record<string, unknown>): Promise<SimResponse> {
     const row = familyCallById(this.sql, authId, id);
-    if (!row || row.status !== "in-progress") return familyError(dialect, 404, "NOT_FOUND", `no live call ${id}`);
+    if (row?.status !== "in-progress") return familyError(dialect, 404, "NOT_FOUND", `no live call ${id}`);
     const target = readTransfer(dialect, body);
     if ("status" in target) return target;
     this.sql.exec("DELETE FROM deliveries WHERE sid = ? AND role = 'answer'", row.sid);
