@@ -25,9 +25,9 @@ async function signedCallback(c: Context<AppEnv>): Promise<SignedCallback> {
   };
 }
 
-/** The answer URL, and the two documents a held call is moved to once a late machine verdict is in (Plivo, Vobiz). */
-const DOCUMENT_TARGETS = ["answer", "agent", "voicemail"] as const;
-type Target = "callback" | (typeof DOCUMENT_TARGETS)[number];
+/** The two documents a held call is moved to once a late machine verdict is in (Plivo, Vobiz). */
+const LATE_VERDICT_TARGETS = ["agent", "voicemail"] as const;
+type Target = "callback" | "answer" | (typeof LATE_VERDICT_TARGETS)[number];
 
 /** Hands the request to the campaign's object, which checks the carrier's signature before anything else. */
 async function forward(c: Context<AppEnv>, kind: CarrierKind, target: Target) {
@@ -58,42 +58,32 @@ const vobizParams = { ...pathParams, mac: z.string().openapi({ param: { descript
 const plainText = (description: string) => ({ description, content: { "text/plain": { schema: z.string() } } });
 const refused = plainText("The carrier's signature (or the Vobiz path MAC) is not valid, or the request is a replay; nothing changes.");
 
-const documentResponses = (description: string) => ({
-  200: { description, content: { "application/xml": { schema: z.string() } } },
-  403: refused,
-  404: plainText("No such campaign or attempt."),
-});
-
 const carrierResponses = {
   callback: {
     200: plainText("Recorded (a callback for a deleted campaign or an unknown attempt is acknowledged and ignored)."),
     400: plainText("The callback carries no call id or call status."),
     403: refused,
   },
-  answer: documentResponses(
-    "The carrier's own call document (TwiML, Plivo XML or VobizXML): the stream to the agent's stream_url, the voicemail message for a machine (Twilio), or a silent hold until the machine verdict (Plivo, Vobiz).",
-  ),
-  agent: documentResponses("Plivo, Vobiz: the document that streams a held call to the agent, once the verdict says human or none came."),
-  voicemail: documentResponses("Plivo, Vobiz: the voicemail message (or the hang-up) for a call the verdict says a machine answered."),
-};
-
-const SUMMARIES: Record<Target, string> = {
-  callback: "status callback",
-  answer: "answer URL",
-  agent: "agent document after the machine verdict",
-  voicemail: "voicemail document after the machine verdict",
+  answer: {
+    200: {
+      description: "The carrier's own call document (TwiML, Plivo XML or VobizXML) that streams the call to the agent's stream_url.",
+      content: { "application/xml": { schema: z.string() } },
+    },
+    403: refused,
+    404: plainText("No such campaign or attempt."),
+  },
 };
 
 /** One carrier route, accepted as POST and GET alike. */
-function carrierRoute(method: (typeof METHODS)[number], carrier: CarrierKind, target: Target) {
-  const suffix = target === "callback" ? "" : `/${target}`;
+function carrierRoute(method: (typeof METHODS)[number], carrier: CarrierKind, target: "callback" | "answer") {
+  const suffix = target === "answer" ? "/answer" : "";
   const vobiz = carrier === "vobiz";
   return createRoute({
     method,
     path: vobiz ? `/${carrier}/{campaignId}/{attemptId}/{mac}${suffix}` : `/${carrier}/{campaignId}/{attemptId}${suffix}`,
     tags: ["Carrier webhooks"],
     security: PUBLIC_ACCESS,
-    summary: `${carrier} ${SUMMARIES[target]}`,
+    summary: `${carrier} ${target === "answer" ? "answer URL" : "status callback"}`,
     description:
       "Called by the carrier, not by API clients: its signature is the authentication. Signed form fields (POST) or query (GET), as the carrier sends them.",
     request: { params: z.object(vobiz ? vobizParams : pathParams) },
@@ -114,9 +104,16 @@ const serve = (route: ReturnType<typeof carrierRoute>, handler: (c: Context<AppE
 for (const method of METHODS) {
   for (const target of ["callback", "answer"] as const) {
     serve(carrierRoute(method, "twilio", target), (c) => forward(c, "twilio", target));
-  }
-  for (const target of ["callback", ...DOCUMENT_TARGETS] as const) {
     serve(carrierRoute(method, "plivo", target), (c) => forward(c, "plivo", target));
     serve(carrierRoute(method, "vobiz", target), (c) => forwardVobiz(c, target));
   }
+}
+
+/**
+ * Plivo and Vobiz only: where a call held at its answer is moved once the machine verdict is in.
+ * Signed and checked like the answer URL; not in the API document, as no API client calls them.
+ */
+for (const target of LATE_VERDICT_TARGETS) {
+  carrierCallbackRoutes.on(["POST", "GET"], `/plivo/:campaignId/:attemptId/${target}`, (c) => forward(c, "plivo", target));
+  carrierCallbackRoutes.on(["POST", "GET"], `/vobiz/:campaignId/:attemptId/:mac/${target}`, (c) => forwardVobiz(c, target));
 }

@@ -88,16 +88,23 @@ export class CarrierCallbacks {
     if (resultSettingsOfState(state).voicemail.action === "agent" || !this.releaseHold(attemptId)) return;
     const urls = await verdictUrls(env, adapter.kind, campaignId, attemptId);
     const machine = answeredByWord(event.answeredBy) === "machine";
-    await adapter.lateVerdict.transferCall(
+    const moved = await adapter.lateVerdict.transferCall(
       attempt.call_id ?? event.callId,
       event.carrierRef ?? attempt.carrier_ref,
       machine ? urls.voicemailUrl : urls.agentUrl,
     );
+    // The carrier refused the move: the call is still held, and its redirect must bring the agent.
+    if (!moved) this.parts.storage.carrierRequests.rememberNonce(`hold-transfer-failed:${attemptId}`, Date.now());
   }
 
   /** Once per attempt: a durable latch in the nonce cache, so a verdict and the hold's redirect never both move the call. */
   private releaseHold(attemptId: string): boolean {
     return this.parts.storage.carrierRequests.rememberNonce(`hold-released:${attemptId}`, Date.now());
+  }
+
+  /** Whether a verdict's transfer was refused: the nonce cache says "seen before" by refusing the insert. */
+  private transferFailed(attemptId: string): boolean {
+    return !this.parts.storage.carrierRequests.rememberNonce(`hold-transfer-failed:${attemptId}`, Date.now());
   }
 
   /**
@@ -133,8 +140,8 @@ export class CarrierCallbacks {
       }
       if (voicemail.action !== "agent" && answeredByWord(event.answeredBy) === "machine") return this.leaveVoicemail(state, attemptId, adapter, voicemail);
     }
-    // The hold ran out with no verdict; one that came first has moved the call already.
-    if (stage === "agent" && new URL(callback.url).search === `?${AFTER_HOLD}` && !this.releaseHold(attemptId)) {
+    // The hold ran out with no verdict; one that came first has moved the call, unless the carrier refused the move.
+    if (stage === "agent" && new URL(callback.url).search === `?${AFTER_HOLD}` && !this.releaseHold(attemptId) && !this.transferFailed(attemptId)) {
       return { status: 200, body: EMPTY_RESPONSE_XML, contentType: XML_CONTENT_TYPE };
     }
     return reply(await this.agentDocument(state, attempt, adapter, event));
