@@ -143,7 +143,7 @@ describe("Plivo and Vobiz hold the answered call until the verdict", () => {
     const { statusCallbackUrl } = await callbackUrls(env, dialect, id, attemptId);
     const form = { CallUUID: "forged", RequestUUID: "forged", CallStatus: "in-progress", Event: "Transfer" };
     for (const stage of ["voicemail", "agent"]) {
-      const path = `${new URL(statusCallbackUrl).pathname}/${stage}`;
+      const path = `${new URL(statusCallbackUrl).pathname}/answer?stage=${stage}`;
       const res = await call(path, { method: "POST", body: new URLSearchParams(form) });
       expect(res.status, `${stage}: unsigned`).toBe(403);
       if (dialect === "vobiz") {
@@ -185,8 +185,8 @@ describe("each carrier's voicemail XML and transfer request", () => {
     const adapter = make();
     expect(adapter.voicemailDocument({ kind: "speak", text: "Hi & bye" }).body).toContain("<Response><Speak>Hi &amp; bye</Speak><Hangup/></Response>");
     expect(adapter.voicemailDocument({ kind: "play", url: "https://x.test/m.mp3" }).body).toContain("<Play>https://x.test/m.mp3</Play><Hangup/>");
-    const hold = adapter.lateVerdict?.holdDocument("https://edge.test/agent?after=hold", 8).body;
-    expect(hold).toContain('<Response><Wait length="8"/><Redirect method="POST">https://edge.test/agent?after=hold</Redirect></Response>');
+    const hold = adapter.lateVerdict?.holdDocument("https://edge.test/answer?stage=agent&after=hold", 8).body;
+    expect(hold).toContain('<Response><Wait length="8"/><Redirect method="POST">https://edge.test/answer?stage=agent&amp;after=hold</Redirect></Response>');
     expect(hold).not.toContain("<Stream");
     requests.length = 0;
     expect(await adapter.lateVerdict?.transferCall("request-1", "uuid-1", "https://edge.test/voicemail")).toBe(true);

@@ -33,9 +33,10 @@ export async function callbackUrls(env: Env, kind: CarrierKind, campaignId: stri
 
 /**
  * Where a call is moved once a late machine verdict is in (Plivo, Vobiz): the agent's document, or
- * the message for the machine. Under the attempt's own path, so they are verified like its callbacks.
+ * the message for the machine. The attempt's own answer URL with a stage, so they are verified
+ * like it (signature, nonce, Vobiz path MAC).
  */
 export async function verdictUrls(env: Env, kind: CarrierKind, campaignId: string, attemptId: string) {
-  const base = await attemptBaseUrl(env, kind, campaignId, attemptId);
-  return { agentUrl: `${base}/agent`, voicemailUrl: `${base}/voicemail` };
+  const answer = `${await attemptBaseUrl(env, kind, campaignId, attemptId)}/answer`;
+  return { agentUrl: `${answer}?stage=agent`, voicemailUrl: `${answer}?stage=voicemail` };
 }

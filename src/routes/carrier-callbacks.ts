@@ -25,9 +25,7 @@ async function signedCallback(c: Context<AppEnv>): Promise<SignedCallback> {
   };
 }
 
-/** The two documents a held call is moved to once a late machine verdict is in (Plivo, Vobiz). */
-const LATE_VERDICT_TARGETS = ["agent", "voicemail"] as const;
-type Target = "callback" | "answer" | (typeof LATE_VERDICT_TARGETS)[number];
+type Target = "callback" | "answer";
 
 /** Hands the request to the campaign's object, which checks the carrier's signature before anything else. */
 async function forward(c: Context<AppEnv>, kind: CarrierKind, target: Target) {
@@ -36,7 +34,7 @@ async function forward(c: Context<AppEnv>, kind: CarrierKind, target: Target) {
   const stub = getCampaignStub(c.env, campaignId);
   const callback = await signedCallback(c);
   const result: CarrierReply =
-    target === "callback" ? await stub.handleCallback(campaignId, attemptId, kind, callback) : await stub.answer(campaignId, attemptId, kind, callback);
+    target === "answer" ? await stub.answer(campaignId, attemptId, kind, callback) : await stub.handleCallback(campaignId, attemptId, kind, callback);
   return c.body(result.body, result.status as 200, { "Content-Type": result.contentType ?? "text/plain; charset=utf-8" });
 }
 
@@ -75,7 +73,7 @@ const carrierResponses = {
 };
 
 /** One carrier route, accepted as POST and GET alike. */
-function carrierRoute(method: (typeof METHODS)[number], carrier: CarrierKind, target: "callback" | "answer") {
+function carrierRoute(method: (typeof METHODS)[number], carrier: CarrierKind, target: Target) {
   const suffix = target === "answer" ? "/answer" : "";
   const vobiz = carrier === "vobiz";
   return createRoute({
@@ -107,13 +105,4 @@ for (const method of METHODS) {
     serve(carrierRoute(method, "plivo", target), (c) => forward(c, "plivo", target));
     serve(carrierRoute(method, "vobiz", target), (c) => forwardVobiz(c, target));
   }
-}
-
-/**
- * Plivo and Vobiz only: where a call held at its answer is moved once the machine verdict is in.
- * Signed and checked like the answer URL; not in the API document, as no API client calls them.
- */
-for (const target of LATE_VERDICT_TARGETS) {
-  carrierCallbackRoutes.on(["POST", "GET"], `/plivo/:campaignId/:attemptId/${target}`, (c) => forward(c, "plivo", target));
-  carrierCallbackRoutes.on(["POST", "GET"], `/vobiz/:campaignId/:attemptId/:mac/${target}`, (c) => forwardVobiz(c, target));
 }

@@ -21,16 +21,16 @@ const forbidden = (body: string): CarrierReply => ({ status: 403, body });
 /** Plivo's machine detection decides within 5 s of the answer by default; the hold allows for the verdict's trip here. */
 const HOLD_FOR_VERDICT_SECONDS = 8;
 
-/** Which document a request asks for, by the last segment of the URL the carrier was given (callback-urls.ts). */
+/** Which document a request to the answer URL asks for: its `stage` (callback-urls.ts verdictUrls), else the answer itself. */
 type DocumentStage = "answer" | "agent" | "voicemail";
 
 function stageOf(callback: SignedCallback): DocumentStage {
-  const last = new URL(callback.url).pathname.split("/").at(-1);
-  return last === "agent" || last === "voicemail" ? last : "answer";
+  const stage = new URL(callback.url).searchParams.get("stage");
+  return stage === "agent" || stage === "voicemail" ? stage : "answer";
 }
 
-/** The hold's own <Redirect> to the agent carries this mark; a transfer on the verdict does not. */
-const AFTER_HOLD = "after=hold";
+/** The hold's own <Redirect> to the agent carries after=hold; a transfer on the verdict does not. */
+const afterHold = (callback: SignedCallback) => new URL(callback.url).searchParams.get("after") === "hold";
 
 const reply = (document: AnswerDocument): CarrierReply => ({ status: 200, body: document.body, contentType: document.contentType });
 
@@ -136,12 +136,12 @@ export class CarrierCallbacks {
       if (event?.progress !== "in-progress") return { status: 200, body: EMPTY_RESPONSE_XML, contentType: XML_CONTENT_TYPE };
       if (voicemail.action !== "agent" && adapter.lateVerdict) {
         const { agentUrl } = await verdictUrls(this.parts.env, kind, campaignId, attemptId);
-        return reply(adapter.lateVerdict.holdDocument(`${agentUrl}?${AFTER_HOLD}`, HOLD_FOR_VERDICT_SECONDS));
+        return reply(adapter.lateVerdict.holdDocument(`${agentUrl}&after=hold`, HOLD_FOR_VERDICT_SECONDS));
       }
       if (voicemail.action !== "agent" && answeredByWord(event.answeredBy) === "machine") return this.leaveVoicemail(state, attemptId, adapter, voicemail);
     }
     // The hold ran out with no verdict; one that came first has moved the call, unless the carrier refused the move.
-    if (stage === "agent" && new URL(callback.url).search === `?${AFTER_HOLD}` && !this.releaseHold(attemptId) && !this.transferFailed(attemptId)) {
+    if (stage === "agent" && afterHold(callback) && !this.releaseHold(attemptId) && !this.transferFailed(attemptId)) {
       return { status: 200, body: EMPTY_RESPONSE_XML, contentType: XML_CONTENT_TYPE };
     }
     return reply(await this.agentDocument(state, attempt, adapter, event));
