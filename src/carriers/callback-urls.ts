@@ -19,10 +19,24 @@ export async function callbackPathMacMatches(env: Env, campaignId: string, attem
   return constantTimeEqual(await callbackPathMac(env, campaignId, attemptId), given);
 }
 
-/** Where a carrier sends an attempt's callbacks and its answer request (routes in src/routes/carrier-callbacks.ts). */
-export async function callbackUrls(env: Env, kind: CarrierKind, campaignId: string, attemptId: string) {
+async function attemptBaseUrl(env: Env, kind: CarrierKind, campaignId: string, attemptId: string) {
   let path = `/webhooks/${kind}/${campaignId}/${attemptId}`;
   if (kind === "vobiz") path += `/${await callbackPathMac(env, campaignId, attemptId)}`;
-  const statusCallbackUrl = `${publicBase(env)}${path}`;
+  return `${publicBase(env)}${path}`;
+}
+
+/** Where a carrier sends an attempt's callbacks and its answer request (routes in src/routes/carrier-callbacks.ts). */
+export async function callbackUrls(env: Env, kind: CarrierKind, campaignId: string, attemptId: string) {
+  const statusCallbackUrl = await attemptBaseUrl(env, kind, campaignId, attemptId);
   return { statusCallbackUrl, answerUrl: `${statusCallbackUrl}/answer` };
+}
+
+/**
+ * Where a call is moved once a late machine verdict is in (Plivo, Vobiz): the agent's document, or
+ * the message for the machine. The attempt's own answer URL with a stage, so they are verified
+ * like it (signature, nonce, Vobiz path MAC).
+ */
+export async function verdictUrls(env: Env, kind: CarrierKind, campaignId: string, attemptId: string) {
+  const answer = `${await attemptBaseUrl(env, kind, campaignId, attemptId)}/answer`;
+  return { agentUrl: `${answer}?stage=agent`, voicemailUrl: `${answer}?stage=voicemail` };
 }

@@ -1,5 +1,5 @@
 import { escapeXml } from "./twiml";
-import type { CallEvent, CallProgress } from "./types";
+import type { AnswerDocument, CallEvent, CallProgress, VoicemailMessage } from "./types";
 
 /** Plivo's hangup cause for a destination that does not exist; Vobiz uses the same table. */
 const INVALID_DESTINATION_CODE = 2000;
@@ -83,6 +83,7 @@ export function callEventFromCallback(params: [string, string][]): CallEvent | n
     answeredBy,
     sipCode: invalid ? INVALID_NUMBER_SIP : numberOf(get("SIPResponseCode")),
     cause: describeCause(cause),
+    ...(event === "MachineDetection" && { machineVerdict: true }),
   };
 }
 
@@ -156,5 +157,21 @@ export function plivoAnswerXml(streamUrl: string | null, parameters: Record<stri
   return {
     body: `<?xml version="1.0" encoding="UTF-8"?><Response><Stream bidirectional="true" keepCallAlive="true" contentType="audio/x-mulaw;rate=8000">${escapeXml(url.toString())}</Stream></Response>`,
     contentType,
+  };
+}
+
+const PLIVO_XML = "text/xml; charset=utf-8";
+
+/** Plivo XML for an answering machine: <Speak> or <Play>, then <Hangup/>. */
+export function plivoVoicemailXml(message: VoicemailMessage): AnswerDocument {
+  const words = message === null ? "" : message.kind === "speak" ? `<Speak>${escapeXml(message.text)}</Speak>` : `<Play>${escapeXml(message.url)}</Play>`;
+  return { body: `<?xml version="1.0" encoding="UTF-8"?><Response>${words}<Hangup/></Response>`, contentType: PLIVO_XML };
+}
+
+/** Silence while the machine verdict is awaited; without one by then, <Redirect> fetches the agent's document. */
+export function plivoHoldXml(agentUrl: string, seconds: number): AnswerDocument {
+  return {
+    body: `<?xml version="1.0" encoding="UTF-8"?><Response><Wait length="${seconds}"/><Redirect method="POST">${escapeXml(agentUrl)}</Redirect></Response>`,
+    contentType: PLIVO_XML,
   };
 }

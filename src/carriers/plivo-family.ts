@@ -1,5 +1,16 @@
-import { type CallRecord, callEventFromCallback, callEventFromRecord, plivoAnswerXml } from "./plivo-events";
-import type { CallEvent, CarrierAdapter, FetchLike, LookupResult, OriginateRequest, OriginateResult, SignedCallback } from "./types";
+import { type CallRecord, callEventFromCallback, callEventFromRecord, plivoAnswerXml, plivoHoldXml, plivoVoicemailXml } from "./plivo-events";
+import type {
+  AnswerDocument,
+  CallEvent,
+  CarrierAdapter,
+  FetchLike,
+  LateVerdictCarrier,
+  LookupResult,
+  OriginateRequest,
+  OriginateResult,
+  SignedCallback,
+  VoicemailMessage,
+} from "./types";
 
 export interface PlivoFamilyCredentials {
   auth_id: string;
@@ -67,8 +78,10 @@ export const sameNumber = (a: unknown, b: string) => typeof a === "string" && di
  * errors, the form callbacks and the XML answer. Each subclass says how it authenticates, which
  * URLs it is given, how callbacks are signed and how calls are looked up.
  */
-export abstract class PlivoFamilyAdapter implements CarrierAdapter {
+export abstract class PlivoFamilyAdapter implements CarrierAdapter, LateVerdictCarrier {
   abstract readonly kind: "plivo" | "vobiz";
+  /** The verdict comes on machine_detection_url after the answer URL has run. */
+  readonly lateVerdict: LateVerdictCarrier = this;
   /** The carrier's name as its customers know it, used in every error detail. */
   protected abstract readonly carrierName: string;
   protected readonly accountBase: string;
@@ -197,6 +210,25 @@ export abstract class PlivoFamilyAdapter implements CarrierAdapter {
 
   answerDocument(streamUrl: string | null, parameters: Record<string, string>) {
     return plivoAnswerXml(streamUrl, parameters);
+  }
+
+  voicemailDocument(message: VoicemailMessage): AnswerDocument {
+    return plivoVoicemailXml(message);
+  }
+
+  holdDocument(agentUrl: string, seconds: number): AnswerDocument {
+    return plivoHoldXml(agentUrl, seconds);
+  }
+
+  /** The transfer-call API: the A leg (the callee) is given a new document URL; Plivo answers 202. */
+  async transferCall(callId: string, carrierRef: string | null, url: string): Promise<boolean> {
+    const path = `/Call/${encodeURIComponent(carrierRef || callId)}/`;
+    try {
+      const answer = await this.api("POST", path, { legs: "aleg", aleg_url: url, aleg_method: "POST" });
+      return answer.status >= 200 && answer.status < 300;
+    } catch {
+      return false;
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 import { constantTimeEqual, hmac, toBase64 } from "../http/crypto";
-import { answerTwiml } from "./twiml";
+import { answerTwiml, voicemailTwiml } from "./twiml";
 import type {
   AnswerDocument,
   CallEvent,
@@ -10,6 +10,7 @@ import type {
   OriginateRequest,
   OriginateResult,
   SignedCallback,
+  VoicemailMessage,
 } from "./types";
 
 export interface TwilioCredentials {
@@ -82,6 +83,8 @@ export const TWILIO_STATUS_EVENTS: readonly string[] = ["answered", "completed"]
 
 export class TwilioAdapter implements CarrierAdapter {
   readonly kind = "twilio";
+  /** DetectMessageEnd makes Twilio request the answer URL after the greeting's beep, verdict included. */
+  readonly lateVerdict = null;
   private readonly base: string;
 
   constructor(
@@ -200,6 +203,10 @@ export class TwilioAdapter implements CarrierAdapter {
 
   answerDocument(streamUrl: string | null, parameters: Record<string, string>): AnswerDocument {
     return { body: answerTwiml(streamUrl, parameters), contentType: "text/xml" };
+  }
+
+  voicemailDocument(message: VoicemailMessage): AnswerDocument {
+    return { body: voicemailTwiml(message), contentType: "text/xml" };
   }
 
   parseCallback(params: [string, string][]): CallEvent | null {

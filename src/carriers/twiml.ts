@@ -1,3 +1,5 @@
+import type { VoicemailMessage } from "./types";
+
 export const escapeXml = (value: string) =>
   value.replace(/[<>&"']/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" })[c] as string);
 
@@ -8,6 +10,12 @@ export function answerTwiml(streamUrl: string | null, parameters: Record<string,
     .map(([name, value]) => `<Parameter name="${escapeXml(name)}" value="${escapeXml(value)}"/>`)
     .join("");
   return `<?xml version="1.0" encoding="UTF-8"?><Response><Connect><Stream url="${escapeXml(streamUrl)}">${params}</Stream></Connect></Response>`;
+}
+
+/** What an answering machine hears after its beep, then the call ends. */
+export function voicemailTwiml(message: VoicemailMessage): string {
+  const words = message === null ? "" : message.kind === "speak" ? `<Say>${escapeXml(message.text)}</Say>` : `<Play>${escapeXml(message.url)}</Play>`;
+  return `<?xml version="1.0" encoding="UTF-8"?><Response>${words}<Hangup/></Response>`;
 }
 
 export const XML_CONTENT_TYPE = "text/xml; charset=utf-8";

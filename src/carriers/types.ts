@@ -19,6 +19,8 @@ export interface CallEvent {
   sipCode?: number;
   /** The carrier's hangup cause text or code where it has one, for last_error. */
   cause?: string;
+  /** True on a machine-detection request of its own (Plivo, Vobiz): the verdict, apart from the answer. */
+  machineVerdict?: boolean;
 }
 
 export interface OriginateRequest {
@@ -59,6 +61,20 @@ export interface AnswerDocument {
   contentType: string;
 }
 
+/** What a voicemail hears: text the carrier speaks, or an audio file it plays; null hangs up without a word. */
+export type VoicemailMessage = { kind: "speak"; text: string } | { kind: "play"; url: string } | null;
+
+/**
+ * A carrier whose machine verdict comes after the answer (Plivo, Vobiz): the answered call is held
+ * silently, then moved to the agent or to the message once the verdict is in.
+ */
+export interface LateVerdictCarrier {
+  /** Holds the line for `seconds`, then fetches the agent's document from `agentUrl` if no verdict moved the call first. */
+  holdDocument(agentUrl: string, seconds: number): AnswerDocument;
+  /** Moves the live call to the document at `url`; false when the carrier refused. */
+  transferCall(callId: string, carrierRef: string | null, url: string): Promise<boolean>;
+}
+
 /** One interface for every carrier: only fetch and Web Crypto behind it. */
 export interface CarrierAdapter {
   readonly kind: CarrierKind;
@@ -78,6 +94,10 @@ export interface CarrierAdapter {
    * agent's stream_url with the contact's variables; a hang-up document when streamUrl is null.
    */
   answerDocument(streamUrl: string | null, parameters: Record<string, string>): AnswerDocument;
+  /** The message (or the bare hang-up) for an answering machine, in the carrier's own XML. */
+  voicemailDocument(message: VoicemailMessage): AnswerDocument;
+  /** Null where the answer request itself carries the verdict (Twilio with DetectMessageEnd: after the greeting's beep). */
+  readonly lateVerdict: LateVerdictCarrier | null;
 }
 
 export type FetchLike = (input: string | Request, init?: RequestInit) => Promise<Response>;

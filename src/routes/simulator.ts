@@ -41,6 +41,15 @@ async function cancelFamilyCall(c: Context<AppEnv>, dialect: FamilyDialect) {
   return send(c, await stubFor(c.env, authId, id).cancelFamilyCall(dialect, authId, id));
 }
 
+/** The transfer-call API: a live call's A leg is sent to a new document URL. */
+async function transferFamilyCall(c: Context<AppEnv>, dialect: FamilyDialect) {
+  const authId = c.req.param("authId") as string;
+  const id = c.req.param("id") as string;
+  const body = (await c.req.json().catch(() => null)) as Record<string, unknown> | null;
+  if (!body || typeof body !== "object") return send(c, familyError(dialect, 400, "INVALID_JSON", "the request body must be a JSON object"));
+  return send(c, await stubFor(c.env, authId, id).transferFamilyCall(dialect, authId, id, body));
+}
+
 /** Calls across the shards that may hold them, newest first. */
 async function listed(c: Context<AppEnv>, lookup: FamilyLookup, to: string | null, from: string | null) {
   const authId = c.req.param("authId") as string;
@@ -49,7 +58,7 @@ async function listed(c: Context<AppEnv>, lookup: FamilyLookup, to: string | nul
   return lists.flat().sort((a, b) => Number(b.created_at) - Number(a.created_at));
 }
 
-/** Plivo's Voice API for calls, as far as edgedial uses it: create, live/queued/record lookups, listings, hangup. */
+/** Plivo's Voice API for calls, as far as edgedial uses it: create, live/queued/record lookups, listings, transfer, hangup. */
 const plivoRoutes = new Hono<AppEnv>()
   .use("/v1/Account/:authId/*", async (c, next) => {
     const authId = c.req.param("authId");
@@ -74,6 +83,7 @@ const plivoRoutes = new Hono<AppEnv>()
     return c.json({ api_id: crypto.randomUUID(), meta: { limit: objects.length, offset: 0, total_count: objects.length }, objects });
   })
   .get("/v1/Account/:authId/Call/:id/", (c) => familyCall(c, "plivo"))
+  .post("/v1/Account/:authId/Call/:id/", (c) => transferFamilyCall(c, "plivo"))
   .get("/v1/Account/:authId/Call/:id", (c) => familyCall(c, "plivo"))
   .delete("/v1/Account/:authId/Call/:id/", (c) => cancelFamilyCall(c, "plivo"))
   .delete("/v1/Account/:authId/Request/:id/", (c) => cancelFamilyCall(c, "plivo"));
@@ -99,6 +109,7 @@ const vobizRoutes = new Hono<AppEnv>()
     return c.json({ api_id: crypto.randomUUID(), calls: calls.map((r) => r.live_id) });
   })
   .get("/api/v1/Account/:authId/Call/:id/", (c) => familyCall(c, "vobiz"))
+  .post("/api/v1/Account/:authId/Call/:id/", (c) => transferFamilyCall(c, "vobiz"))
   .get("/api/v1/Account/:authId/Call/:id", (c) => familyCall(c, "vobiz"))
   .delete("/api/v1/Account/:authId/Call/:id", (c) => cancelFamilyCall(c, "vobiz"))
   .get("/api/v1/Account/:authId/cdr", async (c) => {

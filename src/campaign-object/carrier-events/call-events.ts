@@ -1,3 +1,4 @@
+import type { ContactResultView } from "../../call-results/result-view";
 import type { CallEvent } from "../../carriers/types";
 import { nowIso } from "../../db/client";
 import { isTerminal } from "../lifecycle";
@@ -17,6 +18,9 @@ export function lastErrorDetail(outcome: CallOutcome, event: CallEvent): string 
   if (event.cause) return event.cause;
   return outcome === "failed" && event.sipCode ? `SIP ${event.sipCode}` : null;
 }
+
+/** The disposition edgedial itself gives a call whose answering machine got the campaign's message. */
+const VOICEMAIL_LEFT = "voicemail_left";
 
 /** Contact changes reach D1 at most this long after they happen when no tick is due sooner. */
 const FLUSH_DELAY_MS = 250;
@@ -95,6 +99,35 @@ export class CallEvents {
       );
     }
     this.storage.timers.setNoLater("dispatch", now);
+  }
+
+  /**
+   * The message document was served to a machine: the contact gets the result `voicemail_left`
+   * through the same write a reported result takes (counts, `event: result`, `contact.result`).
+   * A repeated request for the same call's message stores nothing new.
+   */
+  recordVoicemailLeft(attemptId: string, callId: string) {
+    const attempt = this.storage.attempts.get(attemptId);
+    const contact = attempt && this.storage.contacts.get(attempt.contact_id);
+    if (!contact || !(contact.status === "originated" || contact.status === "connected")) return;
+    if (contact.disposition === VOICEMAIL_LEFT && contact.result && (JSON.parse(contact.result) as { call_id?: string }).call_id === callId) return;
+    const now = Date.now();
+    const at = nowIso(now);
+    const result: ContactResultView = {
+      disposition: VOICEMAIL_LEFT,
+      data: null,
+      summary: null,
+      transcript_url: null,
+      recording_url: null,
+      call_id: callId,
+      reported_at: at,
+    };
+    this.transitions.result(
+      contact,
+      { result: JSON.stringify(result), disposition: VOICEMAIL_LEFT },
+      { contact_id: contact.contact_id, call_id: callId, disposition: VOICEMAIL_LEFT, callback_at: null, opt_out: false, at },
+    );
+    this.storage.timers.setNoLater("flush", now + FLUSH_DELAY_MS);
   }
 
   /** The carrier never took the call: it does not count as an attempt and the contact waits again. */

@@ -1,18 +1,43 @@
 import { callIdOf } from "../../call-results/call-id";
 import { answeredByWord, resultUrl } from "../../call-results/result-url";
+import type { ResultSettings } from "../../call-results/settings";
+import { verdictUrls } from "../../carriers/callback-urls";
 import { EMPTY_RESPONSE_XML, XML_CONTENT_TYPE } from "../../carriers/twiml";
-import type { CarrierAdapter, CarrierKind, SignedCallback } from "../../carriers/types";
+import type { AnswerDocument, CallEvent, CarrierAdapter, CarrierKind, SignedCallback, VoicemailMessage } from "../../carriers/types";
 import type { Env } from "../../env";
 import type { AlarmClock } from "../alarm-clock";
 import type { CarrierLink } from "../carrier-link";
 import type { D1Sync } from "../d1-sync";
 import type { EventHub } from "../live/event-hub";
+import type { Attempt } from "../storage/attempts";
+import { type CampaignState, resultSettingsOfState } from "../storage/campaign-state";
 import type { ObjectStorage } from "../storage/object-storage";
 import type { CallEvents } from "./call-events";
 
 export type CarrierReply = { status: number; body: string; contentType?: string };
 
 const forbidden = (body: string): CarrierReply => ({ status: 403, body });
+
+/** Plivo's machine detection decides within 5 s of the answer by default; the hold allows for the verdict's trip here. */
+const HOLD_FOR_VERDICT_SECONDS = 8;
+
+/** Which document a request to the answer URL asks for: its `stage` (callback-urls.ts verdictUrls), else the answer itself. */
+type DocumentStage = "answer" | "agent" | "voicemail";
+
+function stageOf(callback: SignedCallback): DocumentStage {
+  const stage = new URL(callback.url).searchParams.get("stage");
+  return stage === "agent" || stage === "voicemail" ? stage : "answer";
+}
+
+/** The hold's own <Redirect> to the agent carries after=hold; a transfer on the verdict does not. */
+const afterHold = (callback: SignedCallback) => new URL(callback.url).searchParams.get("after") === "hold";
+
+const reply = (document: AnswerDocument): CarrierReply => ({ status: 200, body: document.body, contentType: document.contentType });
+
+function voicemailMessage(voicemail: ResultSettings["voicemail"]): VoicemailMessage {
+  if (voicemail.action !== "message") return null;
+  return voicemail.audioUrl ? { kind: "play", url: voicemail.audioUrl } : { kind: "speak", text: voicemail.message ?? "" };
+}
 
 /** GET callbacks carry their parameters in the query; POST ones in the form body. */
 const fieldsOf = (callback: SignedCallback): [string, string][] => (callback.method === "GET" ? [...new URL(callback.url).searchParams] : callback.params);
@@ -47,13 +72,47 @@ export class CarrierCallbacks {
     events.apply(attemptId, event);
     hub.publish();
     await alarm.arm();
+    if (event.machineVerdict) await this.moveHeldCall(campaignId, attemptId, checked.adapter, event);
     return { status: 200, body: "" };
   }
 
   /**
-   * The answer request: applies the event it carries, then answers the answer itself with the
-   * carrier's document that streams the call to the agent. Vobiz also sends ringing (and could
-   * send other events) to this URL; those get a document with no verbs, so no second stream starts.
+   * A late machine verdict (Plivo, Vobiz) for a call held at its answer: a machine gets the message,
+   * a person the agent. Whichever comes first, this or the hold's own redirect, releases the call.
+   */
+  private async moveHeldCall(campaignId: string, attemptId: string, adapter: CarrierAdapter, event: CallEvent) {
+    const { storage, env } = this.parts;
+    const state = storage.campaign.get();
+    const attempt = storage.attempts.get(attemptId);
+    if (!state || !attempt || attempt.state === "ended" || !adapter.lateVerdict) return;
+    if (resultSettingsOfState(state).voicemail.action === "agent" || !this.releaseHold(attemptId)) return;
+    const urls = await verdictUrls(env, adapter.kind, campaignId, attemptId);
+    const machine = answeredByWord(event.answeredBy) === "machine";
+    const moved = await adapter.lateVerdict.transferCall(
+      attempt.call_id ?? event.callId,
+      event.carrierRef ?? attempt.carrier_ref,
+      machine ? urls.voicemailUrl : urls.agentUrl,
+    );
+    // The carrier refused the move: the call is still held, and its redirect must bring the agent.
+    if (!moved) this.parts.storage.carrierRequests.rememberNonce(`hold-transfer-failed:${attemptId}`, Date.now());
+  }
+
+  /** Once per attempt: a durable latch in the nonce cache, so a verdict and the hold's redirect never both move the call. */
+  private releaseHold(attemptId: string): boolean {
+    return this.parts.storage.carrierRequests.rememberNonce(`hold-released:${attemptId}`, Date.now());
+  }
+
+  /** Whether a verdict's transfer was refused: the nonce cache says "seen before" by refusing the insert. */
+  private transferFailed(attemptId: string): boolean {
+    return !this.parts.storage.carrierRequests.rememberNonce(`hold-transfer-failed:${attemptId}`, Date.now());
+  }
+
+  /**
+   * The answer request (and, for Plivo and Vobiz, the agent or voicemail document a held call is
+   * moved to): applies the event it carries, then answers with the carrier's document. Vobiz also
+   * sends ringing to the answer URL; that gets a document with no verbs, so no second stream starts.
+   * With voicemail_action hangup or message, a machine gets the message (Twilio: the answer request
+   * comes after the beep with the verdict), and a Plivo-family call is held until its verdict.
    */
   async answer(campaignId: string, attemptId: string, kind: CarrierKind, callback: SignedCallback): Promise<CarrierReply> {
     const { d1, storage, events, hub, alarm } = this.parts;
@@ -62,28 +121,59 @@ export class CarrierCallbacks {
     if (!state || !attempt) return { status: 404, body: "This call is not known." };
     const checked = await this.authenticate(kind, callback);
     if (!("adapter" in checked)) return checked;
+    const { adapter } = checked;
     storage.carrierRequests.count("answer");
-    const event = checked.adapter.parseCallback(fieldsOf(callback));
+    const event = adapter.parseCallback(fieldsOf(callback));
     if (event) {
       events.apply(attemptId, event);
       hub.publish();
       await alarm.arm();
     }
-    if (event?.progress !== "in-progress") return { status: 200, body: EMPTY_RESPONSE_XML, contentType: XML_CONTENT_TYPE };
+    const stage = stageOf(callback);
+    const voicemail = resultSettingsOfState(state).voicemail;
+    if (stage === "voicemail") return this.leaveVoicemail(state, attemptId, adapter, voicemail);
+    if (stage === "answer") {
+      if (event?.progress !== "in-progress") return { status: 200, body: EMPTY_RESPONSE_XML, contentType: XML_CONTENT_TYPE };
+      if (voicemail.action !== "agent" && adapter.lateVerdict) {
+        const { agentUrl } = await verdictUrls(this.parts.env, kind, campaignId, attemptId);
+        return reply(adapter.lateVerdict.holdDocument(`${agentUrl}&after=hold`, HOLD_FOR_VERDICT_SECONDS));
+      }
+      if (voicemail.action !== "agent" && answeredByWord(event.answeredBy) === "machine") return this.leaveVoicemail(state, attemptId, adapter, voicemail);
+    }
+    // The hold ran out with no verdict; one that came first has moved the call, unless the carrier refused the move.
+    if (stage === "agent" && afterHold(callback) && !this.releaseHold(attemptId) && !this.transferFailed(attemptId)) {
+      return { status: 200, body: EMPTY_RESPONSE_XML, contentType: XML_CONTENT_TYPE };
+    }
+    return reply(await this.agentDocument(state, attempt, adapter, event));
+  }
+
+  /** The message (or the bare hang-up) for a machine; a message served is the contact's `voicemail_left` result. */
+  private leaveVoicemail(state: CampaignState, attemptId: string, adapter: CarrierAdapter, voicemail: ResultSettings["voicemail"]): CarrierReply {
+    const message = voicemailMessage(voicemail);
+    if (message) {
+      this.parts.events.recordVoicemailLeft(attemptId, callIdOf(state.campaign_id, attemptId));
+      this.parts.hub.publish();
+      void this.parts.alarm.arm();
+    }
+    return reply(adapter.voicemailDocument(message));
+  }
+
+  /** The stream to the agent, with the contact's fields, the call's id, the verdict so far and the result URL. */
+  private async agentDocument(state: CampaignState, attempt: Attempt, adapter: CarrierAdapter, event: CallEvent | null): Promise<AnswerDocument> {
+    const { storage, d1 } = this.parts;
     const contact = storage.contacts.get(attempt.contact_id);
     const fields = contact ? (JSON.parse(contact.custom_fields) as Record<string, string>) : {};
-    const callId = callIdOf(state.campaign_id, attemptId);
+    const callId = callIdOf(state.campaign_id, attempt.attempt_id);
     const parameters = {
       ...fields,
       campaign_id: state.campaign_id,
       contact_id: attempt.contact_id,
       phone_number: attempt.phone,
       call_id: callId,
-      answered_by: answeredByWord(event.answeredBy ?? storage.attempts.get(attemptId)?.answered_by),
+      answered_by: answeredByWord(event?.answeredBy ?? storage.attempts.get(attempt.attempt_id)?.answered_by),
       result_url: await resultUrl(this.parts.env, callId, attempt.created_at),
     };
-    const document = checked.adapter.answerDocument(await d1.agentStreamUrl(state.agent_id), parameters);
-    return { status: 200, body: document.body, contentType: document.contentType };
+    return adapter.answerDocument(await d1.agentStreamUrl(state.agent_id), parameters);
   }
 
   /** Signature, then replay: a request whose nonce was seen before is refused like a forged one, and changes nothing. */

@@ -108,6 +108,40 @@ export function familyDeliveries(plan: FamilyCallPlan, ids: { callUuid: string; 
   return out;
 }
 
+/** The transfer-call body (legs=aleg, aleg_url): where the live call's A leg fetches its next document. */
+export function readTransfer(dialect: FamilyDialect, body: Json): { url: string; method: "GET" | "POST" } | SimResponse {
+  const url = text(body.aleg_url);
+  if (text(body.legs) !== "aleg" || !url)
+    return familyError(dialect, 400, "VALIDATION_ERROR", "legs=aleg with an aleg_url is the only transfer this carrier takes here");
+  return { url, method: methodOf(body.aleg_method) };
+}
+
+export const callTransferred = (): SimResponse => ({ status: 202, json: JSON.stringify({ api_id: apiId(), message: "call transferred" }) });
+
+/** The request a transferred or redirected call makes for its next document, as its answer request looked. */
+export function documentRequestParams(call: FamilyCallRow, event: "Redirect" | "Transfer"): Record<string, string> {
+  return {
+    CallUUID: call.sid,
+    RequestUUID: call.request_uuid,
+    From: call.from_number.replace(/^\+/, ""),
+    To: call.to_number.replace(/^\+/, ""),
+    Direction: "outbound",
+    CallStatus: "in-progress",
+    Event: event,
+  };
+}
+
+const unescapeXml = (value: string) =>
+  value.replace(/&(lt|gt|quot|apos|amp);/g, (_, name: string) => ({ lt: "<", gt: ">", quot: '"', apos: "'", amp: "&" })[name] as string);
+
+/** A document's <Wait length> then <Redirect>: the carrier waits that long, then fetches the redirect's URL. */
+export function redirectOf(document: string): { afterS: number; url: string; method: "GET" | "POST" } | null {
+  const redirect = /<Redirect([^>]*)>([^<]+)<\/Redirect>/.exec(document);
+  if (!redirect) return null;
+  const waits = [...document.matchAll(/<Wait[^>]*length="(\d+)"/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+  return { afterS: waits, url: unescapeXml((redirect[2] as string).trim()), method: /method="GET"/i.test(redirect[1] ?? "") ? "GET" : "POST" };
+}
+
 /** A cancelled call's pending hangup request, rewritten as the carrier reports a cancel. */
 export function cancelledHangupParams(params: Record<string, string>): Record<string, string> {
   const cancelled: Record<string, string> = {

@@ -6,7 +6,9 @@ import type { FetchLike } from "../types";
 import { answerParameters } from "./answer-parameters";
 import { outcomeFor } from "./outcomes";
 import {
+  callTransferred,
   cancelledHangupParams,
+  documentRequestParams,
   type FamilyCallRow,
   type FamilyDialect,
   type FamilyLookup,
@@ -18,6 +20,8 @@ import {
   isFinished,
   type ListedCall,
   readCreateCall,
+  readTransfer,
+  redirectOf,
   type SimResponse,
   shardedUuid,
   signedFamilyRequest,
@@ -149,6 +153,18 @@ export class SimulatorDO extends DurableObject<Env> {
     return { status: 204, json: "" };
   }
 
+  /** POST Call/{uuid}/ with legs=aleg: the live call drops its document (and any pending redirect) and fetches aleg_url now. */
+  async transferFamilyCall(dialect: FamilyDialect, authId: string, id: string, body: Record<string, unknown>): Promise<SimResponse> {
+    const row = familyCallById(this.sql, authId, id);
+    if (row?.status !== "in-progress") return familyError(dialect, 404, "NOT_FOUND", `no live call ${id}`);
+    const target = readTransfer(dialect, body);
+    if ("status" in target) return target;
+    this.sql.exec("DELETE FROM deliveries WHERE sid = ? AND role = 'answer'", row.sid);
+    insertDelivery(this.sql, row.sid, Date.now(), { ...target, params: documentRequestParams(row, "Transfer"), role: "answer" });
+    await this.deliverFrom(Date.now());
+    return callTransferred();
+  }
+
   async getCall(accountSid: string, sid: string): Promise<SimResponse> {
     const call = callBySid(this.sql, sid);
     if (!call || call.account_sid !== accountSid) return twilioError(404, 20404, `The requested resource ${sid} was not found`);
@@ -269,6 +285,14 @@ export class SimulatorDO extends DurableObject<Env> {
     this.sql.exec("DELETE FROM deliveries WHERE id = ?", row.id);
   }
 
+  /** A Plivo-family document that ends in <Redirect> has the call fetch that URL once its <Wait>s are over. */
+  private followRedirect(call: FamilyCallRow, document: string) {
+    const redirect = redirectOf(document);
+    if (!redirect) return;
+    const dueAt = Date.now() + redirect.afterS * 1000 * this.scale;
+    insertDelivery(this.sql, call.sid, dueAt, { url: redirect.url, method: redirect.method, params: documentRequestParams(call, "Redirect"), role: "answer" });
+  }
+
   private async deliverInOrder(fetcher: FetchLike, rows: Row[]) {
     const call = callBySid(this.sql, String(rows[0]?.sid));
     for (const row of rows) {
@@ -284,9 +308,10 @@ export class SimulatorDO extends DurableObject<Env> {
         const res = await fetcher(await this.callbackRequest(call, row, params));
         // The answer request expects the carrier's XML back: keep it, so a test can read what the call was told to do.
         if (row.role === "answer" && res.ok && params.Event !== "Ring") {
-          const document = await res.text();
-          this.sql.exec("UPDATE calls SET answer_doc = ? WHERE sid = ?", document.slice(0, 4000), call?.sid ?? "");
+          const document = (await res.text()).slice(0, 4000);
+          this.sql.exec("UPDATE calls SET answer_doc = ? WHERE sid = ?", document, call?.sid ?? "");
           if (call) this.listenAsAgent(call, document);
+          if (call && call.dialect !== "twilio") this.followRedirect(call as unknown as FamilyCallRow, document);
         } else await res.body?.cancel();
         ok = res.status < 500;
       } catch {
