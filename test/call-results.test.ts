@@ -80,7 +80,7 @@ describe("what the agent gets", () => {
     // Twilio's answer request carries the machine-detection verdict; Plivo and Vobiz give theirs later, on its own request.
     expect(parameters.answered_by).toBe(dialect === "twilio" ? "human" : "unknown");
     expect(parameters.result_url).toMatch(
-      new RegExp(`^http://127\\.0\\.0\\.1:8787/api/v1/calls/${parameters.call_id}/result\\?token=ct_\\d+\\.[A-Za-z0-9_-]{43}$`),
+      new RegExp(`^http://127\\.0\\.0\\.1:8787/api/v1/calls/${parameters.call_id}/result\\?token=ct_\\d+\\.${t.accountId}\\.[A-Za-z0-9_-]{43}$`),
     );
   });
 });
@@ -276,6 +276,6 @@ it("keeps the result route's key in SECRETS_KEY's own derivation: another deploy
   const { t } = await liveCampaign([ANSWERED]);
   const link = await resultLink(t, ANSWERED);
   const { mintCallToken } = await import("../src/call-results/call-token");
-  const foreign = await mintCallToken({ ...env, SECRETS_KEY: "someone-else" }, link.callId, Date.now() + 60_000);
+  const foreign = await mintCallToken({ ...env, SECRETS_KEY: "someone-else" }, link.callId, t.accountId, Date.now() + 60_000);
   expect((await post(`/api/v1/calls/${link.callId}/result?token=${foreign}`, { disposition: "x" })).status).toBe(401);
 });

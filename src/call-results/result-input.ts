@@ -88,8 +88,8 @@ export function resolveCallback(input: Partial<Pick<CallResultInput, "callback_a
 }
 
 /** A campaign that declares its dispositions takes no other name (SPEC "Call results"). */
-export function checkDisposition(disposition: string, allowed: readonly string[] | null) {
-  if (allowed && !allowed.includes(disposition)) {
-    throw badRequest(`disposition "${disposition}" is not one this campaign declares; use one of ${allowed.join(", ")}.`);
-  }
+/** Why a disposition is not one the campaign declares, or null when it is (or the campaign takes any). */
+export function dispositionProblem(disposition: string, allowed: readonly string[] | null): string | null {
+  if (!allowed || allowed.includes(disposition)) return null;
+  return `disposition "${disposition}" is not one this campaign declares; use one of ${allowed.join(", ")}.`;
 }

@@ -212,8 +212,8 @@ export class CampaignDO extends DurableObject<Env> {
   // --- call results (RPC from src/routes/calls.ts and the contacts routes) ------------------------
 
   /** An agent's result for one of this campaign's calls, checked by the Worker; stored with its effects before this returns. */
-  reportResult(campaignId: string, callId: string, input: CallResultInput, callbackAt: number | null): Promise<ResultOutcome> {
-    return this.results.report(campaignId, callId, input, callbackAt);
+  reportResult(campaignId: string, callId: string, accountId: string, input: CallResultInput, callbackAt: number | null): Promise<ResultOutcome> {
+    return this.results.report(campaignId, callId, accountId, input, callbackAt);
   }
 
   /** An operator's callback for one contact (`seq` is its place in the campaign, from its id). */

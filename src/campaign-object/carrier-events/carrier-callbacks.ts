@@ -171,7 +171,7 @@ export class CarrierCallbacks {
       phone_number: attempt.phone,
       call_id: callId,
       answered_by: answeredByWord(event?.answeredBy ?? storage.attempts.get(attempt.attempt_id)?.answered_by),
-      result_url: await resultUrl(this.parts.env, callId, attempt.created_at),
+      result_url: await resultUrl(this.parts.env, callId, state.account_id, attempt.created_at),
     };
     return adapter.answerDocument(await d1.agentStreamUrl(state.agent_id), parameters);
   }

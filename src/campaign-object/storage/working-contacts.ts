@@ -66,7 +66,14 @@ const ADDED_COLUMNS: [string, string][] = [
   ["disposition", "TEXT"],
   ["callbacks", "INTEGER NOT NULL DEFAULT 0"],
   ["callback_at", "INTEGER"],
+  ["settled_at", "INTEGER"],
 ];
+
+/**
+ * A settled contact stays here this long after D1 has it: the agent's result for a call that just
+ * ended then finds the contact here instead of reading it back from D1.
+ */
+const SETTLED_KEPT_MS = 120_000;
 
 type Row = Record<string, SqlStorageValue>;
 
@@ -82,7 +89,7 @@ export class WorkingContacts {
       contact_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, phone TEXT NOT NULL, custom_fields TEXT NOT NULL,
       status TEXT NOT NULL, attempts INTEGER NOT NULL, outcome TEXT, last_error TEXT, call_id TEXT,
       next_attempt_at INTEGER, dirty INTEGER NOT NULL DEFAULT 0, timezone TEXT, window_opens_at INTEGER, row INTEGER, created_at TEXT,
-      result TEXT, disposition TEXT, callbacks INTEGER NOT NULL DEFAULT 0, callback_at INTEGER)`);
+      result TEXT, disposition TEXT, callbacks INTEGER NOT NULL DEFAULT 0, callback_at INTEGER, settled_at INTEGER)`);
     const columns = new Set(
       this.sql
         .exec<{ name: string }>("SELECT name FROM pragma_table_info('contacts')")
@@ -92,6 +99,7 @@ export class WorkingContacts {
     for (const [name, definition] of ADDED_COLUMNS) if (!columns.has(name)) this.sql.exec(`ALTER TABLE contacts ADD COLUMN ${name} ${definition}`);
     this.sql.exec("CREATE INDEX IF NOT EXISTS contacts_due ON contacts (status, next_attempt_at, seq)");
     this.sql.exec("CREATE INDEX IF NOT EXISTS contacts_dirty ON contacts (dirty)");
+    this.sql.exec("CREATE INDEX IF NOT EXISTS contacts_settled ON contacts (settled_at)");
   }
 
   /** Pending contacts as D1 pages them (d1-sync.ts pendingPage); one already here is left as it is. */
@@ -198,7 +206,7 @@ export class WorkingContacts {
   write(next: LiveContact) {
     this.sql.exec(
       `UPDATE contacts SET status = ?, attempts = ?, outcome = ?, last_error = ?, call_id = ?, next_attempt_at = ?, result = ?, disposition = ?,
-         callbacks = ?, callback_at = ?, dirty = dirty + 1
+         callbacks = ?, callback_at = ?, dirty = dirty + 1, settled_at = NULL
        WHERE contact_id = ?`,
       next.status,
       next.attempts,
@@ -225,11 +233,19 @@ export class WorkingContacts {
     return this.sql.exec<Row>("SELECT * FROM contacts WHERE dirty > 0 LIMIT ?", limit).toArray() as unknown as LiveContact[];
   }
 
-  /** After a flush: rows unchanged since are clean again, and settled ones leave the working set (D1 has them). */
-  markFlushed(rows: { id: string; version: number }[]) {
+  /**
+   * After a flush: rows unchanged since are clean again; settled ones stay a short while (a result
+   * for a call that just ended reads them here), then leave the working set (D1 has them).
+   */
+  markFlushed(rows: { id: string; version: number }[], now = Date.now()) {
     for (const { id, version } of rows) {
-      this.sql.exec("UPDATE contacts SET dirty = 0 WHERE contact_id = ? AND dirty = ?", id, version);
-      this.sql.exec("DELETE FROM contacts WHERE contact_id = ? AND dirty = 0 AND status IN ('completed', 'failed', 'cancelled')", id);
+      this.sql.exec(
+        "UPDATE contacts SET dirty = 0, settled_at = CASE WHEN status IN ('completed', 'failed', 'cancelled') THEN ? END WHERE contact_id = ? AND dirty = ?",
+        now,
+        id,
+        version,
+      );
     }
+    this.sql.exec("DELETE FROM contacts WHERE settled_at <= ? AND dirty = 0", now - SETTLED_KEPT_MS);
   }
 }
