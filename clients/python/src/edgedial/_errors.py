@@ -36,10 +36,6 @@ class APIError(EdgedialError):
         self.message = message
         self.headers = headers if headers is not None else httpx.Headers()
 
-    @property
-    def request_id(self) -> Optional[str]:
-        return self.headers.get("cf-ray")
-
     def __str__(self) -> str:
         return f"{self.status} {self.code}: {self.message}"
 
