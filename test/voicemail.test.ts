@@ -1,6 +1,8 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseCallId } from "../src/call-results/call-id";
+import { HoldLatches } from "../src/campaign-object/storage/hold-latches";
 import { callbackUrls } from "../src/carriers/callback-urls";
 import { PlivoAdapter } from "../src/carriers/plivo";
 import { TwilioAdapter } from "../src/carriers/twilio";
@@ -153,6 +155,33 @@ describe("Plivo and Vobiz hold the answered call until the verdict", () => {
       }
     }
     expect((await allContacts(t, id))[0]).toMatchObject({ result: null });
+  });
+});
+
+describe("the hold latch", () => {
+  it("releases a held call once, remembers a refused transfer, and takes over latches kept in the nonce cache before", async () => {
+    const stub = campaignStub(`cmp_latch_${crypto.randomUUID()}`);
+    await runInDurableObject(stub, (_, state) => {
+      const sql = state.storage.sql;
+      const now = Date.now();
+      // As an older version left them: the latches were nonces, beside a carrier's real one.
+      for (const nonce of ["hold-released:att_a", "hold-released:att_b", "hold-transfer-failed:att_b", "12345678901234567890"]) {
+        sql.exec("INSERT INTO seen_nonces (nonce, seen_at) VALUES (?, ?)", nonce, now);
+      }
+      const latches = new HoldLatches(sql);
+      latches.createSchema();
+      latches.createSchema();
+      expect(sql.exec("SELECT nonce FROM seen_nonces").toArray()).toEqual([{ nonce: "12345678901234567890" }]);
+      expect(latches.release("att_a", now), "released before the move").toBe(false);
+      expect(latches.transferRefused("att_a")).toBe(false);
+      expect(latches.transferRefused("att_b")).toBe(true);
+
+      expect(latches.release("att_c", now), "the first to come moves the call").toBe(true);
+      expect(latches.release("att_c", now), "the second does not").toBe(false);
+      expect(latches.transferRefused("att_c")).toBe(false);
+      latches.markTransferRefused("att_c");
+      expect(latches.transferRefused("att_c")).toBe(true);
+    });
   });
 });
 

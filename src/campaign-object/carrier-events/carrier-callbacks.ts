@@ -85,7 +85,7 @@ export class CarrierCallbacks {
     const state = storage.campaign.get();
     const attempt = storage.attempts.get(attemptId);
     if (!state || !attempt || attempt.state === "ended" || !adapter.lateVerdict) return;
-    if (resultSettingsOfState(state).voicemail.action === "agent" || !this.releaseHold(attemptId)) return;
+    if (resultSettingsOfState(state).voicemail.action === "agent" || !storage.holds.release(attemptId, Date.now())) return;
     const urls = await verdictUrls(env, adapter.kind, campaignId, attemptId);
     const machine = answeredByWord(event.answeredBy) === "machine";
     const moved = await adapter.lateVerdict.transferCall(
@@ -94,17 +94,7 @@ export class CarrierCallbacks {
       machine ? urls.voicemailUrl : urls.agentUrl,
     );
     // The carrier refused the move: the call is still held, and its redirect must bring the agent.
-    if (!moved) this.parts.storage.carrierRequests.rememberNonce(`hold-transfer-failed:${attemptId}`, Date.now());
-  }
-
-  /** Once per attempt: a durable latch in the nonce cache, so a verdict and the hold's redirect never both move the call. */
-  private releaseHold(attemptId: string): boolean {
-    return this.parts.storage.carrierRequests.rememberNonce(`hold-released:${attemptId}`, Date.now());
-  }
-
-  /** Whether a verdict's transfer was refused: the nonce cache says "seen before" by refusing the insert. */
-  private transferFailed(attemptId: string): boolean {
-    return !this.parts.storage.carrierRequests.rememberNonce(`hold-transfer-failed:${attemptId}`, Date.now());
+    if (!moved) storage.holds.markTransferRefused(attemptId);
   }
 
   /**
@@ -141,7 +131,7 @@ export class CarrierCallbacks {
       if (voicemail.action !== "agent" && answeredByWord(event.answeredBy) === "machine") return this.leaveVoicemail(state, attemptId, adapter, voicemail);
     }
     // The hold ran out with no verdict; one that came first has moved the call, unless the carrier refused the move.
-    if (stage === "agent" && afterHold(callback) && !this.releaseHold(attemptId) && !this.transferFailed(attemptId)) {
+    if (stage === "agent" && afterHold(callback) && !storage.holds.release(attemptId, Date.now()) && !storage.holds.transferRefused(attemptId)) {
       return { status: 200, body: EMPTY_RESPONSE_XML, contentType: XML_CONTENT_TYPE };
     }
     return reply(await this.agentDocument(state, attempt, adapter, event));
