@@ -17,6 +17,8 @@ afterEach(() => restore());
 // The simulator's machine answers numbers ending 95–97 (SPEC table); those ending below 70 are people.
 const MACHINE = "+14155550195";
 const HUMAN = "+14155550100";
+// A machine whose third- and fourth-last digits are 50–59: the simulated carrier refuses to transfer its call (docs/simulator.md).
+const REFUSING_MACHINE = "+14155555095";
 const DIALECTS = ["twilio", "plivo", "vobiz"] as const;
 type Dialect = (typeof DIALECTS)[number];
 
@@ -156,6 +158,27 @@ describe("Plivo and Vobiz hold the answered call until the verdict", () => {
       }
     }
     expect((await allContacts(t, id))[0]).toMatchObject({ result: null });
+  });
+});
+
+describe("a carrier that refuses to move the held call", () => {
+  it.each(["plivo", "vobiz"] as const)("%s: the hold's redirect brings the agent after all; no message is left and no result is set", async (dialect) => {
+    restore = useSimulatedTime();
+    const { id, done, lastDocument, contactOf } = await finishedCampaign(dialect, [REFUSING_MACHINE], {
+      voicemail_action: "message",
+      voicemail_message: "Hello.",
+    });
+    // The verdict came and its transfer to the message was refused: the hold ran out and its redirect got the stream.
+    expect(lastDocument(REFUSING_MACHINE)).toContain("<Stream");
+    expect(lastDocument(REFUSING_MACHINE)).not.toContain("<Speak>");
+    expect(contactOf(REFUSING_MACHINE)).toMatchObject({ status: "completed", outcome: "voicemail", attempts: 1, result: null });
+    expect(done?.stats).toMatchObject({ completed: 1, dispositions: {} });
+    const { carrier_requests } = await campaignStub(id).inspect(id);
+    expect(carrier_requests.answer, "the answer (Vobiz: and ringing), then the hold's redirect; no transferred request").toBe(dialect === "vobiz" ? 3 : 2);
+    const latches = await runInDurableObject(campaignStub(id), (_, state) =>
+      state.storage.sql.exec<{ transfer_refused: number }>("SELECT transfer_refused FROM hold_latches").toArray(),
+    );
+    expect(latches).toEqual([{ transfer_refused: 1 }]);
   });
 });
 
