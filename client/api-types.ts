@@ -526,6 +526,76 @@ export interface paths {
       };
     };
   };
+  "/webhooks/twilio/{campaignId}/{attemptId}/answer": {
+    /**
+     * twilio answer URL
+     * @description Called by the carrier, not by API clients: its signature is the authentication. Signed form fields (POST) or query (GET), as the carrier sends them.
+     */
+    get: {
+      parameters: {
+        path: {
+          /** @description The campaign the call belongs to. */
+          campaignId: string;
+          /** @description The dial attempt the carrier is reporting on. */
+          attemptId: string;
+        };
+      };
+      responses: {
+        /** @description The carrier's own call document (TwiML, Plivo XML or VobizXML) that streams the call to the agent's stream_url. */
+        200: {
+          content: {
+            "application/xml": string;
+          };
+        };
+        /** @description The carrier's signature (or the Vobiz path MAC) is not valid, or the request is a replay; nothing changes. */
+        403: {
+          content: {
+            "text/plain": string;
+          };
+        };
+        /** @description No such campaign or attempt. */
+        404: {
+          content: {
+            "text/plain": string;
+          };
+        };
+      };
+    };
+    /**
+     * twilio answer URL
+     * @description Called by the carrier, not by API clients: its signature is the authentication. Signed form fields (POST) or query (GET), as the carrier sends them.
+     */
+    post: {
+      parameters: {
+        path: {
+          /** @description The campaign the call belongs to. */
+          campaignId: string;
+          /** @description The dial attempt the carrier is reporting on. */
+          attemptId: string;
+        };
+      };
+      responses: {
+        /** @description The carrier's own call document (TwiML, Plivo XML or VobizXML) that streams the call to the agent's stream_url. */
+        200: {
+          content: {
+            "application/xml": string;
+          };
+        };
+        /** @description The carrier's signature (or the Vobiz path MAC) is not valid, or the request is a replay; nothing changes. */
+        403: {
+          content: {
+            "text/plain": string;
+          };
+        };
+        /** @description No such campaign or attempt. */
+        404: {
+          content: {
+            "text/plain": string;
+          };
+        };
+      };
+    };
+  };
   "/webhooks/plivo/{campaignId}/{attemptId}": {
     /**
      * plivo status callback
@@ -670,76 +740,6 @@ export interface paths {
       };
     };
   };
-  "/webhooks/twilio/{campaignId}/{attemptId}/answer": {
-    /**
-     * twilio answer URL
-     * @description Called by the carrier, not by API clients: its signature is the authentication. Signed form fields (POST) or query (GET), as the carrier sends them.
-     */
-    get: {
-      parameters: {
-        path: {
-          /** @description The campaign the call belongs to. */
-          campaignId: string;
-          /** @description The dial attempt the carrier is reporting on. */
-          attemptId: string;
-        };
-      };
-      responses: {
-        /** @description The carrier's own call document (TwiML, Plivo XML or VobizXML) that streams the call to the agent's stream_url. */
-        200: {
-          content: {
-            "application/xml": string;
-          };
-        };
-        /** @description The carrier's signature (or the Vobiz path MAC) is not valid, or the request is a replay; nothing changes. */
-        403: {
-          content: {
-            "text/plain": string;
-          };
-        };
-        /** @description No such campaign or attempt. */
-        404: {
-          content: {
-            "text/plain": string;
-          };
-        };
-      };
-    };
-    /**
-     * twilio answer URL
-     * @description Called by the carrier, not by API clients: its signature is the authentication. Signed form fields (POST) or query (GET), as the carrier sends them.
-     */
-    post: {
-      parameters: {
-        path: {
-          /** @description The campaign the call belongs to. */
-          campaignId: string;
-          /** @description The dial attempt the carrier is reporting on. */
-          attemptId: string;
-        };
-      };
-      responses: {
-        /** @description The carrier's own call document (TwiML, Plivo XML or VobizXML) that streams the call to the agent's stream_url. */
-        200: {
-          content: {
-            "application/xml": string;
-          };
-        };
-        /** @description The carrier's signature (or the Vobiz path MAC) is not valid, or the request is a replay; nothing changes. */
-        403: {
-          content: {
-            "text/plain": string;
-          };
-        };
-        /** @description No such campaign or attempt. */
-        404: {
-          content: {
-            "text/plain": string;
-          };
-        };
-      };
-    };
-  };
   "/webhooks/plivo/{campaignId}/{attemptId}/answer": {
     /**
      * plivo answer URL
@@ -876,6 +876,158 @@ export interface paths {
           };
         };
         /** @description No such campaign or attempt. */
+        404: {
+          content: {
+            "text/plain": string;
+          };
+        };
+      };
+    };
+  };
+  "/webhooks/plivo/{campaignId}/{attemptId}/answer/{stage}": {
+    /**
+     * plivo held call's document
+     * @description Called by the carrier, not by API clients: its signature is the authentication. Signed form fields (POST) or query (GET), as the carrier sends them.
+     */
+    get: {
+      parameters: {
+        path: {
+          /** @description The campaign the call belongs to. */
+          campaignId: string;
+          /** @description The dial attempt the carrier is reporting on. */
+          attemptId: string;
+          /** @description The document a call held for its machine verdict is moved to: the agent, the voicemail message, or the agent after the hold. */
+          stage: "agent" | "voicemail" | "after-hold";
+        };
+      };
+      responses: {
+        /** @description The agent's stream, the voicemail message, or (after a hold a verdict already ended) an empty document, in Plivo XML or VobizXML. */
+        200: {
+          content: {
+            "application/xml": string;
+          };
+        };
+        /** @description The carrier's signature (or the Vobiz path MAC) is not valid, or the request is a replay; nothing changes. */
+        403: {
+          content: {
+            "text/plain": string;
+          };
+        };
+        /** @description No such campaign, attempt or stage. */
+        404: {
+          content: {
+            "text/plain": string;
+          };
+        };
+      };
+    };
+    /**
+     * plivo held call's document
+     * @description Called by the carrier, not by API clients: its signature is the authentication. Signed form fields (POST) or query (GET), as the carrier sends them.
+     */
+    post: {
+      parameters: {
+        path: {
+          /** @description The campaign the call belongs to. */
+          campaignId: string;
+          /** @description The dial attempt the carrier is reporting on. */
+          attemptId: string;
+          /** @description The document a call held for its machine verdict is moved to: the agent, the voicemail message, or the agent after the hold. */
+          stage: "agent" | "voicemail" | "after-hold";
+        };
+      };
+      responses: {
+        /** @description The agent's stream, the voicemail message, or (after a hold a verdict already ended) an empty document, in Plivo XML or VobizXML. */
+        200: {
+          content: {
+            "application/xml": string;
+          };
+        };
+        /** @description The carrier's signature (or the Vobiz path MAC) is not valid, or the request is a replay; nothing changes. */
+        403: {
+          content: {
+            "text/plain": string;
+          };
+        };
+        /** @description No such campaign, attempt or stage. */
+        404: {
+          content: {
+            "text/plain": string;
+          };
+        };
+      };
+    };
+  };
+  "/webhooks/vobiz/{campaignId}/{attemptId}/{mac}/answer/{stage}": {
+    /**
+     * vobiz held call's document
+     * @description Called by the carrier, not by API clients: its signature is the authentication. Signed form fields (POST) or query (GET), as the carrier sends them.
+     */
+    get: {
+      parameters: {
+        path: {
+          /** @description The campaign the call belongs to. */
+          campaignId: string;
+          /** @description The dial attempt the carrier is reporting on. */
+          attemptId: string;
+          /** @description HMAC of campaign and attempt, checked before anything else. */
+          mac: string;
+          /** @description The document a call held for its machine verdict is moved to: the agent, the voicemail message, or the agent after the hold. */
+          stage: "agent" | "voicemail" | "after-hold";
+        };
+      };
+      responses: {
+        /** @description The agent's stream, the voicemail message, or (after a hold a verdict already ended) an empty document, in Plivo XML or VobizXML. */
+        200: {
+          content: {
+            "application/xml": string;
+          };
+        };
+        /** @description The carrier's signature (or the Vobiz path MAC) is not valid, or the request is a replay; nothing changes. */
+        403: {
+          content: {
+            "text/plain": string;
+          };
+        };
+        /** @description No such campaign, attempt or stage. */
+        404: {
+          content: {
+            "text/plain": string;
+          };
+        };
+      };
+    };
+    /**
+     * vobiz held call's document
+     * @description Called by the carrier, not by API clients: its signature is the authentication. Signed form fields (POST) or query (GET), as the carrier sends them.
+     */
+    post: {
+      parameters: {
+        path: {
+          /** @description The campaign the call belongs to. */
+          campaignId: string;
+          /** @description The dial attempt the carrier is reporting on. */
+          attemptId: string;
+          /** @description HMAC of campaign and attempt, checked before anything else. */
+          mac: string;
+          /** @description The document a call held for its machine verdict is moved to: the agent, the voicemail message, or the agent after the hold. */
+          stage: "agent" | "voicemail" | "after-hold";
+        };
+      };
+      responses: {
+        /** @description The agent's stream, the voicemail message, or (after a hold a verdict already ended) an empty document, in Plivo XML or VobizXML. */
+        200: {
+          content: {
+            "application/xml": string;
+          };
+        };
+        /** @description The carrier's signature (or the Vobiz path MAC) is not valid, or the request is a replay; nothing changes. */
+        403: {
+          content: {
+            "text/plain": string;
+          };
+        };
+        /** @description No such campaign, attempt or stage. */
         404: {
           content: {
             "text/plain": string;

@@ -4,7 +4,7 @@ import { ownOrigin } from "../own-origin";
 import { fetcherFor } from "../registry";
 import type { FetchLike } from "../types";
 import { answerParameters } from "./answer-parameters";
-import { outcomeFor } from "./outcomes";
+import { outcomeFor, refusesTransfer } from "./outcomes";
 import {
   callTransferred,
   cancelledHangupParams,
@@ -159,6 +159,7 @@ export class SimulatorDO extends DurableObject<Env> {
     if (row?.status !== "in-progress") return familyError(dialect, 404, "NOT_FOUND", `no live call ${id}`);
     const target = readTransfer(dialect, body);
     if ("status" in target) return target;
+    if (refusesTransfer(row.to_number)) return familyError(dialect, 400, "TRANSFER_REFUSED", `call ${id} cannot be transferred now`);
     this.sql.exec("DELETE FROM deliveries WHERE sid = ? AND role = 'answer'", row.sid);
     insertDelivery(this.sql, row.sid, Date.now(), { ...target, params: documentRequestParams(row, "Transfer"), role: "answer" });
     await this.deliverFrom(Date.now());
