@@ -1,9 +1,11 @@
 import { runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { Edgedial } from "../client/index";
 import { IDEMPOTENCY_TTL_MS } from "../src/accounts/idempotency-store";
 import { getAccountStub } from "../src/accounts/stub";
-import { call, campaignForm, countRows, csvOf, jsonInit, newTenant, postCampaign, type Tenant } from "./helpers";
+import { idempotencyKeyProblem, pathBelowMount, requestFingerprint } from "../src/http/request-fingerprint";
+import { BASE, call, campaignForm, countRows, csvOf, jsonInit, newTenant, postCampaign, type Tenant } from "./helpers";
 import { fetchDocument, HTTP_METHODS } from "./openapi-contract";
 import { useSimulatedTime } from "./sim";
 
@@ -229,5 +231,127 @@ describe("the idempotency store", () => {
       store.keep("big", "claim-big", { ...answer, body: new ArrayBuffer(64 * 1024 + 1) }, later);
       expect(store.claim("big", "fp", "again", later + 1).outcome).toBe("run");
     });
+  });
+});
+
+describe("request fingerprint and key shape", () => {
+  it.each([
+    ["a", null],
+    ["k".repeat(255), null],
+    [" spaced key ~!", null],
+    ["", "is empty"],
+    ["k".repeat(256), "is 256 characters long"],
+    ["tab\there", "outside printable ASCII"],
+    ["caf\u00e9", "outside printable ASCII"],
+  ])("idempotencyKeyProblem(%j)", (key, problem) => {
+    const found = idempotencyKeyProblem(key);
+    if (problem === null) expect(found).toBeNull();
+    else expect(found).toContain(problem);
+  });
+
+  it("names a path below whichever mount served it", () => {
+    const mounts = ["/api/v1", "/hub-api/api/v1", "/v1"];
+    expect(pathBelowMount("/api/v1/campaigns", mounts)).toBe("/campaigns");
+    expect(pathBelowMount("/hub-api/api/v1/campaigns?x=1", mounts)).toBe("/campaigns?x=1");
+    expect(pathBelowMount("/v1/dnc", mounts)).toBe("/dnc");
+    expect(pathBelowMount("/v10/dnc", mounts)).toBe("/v10/dnc");
+  });
+
+  const bytes = (text: string) => new TextEncoder().encode(text).buffer as ArrayBuffer;
+  const form = (boundary: string, fields: [string, string][], file: string) =>
+    bytes(
+      fields.map(([n, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${n}"\r\n\r\n${v}\r\n`).join("") +
+        `--${boundary}\r\nContent-Disposition: form-data; name="contacts"; filename="c.csv"\r\nContent-Type: text/csv\r\n\r\n${file}\r\n--${boundary}--\r\n`,
+    );
+  const multipart = (boundary: string) => `multipart/form-data; boundary=${boundary}`;
+
+  it("is the same for one form under two boundaries, and differs when a field, the order, a file or the request line does", async () => {
+    const fields: [string, string][] = [
+      ["name", "A"],
+      ["agent_id", "agt_1"],
+    ];
+    const base = await requestFingerprint("POST", "/campaigns", multipart("b1"), form("b1", fields, "phone_number\n+15550000001\n"));
+    expect(await requestFingerprint("POST", "/campaigns", multipart("zz-other"), form("zz-other", fields, "phone_number\n+15550000001\n"))).toBe(base);
+    const variants = [
+      requestFingerprint("POST", "/campaigns", multipart("b1"), form("b1", [["name", "B"], fields[1] as [string, string]], "phone_number\n+15550000001\n")),
+      requestFingerprint("POST", "/campaigns", multipart("b1"), form("b1", [...fields].reverse(), "phone_number\n+15550000001\n")),
+      requestFingerprint("POST", "/campaigns", multipart("b1"), form("b1", fields, "phone_number\n+15550000002\n")),
+      requestFingerprint("PUT", "/campaigns", multipart("b1"), form("b1", fields, "phone_number\n+15550000001\n")),
+      requestFingerprint("POST", "/campaigns?x=1", multipart("b1"), form("b1", fields, "phone_number\n+15550000001\n")),
+    ];
+    for (const variant of await Promise.all(variants)) expect(variant).not.toBe(base);
+  });
+
+  it("compares other bodies byte for byte, with their media type but not its parameters", async () => {
+    const json = await requestFingerprint("POST", "/agents", "application/json", bytes('{"name":"A"}'));
+    expect(await requestFingerprint("POST", "/agents", "application/json; charset=utf-8", bytes('{"name":"A"}'))).toBe(json);
+    expect(await requestFingerprint("POST", "/agents", "application/json", bytes('{"name": "A"}'))).not.toBe(json);
+    expect(await requestFingerprint("POST", "/agents", "text/csv", bytes('{"name":"A"}'))).not.toBe(json);
+    expect(await requestFingerprint("POST", "/agents", "", new ArrayBuffer(0))).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe("the client's keys", () => {
+  it("sends a fresh key per create and re-uses it on its own retry, so a lost answer makes one campaign", async () => {
+    const t = await newTenant();
+    const keys: (string | null)[] = [];
+    let dropNext = true;
+    const edgedial = new Edgedial({
+      apiKey: t.key,
+      baseUrl: BASE,
+      retryDelayMs: 1,
+      fetch: async (request) => {
+        keys.push(request.headers.get("Idempotency-Key"));
+        const response = await exports.default.fetch(request);
+        // The server ran it, but the answer never arrives: the client cannot tell and tries again.
+        if (request.method === "POST" && dropNext) {
+          dropNext = false;
+          throw new TypeError("network connection lost");
+        }
+        return response;
+      },
+    });
+    const input = { name: "Retried", agent_id: t.agentId, phone_number_id: t.numberId, contacts: csvOf(2) };
+    const created = await edgedial.campaigns.create(input);
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).toMatch(/^[0-9a-f]{32}$/);
+    expect(keys[1]).toBe(keys[0]);
+    expect(await campaignsOf(t)).toBe(1);
+    expect((await edgedial.campaigns.get(created.id)).name).toBe("Retried");
+    await edgedial.campaigns.create(input);
+    expect(keys.at(-1)).not.toBe(keys[0]);
+    expect(await campaignsOf(t)).toBe(2);
+    await edgedial.campaigns.list();
+    expect(keys.at(-1), "a read carries no key").toBeNull();
+  });
+
+  it("waits out a 409 for its own first try still running, and gives up after maxRetries", async () => {
+    const inUse = () => Response.json({ error: { code: "idempotency_key_in_use", message: "still running" } }, { status: 409 });
+    const seen: string[] = [];
+    const answers = [inUse(), Response.json({ id: "agt_x", name: "A" }, { status: 201 })];
+    const edgedial = new Edgedial({
+      apiKey: "k",
+      baseUrl: BASE,
+      retryDelayMs: 1,
+      fetch: async (request) => {
+        seen.push(request.headers.get("Idempotency-Key") ?? "");
+        return answers.shift() ?? inUse();
+      },
+    });
+    expect(await edgedial.agents.create({ name: "A", stream_url: "wss://a.test/s" })).toMatchObject({ id: "agt_x" });
+    expect(new Set(seen).size).toBe(1);
+    await expect(edgedial.agents.create({ name: "A", stream_url: "wss://a.test/s" })).rejects.toMatchObject({ status: 409, code: "idempotency_key_in_use" });
+    expect(seen).toHaveLength(2 + 3);
+    const stateConflict = new Edgedial({
+      apiKey: "k",
+      baseUrl: BASE,
+      retryDelayMs: 1,
+      fetch: async (request) => {
+        seen.push(request.method);
+        return Response.json({ error: { code: "conflict", message: "Campaign is draft." } }, { status: 409 });
+      },
+    });
+    await expect(stateConflict.campaigns.pause("cmp_1")).rejects.toMatchObject({ code: "conflict" });
+    expect(seen.at(-2), "a state conflict is not retried").not.toBe("POST");
   });
 });
