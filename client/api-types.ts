@@ -983,6 +983,12 @@ export interface paths {
     };
     /** Create an API key (session tokens only) */
     post: {
+      parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
+      };
       requestBody: {
         content: {
           "application/json": {
@@ -998,6 +1004,10 @@ export interface paths {
       responses: {
         /** @description The new key, with the key itself shown once. */
         201: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["NewApiKey"];
           };
@@ -1023,8 +1033,22 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -1044,6 +1068,10 @@ export interface paths {
     /** Revoke an API key (session tokens only) */
     delete: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The key's id, `key_…`. */
           id: string;
@@ -1052,6 +1080,10 @@ export interface paths {
       responses: {
         /** @description Revoked: the key is refused from now on. */
         204: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: never;
         };
         /** @description The request is invalid; the sentence names the field and how to fix it. */
@@ -1077,6 +1109,20 @@ export interface paths {
         };
         /** @description No such resource in the caller's account. */
         404: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -1141,6 +1187,12 @@ export interface paths {
     };
     /** Create an agent */
     post: {
+      parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
+      };
       requestBody: {
         content: {
           "application/json": {
@@ -1159,6 +1211,10 @@ export interface paths {
       responses: {
         /** @description The new agent. */
         201: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["Agent"];
           };
@@ -1184,8 +1240,22 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -1257,6 +1327,10 @@ export interface paths {
     /** Delete an agent */
     delete: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The agent's id, `agt_…`. */
           id: string;
@@ -1265,6 +1339,10 @@ export interface paths {
       responses: {
         /** @description Deleted. */
         204: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: never;
         };
         /** @description The request is invalid; the sentence names the field and how to fix it. */
@@ -1295,8 +1373,15 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
-        /** @description A campaign that is not finished uses the agent; stop or delete it first. */
+        /** @description A campaign that is not finished uses the agent; stop or delete it first. Or: A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
         409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -1314,6 +1399,10 @@ export interface paths {
     /** Change an agent */
     patch: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The agent's id, `agt_…`. */
           id: string;
@@ -1337,6 +1426,10 @@ export interface paths {
       responses: {
         /** @description The agent as it now is. */
         200: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["Agent"];
           };
@@ -1369,8 +1462,22 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -1434,6 +1541,12 @@ export interface paths {
     };
     /** Add telephony credentials */
     post: {
+      parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
+      };
       requestBody: {
         content: {
           "application/json": {
@@ -1453,6 +1566,10 @@ export interface paths {
       responses: {
         /** @description The provider, without its credentials. */
         201: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["Provider"];
           };
@@ -1478,8 +1595,22 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -1551,6 +1682,10 @@ export interface paths {
     /** Delete a telephony provider */
     delete: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The provider's id, `prov_…`. */
           id: string;
@@ -1559,6 +1694,10 @@ export interface paths {
       responses: {
         /** @description Deleted, with its credentials. */
         204: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: never;
         };
         /** @description The request is invalid; the sentence names the field and how to fix it. */
@@ -1589,8 +1728,15 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
-        /** @description Phone numbers use the provider; delete them first. */
+        /** @description Phone numbers use the provider; delete them first. Or: A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
         409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -1654,6 +1800,12 @@ export interface paths {
     };
     /** Register a phone number */
     post: {
+      parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
+      };
       requestBody: {
         content: {
           "application/json": {
@@ -1678,6 +1830,10 @@ export interface paths {
       responses: {
         /** @description The number. */
         201: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["PhoneNumber"];
           };
@@ -1703,8 +1859,22 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -1776,6 +1946,10 @@ export interface paths {
     /** Delete a phone number */
     delete: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The number's id, `pn_…`. */
           id: string;
@@ -1784,6 +1958,10 @@ export interface paths {
       responses: {
         /** @description Deleted. */
         204: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: never;
         };
         /** @description The request is invalid; the sentence names the field and how to fix it. */
@@ -1814,8 +1992,15 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
-        /** @description A campaign that is not finished dials from the number; stop or delete it first. */
+        /** @description A campaign that is not finished dials from the number; stop or delete it first. Or: A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
         409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -1833,6 +2018,10 @@ export interface paths {
     /** Change a phone number's agent or directions */
     patch: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The number's id, `pn_…`. */
           id: string;
@@ -1857,6 +2046,10 @@ export interface paths {
       responses: {
         /** @description The number as it now is. */
         200: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["PhoneNumber"];
           };
@@ -1889,8 +2082,22 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -1958,6 +2165,12 @@ export interface paths {
      * @description Multipart with a `contacts` CSV, or JSON with `contacts` as an array of objects. Creation is atomic: a failed create leaves nothing. Created without scheduled_at → draft; with it → scheduled.
      */
     post: {
+      parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
+      };
       requestBody: {
         content: {
           "multipart/form-data": components["schemas"]["CreateCampaignForm"];
@@ -1967,6 +2180,10 @@ export interface paths {
       responses: {
         /** @description The campaign, with what the upload skipped. */
         201: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["CreatedCampaign"];
           };
@@ -1992,6 +2209,13 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The body is larger than 10 MB. */
         413: {
           content: {
@@ -2001,6 +2225,13 @@ export interface paths {
         };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -2033,6 +2264,10 @@ export interface paths {
           /** @description Share of contacts that use their retries, 0 to 1. */
           retry_share?: number;
         };
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
       };
       requestBody: {
         content: {
@@ -2043,6 +2278,10 @@ export interface paths {
       responses: {
         /** @description The report; `ok` false lists what create would refuse. */
         200: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["Preflight"];
           };
@@ -2068,6 +2307,13 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The body is larger than 10 MB. */
         413: {
           content: {
@@ -2077,6 +2323,13 @@ export interface paths {
         };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -2148,6 +2401,10 @@ export interface paths {
     /** Delete a campaign and its contacts */
     delete: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The campaign's id, `cmp_…`. */
           id: string;
@@ -2156,6 +2413,10 @@ export interface paths {
       responses: {
         /** @description Deleted, contacts too. */
         204: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: never;
         };
         /** @description The request is invalid; the sentence names the field and how to fix it. */
@@ -2186,8 +2447,15 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
-        /** @description The campaign is running; stop it first. */
+        /** @description The campaign is running; stop it first. Or: A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
         409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -2339,6 +2607,10 @@ export interface paths {
      */
     post: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           id: string;
           /** @description The contact's id, `ctc_…`. */
@@ -2353,6 +2625,10 @@ export interface paths {
       responses: {
         /** @description The contact, waiting for its callback. */
         200: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["Contact"];
           };
@@ -2385,7 +2661,7 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
-        /** @description The contact is in a call now, already has 5 callbacks, or the campaign has finished. */
+        /** @description The contact is in a call now, already has 5 callbacks, or the campaign has finished. Or: A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
         409: {
           content: {
             "text/plain": string;
@@ -2394,6 +2670,13 @@ export interface paths {
         };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -2540,6 +2823,10 @@ export interface paths {
      */
     post: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The campaign's id, `cmp_…`. */
           id: string;
@@ -2555,6 +2842,10 @@ export interface paths {
       responses: {
         /** @description The token and when it expires. */
         201: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["EventsToken"];
           };
@@ -2587,8 +2878,22 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -2611,6 +2916,10 @@ export interface paths {
      */
     post: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The campaign's id, `cmp_…`. */
           id: string;
@@ -2619,6 +2928,10 @@ export interface paths {
       responses: {
         /** @description The campaign as it now is. */
         200: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["Campaign"];
           };
@@ -2651,8 +2964,15 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
-        /** @description Not startable in its status, its agent is not active, or the account's concurrency budget does not fit. */
+        /** @description Not startable in its status, its agent is not active, or the account's concurrency budget does not fit. Or: A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
         409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -2675,6 +2995,10 @@ export interface paths {
      */
     post: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The campaign's id, `cmp_…`. */
           id: string;
@@ -2683,6 +3007,10 @@ export interface paths {
       responses: {
         /** @description The campaign as it now is. */
         200: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["Campaign"];
           };
@@ -2715,8 +3043,15 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
-        /** @description The campaign is not running. */
+        /** @description The campaign is not running. Or: A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
         409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -2739,6 +3074,10 @@ export interface paths {
      */
     post: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The campaign's id, `cmp_…`. */
           id: string;
@@ -2747,6 +3086,10 @@ export interface paths {
       responses: {
         /** @description The campaign as it now is. */
         200: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["Campaign"];
           };
@@ -2779,8 +3122,15 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
-        /** @description The campaign is not paused, or the budget does not fit. */
+        /** @description The campaign is not paused, or the budget does not fit. Or: A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
         409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -2803,6 +3153,10 @@ export interface paths {
      */
     post: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The campaign's id, `cmp_…`. */
           id: string;
@@ -2811,6 +3165,10 @@ export interface paths {
       responses: {
         /** @description The campaign as it now is. */
         200: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["Campaign"];
           };
@@ -2843,6 +3201,20 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The deployment is missing a setting this request needs. */
         503: {
           content: {
@@ -2860,6 +3232,10 @@ export interface paths {
      */
     post: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The campaign's id, `cmp_…`. */
           id: string;
@@ -2873,6 +3249,10 @@ export interface paths {
       responses: {
         /** @description The new campaign. */
         201: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["ClonedCampaign"];
           };
@@ -2905,6 +3285,13 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The body is larger than 10 MB. */
         413: {
           content: {
@@ -2914,6 +3301,13 @@ export interface paths {
         };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -2989,6 +3383,10 @@ export interface paths {
           /** @description ISO 3166 alpha-2 country for national numbers, such as US. */
           default_country?: string | null;
         };
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
       };
       requestBody: {
         content: {
@@ -3000,6 +3398,10 @@ export interface paths {
       responses: {
         /** @description What was added. */
         200: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["DncAddResult"];
           };
@@ -3025,6 +3427,13 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The body is larger than 10 MB. */
         413: {
           content: {
@@ -3034,6 +3443,13 @@ export interface paths {
         };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -3113,6 +3529,10 @@ export interface paths {
           /** @description ISO 3166 alpha-2 country for national numbers, such as US. */
           default_country?: string | null;
         };
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The number, E.164 (the + as %2B) or national with ?default_country=. */
           phone_number: string;
@@ -3121,6 +3541,10 @@ export interface paths {
       responses: {
         /** @description Removed: campaigns may dial it again. */
         204: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: never;
         };
         /** @description The request is invalid; the sentence names the field and how to fix it. */
@@ -3151,6 +3575,20 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The deployment is missing a setting this request needs. */
         503: {
           content: {
@@ -3172,6 +3610,10 @@ export interface paths {
           /** @description The call's result token, as in its result_url. */
           token?: string;
         };
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The call's id, `call_…`, as the answer document passed it. */
           call_id: string;
@@ -3185,6 +3627,10 @@ export interface paths {
       responses: {
         /** @description The contact with its result. */
         200: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["Contact"];
           };
@@ -3217,7 +3663,7 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
-        /** @description Not the contact's latest call; a 6th callback; a callback for a finished campaign. */
+        /** @description Not the contact's latest call; a 6th callback; a callback for a finished campaign. Or: A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
         409: {
           content: {
             "text/plain": string;
@@ -3226,6 +3672,13 @@ export interface paths {
         };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -3289,6 +3742,12 @@ export interface paths {
     };
     /** Create a webhook endpoint */
     post: {
+      parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
+      };
       requestBody: {
         content: {
           "application/json": {
@@ -3304,6 +3763,10 @@ export interface paths {
       responses: {
         /** @description The new endpoint with its signing secret. */
         201: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["NewWebhookEndpoint"];
           };
@@ -3329,7 +3792,7 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
-        /** @description The account already has 20 endpoints. */
+        /** @description The account already has 20 endpoints. Or: A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
         409: {
           content: {
             "text/plain": string;
@@ -3338,6 +3801,13 @@ export interface paths {
         };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -3409,6 +3879,10 @@ export interface paths {
     /** Delete a webhook endpoint and its delivery log */
     delete: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The webhook endpoint's id, `whk_…`. */
           id: string;
@@ -3417,6 +3891,10 @@ export interface paths {
       responses: {
         /** @description Deleted. */
         204: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: never;
         };
         /** @description The request is invalid; the sentence names the field and how to fix it. */
@@ -3447,6 +3925,20 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The deployment is missing a setting this request needs. */
         503: {
           content: {
@@ -3462,6 +3954,10 @@ export interface paths {
      */
     patch: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The webhook endpoint's id, `whk_…`. */
           id: string;
@@ -3483,6 +3979,10 @@ export interface paths {
       responses: {
         /** @description The endpoint as it now is. */
         200: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["WebhookEndpoint"];
           };
@@ -3515,8 +4015,22 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -3539,6 +4053,10 @@ export interface paths {
      */
     post: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The webhook endpoint's id, `whk_…`. */
           id: string;
@@ -3547,6 +4065,10 @@ export interface paths {
       responses: {
         /** @description The ping is queued. */
         202: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["WebhookTest"];
           };
@@ -3579,8 +4101,15 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
-        /** @description The endpoint is disabled; PATCH it with `enabled: true` first. */
+        /** @description The endpoint is disabled; PATCH it with `enabled: true` first. Or: A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
         409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
