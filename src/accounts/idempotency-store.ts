@@ -3,7 +3,7 @@ export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60_000;
 /** A request still marked running after this long died with its Worker; its key is free again. */
 export const ABANDONED_AFTER_MS = 10 * 60_000;
 /** Keys kept per account; past it the oldest are dropped first. */
-export const MAX_KEPT_KEYS = 10_000;
+const MAX_KEPT_KEYS = 10_000;
 /** A larger answer is not kept (its key is released), which bounds the table at MAX_KEPT_KEYS × this. */
 export const MAX_KEPT_BODY_BYTES = 64 * 1024;
 

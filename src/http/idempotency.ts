@@ -7,8 +7,8 @@ import { boundedRequest, uploadTooLarge } from "./body";
 import { ApiError, badRequest } from "./errors";
 import { idempotencyKeyProblem, pathBelowMount, requestFingerprint } from "./request-fingerprint";
 
-export const IDEMPOTENCY_HEADER = "Idempotency-Key";
-export const REPLAYED_HEADER = "Idempotent-Replayed";
+const IDEMPOTENCY_HEADER = "Idempotency-Key";
+const REPLAYED_HEADER = "Idempotent-Replayed";
 
 const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
