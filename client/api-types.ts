@@ -1135,6 +1135,12 @@ export interface paths {
     };
     /** Create an API key (session tokens only) */
     post: {
+      parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
+      };
       requestBody: {
         content: {
           "application/json": {
@@ -1150,6 +1156,10 @@ export interface paths {
       responses: {
         /** @description The new key, with the key itself shown once. */
         201: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["NewApiKey"];
           };
@@ -1175,8 +1185,22 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -1196,6 +1220,10 @@ export interface paths {
     /** Revoke an API key (session tokens only) */
     delete: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The key's id, `key_…`. */
           id: string;
@@ -1204,6 +1232,10 @@ export interface paths {
       responses: {
         /** @description Revoked: the key is refused from now on. */
         204: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: never;
         };
         /** @description The request is invalid; the sentence names the field and how to fix it. */
@@ -1229,6 +1261,20 @@ export interface paths {
         };
         /** @description No such resource in the caller's account. */
         404: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -1293,6 +1339,12 @@ export interface paths {
     };
     /** Create an agent */
     post: {
+      parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
+      };
       requestBody: {
         content: {
           "application/json": {
@@ -1311,6 +1363,10 @@ export interface paths {
       responses: {
         /** @description The new agent. */
         201: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["Agent"];
           };
@@ -1336,8 +1392,22 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -1409,6 +1479,10 @@ export interface paths {
     /** Delete an agent */
     delete: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The agent's id, `agt_…`. */
           id: string;
@@ -1417,6 +1491,10 @@ export interface paths {
       responses: {
         /** @description Deleted. */
         204: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: never;
         };
         /** @description The request is invalid; the sentence names the field and how to fix it. */
@@ -1447,8 +1525,15 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
-        /** @description A campaign that is not finished uses the agent; stop or delete it first. */
+        /** @description A campaign that is not finished uses the agent; stop or delete it first. Or: A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
         409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -1466,6 +1551,10 @@ export interface paths {
     /** Change an agent */
     patch: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The agent's id, `agt_…`. */
           id: string;
@@ -1489,6 +1578,10 @@ export interface paths {
       responses: {
         /** @description The agent as it now is. */
         200: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["Agent"];
           };
@@ -1521,8 +1614,22 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -1586,6 +1693,12 @@ export interface paths {
     };
     /** Add telephony credentials */
     post: {
+      parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
+      };
       requestBody: {
         content: {
           "application/json": {
@@ -1605,6 +1718,10 @@ export interface paths {
       responses: {
         /** @description The provider, without its credentials. */
         201: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["Provider"];
           };
@@ -1630,8 +1747,22 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -1703,6 +1834,10 @@ export interface paths {
     /** Delete a telephony provider */
     delete: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The provider's id, `prov_…`. */
           id: string;
@@ -1711,6 +1846,10 @@ export interface paths {
       responses: {
         /** @description Deleted, with its credentials. */
         204: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: never;
         };
         /** @description The request is invalid; the sentence names the field and how to fix it. */
@@ -1741,8 +1880,15 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
-        /** @description Phone numbers use the provider; delete them first. */
+        /** @description Phone numbers use the provider; delete them first. Or: A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
         409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -1806,6 +1952,12 @@ export interface paths {
     };
     /** Register a phone number */
     post: {
+      parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
+      };
       requestBody: {
         content: {
           "application/json": {
@@ -1830,6 +1982,10 @@ export interface paths {
       responses: {
         /** @description The number. */
         201: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["PhoneNumber"];
           };
@@ -1855,8 +2011,22 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -1928,6 +2098,10 @@ export interface paths {
     /** Delete a phone number */
     delete: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The number's id, `pn_…`. */
           id: string;
@@ -1936,6 +2110,10 @@ export interface paths {
       responses: {
         /** @description Deleted. */
         204: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: never;
         };
         /** @description The request is invalid; the sentence names the field and how to fix it. */
@@ -1966,8 +2144,15 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
-        /** @description A campaign that is not finished dials from the number; stop or delete it first. */
+        /** @description A campaign that is not finished dials from the number; stop or delete it first. Or: A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
         409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -1985,6 +2170,10 @@ export interface paths {
     /** Change a phone number's agent or directions */
     patch: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The number's id, `pn_…`. */
           id: string;
@@ -2009,6 +2198,10 @@ export interface paths {
       responses: {
         /** @description The number as it now is. */
         200: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["PhoneNumber"];
           };
@@ -2041,8 +2234,22 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -2110,6 +2317,12 @@ export interface paths {
      * @description Multipart with a `contacts` CSV, or JSON with `contacts` as an array of objects. Creation is atomic: a failed create leaves nothing. Created without scheduled_at → draft; with it → scheduled.
      */
     post: {
+      parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
+      };
       requestBody: {
         content: {
           "multipart/form-data": components["schemas"]["CreateCampaignForm"];
@@ -2119,6 +2332,10 @@ export interface paths {
       responses: {
         /** @description The campaign, with what the upload skipped. */
         201: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["CreatedCampaign"];
           };
@@ -2144,6 +2361,13 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The body is larger than 10 MB. */
         413: {
           content: {
@@ -2153,6 +2377,13 @@ export interface paths {
         };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -2185,6 +2416,10 @@ export interface paths {
           /** @description Share of contacts that use their retries, 0 to 1. */
           retry_share?: number;
         };
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
       };
       requestBody: {
         content: {
@@ -2195,6 +2430,10 @@ export interface paths {
       responses: {
         /** @description The report; `ok` false lists what create would refuse. */
         200: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["Preflight"];
           };
@@ -2220,6 +2459,13 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The body is larger than 10 MB. */
         413: {
           content: {
@@ -2229,6 +2475,13 @@ export interface paths {
         };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -2300,6 +2553,10 @@ export interface paths {
     /** Delete a campaign and its contacts */
     delete: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The campaign's id, `cmp_…`. */
           id: string;
@@ -2308,6 +2565,10 @@ export interface paths {
       responses: {
         /** @description Deleted, contacts too. */
         204: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: never;
         };
         /** @description The request is invalid; the sentence names the field and how to fix it. */
@@ -2338,8 +2599,15 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
-        /** @description The campaign is running; stop it first. */
+        /** @description The campaign is running; stop it first. Or: A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
         409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -2491,6 +2759,10 @@ export interface paths {
      */
     post: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           id: string;
           /** @description The contact's id, `ctc_…`. */
@@ -2505,6 +2777,10 @@ export interface paths {
       responses: {
         /** @description The contact, waiting for its callback. */
         200: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["Contact"];
           };
@@ -2537,7 +2813,7 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
-        /** @description The contact is in a call now, already has 5 callbacks, or the campaign has finished. */
+        /** @description The contact is in a call now, already has 5 callbacks, or the campaign has finished. Or: A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
         409: {
           content: {
             "text/plain": string;
@@ -2546,6 +2822,13 @@ export interface paths {
         };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -2692,6 +2975,10 @@ export interface paths {
      */
     post: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The campaign's id, `cmp_…`. */
           id: string;
@@ -2707,6 +2994,10 @@ export interface paths {
       responses: {
         /** @description The token and when it expires. */
         201: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["EventsToken"];
           };
@@ -2739,8 +3030,22 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -2763,6 +3068,10 @@ export interface paths {
      */
     post: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The campaign's id, `cmp_…`. */
           id: string;
@@ -2771,6 +3080,10 @@ export interface paths {
       responses: {
         /** @description The campaign as it now is. */
         200: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["Campaign"];
           };
@@ -2803,8 +3116,15 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
-        /** @description Not startable in its status, its agent is not active, or the account's concurrency budget does not fit. */
+        /** @description Not startable in its status, its agent is not active, or the account's concurrency budget does not fit. Or: A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
         409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -2827,6 +3147,10 @@ export interface paths {
      */
     post: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The campaign's id, `cmp_…`. */
           id: string;
@@ -2835,6 +3159,10 @@ export interface paths {
       responses: {
         /** @description The campaign as it now is. */
         200: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["Campaign"];
           };
@@ -2867,8 +3195,15 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
-        /** @description The campaign is not running. */
+        /** @description The campaign is not running. Or: A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
         409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -2891,6 +3226,10 @@ export interface paths {
      */
     post: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The campaign's id, `cmp_…`. */
           id: string;
@@ -2899,6 +3238,10 @@ export interface paths {
       responses: {
         /** @description The campaign as it now is. */
         200: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["Campaign"];
           };
@@ -2931,8 +3274,15 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
-        /** @description The campaign is not paused, or the budget does not fit. */
+        /** @description The campaign is not paused, or the budget does not fit. Or: A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
         409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -2955,6 +3305,10 @@ export interface paths {
      */
     post: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The campaign's id, `cmp_…`. */
           id: string;
@@ -2963,6 +3317,10 @@ export interface paths {
       responses: {
         /** @description The campaign as it now is. */
         200: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["Campaign"];
           };
@@ -2995,6 +3353,20 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The deployment is missing a setting this request needs. */
         503: {
           content: {
@@ -3012,6 +3384,10 @@ export interface paths {
      */
     post: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The campaign's id, `cmp_…`. */
           id: string;
@@ -3025,6 +3401,10 @@ export interface paths {
       responses: {
         /** @description The new campaign. */
         201: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["ClonedCampaign"];
           };
@@ -3057,6 +3437,13 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The body is larger than 10 MB. */
         413: {
           content: {
@@ -3066,6 +3453,13 @@ export interface paths {
         };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -3141,6 +3535,10 @@ export interface paths {
           /** @description ISO 3166 alpha-2 country for national numbers, such as US. */
           default_country?: string | null;
         };
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
       };
       requestBody: {
         content: {
@@ -3152,6 +3550,10 @@ export interface paths {
       responses: {
         /** @description What was added. */
         200: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["DncAddResult"];
           };
@@ -3177,6 +3579,13 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The body is larger than 10 MB. */
         413: {
           content: {
@@ -3186,6 +3595,13 @@ export interface paths {
         };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -3265,6 +3681,10 @@ export interface paths {
           /** @description ISO 3166 alpha-2 country for national numbers, such as US. */
           default_country?: string | null;
         };
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The number, E.164 (the + as %2B) or national with ?default_country=. */
           phone_number: string;
@@ -3273,6 +3693,10 @@ export interface paths {
       responses: {
         /** @description Removed: campaigns may dial it again. */
         204: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: never;
         };
         /** @description The request is invalid; the sentence names the field and how to fix it. */
@@ -3303,6 +3727,20 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The deployment is missing a setting this request needs. */
         503: {
           content: {
@@ -3324,6 +3762,10 @@ export interface paths {
           /** @description The call's result token, as in its result_url. */
           token?: string;
         };
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The call's id, `call_…`, as the answer document passed it. */
           call_id: string;
@@ -3337,6 +3779,10 @@ export interface paths {
       responses: {
         /** @description The contact with its result. */
         200: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["Contact"];
           };
@@ -3369,7 +3815,7 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
-        /** @description Not the contact's latest call; a 6th callback; a callback for a finished campaign. */
+        /** @description Not the contact's latest call; a 6th callback; a callback for a finished campaign. Or: A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
         409: {
           content: {
             "text/plain": string;
@@ -3378,6 +3824,13 @@ export interface paths {
         };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -3441,6 +3894,12 @@ export interface paths {
     };
     /** Create a webhook endpoint */
     post: {
+      parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
+      };
       requestBody: {
         content: {
           "application/json": {
@@ -3456,6 +3915,10 @@ export interface paths {
       responses: {
         /** @description The new endpoint with its signing secret. */
         201: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["NewWebhookEndpoint"];
           };
@@ -3481,7 +3944,7 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
-        /** @description The account already has 20 endpoints. */
+        /** @description The account already has 20 endpoints. Or: A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
         409: {
           content: {
             "text/plain": string;
@@ -3490,6 +3953,13 @@ export interface paths {
         };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -3561,6 +4031,10 @@ export interface paths {
     /** Delete a webhook endpoint and its delivery log */
     delete: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The webhook endpoint's id, `whk_…`. */
           id: string;
@@ -3569,6 +4043,10 @@ export interface paths {
       responses: {
         /** @description Deleted. */
         204: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: never;
         };
         /** @description The request is invalid; the sentence names the field and how to fix it. */
@@ -3599,6 +4077,20 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The deployment is missing a setting this request needs. */
         503: {
           content: {
@@ -3614,6 +4106,10 @@ export interface paths {
      */
     patch: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The webhook endpoint's id, `whk_…`. */
           id: string;
@@ -3635,6 +4131,10 @@ export interface paths {
       responses: {
         /** @description The endpoint as it now is. */
         200: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["WebhookEndpoint"];
           };
@@ -3667,8 +4167,22 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -3691,6 +4205,10 @@ export interface paths {
      */
     post: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The webhook endpoint's id, `whk_…`. */
           id: string;
@@ -3699,6 +4217,10 @@ export interface paths {
       responses: {
         /** @description The ping is queued. */
         202: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["WebhookTest"];
           };
@@ -3731,8 +4253,15 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
-        /** @description The endpoint is disabled; PATCH it with `enabled: true` first. */
+        /** @description The endpoint is disabled; PATCH it with `enabled: true` first. Or: A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
         409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];

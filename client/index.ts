@@ -106,6 +106,14 @@ export interface EdgedialOptions {
   baseUrl?: string;
   /** Another fetch (a test double, a proxy-aware one); the global one by default. */
   fetch?: (input: Request) => Promise<Response>;
+  /**
+   * How often a create or an action is sent again after a network failure, a 500/502/504 or a 409
+   * saying its first try is still running (default 2). Each carries one Idempotency-Key, so a
+   * request the server did receive runs once.
+   */
+  maxRetries?: number;
+  /** The pause before the first retry, doubled before each next one (default 500 ms). */
+  retryDelayMs?: number;
 }
 
 /** Any error answer of the API: its HTTP status, snake_case code and sentence. */
@@ -152,6 +160,21 @@ async function errorFrom(response: Response): Promise<ApiError> {
   return new ApiError(response.status, code, message);
 }
 
+const MUTATING_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/** 128 random bits as hex; getRandomValues also works where randomUUID does not (a page on plain http). */
+const freshKey = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A failure the same request may get past: the server's or a gateway's, or its own first try still running. */
+async function worthRetrying(response: Response): Promise<boolean> {
+  if (response.status === 500 || response.status === 502 || response.status === 504) return true;
+  if (response.status !== 409) return false;
+  // The client asks for JSON errors, so the code tells this 409 from a state conflict.
+  return (await errorFrom(response.clone())).code === "idempotency_key_in_use";
+}
+
 function page<K extends string, T>(key: K, body: Record<string, unknown>): Page<K, T> {
   const items = body[key] as T[];
   return {
@@ -179,11 +202,15 @@ export class Edgedial {
   private readonly apiKey: string | undefined;
   private readonly baseUrl: string;
   private readonly doFetch: (input: Request) => Promise<Response>;
+  private readonly maxRetries: number;
+  private readonly retryDelayMs: number;
 
   constructor(options: EdgedialOptions = {}) {
     this.apiKey = options.apiKey ?? readEnv("EDGEDIAL_API_KEY");
     this.baseUrl = (options.baseUrl ?? readEnv("EDGEDIAL_BASE_URL") ?? "http://127.0.0.1:8787").replace(/\/$/, "");
     this.doFetch = options.fetch ?? ((request) => fetch(request));
+    this.maxRetries = options.maxRetries ?? 2;
+    this.retryDelayMs = options.retryDelayMs ?? 500;
     this.campaigns = new Campaigns(this);
     this.calls = new Calls(this);
     this.callLimits = { get: () => this.request<CallLimits>("GET", "/api/v1/call-limits") };
@@ -223,9 +250,26 @@ export class Edgedial {
       body = JSON.stringify(init.json);
     }
     const url = init.absoluteUrl ?? this.url(path, init.query);
-    const response = await this.doFetch(new Request(url, { method, headers, body, signal: init.signal }));
-    if (!response.ok && init.rejectErrors !== false) throw await errorFrom(response);
-    return response;
+    const mutating = MUTATING_METHODS.has(method.toUpperCase());
+    // One key for this call and its retries: the server runs it once and replays its answer after.
+    if (mutating) headers["Idempotency-Key"] ??= freshKey();
+    const retries = mutating && !(body instanceof ReadableStream) ? this.maxRetries : 0;
+    for (let attempt = 0; ; attempt++) {
+      let response: Response;
+      try {
+        response = await this.doFetch(new Request(url, { method, headers, body, signal: init.signal }));
+      } catch (error) {
+        if (attempt >= retries || init.signal?.aborted) throw error;
+        await pause(this.retryDelayMs * 2 ** attempt);
+        continue;
+      }
+      if (attempt < retries && (await worthRetrying(response))) {
+        await pause(this.retryDelayMs * 2 ** attempt);
+        continue;
+      }
+      if (!response.ok && init.rejectErrors !== false) throw await errorFrom(response);
+      return response;
+    }
   }
 
   /** @internal */

@@ -5,6 +5,7 @@ import { requireTenant } from "./http/auth";
 import { eventsCors } from "./http/cors";
 import { d1Sessions } from "./http/d1-session";
 import { ApiError, errorResponse } from "./http/errors";
+import { idempotentRequests } from "./http/idempotency";
 import { buildOpenApiDocument, type DocumentedMount, type OpenApiDocument } from "./openapi/document";
 import { accountRoutes } from "./routes/account";
 import { adminRoutes } from "./routes/admin";
@@ -19,11 +20,15 @@ import { telephonyRoutes } from "./routes/telephony";
 import { webhookSinkRoutes } from "./routes/webhook-sink";
 import { webhookRoutes } from "./routes/webhooks";
 
+const API_MOUNTS = ["/api/v1", "/hub-api/api/v1", "/v1"] as const;
+
 /** The tenant API, built whole before it is mounted (Hono copies routes at mount time). */
 function tenantApi() {
   const api = new OpenAPIHono<AppEnv>();
   api.use(eventsCors);
   api.use(requireTenant);
+  // Outside the D1 session, so a kept answer carries the bookmark of the write it reports.
+  api.use(idempotentRequests(API_MOUNTS));
   api.use(d1Sessions);
   return api
     .route("/", accountRoutes)
@@ -35,14 +40,12 @@ function tenantApi() {
     .route("/webhooks", webhookRoutes);
 }
 
-const API_MOUNTS = ["/api/v1", "/hub-api/api/v1", "/v1"] as const;
-
 export function createApp() {
   const app = new Hono<AppEnv>();
   const api = tenantApi();
   const documents = new Map<string, OpenApiDocument>();
   const document = (publicOrigin: string) =>
-    documents.get(publicOrigin) ?? documents.set(publicOrigin, buildOpenApiDocument(documented, publicOrigin)).get(publicOrigin)!;
+    documents.get(publicOrigin) ?? documents.set(publicOrigin, buildOpenApiDocument(documented, publicOrigin, API_MOUNTS[0])).get(publicOrigin)!;
   /** Every route the app serves, each under the one prefix the OpenAPI document lists it by. */
   const documented: DocumentedMount[] = [
     ["/", serviceRoutes(document)],

@@ -5,6 +5,7 @@ import type { Env } from "../env";
 import { newId } from "../ids";
 import { Outbox } from "../outbox/outbox";
 import type { HandedOverMessage } from "../outbox/outbox-store";
+import { type IdempotencyClaim, IdempotencyStore, type KeptResponse } from "./idempotency-store";
 import { type CallLimits, limitsView, loadAccount } from "./limits";
 import { advanceTat, type Grant, nextUtcMidnight, PACING_WINDOW_MS, rateAllowance, utcDay } from "./pacing";
 
@@ -51,12 +52,15 @@ export class AccountDO extends DurableObject<Env> {
   private limits: { value: CallLimits; at: number } | null = null;
   /** Account-level webhook messages (the test ping); its deliveries are this object's only timer. */
   private readonly outbox: Outbox;
+  /** The account's Idempotency-Key answers: this object is per account and single-threaded, so a claim is atomic. */
+  private readonly idempotency: IdempotencyStore;
   /** The alarm as last set by this instance (undefined until read from storage once). */
   private armedAt: number | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    this.idempotency = new IdempotencyStore(ctx.storage.sql);
     this.outbox = new Outbox(ctx.storage.sql, {
       env,
       fetch: (input, init) => fetcherFor(env, ownOrigin(env))(input, init),
@@ -70,7 +74,19 @@ export class AccountDO extends DurableObject<Env> {
       this.sql.exec("CREATE TABLE IF NOT EXISTS grants (at INTEGER NOT NULL, count INTEGER NOT NULL)");
       this.sql.exec("CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value)");
       this.outbox.createSchema();
+      this.idempotency.createSchema();
     });
+  }
+
+  /** Before a tenant request with an Idempotency-Key runs: one call, which holds the key or answers for it. */
+  async claimIdempotencyKey(key: string, fingerprint: string): Promise<IdempotencyClaim> {
+    return this.idempotency.claim(key, fingerprint, crypto.randomUUID(), Date.now());
+  }
+
+  /** After it ran: its answer is kept for replay, or (null: a 5xx, too large to keep) the key is freed. */
+  async settleIdempotencyKey(key: string, claim: string, response: KeptResponse | null): Promise<void> {
+    if (response) this.idempotency.keep(key, claim, response, Date.now());
+    else this.idempotency.release(key, claim);
   }
 
   /** POST /webhooks/{id}/test: a ping through this account's outbox, delivered like any message. */

@@ -7,8 +7,12 @@ const codeToStatus = {
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
+  /** The same Idempotency-Key's first request is still running. */
+  idempotency_key_in_use: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  /** The Idempotency-Key was first used with another request. */
+  idempotency_key_reused: 422,
   rate_limited: 429,
   internal_error: 500,
   not_configured: 503,
