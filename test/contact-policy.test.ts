@@ -13,7 +13,14 @@ interface PolicyView {
   eligibility_secret?: string;
 }
 
-const OFF = { max_attempts: null, max_attempts_per_day: null, count_voicemail: true, min_seconds_between_attempts: null, eligibility_url: null, updated_at: null };
+const OFF = {
+  max_attempts: null,
+  max_attempts_per_day: null,
+  count_voicemail: true,
+  min_seconds_between_attempts: null,
+  eligibility_url: null,
+  updated_at: null,
+};
 
 const getPolicy = async (t: Tenant) => json<PolicyView>(await call("/api/v1/contact-policy", { headers: t.auth }));
 const putPolicy = (t: Tenant, body: unknown) => call("/api/v1/contact-policy", jsonInit("PUT", body, t.auth));
@@ -29,11 +36,22 @@ describe("contact policy routes", () => {
     expect(await getPolicy(t)).toEqual(OFF);
 
     const first = await updated(t, { max_attempts: { count: 7, days: 7 }, max_attempts_per_day: 3, min_seconds_between_attempts: 3600 });
-    expect(first).toEqual({ ...OFF, max_attempts: { count: 7, days: 7 }, max_attempts_per_day: 3, min_seconds_between_attempts: 3600, updated_at: expect.stringMatching(/Z$/) });
+    expect(first).toEqual({
+      ...OFF,
+      max_attempts: { count: 7, days: 7 },
+      max_attempts_per_day: 3,
+      min_seconds_between_attempts: 3600,
+      updated_at: expect.stringMatching(/Z$/),
+    });
     expect(await getPolicy(t)).toEqual(first);
 
     const second = await updated(t, { count_voicemail: false, max_attempts_per_day: null });
-    expect(second).toMatchObject({ max_attempts: { count: 7, days: 7 }, max_attempts_per_day: null, count_voicemail: false, min_seconds_between_attempts: 3600 });
+    expect(second).toMatchObject({
+      max_attempts: { count: 7, days: 7 },
+      max_attempts_per_day: null,
+      count_voicemail: false,
+      min_seconds_between_attempts: 3600,
+    });
     expect(second.updated_at! >= first.updated_at!).toBe(true);
 
     const cleared = await updated(t, { max_attempts: null, min_seconds_between_attempts: null, count_voicemail: true });
@@ -126,7 +144,11 @@ describe("contact policy routes", () => {
     await updated(t, { max_attempts: { count: 3, days: 1 }, eligibility_url: "https://crm.example.com/eligible" });
     expect(await getPolicy(other)).toEqual(OFF);
     await updated(other, { max_attempts_per_day: 1 });
-    expect(await getPolicy(t)).toMatchObject({ max_attempts: { count: 3, days: 1 }, max_attempts_per_day: null, eligibility_url: "https://crm.example.com/eligible" });
+    expect(await getPolicy(t)).toMatchObject({
+      max_attempts: { count: 3, days: 1 },
+      max_attempts_per_day: null,
+      eligibility_url: "https://crm.example.com/eligible",
+    });
     expect((await call("/api/v1/contact-policy")).status).toBe(401);
     expect((await call("/api/v1/contact-policy", jsonInit("PUT", { max_attempts_per_day: 1 }))).status).toBe(401);
   });

@@ -25,7 +25,9 @@ function eligibilityAnswer(body: string, rules: NonNullable<SinkBehaviour["eligi
   const results = contacts
     .filter((c) => !rules.omit?.includes(c.phone_number))
     .map((c) =>
-      rules.refuse?.includes(c.phone_number) ? { contact_id: c.contact_id, dial: false, reason: rules.reason ?? "refused by the sink" } : { contact_id: c.contact_id, dial: true },
+      rules.refuse?.includes(c.phone_number)
+        ? { contact_id: c.contact_id, dial: false, reason: rules.reason ?? "refused by the sink" }
+        : { contact_id: c.contact_id, dial: true },
     );
   return JSON.stringify({ results });
 }

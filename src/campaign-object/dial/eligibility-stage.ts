@@ -68,7 +68,7 @@ export class EligibilityStage implements DialStage {
   async admit(contacts: LiveContact[]): Promise<LiveContact[]> {
     const { storage, durable } = this.parts;
     const target = this.parts.eligibility();
-    const state = storage.campaign.get();
+    const state = target ? storage.campaign.get() : null;
     if (!target || !state) {
       this.failures = 0;
       this.failure = null;
