@@ -1,7 +1,8 @@
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { Edgedial } from "../client/index";
 import { getAccountStub } from "../src/accounts/stub";
-import { call, json, jsonInit, newTenant, type Tenant } from "./helpers";
+import { BASE, call, json, jsonInit, newTenant, type Tenant } from "./helpers";
 
 interface PolicyView {
   max_attempts: { count: number; days: number } | null;
@@ -151,5 +152,19 @@ describe("contact policy routes", () => {
     });
     expect((await call("/api/v1/contact-policy")).status).toBe(401);
     expect((await call("/api/v1/contact-policy", jsonInit("PUT", { max_attempts_per_day: 1 }))).status).toBe(401);
+  });
+
+  it("is reached through the typed client", async () => {
+    const t = await newTenant();
+    const edgedial = new Edgedial({ apiKey: t.key, baseUrl: BASE, fetch: (request) => exports.default.fetch(request) });
+    expect(await edgedial.contactPolicy.get()).toEqual(OFF);
+    const set = await edgedial.contactPolicy.update({ max_attempts: { count: 7, days: 7 }, eligibility_url: "https://crm.example.com/eligible" });
+    expect(set).toMatchObject({
+      max_attempts: { count: 7, days: 7 },
+      eligibility_url: "https://crm.example.com/eligible",
+      eligibility_secret: expect.stringMatching(/^whsec_/),
+    });
+    expect(await edgedial.contactPolicy.get()).toEqual({ ...set, eligibility_secret: undefined });
+    await expect(edgedial.contactPolicy.update({ max_attempts_per_day: 0 })).rejects.toMatchObject({ status: 400, code: "bad_request" });
   });
 });
