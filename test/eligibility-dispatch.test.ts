@@ -68,6 +68,8 @@ describe("the eligibility check while dialling", () => {
       last_error: "Account in collections hold",
       attempts: 0,
     });
+    const csv = await (await call(`/api/v1/campaigns/${id}/contacts.csv`, { headers: t.auth })).text();
+    expect(csv.split("\n").find((line) => line.includes(refused))).toContain(`${refused},cancelled,ineligible,0,Account in collections hold,`);
     const asked = await checks(sink, secret);
     // The refused contact was asked about once; the left-out one until it was answered.
     expect(asked.filter((a) => a.phones.includes(refused))).toHaveLength(1);
