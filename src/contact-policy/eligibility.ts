@@ -11,12 +11,12 @@ import { outcomeOfResponse } from "../outbox/schedule";
 import { webhookHeaders } from "../outbox/signing";
 import { checkWebhookUrl, type UrlPolicy } from "../outbox/url-policy";
 
-export const ELIGIBILITY_EVENT_TYPE = "contact.eligibility";
+const ELIGIBILITY_EVENT_TYPE = "contact.eligibility";
 /** Contacts per request. */
-export const ELIGIBILITY_BATCH_SIZE = 100;
-export const ELIGIBILITY_TIMEOUT_MS = 5_000;
+const ELIGIBILITY_BATCH_SIZE = 100;
+const ELIGIBILITY_TIMEOUT_MS = 5_000;
 /** After the 1st, 2nd, … failed check in a row; every later failure waits the last step. */
-export const ELIGIBILITY_RETRY_MS = [5_000, 15_000, 60_000, 5 * 60_000] as const;
+const ELIGIBILITY_RETRY_MS = [5_000, 15_000, 60_000, 5 * 60_000] as const;
 /** A contact the answer left out is asked about again after this. */
 export const OMITTED_RETRY_MS = 30_000;
 /** Longest answer read; 100 verdicts with reasons fit many times over. */
@@ -33,7 +33,7 @@ export interface EligibilityContact {
   attempt: number;
 }
 
-export interface Verdict {
+interface Verdict {
   dial: boolean;
   reason: string | null;
 }
@@ -54,7 +54,7 @@ export function eligibilityBatches<T>(contacts: readonly T[]): T[][] {
 }
 
 /** The body signed and sent: the same `{type, timestamp, data}` envelope as every edgedial webhook. */
-export const eligibilityBody = (contacts: EligibilityContact[], at: number) =>
+const eligibilityBody = (contacts: EligibilityContact[], at: number) =>
   JSON.stringify({ type: ELIGIBILITY_EVENT_TYPE, timestamp: new Date(at).toISOString(), data: { contacts } });
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);

@@ -24,7 +24,7 @@ export const NO_CONTACT_POLICY: ContactPolicy = {
 export const CONTACT_POLICY_KEY = "contact-policy";
 
 /** Bounds of each rule (SPEC for max_attempts; the others are documented in docs/contact-policy.md). */
-export const POLICY_BOUNDS = {
+const POLICY_BOUNDS = {
   count: { min: 1, max: 100 },
   days: { min: 1, max: 30 },
   perDay: { min: 1, max: 100 },

@@ -46,7 +46,7 @@ export const webhookSinkRoutes = new Hono<AppEnv>()
     const answer = await getWebhookSink(c.env, name).receive(received, body);
     const headers: Record<string, string> = answer.location ? { Location: answer.location } : {};
     if (answer.body !== null) headers["Content-Type"] = "application/json";
-    return c.body(answer.body, answer.status as 200, headers);
+    return new Response(answer.body, { status: answer.status, headers });
   })
   .put("/:name/behaviour", async (c) => {
     await getWebhookSink(c.env, sinkName(c.req.param("name"))).configure(await readJson(c, behaviourSchema));
