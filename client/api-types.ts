@@ -376,7 +376,7 @@ export interface paths {
   "/admin/v1/campaigns/{id}/dispatch": {
     /**
      * The dispatcher's own view of a campaign
-     * @description Counters, in-flight, high-water mark, origination times, carrier requests received, DNC check times and the webhook outbox, as the campaign's object holds them.
+     * @description Counters, in-flight, high-water mark, origination times, carrier requests received, DNC and eligibility check times and the webhook outbox, as the campaign's object holds them.
      */
     get: {
       parameters: {
@@ -3751,6 +3751,104 @@ export interface paths {
       };
     };
   };
+  "/api/v1/contact-policy": {
+    /**
+     * The account's contact policy
+     * @description The rules every campaign of the account obeys when it dials (docs/contact-policy.md). The eligibility secret is never shown here.
+     */
+    get: {
+      responses: {
+        /** @description The policy; every rule null and count_voicemail true until the account sets one. */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ContactPolicy"];
+          };
+        };
+        /** @description The request is invalid; the sentence names the field and how to fix it. */
+        400: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, revoked or expired credentials. */
+        401: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The credentials are valid but not allowed here. */
+        403: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The deployment is missing a setting this request needs. */
+        503: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    /**
+     * Change the account's contact policy
+     * @description Only the fields given change; `null` clears a rule. A change applies from the next dial of every campaign of the account.
+     */
+    put: {
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["ContactPolicyInput"];
+        };
+      };
+      responses: {
+        /** @description The policy as it now is. */
+        200: {
+          content: {
+            "application/json": components["schemas"]["UpdatedContactPolicy"];
+          };
+        };
+        /** @description The request is invalid; the sentence names the field and how to fix it. */
+        400: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, revoked or expired credentials. */
+        401: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The credentials are valid but not allowed here. */
+        403: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body's Content-Type is not one this operation takes. */
+        415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The deployment is missing a setting this request needs. */
+        503: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
   "/api/v1/calls/{call_id}/result": {
     /**
      * Report what happened on a call
@@ -4443,6 +4541,17 @@ export interface components {
           ms: number;
         } | null;
       };
+      /** @description The account's pre-dial eligibility check as this campaign made it since its object started. */
+      eligibility_check: {
+        requests: number;
+        /** @description Requests that timed out, answered non-2xx or a malformed body. */
+        failures: number;
+        contacts_checked: number;
+        p50_ms: number | null;
+        /** @description Over the last 1,000 requests. */
+        p99_ms: number | null;
+        max_ms: number;
+      };
       /** @description The campaign object's webhook outbox. */
       webhooks: {
         /** @description Messages the object's outbox holds. */
@@ -4876,7 +4985,7 @@ export interface components {
       status: "pending" | "originated" | "connected" | "completed" | "failed" | "cancelled";
       attempts: number;
       /** @enum {string|null} */
-      outcome: "answered" | "voicemail" | "busy" | "no_answer" | "failed" | "invalid_number" | "canceled" | "timeout" | "dnc" | "callback" | null;
+      outcome: "answered" | "voicemail" | "busy" | "no_answer" | "failed" | "invalid_number" | "canceled" | "timeout" | "dnc" | "callback" | "ineligible" | null;
       last_error: string | null;
       call_id: string | null;
       /** Format: date-time */
@@ -4928,7 +5037,7 @@ export interface components {
       /** @description Copy only contacts in one of these statuses. */
       statuses?: ("pending" | "originated" | "connected" | "completed" | "failed" | "cancelled")[];
       /** @description Copy only contacts whose last outcome is one of these. */
-      outcomes?: ("answered" | "voicemail" | "busy" | "no_answer" | "failed" | "invalid_number" | "canceled" | "timeout" | "dnc" | "callback")[];
+      outcomes?: ("answered" | "voicemail" | "busy" | "no_answer" | "failed" | "invalid_number" | "canceled" | "timeout" | "dnc" | "callback" | "ineligible")[];
       /** @description An agent of this account (`agt_…`); only an active agent can start. */
       agent_id?: string;
       /** @description A number of this account (`pn_…`) with outbound_enabled; the caller id of every call. */
@@ -5050,6 +5159,37 @@ export interface components {
        * @description A CSV with a phone_number column (header match ignores case and spaces); other columns are not read.
        */
       file: string;
+    };
+    /** @description The rules every campaign of the account obeys; null means the rule is off. */
+    ContactPolicy: {
+      max_attempts: components["schemas"]["MaxAttempts"];
+      max_attempts_per_day: number | null;
+      count_voicemail: boolean;
+      min_seconds_between_attempts: number | null;
+      eligibility_url: string | null;
+      /** @description When the policy last changed; null while the account has never set one. */
+      updated_at: string | null;
+    };
+    /** @description At most `count` dials of one number in any rolling `days` days. */
+    MaxAttempts: {
+      count: number;
+      days: number;
+    } | null;
+    /** @description The rules every campaign of the account obeys; null means the rule is off. */
+    UpdatedContactPolicy: components["schemas"]["ContactPolicy"] & {
+      /** @description `whsec_…`, only in the answer of the PUT that set a new `eligibility_url`: keep it to verify the checks, it is never shown again. */
+      eligibility_secret?: string;
+    };
+    ContactPolicyInput: {
+      max_attempts?: components["schemas"]["MaxAttempts"];
+      /** @description Dials of one number since 00:00 in the number's own zone (as calling windows tell it). */
+      max_attempts_per_day?: number | null;
+      /** @description Whether a dial that reached voicemail counts (default true). */
+      count_voicemail?: boolean;
+      /** @description Least time between two dials of one number. */
+      min_seconds_between_attempts?: number | null;
+      /** @description The pre-dial eligibility check: https to a public address, as for webhook endpoints. A new URL gets a new `eligibility_secret`. */
+      eligibility_url?: string | null;
     };
     CallResultInput: {
       /**

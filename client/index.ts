@@ -49,6 +49,11 @@ export type NewWebhookEndpoint = Schemas["NewWebhookEndpoint"];
 export type WebhookEventType = WebhookEndpoint["events"][number];
 export type WebhookDelivery = Schemas["WebhookDelivery"];
 export type EventsToken = Schemas["EventsToken"];
+/** The account's contact policy: rules every campaign obeys; `null` means the rule is off. */
+export type ContactPolicy = Schemas["ContactPolicy"];
+/** The PUT's answer: `eligibility_secret` only when it set a new `eligibility_url`. */
+export type UpdatedContactPolicy = Schemas["UpdatedContactPolicy"];
+export type ContactPolicyInput = Schemas["ContactPolicyInput"];
 export type DncEntry = Schemas["DncEntry"];
 export type DncAddResult = Schemas["DncAddResult"];
 export type Preflight = Schemas["Preflight"];
@@ -199,6 +204,7 @@ export class Edgedial {
   readonly telephony: Telephony;
   readonly dnc: DoNotCall;
   readonly webhooks: Webhooks;
+  readonly contactPolicy: { get: () => Promise<ContactPolicy>; update: (input: ContactPolicyInput) => Promise<UpdatedContactPolicy> };
   private readonly apiKey: string | undefined;
   private readonly baseUrl: string;
   private readonly doFetch: (input: Request) => Promise<Response>;
@@ -218,6 +224,11 @@ export class Edgedial {
     this.telephony = new Telephony(this);
     this.dnc = new DoNotCall(this);
     this.webhooks = new Webhooks(this);
+    this.contactPolicy = {
+      get: () => this.request<ContactPolicy>("GET", "/api/v1/contact-policy"),
+      // Only the fields given change; null clears a rule.
+      update: (input) => this.request<UpdatedContactPolicy>("PUT", "/api/v1/contact-policy", { json: input }),
+    };
   }
 
   /** @internal */

@@ -13,6 +13,7 @@ import { agentRoutes } from "./routes/agents";
 import { callRoutes } from "./routes/calls";
 import { campaignRoutes } from "./routes/campaigns";
 import { carrierCallbackRoutes } from "./routes/carrier-callbacks";
+import { contactPolicyRoutes } from "./routes/contact-policy";
 import { dncRoutes } from "./routes/dnc";
 import { serviceRoutes } from "./routes/service";
 import { simulatorRoutes } from "./routes/simulator";
@@ -36,6 +37,7 @@ function tenantApi() {
     .route("/telephony", telephonyRoutes)
     .route("/campaigns", campaignRoutes)
     .route("/dnc", dncRoutes)
+    .route("/contact-policy", contactPolicyRoutes)
     .route("/calls", callRoutes)
     .route("/webhooks", webhookRoutes);
 }

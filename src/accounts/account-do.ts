@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { ownOrigin } from "../carriers/own-origin";
 import { fetcherFor } from "../carriers/registry";
+import { CONTACT_POLICY_KEY, type ContactPolicy, NO_CONTACT_POLICY } from "../contact-policy/policy";
 import type { Env } from "../env";
 import { newId } from "../ids";
 import { Outbox } from "../outbox/outbox";
@@ -125,6 +126,16 @@ export class AccountDO extends DurableObject<Env> {
     this.armedAt = due;
     if (due === null) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(due);
+  }
+
+  /** The account's contact policy (PUT /contact-policy); no rule at all until the account sets one. */
+  async contactPolicy(): Promise<ContactPolicy> {
+    return (await this.ctx.storage.get<ContactPolicy>(CONTACT_POLICY_KEY)) ?? NO_CONTACT_POLICY;
+  }
+
+  /** Replaces the account's contact policy; the route pushes it to the ledger shards after this returns. */
+  async setContactPolicy(policy: ContactPolicy): Promise<void> {
+    await this.ctx.storage.put(CONTACT_POLICY_KEY, policy);
   }
 
   /** Reserves `amount` of concurrent_max for a campaign about to run; idempotent per campaign. */

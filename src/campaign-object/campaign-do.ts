@@ -3,7 +3,7 @@ import { getAccountStub } from "../accounts/stub";
 import type { CallResultInput } from "../call-results/result-input";
 import { ownOrigin } from "../carriers/own-origin";
 import { fetcherFor } from "../carriers/registry";
-import type { CarrierKind, SignedCallback } from "../carriers/types";
+import type { CarrierKind, FetchLike, SignedCallback } from "../carriers/types";
 import type { Env } from "../env";
 import { Outbox } from "../outbox/outbox";
 import { AlarmClock } from "./alarm-clock";
@@ -12,9 +12,11 @@ import { CarrierCallbacks, type CarrierReply } from "./carrier-events/carrier-ca
 import { Reconciler } from "./carrier-events/reconciler";
 import { CarrierLink } from "./carrier-link";
 import { D1Sync } from "./d1-sync";
+import { AccountPolicyRead } from "./dial/account-policy-read";
 import { CallbackWaitStage } from "./dial/callback-stage";
 import { Dispatcher } from "./dial/dispatcher";
 import { DncStage } from "./dial/dnc-stage";
+import { EligibilityStage } from "./dial/eligibility-stage";
 import { CallingWindowStage } from "./dial/window-stage";
 import { type LifecycleResult, LifecycleRunner } from "./lifecycle-runner";
 import { EventHub } from "./live/event-hub";
@@ -40,6 +42,7 @@ export class CampaignDO extends DurableObject<Env> {
   private readonly reconciler: Reconciler;
   private readonly webhooks: CarrierCallbacks;
   private readonly dnc: DncStage;
+  private readonly eligibility: EligibilityStage;
   private readonly reports: CampaignWebhookReports;
   private readonly results: CallResults;
 
@@ -48,9 +51,10 @@ export class CampaignDO extends DurableObject<Env> {
     const storage = new ObjectStorage(ctx.storage.sql);
     this.storage = storage;
     this.d1 = new D1Sync(env, storage);
+    const outwardFetch: FetchLike = (input, init) => fetcherFor(env, ownOrigin(env))(input, init);
     const outbox = new Outbox(ctx.storage.sql, {
       env,
-      fetch: (input, init) => fetcherFor(env, ownOrigin(env))(input, init),
+      fetch: outwardFetch,
       wake: () => void this.alarmClock.arm(),
       dialling: () => storage.campaign.get()?.status === "running",
     });
@@ -66,6 +70,16 @@ export class CampaignDO extends DurableObject<Env> {
     const events = new CallEvents(storage, transitions);
     const shared = { env, storage, d1: this.d1, hub: this.hub, carrier: this.carrier };
     this.dnc = new DncStage({ db: env.DB, storage, transitions, durable: ctx.storage });
+    // A per-tick read of the account's policy; the merge replaces it with the ledger stage's answer.
+    const policyRead = new AccountPolicyRead(env, storage);
+    this.eligibility = new EligibilityStage({
+      storage,
+      transitions,
+      durable: ctx.storage,
+      env,
+      fetch: outwardFetch,
+      eligibility: () => policyRead.eligibility(),
+    });
     this.lifecycle = new LifecycleRunner({ ...shared, ctx, transitions, alarm: this.alarmClock });
     this.dispatcher = new Dispatcher({
       ...shared,
@@ -73,8 +87,9 @@ export class CampaignDO extends DurableObject<Env> {
       transitions,
       events,
       fail: (reason) => this.lifecycle.fail(reason),
-      // The calling window first (cheap, looked at again as it holds contacts back), then the DNC list (one query a tick).
-      stages: [new CallingWindowStage(storage, transitions), this.dnc, new CallbackWaitStage(storage)],
+      // The calling window runs first wherever it stands (it refills); the others in this order: the DNC list (one query a tick),
+      // then the eligibility check, last so only dialable contacts are asked about. Its waiting reason outranks the window's.
+      stages: [this.dnc, policyRead, this.eligibility, new CallingWindowStage(storage, transitions), new CallbackWaitStage(storage)],
     });
     this.results = new CallResults({
       env,
@@ -134,7 +149,7 @@ export class CampaignDO extends DurableObject<Env> {
     await this.alarmClock.arm();
   }
 
-  /** Internal view for operators, tests and benchmarks: counters, in-flight, high-water mark, carrier requests, DNC check times. */
+  /** Internal view for operators, tests and benchmarks: counters, in-flight, high-water mark, carrier requests, DNC and eligibility check times. */
   async inspect(campaignId: string) {
     const state = await this.d1.load(campaignId);
     const { campaign, attempts, carrierRequests } = this.storage;
@@ -148,6 +163,7 @@ export class CampaignDO extends DurableObject<Env> {
       carrier_kind: await this.carrier.loadedKind(),
       alarm: await this.alarmClock.armedFor(),
       dnc_check: { ...this.dnc.times },
+      eligibility_check: this.eligibility.times(),
       webhooks: this.reports.inspect(),
     };
   }

@@ -163,7 +163,19 @@ export const contactStatuses = ["pending", "originated", "connected", "completed
 export type ContactStatus = (typeof contactStatuses)[number];
 
 /** A contact's last call result; `dnc` marks a number suppressed by the do-not-call list, `callback` a contact waiting for the callback its agent asked for. */
-export const contactOutcomes = ["answered", "voicemail", "busy", "no_answer", "failed", "invalid_number", "canceled", "timeout", "dnc", "callback"] as const;
+export const contactOutcomes = [
+  "answered",
+  "voicemail",
+  "busy",
+  "no_answer",
+  "failed",
+  "invalid_number",
+  "canceled",
+  "timeout",
+  "dnc",
+  "callback",
+  "ineligible",
+] as const;
 export type ContactOutcome = (typeof contactOutcomes)[number];
 
 export const contacts = sqliteTable(

@@ -59,6 +59,16 @@ const dispatchViewSchema = z
         last: z.object({ at: z.string(), numbers: z.int(), listed: z.int(), ms: z.number() }).nullable(),
       })
       .describe("The dial-time do-not-call check's cost since the object started (one query a tick)."),
+    eligibility_check: z
+      .object({
+        requests: z.int(),
+        failures: z.int().describe("Requests that timed out, answered non-2xx or a malformed body."),
+        contacts_checked: z.int(),
+        p50_ms: z.number().nullable(),
+        p99_ms: z.number().nullable().describe("Over the last 1,000 requests."),
+        max_ms: z.number(),
+      })
+      .describe("The account's pre-dial eligibility check as this campaign made it since its object started."),
     webhooks: z
       .object({
         messages: z.int().describe("Messages the object's outbox holds."),
@@ -216,7 +226,7 @@ export const adminRoutes = admin
       path: "/campaigns/{id}/dispatch",
       summary: "The dispatcher's own view of a campaign",
       description:
-        "Counters, in-flight, high-water mark, origination times, carrier requests received, DNC check times and the webhook outbox, as the campaign's object holds them.",
+        "Counters, in-flight, high-water mark, origination times, carrier requests received, DNC and eligibility check times and the webhook outbox, as the campaign's object holds them.",
       request: { params: z.object({ id: z.string().openapi({ param: { description: "The campaign's id, `cmp_…`." } }) }) },
       responses: { 200: json(dispatchViewSchema, "The object's view."), ...errors([...ADMIN_ERRORS, 404]) },
     }),
@@ -237,6 +247,7 @@ export const adminRoutes = admin
           carrier_kind: view.carrier_kind,
           carrier_requests: view.carrier_requests,
           dnc_check: view.dnc_check,
+          eligibility_check: view.eligibility_check,
           webhooks: view.webhooks,
         },
         200,

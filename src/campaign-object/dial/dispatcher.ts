@@ -98,6 +98,8 @@ export class Dispatcher {
     const releases = storage.attempts.unreleased();
     let dialable: LiveContact[] = [];
     let waitingReason: string | null = null;
+    // A backoff (the carrier's or the eligibility check's) keeps the dispatch timer at its end, whatever else took the timer meanwhile.
+    if (state.status === "running" && now < state.dial_after) storage.timers.setNoLater("dispatch", state.dial_after);
     if (state.status === "running" && now >= state.dial_after) {
       const free = state.max_concurrent_calls - storage.attempts.inFlight();
       if (free > 0) {
