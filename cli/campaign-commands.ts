@@ -83,6 +83,7 @@ function addCreate(campaigns: Command, context: CommandContext) {
   }
   create
     .option("--start", "start it as soon as it is created")
+    .addOption(new Option("-q, --quiet", "print only the new campaign's id, for CMP=$(…)").conflicts("json"))
     .option("--json", "print the API's JSON answer")
     .action(async (csv: string, options: Record<string, string | number | boolean | undefined>, command: Command) => {
       const client = context.client(command);
@@ -90,7 +91,8 @@ function addCreate(campaigns: Command, context: CommandContext) {
       for (const { field } of CREATE_FLAGS) if (options[camel(field)] !== undefined) input[field] = options[camel(field)];
       const created = await client.campaigns.create({ ...(input as CreateCampaignInput), contacts: await readContacts(csv) });
       const started = options.start ? await client.campaigns.start(created.id) : null;
-      if (options.json) printJson(context, started ? { ...created, ...started } : created);
+      if (options.quiet) context.stdout.write(`${created.id}\n`);
+      else if (options.json) printJson(context, started ? { ...created, ...started } : created);
       else context.stdout.write(`${createdSummary(created)}\n${started ? `Started: ${started.id} is ${started.status}.\n` : ""}`);
     });
 }
