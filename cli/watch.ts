@@ -28,19 +28,25 @@ interface Display {
   finish(view: ProgressView): void;
 }
 
-/** Lines for logs and pipes: at most one per snapshot, and only when a count or the status changed. */
+/**
+ * Lines for logs and pipes: at most one per snapshot, and only when a count or the status changed
+ * (a rate that merely decays while nothing happens would fill a log); the last line always.
+ */
 function plainDisplay(terminal: Terminal): Display {
-  let last = "";
+  let lastLine = "";
+  let lastCounts = "";
   const print = (view: ProgressView) => {
-    const line = renderPlainLine(view);
-    if (line !== last) terminal.write(`${line}\n`);
-    last = line;
+    lastLine = renderPlainLine(view);
+    lastCounts = renderPlainLine({ ...view, dialsPerMinute: 0 });
+    terminal.write(`${lastLine}\n`);
   };
   return {
     show: (view, cause) => {
-      if (cause === "snapshot") print(view);
+      if (cause === "snapshot" && renderPlainLine({ ...view, dialsPerMinute: 0 }) !== lastCounts) print(view);
     },
-    finish: print,
+    finish: (view) => {
+      if (renderPlainLine(view) !== lastLine) print(view);
+    },
   };
 }
 

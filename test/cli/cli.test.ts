@@ -55,7 +55,8 @@ describe("a campaign from a terminal", () => {
     for (const line of lines) expect(line, "every line is a plain progress line").toMatch(PLAIN_LINE);
     const done = lines.map((line) => Number(PLAIN_LINE.exec(line)?.[2]));
     expect(done, "contacts only ever finish").toEqual([...done].sort((a, b) => a - b));
-    expect(new Set(lines).size, "a line is printed only when something changed").toBe(lines.length);
+    const counts = lines.slice(0, -1).map((line) => line.replace(/, \d+ dials\/min$/, ""));
+    expect(new Set(counts).size, "a line is printed only when a count or the status changed").toBe(counts.length);
     const last = PLAIN_LINE.exec(lines.at(-1) ?? "");
     expect(last?.slice(1, 11), "the final counts, and the six dials of the last minute").toEqual(["completed", "6", "6", "5", "1", "0", "0", "0", "0", "6"]);
   });
