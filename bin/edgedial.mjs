@@ -13,11 +13,10 @@ try {
 }
 
 const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
-const interrupted = new AbortController();
+// Ctrl-C leaves at once, wherever a request is; a watch's hidden cursor is shown again first.
 process.once("SIGINT", () => {
-  interrupted.abort();
-  // A second Ctrl-C leaves at once, whatever is still running.
-  process.once("SIGINT", () => process.exit(130));
+  if (process.stdout.isTTY) process.stdout.write("\x1b[?25h\n");
+  process.exit(130);
 });
 // `edgedial … | head` closes the pipe early; that is the reader's choice, not an error.
 process.stdout.on("error", (error) => {
@@ -31,5 +30,4 @@ process.exitCode = await runCli({
   stdout: process.stdout,
   stderr: process.stderr,
   version,
-  signal: interrupted.signal,
 });

@@ -17,8 +17,6 @@ export interface CommandContext {
   stdout: Writable & { isTTY?: boolean; columns?: number };
   stderr: Writable;
   env: Record<string, string | undefined>;
-  /** Ends a watch when the user presses Ctrl-C. */
-  signal: AbortSignal;
   /** Where the command's exit status goes (0 unless set). */
   setExitCode(code: number): void;
 }
@@ -219,7 +217,7 @@ function addWatch(campaigns: Command, context: CommandContext) {
         // https://no-color.org: any non-empty NO_COLOR turns colour off.
         color: !context.env.NO_COLOR && context.env.TERM !== "dumb",
       };
-      const { code, view, reason } = await watchCampaign(context.client(command), id, terminal, context.signal);
+      const { code, view, reason } = await watchCampaign(context.client(command), id, terminal);
       if (view.status === "failed") context.stderr.write(`error: the campaign failed${reason ? `: ${reason}` : "."}\n`);
       context.setExitCode(code);
     });

@@ -5,7 +5,6 @@ import { ApiError } from "../client/index.js";
 /** Exit statuses other than a finished watch's; docs/cli.md lists them all. */
 const EXIT_ERROR = 1;
 export const EXIT_USAGE = 2;
-export const EXIT_INTERRUPTED = 130;
 
 /** A mistake in what was typed, caught before any request: said as it is, exit status 2. */
 export class UsageError extends Error {

@@ -7,7 +7,7 @@ import type { Writable } from "node:stream";
 import { type Command, CommanderError, Command as Program } from "commander";
 import { Edgedial } from "../client/index.js";
 import { addCampaignCommands, type CommandContext } from "./campaign-commands.js";
-import { describeError, EXIT_INTERRUPTED, EXIT_USAGE, exitCodeFor, UsageError } from "./errors.js";
+import { describeError, EXIT_USAGE, exitCodeFor, UsageError } from "./errors.js";
 
 /** The client's own default, named here so "cannot reach …" can say which address it tried. */
 const DEFAULT_BASE_URL = "http://127.0.0.1:8787";
@@ -18,7 +18,6 @@ export interface CliProcess {
   stdout: CommandContext["stdout"];
   stderr: Writable;
   version: string;
-  signal: AbortSignal;
 }
 
 function baseUrlOf(command: Command, env: CliProcess["env"]): string {
@@ -47,7 +46,6 @@ export async function runCli(cli: CliProcess): Promise<number> {
     stdout: cli.stdout,
     stderr: cli.stderr,
     env: cli.env,
-    signal: cli.signal,
     setExitCode: (code) => {
       exitCode = code;
     },
@@ -69,7 +67,6 @@ export async function runCli(cli: CliProcess): Promise<number> {
   } catch (error) {
     // Commander has already printed its own message (or the help it was asked for).
     if (error instanceof CommanderError) return error.code.startsWith("commander.help") || error.code === "commander.version" ? error.exitCode : EXIT_USAGE;
-    if (cli.signal.aborted) return EXIT_INTERRUPTED;
     cli.stderr.write(`error: ${describeError(error, baseUrl)}\n`);
     return exitCodeFor(error);
   }

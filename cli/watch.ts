@@ -107,12 +107,7 @@ const viewOfSnapshot = (snapshot: Snapshot, dialsPerMinute: number): ProgressVie
  * is a plain GET, so a wrong id, key or address fails at once rather than after the stream's retries.
  * The stream starts from the first event the server still keeps, so the dial rate is right at once.
  */
-export async function watchCampaign(
-  client: Edgedial,
-  id: string,
-  terminal: Terminal,
-  signal?: AbortSignal,
-): Promise<{ code: number; view: ProgressView; reason: string | null }> {
+export async function watchCampaign(client: Edgedial, id: string, terminal: Terminal): Promise<{ code: number; view: ProgressView; reason: string | null }> {
   const campaign = await client.campaigns.get(id);
   let view = viewOfCampaign(campaign);
   let reason = campaign.status_reason;
@@ -134,7 +129,7 @@ export async function watchCampaign(
   try {
     display.show(current(), "snapshot");
     if (!isFinished(view.status)) {
-      for await (const event of client.campaigns.streamEvents(id, { signal, lastEventId: 0 })) {
+      for await (const event of client.campaigns.streamEvents(id, { lastEventId: 0 })) {
         if (event.type === "contact") {
           noteServerTime(event.data.at);
           if (event.data.status === "originated") rate.record(Date.parse(event.data.at));

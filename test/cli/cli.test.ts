@@ -1,8 +1,9 @@
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { type CliRun, edgedial, expectNoStackTrace } from "./run-cli";
+import { BIN, type CliRun, edgedial, expectNoStackTrace } from "./run-cli";
 
 /** Five numbers the simulator answers and one it finds busy (last two digits 70): with no retries, 5 completed and 1 failed. */
 const CONTACTS = ["phone_number,first_name", ...[10, 11, 12, 13, 14].map((n, i) => `+1415555${String(n).padStart(4, "0")},P${i}`), "+14155550170,Busy"].join(
@@ -114,6 +115,29 @@ describe("lifecycle commands", () => {
     const again = await edgedial(["campaigns", "pause", id]);
     expect(again.code).toBe(1);
     expect(again.stderr).toBe("error: The campaign is completed; only a running campaign can be paused.\n");
+  });
+
+  it("Ctrl-C ends a watch at once with exit status 130", async () => {
+    const { id } = await createCampaign("Interrupted", inject("cli").tenant, ["--max-concurrent-calls", "1"]);
+    expect((await edgedial(["campaigns", "start", id])).code).toBe(0);
+    expect((await edgedial(["campaigns", "pause", id])).stdout).toBe(`${id} is paused.\n`);
+    const { origin, tenant } = inject("cli");
+    const child = spawn(process.execPath, [BIN, "campaigns", "watch", id], {
+      env: { ...process.env, EDGEDIAL_API_KEY: tenant.key, EDGEDIAL_BASE_URL: origin },
+    });
+    let stdout = "";
+    // A paused campaign's watch goes on until interrupted; the signal goes once the first line is out.
+    await new Promise<void>((shown) =>
+      child.stdout.on("data", (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (stdout.includes("\n")) shown();
+      }),
+    );
+    child.kill("SIGINT");
+    const code = await new Promise<number | null>((exited) => child.once("exit", exited));
+    expect(code).toBe(130);
+    expect(stdout).toMatch(/^paused: \d+ of 6 done/);
+    expect((await edgedial(["campaigns", "stop", id])).code).toBe(0);
   });
 
   it("--start starts at once, and pause then resume answer the new status", async () => {

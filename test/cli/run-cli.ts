@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { inject } from "vitest";
 
 const ROOT = resolve(import.meta.dirname, "../..");
-const BIN = resolve(ROOT, "bin/edgedial.mjs");
+export const BIN = resolve(ROOT, "bin/edgedial.mjs");
 
 export interface CliRun {
   code: number;
