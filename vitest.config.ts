@@ -9,7 +9,7 @@ const privateJwk = { ...privateKey.export({ format: "jwk" }), kid: "test", alg: 
 
 // Four projects, one `vitest run`: the Worker's own tests inside the Workers runtime, the browser
 // tests in Node driving a real Chromium against `wrangler dev`, the Python SDK's pytest suite against
-// another `wrangler dev`, and the checks' own tests in Node.
+// another `wrangler dev`, the CLI run as a command against its own `wrangler dev`, and the checks' own tests in Node.
 export default defineConfig(async () => ({
   test: {
     projects: [
@@ -38,7 +38,7 @@ export default defineConfig(async () => ({
           name: "workers",
           setupFiles: ["./test/setup.ts"],
           include: ["test/**/*.test.ts"],
-          exclude: [...configDefaults.exclude, "test/browser/**", "test/tooling/**", "test/python/**"],
+          exclude: [...configDefaults.exclude, "test/browser/**", "test/tooling/**", "test/python/**", "test/cli/**"],
           testTimeout: 30_000,
         },
       },
@@ -64,6 +64,16 @@ export default defineConfig(async () => ({
           fileParallelism: false,
           // Live campaigns run to their end, callbacks included (the simulated agent asks for one a simulated hour away, at least 60 s).
           testTimeout: 300_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: "cli",
+          environment: "node",
+          include: ["test/cli/**/*.test.ts"],
+          globalSetup: ["./test/cli/global-setup.ts"],
+          testTimeout: 60_000,
           hookTimeout: 120_000,
         },
       },
