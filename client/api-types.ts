@@ -3799,6 +3799,12 @@ export interface paths {
      * @description Only the fields given change; `null` clears a rule. A change applies from the next dial of every campaign of the account.
      */
     put: {
+      parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
+      };
       requestBody: {
         content: {
           "application/json": components["schemas"]["ContactPolicyInput"];
@@ -3807,6 +3813,10 @@ export interface paths {
       responses: {
         /** @description The policy as it now is. */
         200: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["UpdatedContactPolicy"];
           };
@@ -3832,8 +3842,22 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];

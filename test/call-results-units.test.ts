@@ -7,7 +7,6 @@ import { callResultSchema, dispositionProblem, resolveCallback } from "../src/ca
 import { instantOfWallTime } from "../src/calling-window/zone-clock";
 import { RETRYABLE_OUTCOMES, settleContact } from "../src/campaign-object/carrier-events/contact-machine";
 import { callbackDueAt, MAX_CALLBACKS } from "../src/campaign-object/results/callback-rules";
-import { ApiError } from "../src/http/errors";
 import { newId } from "../src/ids";
 
 describe("call ids", () => {

@@ -1,13 +1,12 @@
 import { and, eq } from "drizzle-orm";
 import { createMiddleware } from "hono/factory";
 import { createLocalJWKSet, createRemoteJWKSet, type JWTVerifyGetKey, jwtVerify } from "jose";
-import { parseCallId } from "../call-results/call-id";
 import { verifyCallToken } from "../call-results/call-token";
 import { database } from "../db/client";
 import { accountMembers, apiKeys } from "../db/schema";
 import type { AppEnv, Caller, Env } from "../env";
 import { hashApiKey, safeEqual } from "./crypto";
-import { ApiError, badRequest, forbidden, notFound, unauthorized } from "./errors";
+import { ApiError, badRequest, forbidden, unauthorized } from "./errors";
 import { verifyEventsToken } from "./events-token";
 
 export const ACCOUNT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
