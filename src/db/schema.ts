@@ -162,8 +162,23 @@ export const campaigns = sqliteTable(
 export const contactStatuses = ["pending", "originated", "connected", "completed", "failed", "cancelled"] as const;
 export type ContactStatus = (typeof contactStatuses)[number];
 
-/** A contact's last call result; `dnc` marks a number suppressed by the do-not-call list, `callback` a contact waiting for the callback its agent asked for. */
-export const contactOutcomes = ["answered", "voicemail", "busy", "no_answer", "failed", "invalid_number", "canceled", "timeout", "dnc", "callback"] as const;
+/**
+ * A contact's last call result; `dnc` marks a number suppressed by the do-not-call list, `callback` a contact waiting for the callback
+ * its agent asked for, `expired` a contact whose expires_at passed before it was reached.
+ */
+export const contactOutcomes = [
+  "answered",
+  "voicemail",
+  "busy",
+  "no_answer",
+  "failed",
+  "invalid_number",
+  "canceled",
+  "timeout",
+  "dnc",
+  "callback",
+  "expired",
+] as const;
 export type ContactOutcome = (typeof contactOutcomes)[number];
 
 export const contacts = sqliteTable(
@@ -191,6 +206,8 @@ export const contacts = sqliteTable(
     result: text("result"),
     disposition: text("disposition"),
     callbacks: integer("callbacks").notNull().default(0),
+    // The upload's expires_at for this row (RFC 3339, UTC), else null: not dialled after it.
+    expiresAt: text("expires_at"),
     ...timestamps,
   },
   // Found by (campaign_id, seq). The status index leaves out pending contacts, so ingest writes no
