@@ -1,7 +1,8 @@
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
+import { Edgedial } from "../client/index";
 import { appendRefusal, MAX_CAMPAIGN_CONTACTS } from "../src/campaign-object/append-rules";
-import { call, countRows, createCampaign, csvOf, json, jsonInit, lifecycle, newTenant, type Tenant } from "./helpers";
+import { BASE, call, countRows, createCampaign, csvOf, json, jsonInit, lifecycle, newTenant, type Tenant } from "./helpers";
 import { allContacts, campaignStub, carriedCalls, getCampaign, runUntil, step, untilStatus, useSimulatedTime } from "./sim";
 
 let restore: () => void = () => undefined;
@@ -177,5 +178,29 @@ describe("appending to a running campaign (simulated time)", () => {
     const inspect = await campaignStub(id).inspect(id);
     expect(inspect.stats.completed).toBe(4);
     await step(t, [id]);
+  });
+});
+
+describe("the client", () => {
+  it("appends CSV text and objects, and cancels a contact", async () => {
+    const t = await newTenant();
+    const edgedial = new Edgedial({ apiKey: t.key, baseUrl: BASE, fetch: (request: Request) => exports.default.fetch(request) });
+    const { id } = await createCampaign(t, csvOf(1));
+    expect(await edgedial.campaigns.appendContacts(id, { contacts: "phone_number,first_name\n+15550100080,Text\n" })).toEqual({
+      added: 1,
+      duplicates_skipped: 0,
+      dnc_suppressed: 0,
+      total: 2,
+    });
+    const appended = await edgedial.campaigns.appendContacts(id, {
+      contacts: [
+        { phone_number: "+15550100080", first_name: "Again" },
+        { phone_number: "+15550100081", first_name: "Obj" },
+      ],
+    });
+    expect(appended).toMatchObject({ added: 1, duplicates_skipped: 1, total: 3 });
+    await expect(edgedial.campaigns.appendContacts(id, { contacts: "phone_number\n+15550100082\n" })).rejects.toMatchObject({ status: 400 });
+    const last = (await edgedial.campaigns.listContacts(id)).items.at(-1);
+    expect(await edgedial.campaigns.cancelContact(id, last?.id as string)).toMatchObject({ status: "cancelled", outcome: "canceled" });
   });
 });
