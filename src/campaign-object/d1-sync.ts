@@ -16,7 +16,7 @@ import type { PendingRow, SettledRow } from "./storage/working-contacts";
 const NUMBERS_PER_STATEMENT = 50_000;
 
 /** The campaign's contacts whose number is among a bound JSON array; SQLite builds the array's set once and walks the campaign. */
-export const CAMPAIGN_NUMBERS_AMONG_SQL = "SELECT phone_number FROM contacts WHERE campaign_id = ?1 AND phone_number IN (SELECT value FROM json_each(?2))";
+const CAMPAIGN_NUMBERS_AMONG_SQL = "SELECT phone_number FROM contacts WHERE campaign_id = ?1 AND phone_number IN (SELECT value FROM json_each(?2))";
 
 /** Contact rows per flush; a longer backlog flushes again at once. */
 const FLUSH_BATCH = 5_000;
@@ -207,7 +207,10 @@ export class D1Sync {
     const batches: string[][] = [[]];
     for (const phone of phones) {
       let batch = batches.at(-1) as string[];
-      if (batch.length === NUMBERS_PER_STATEMENT) batches.push((batch = []));
+      if (batch.length === NUMBERS_PER_STATEMENT) {
+        batch = [];
+        batches.push(batch);
+      }
       batch.push(phone);
     }
     if (batches[0]?.length === 0) return new Set();

@@ -13,7 +13,7 @@ import { ProblemList, plural, reportedProblems, shown, type UploadProblem } from
 export type ContactTuple = [row: number, phone: string, values: (string | null)[], timezone?: string, expiresAt?: string];
 
 /** A contact's custom fields take at most this much JSON: D1 refuses values near 2 MB, and an agent's variables are small. */
-export const MAX_CUSTOM_FIELDS_BYTES = 64 * 1024;
+const MAX_CUSTOM_FIELDS_BYTES = 64 * 1024;
 
 /**
  * Contacts for one D1 statement: a JSON object whose keys are `<seq>:<row><phone>|<timezone>|<expires_at>` and

@@ -4,7 +4,7 @@ export interface Expiring {
 }
 
 /** A contact is no longer dialled from the instant its expires_at comes. */
-export const hasExpired = (contact: Expiring, now: number): boolean => contact.expires_at !== null && contact.expires_at <= now;
+const hasExpired = (contact: Expiring, now: number): boolean => contact.expires_at !== null && contact.expires_at <= now;
 
 /** The due contacts split into those that may still be dialled (in their order) and those whose expiry has come. */
 export function splitExpired<T extends Expiring>(contacts: readonly T[], now: number): { live: T[]; expired: T[] } {
