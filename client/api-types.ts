@@ -2688,6 +2688,104 @@ export interface paths {
         };
       };
     };
+    /**
+     * Append contacts to a campaign
+     * @description Create's rules (normalisation, the 10 MB limit, rows named, atomic), for a draft, scheduled, paused or running campaign. Numbers already in the campaign are skipped; listed numbers are added cancelled. The new contacts follow the others, and a running campaign dials them without a restart. A campaign holds at most 1,000,000 contacts.
+     */
+    post: {
+      parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
+        path: {
+          /** @description The campaign's id, `cmp_…`. */
+          id: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "multipart/form-data": components["schemas"]["AppendContactsForm"];
+          "text/csv": string;
+          "application/json": components["schemas"]["AppendContactsJson"];
+        };
+      };
+      responses: {
+        /** @description What the upload added. */
+        200: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
+          content: {
+            "application/json": components["schemas"]["AppendedContacts"];
+          };
+        };
+        /** @description Contacts that cannot be read (rows named), or columns other than the campaign's. */
+        400: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, revoked or expired credentials. */
+        401: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The credentials are valid but not allowed here. */
+        403: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description No such resource in the caller's account. */
+        404: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The campaign has completed or failed, or would hold more than 1,000,000 contacts. Or: A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is larger than 10 MB. */
+        413: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body's Content-Type is not one this operation takes. */
+        415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The deployment is missing a setting this request needs. */
+        503: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
   };
   "/api/v1/campaigns/{id}/contacts.csv": {
     /**
@@ -3453,6 +3551,87 @@ export interface paths {
         };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The deployment is missing a setting this request needs. */
+        503: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/campaigns/{id}/contacts/{contact_id}/cancel": {
+    /**
+     * Cancel one contact
+     * @description A contact not in a call ends `cancelled` with outcome `canceled` and is never dialled again; one that has already ended is answered unchanged.
+     */
+    post: {
+      parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
+        path: {
+          /** @description The campaign's id, `cmp_…`. */
+          id: string;
+          /** @description The contact's id, `ctc_…`. */
+          contact_id: string;
+        };
+      };
+      responses: {
+        /** @description The contact as it now is. */
+        200: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
+          content: {
+            "application/json": components["schemas"]["Contact"];
+          };
+        };
+        /** @description The request is invalid; the sentence names the field and how to fix it. */
+        400: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, revoked or expired credentials. */
+        401: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The credentials are valid but not allowed here. */
+        403: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description No such resource in the caller's account. */
+        404: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The contact is in a call now. Or: A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -4848,7 +5027,7 @@ export interface components {
       voicemail_audio_url?: string;
       /**
        * Format: binary
-       * @description CSV, at most 10 MB: a phone_number column, an optional timezone column, every other column a custom field. UTF-8, BOM and CRLF tolerated.
+       * @description CSV, at most 10 MB: a phone_number column, optional timezone and expires_at (RFC 3339) columns, every other column a custom field (at most 64 KB of JSON per contact). UTF-8, BOM and CRLF tolerated.
        */
       contacts: string;
     };
@@ -4929,6 +5108,11 @@ export interface components {
           phone_number: string | number;
           /** @description IANA zone of this contact, over the number's own and calling_timezone. */
           timezone?: string;
+          /**
+           * Format: date-time
+           * @description RFC 3339: not dialled from then on; the contact then ends cancelled with outcome `expired`.
+           */
+          expires_at?: string;
           [key: string]: (string | number | boolean | null) | undefined;
         })[];
     };
@@ -5009,7 +5193,7 @@ export interface components {
       status: "pending" | "originated" | "connected" | "completed" | "failed" | "cancelled";
       attempts: number;
       /** @enum {string|null} */
-      outcome: "answered" | "voicemail" | "busy" | "no_answer" | "failed" | "invalid_number" | "canceled" | "timeout" | "dnc" | "callback" | "ineligible" | null;
+      outcome: "answered" | "voicemail" | "busy" | "no_answer" | "failed" | "invalid_number" | "canceled" | "timeout" | "dnc" | "callback" | "ineligible" | "expired" | null;
       last_error: string | null;
       call_id: string | null;
       /** Format: date-time */
@@ -5019,6 +5203,11 @@ export interface components {
       result: components["schemas"]["ContactResult"];
       /** @description Callbacks scheduled for this contact (at most 5). */
       callbacks: number;
+      /**
+       * Format: date-time
+       * @description Not dialled after this time (the upload's expires_at); it then ends cancelled with outcome `expired`.
+       */
+      expires_at: string | null;
       /** Format: date-time */
       created_at: string;
       /** Format: date-time */
@@ -5061,7 +5250,7 @@ export interface components {
       /** @description Copy only contacts in one of these statuses. */
       statuses?: ("pending" | "originated" | "connected" | "completed" | "failed" | "cancelled")[];
       /** @description Copy only contacts whose last outcome is one of these. */
-      outcomes?: ("answered" | "voicemail" | "busy" | "no_answer" | "failed" | "invalid_number" | "canceled" | "timeout" | "dnc" | "callback" | "ineligible")[];
+      outcomes?: ("answered" | "voicemail" | "busy" | "no_answer" | "failed" | "invalid_number" | "canceled" | "timeout" | "dnc" | "callback" | "ineligible" | "expired")[];
       /** @description An agent of this account (`agt_…`); only an active agent can start. */
       agent_id?: string;
       /** @description A number of this account (`pn_…`) with outbound_enabled; the caller id of every call. */
@@ -5131,6 +5320,38 @@ export interface components {
       voicemail_message?: string;
       /** @description With voicemail_action message: an https audio file played after the beep, instead of text. */
       voicemail_audio_url?: string;
+    };
+    AppendedContacts: {
+      /** @description Contacts added, DNC-suppressed ones included. */
+      added: number;
+      /** @description Rows whose number is repeated in the upload or already in the campaign. */
+      duplicates_skipped: number;
+      /** @description Of the added, numbers on the do-not-call list (added cancelled, never dialled). */
+      dnc_suppressed: number;
+      /** @description The campaign's contacts now. */
+      total: number;
+    };
+    AppendContactsForm: {
+      /**
+       * Format: binary
+       * @description CSV, at most 10 MB. The campaign's own custom columns, no other and none missing (any order); phone_number, timezone and expires_at as at create.
+       */
+      contacts: string;
+    };
+    AppendContactsJson: {
+      /** @description After the campaign's contacts, in this order. The campaign's own custom columns, no other and none missing (any order); phone_number, timezone and expires_at as at create. */
+      contacts: ({
+          /** @description E.164, or national with default_country; the key's case and spaces are ignored. */
+          phone_number: string | number;
+          /** @description IANA zone of this contact, over the number's own and calling_timezone. */
+          timezone?: string;
+          /**
+           * Format: date-time
+           * @description RFC 3339: not dialled from then on; the contact then ends cancelled with outcome `expired`.
+           */
+          expires_at?: string;
+          [key: string]: (string | number | boolean | null) | undefined;
+        })[];
     };
     DncList: {
       numbers: components["schemas"]["DncEntry"][];

@@ -73,6 +73,11 @@ export type CreateCampaignInput = Omit<CreateJson, "scheduled_at" | "contacts"> 
   contactsPath?: string;
 };
 
+/** Contacts to append: CSV text, a CSV Blob/File, contact objects, or (Node only) a CSV file's path; the campaign's own custom columns. */
+export type AppendContactsInput = Pick<CreateCampaignInput, "contacts" | "contactsPath">;
+/** The answer to an append: what it added, skipped and suppressed, and the campaign's contacts now. */
+export type AppendedContacts = Schemas["AppendedContacts"];
+
 /** Clone options: which contacts to copy (both filters must match when both are given) and any create field to change. */
 export type CloneCampaignInput = Partial<Omit<Schemas["CloneCampaign"], "scheduled_at">> & { scheduled_at?: string | Date };
 
@@ -317,8 +322,22 @@ class Campaigns {
     return this.client.request("POST", "/api/v1/campaigns/preflight", { ...(await this.createBody(input)), query });
   }
 
-  /** The create body: JSON when the contacts are objects, else multipart with the CSV. */
-  private async createBody(input: CreateCampaignInput): Promise<{ json: unknown } | { body: FormData }> {
+  /**
+   * Adds contacts after the campaign's others (draft, scheduled, paused or running; a running one
+   * dials them without a restart). Numbers already in the campaign are skipped; the upload must
+   * carry the campaign's custom columns, no more and none fewer.
+   */
+  async appendContacts(id: string, input: AppendContactsInput): Promise<AppendedContacts> {
+    return this.client.request("POST", `/api/v1/campaigns/${encodeURIComponent(id)}/contacts`, await this.createBody(input));
+  }
+
+  /** Cancels one contact that is not in a call (409 if it is); one that has ended comes back unchanged. */
+  cancelContact(campaignId: string, contactId: string) {
+    return this.client.request<Contact>("POST", `/api/v1/campaigns/${encodeURIComponent(campaignId)}/contacts/${encodeURIComponent(contactId)}/cancel`);
+  }
+
+  /** The create body (an append's too, with no fields): JSON when the contacts are objects, else multipart with the CSV. */
+  private async createBody(input: Partial<CreateCampaignInput>): Promise<{ json: unknown } | { body: FormData }> {
     const { contacts, contactsPath, ...fields } = input;
     const scheduledAt = fields.scheduled_at instanceof Date ? fields.scheduled_at.toISOString() : fields.scheduled_at;
     const plain = { ...fields, ...(scheduledAt !== undefined && { scheduled_at: scheduledAt }) };

@@ -226,6 +226,7 @@ async function withStage(
         row: i + 2,
         created_at: "2026-01-01T00:00:00Z",
         callbacks: 0,
+        expires_at: null,
       })),
     );
     const asked: EligibilityContact[][] = [];

@@ -1,5 +1,6 @@
 // @ts-check
 import "../widget.js";
+import { APPENDABLE, openAddContactsDialog } from "./add-contacts.js";
 import { ApiError, download, request } from "./api.js";
 import { dispositionNames, fillDispositionFilter, loadWaitingCallbacks, openContactDialog, waitingCallbacksTable } from "./contact-results.js";
 import {
@@ -106,6 +107,11 @@ export async function campaignPage({ main, params, navigate, flash }) {
           },
           capitalized(action),
         ),
+      ),
+      h(
+        "button",
+        { type: "button", disabled: !APPENDABLE.includes(campaign.status), onclick: () => openAddContactsDialog(id, () => update()) },
+        "Add contacts…",
       ),
       h("button", { type: "button", onclick: () => cloneDialog() }, "Clone…"),
       h("button", { type: "button", class: "danger", disabled: campaign.status === "running", onclick: (/** @type {Event} */ e) => remove(e) }, "Delete"),

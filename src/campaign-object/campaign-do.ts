@@ -6,17 +6,21 @@ import { fetcherFor } from "../carriers/registry";
 import type { CarrierKind, FetchLike, SignedCallback } from "../carriers/types";
 import type { Env } from "../env";
 import { Outbox } from "../outbox/outbox";
+import type { IngestResult } from "../uploads/ingest";
 import { AlarmClock } from "./alarm-clock";
 import { CallEvents } from "./carrier-events/call-events";
 import { CarrierCallbacks, type CarrierReply } from "./carrier-events/carrier-callbacks";
 import { Reconciler } from "./carrier-events/reconciler";
 import { CarrierLink } from "./carrier-link";
+import { type AppendOutcome, ContactAppends } from "./contact-appends";
+import { type CancelOutcome, ContactCancels } from "./contact-cancels";
 import { D1Sync } from "./d1-sync";
 import { AccountPolicyRead } from "./dial/account-policy-read";
 import { CallbackWaitStage } from "./dial/callback-stage";
 import { Dispatcher } from "./dial/dispatcher";
 import { DncStage } from "./dial/dnc-stage";
 import { EligibilityStage } from "./dial/eligibility-stage";
+import { ExpiryStage } from "./dial/expiry-stage";
 import { CallingWindowStage } from "./dial/window-stage";
 import { type LifecycleResult, LifecycleRunner } from "./lifecycle-runner";
 import { EventHub } from "./live/event-hub";
@@ -45,6 +49,8 @@ export class CampaignDO extends DurableObject<Env> {
   private readonly eligibility: EligibilityStage;
   private readonly reports: CampaignWebhookReports;
   private readonly results: CallResults;
+  private readonly appends: ContactAppends;
+  private readonly cancels: ContactCancels;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -87,9 +93,17 @@ export class CampaignDO extends DurableObject<Env> {
       transitions,
       events,
       fail: (reason) => this.lifecycle.fail(reason),
-      // The calling window runs first wherever it stands (it refills); the others in this order: the DNC list (one query a tick),
-      // then the eligibility check, last so only dialable contacts are asked about. Its waiting reason outranks the window's.
-      stages: [this.dnc, policyRead, this.eligibility, new CallingWindowStage(storage, transitions), new CallbackWaitStage(storage)],
+      // Refilling stages (expiry, the calling window) run first wherever they stand; the others in this order: the DNC list (one query
+      // a tick), the account's policy, then the eligibility check, last so only dialable contacts are asked about. The array's order
+      // is also the order of their waiting reasons: the eligibility check's outranks the window's.
+      stages: [
+        this.dnc,
+        policyRead,
+        this.eligibility,
+        new ExpiryStage(storage, transitions),
+        new CallingWindowStage(storage, transitions),
+        new CallbackWaitStage(storage),
+      ],
     });
     this.results = new CallResults({
       env,
@@ -100,6 +114,15 @@ export class CampaignDO extends DurableObject<Env> {
       alarm: this.alarmClock,
       fenceOwnDials: () => this.dispatcher.fence(),
     });
+    this.appends = new ContactAppends({
+      storage,
+      d1: this.d1,
+      alarm: this.alarmClock,
+      hub: this.hub,
+      exclusively: (fn) => this.lifecycle.exclusively(fn),
+      contactsAdded: () => this.dispatcher.contactsAdded(),
+    });
+    this.cancels = new ContactCancels({ storage, d1: this.d1, transitions, hub: this.hub });
     this.reconciler = new Reconciler(env, storage, this.carrier, events);
     this.webhooks = new CarrierCallbacks({ env, storage, d1: this.d1, carrier: this.carrier, events, hub: this.hub, alarm: this.alarmClock });
     ctx.blockConcurrencyWhile(async () => {
@@ -235,6 +258,18 @@ export class CampaignDO extends DurableObject<Env> {
   /** An operator's callback for one contact (`seq` is its place in the campaign, from its id). */
   scheduleCallback(campaignId: string, contactId: string, seq: number, callbackAt: number): Promise<ResultOutcome> {
     return this.results.scheduleCallback(campaignId, contactId, seq, callbackAt);
+  }
+
+  // --- contacts (RPC from src/routes/campaign-contacts.ts) -------------------------------------
+
+  /** Contacts read by the Worker (create's rules, the campaign's columns) joining the campaign after its others. */
+  appendContacts(campaignId: string, upload: IngestResult): Promise<AppendOutcome> {
+    return this.appends.append(campaignId, upload);
+  }
+
+  /** An operator cancels one contact that is not in a call. */
+  cancelContact(campaignId: string, contactId: string, seq: number): Promise<CancelOutcome> {
+    return this.cancels.cancel(campaignId, contactId, seq);
   }
 
   // --- live events ----------------------------------------------------------------------------

@@ -70,12 +70,20 @@ export class LifecycleRunner {
       const state = storage.campaign.get();
       return state?.status === "running" || state?.status === "paused";
     };
-    if (!live()) return;
-    const stats = storage.campaign.stats();
-    if (stats.pending + stats.originated + stats.connected > 0 || storage.attempts.inFlight() > 0) return;
+    const done = () => {
+      const stats = storage.campaign.stats();
+      return stats.pending + stats.originated + stats.connected === 0 && storage.attempts.inFlight() === 0;
+    };
+    if (!live() || !done()) return;
+    // Looked at again in turn: an append queued ahead of this may have brought new pending contacts.
     await this.serially(async () => {
-      if (live()) await this.finish("completed", null);
+      if (live() && done()) await this.finish("completed", null);
     });
+  }
+
+  /** Runs `fn` in turn with lifecycle actions and completion (an append: no campaign completes or stops halfway through it). */
+  exclusively<T>(fn: () => Promise<T>): Promise<T> {
+    return this.serially(fn);
   }
 
   /** A campaign-level carrier error: failed with the reason; pending contacts stay pending. */

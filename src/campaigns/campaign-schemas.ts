@@ -84,9 +84,13 @@ const contactInputSchema = z
   .object({
     phone_number: z.union([z.string(), z.number()]).describe("E.164, or national with default_country; the key's case and spaces are ignored."),
     timezone: z.string().optional().describe("IANA zone of this contact, over the number's own and calling_timezone."),
+    expires_at: z
+      .string()
+      .optional()
+      .openapi({ format: "date-time", description: "RFC 3339: not dialled from then on; the contact then ends cancelled with outcome `expired`." }),
   })
   .catchall(z.union([z.string(), z.number(), z.boolean(), z.null()]))
-  .describe("Every other member becomes a custom field (as text), passed to the agent as a variable.");
+  .describe("Every other member becomes a custom field (as text, at most 64 KB of JSON per contact), passed to the agent as a variable.");
 
 const createCampaignJsonSchema = z
   .object({ ...campaignSettingFields, contacts: z.array(contactInputSchema).describe("In dialling order; a repeated number is dialled once.") })
@@ -99,10 +103,28 @@ const createCampaignFormSchema = z
     dispositions: z.string().optional().openapi({ description: "Comma list of the disposition names agents may report; default: any name." }),
     retry_on: z.string().optional().openapi({ description: "Comma list of the outcomes retried: busy, no_answer, failed, timeout, voicemail." }),
     contacts: csvFileSchema.describe(
-      "CSV, at most 10 MB: a phone_number column, an optional timezone column, every other column a custom field. UTF-8, BOM and CRLF tolerated.",
+      "CSV, at most 10 MB: a phone_number column, optional timezone and expires_at (RFC 3339) columns, every other column a custom field (at most 64 KB of JSON per contact). UTF-8, BOM and CRLF tolerated.",
     ),
   })
   .openapi("CreateCampaignForm");
+
+const appendContactsNote = "The campaign's own custom columns, no other and none missing (any order); phone_number, timezone and expires_at as at create.";
+
+/** An append's body in its three media types. */
+export const appendContactsBody = {
+  required: true,
+  content: {
+    "multipart/form-data": {
+      schema: z.object({ contacts: csvFileSchema.describe(`CSV, at most 10 MB. ${appendContactsNote}`) }).openapi("AppendContactsForm"),
+    },
+    "text/csv": { schema: z.string().openapi({ description: `The CSV itself, at most 10 MB. ${appendContactsNote}` }) },
+    "application/json": {
+      schema: z
+        .object({ contacts: z.array(contactInputSchema).describe(`After the campaign's contacts, in this order. ${appendContactsNote}`) })
+        .openapi("AppendContactsJson"),
+    },
+  },
+};
 
 /** Create's body in its two media types; preflight takes exactly the same. */
 export const createCampaignBody = {
@@ -204,10 +226,20 @@ export const contactSchema = z
     timezone: z.string().nullable().describe("The row's zone, else calling_timezone, else the number's (null when several apply)."),
     result: contactResultSchema.nullable().describe("The agent's latest result for the contact's latest call, or null."),
     callbacks: z.int().describe("Callbacks scheduled for this contact (at most 5)."),
+    expires_at: timestamp.nullable().describe("Not dialled after this time (the upload's expires_at); it then ends cancelled with outcome `expired`."),
     created_at: timestamp,
     updated_at: timestamp,
   })
   .openapi("Contact");
+
+export const appendedContactsSchema = z
+  .object({
+    added: z.int().describe("Contacts added, DNC-suppressed ones included."),
+    duplicates_skipped: z.int().describe("Rows whose number is repeated in the upload or already in the campaign."),
+    dnc_suppressed: z.int().describe("Of the added, numbers on the do-not-call list (added cancelled, never dialled)."),
+    total: z.int().describe("The campaign's contacts now."),
+  })
+  .openapi("AppendedContacts");
 
 export const campaignListSchema = listEnvelopeSchema("campaigns", campaignSchema, "CampaignList");
 export const contactListSchema = listEnvelopeSchema("contacts", contactSchema, "ContactList");

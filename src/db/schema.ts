@@ -162,7 +162,10 @@ export const campaigns = sqliteTable(
 export const contactStatuses = ["pending", "originated", "connected", "completed", "failed", "cancelled"] as const;
 export type ContactStatus = (typeof contactStatuses)[number];
 
-/** A contact's last call result; `dnc` marks a number suppressed by the do-not-call list, `callback` a contact waiting for the callback its agent asked for. */
+/**
+ * A contact's last call result; `dnc` marks a number suppressed by the do-not-call list, `callback` a contact waiting for the callback
+ * its agent asked for, `ineligible` one the account's eligibility check refused, `expired` a contact whose expires_at passed before it was reached.
+ */
 export const contactOutcomes = [
   "answered",
   "voicemail",
@@ -175,6 +178,7 @@ export const contactOutcomes = [
   "dnc",
   "callback",
   "ineligible",
+  "expired",
 ] as const;
 export type ContactOutcome = (typeof contactOutcomes)[number];
 
@@ -203,6 +207,8 @@ export const contacts = sqliteTable(
     result: text("result"),
     disposition: text("disposition"),
     callbacks: integer("callbacks").notNull().default(0),
+    // The upload's expires_at for this row (RFC 3339, UTC), else null: not dialled after it.
+    expiresAt: text("expires_at"),
     ...timestamps,
   },
   // Found by (campaign_id, seq). The status index leaves out pending contacts, so ingest writes no

@@ -47,6 +47,7 @@ import { listEnvelope, readJson } from "../http/validation";
 import { seqOfContactId } from "../ids";
 import { parseDefaultCountry } from "../uploads/phone";
 import { cloneCampaign } from "./campaign-clone";
+import { appendContacts, appendContactsRoute, cancelContact, cancelContactRoute } from "./campaign-contacts";
 import { exportContacts, exportContactsRoute } from "./campaign-export";
 import { preflightCampaign, preflightRoute } from "./campaign-preflight";
 
@@ -56,7 +57,7 @@ async function createCampaign(c: Context<AppEnv>) {
   const { accountId, actor } = c.var.caller;
   await checkSettingsInAccount(c.env, accountId, settings);
 
-  const read = await input.contacts(settings.callingWindow, parseDefaultCountry(settings.defaultCountry ?? undefined));
+  const read = await input.contacts({ window: settings.callingWindow, country: parseDefaultCountry(settings.defaultCountry ?? undefined) });
   if (read.refusal) throw read.refusal;
   const ingest = read.result;
   const row = newCampaignRow(settings, {
@@ -362,3 +363,6 @@ export const campaignRoutes = campaignApp
     ),
     cloneCampaign,
   );
+
+// Outside the chain: the app's route types would otherwise grow past what TypeScript can represent.
+campaignApp.openapi(handParsedBody(campaignApp, appendContactsRoute), appendContacts).openapi(cancelContactRoute, cancelContact);

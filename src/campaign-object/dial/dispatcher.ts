@@ -71,6 +71,19 @@ export class Dispatcher {
 
   /** Ticks under way; fence() waits for them. */
   private readonly ticking = new Set<Promise<void>>();
+  /** Appends seen by this instance: a page read while one landed may not mark D1 as read to the end. */
+  private appends = 0;
+
+  /**
+   * Contacts were appended to D1 after the cursor: page again, and dial them at once when running.
+   * Called after the append's D1 write, in the same synchronous step that counts them.
+   */
+  contactsAdded() {
+    const { storage } = this.parts;
+    this.appends++;
+    storage.campaign.patch({ exhausted: 0 });
+    if (storage.campaign.get()?.status === "running") storage.timers.setNoLater("dispatch", Date.now());
+  }
 
   async tick() {
     const run = this.runTick();
@@ -203,9 +216,12 @@ export class Dispatcher {
     const state = storage.campaign.get();
     if (!state || state.exhausted || storage.contacts.countFreshPending() >= needed) return;
     const limit = Math.max(PAGE_SIZE, needed * 4);
+    const appendsBefore = this.appends;
     const rows = await d1.pendingPage(state.campaign_id, state.cursor_seq, limit);
     storage.contacts.addPending(rows);
-    storage.campaign.patch({ cursor_seq: rows.at(-1)?.seq ?? state.cursor_seq, exhausted: rows.length < limit ? 1 : 0 });
+    // A short page read before an append landed says nothing about the appended rows: read again next time.
+    const readToEnd = rows.length < limit && this.appends === appendsBefore;
+    storage.campaign.patch({ cursor_seq: rows.at(-1)?.seq ?? state.cursor_seq, exhausted: readToEnd ? 1 : 0 });
   }
 
   private async placeCalls(leases: string[], admitted: LiveContact[]) {

@@ -74,6 +74,7 @@ export function contactWebhookView(campaignId: string, contact: LiveContact, at:
     timezone: contactTimezone(window, { phone: contact.phone, timezone: contact.timezone }),
     result: contact.result === null ? null : (JSON.parse(contact.result) as ContactResultView),
     callbacks: contact.callbacks,
+    expires_at: iso(contact.expires_at),
     created_at: contact.created_at,
     updated_at: at,
   };
@@ -259,6 +260,7 @@ export class CampaignWebhookReports implements TransitionReporter {
         next_attempt_at: null,
         timezone: c.timezone,
         window_opens_at: null,
+        expires_at: c.expiresAt === null ? null : Date.parse(c.expiresAt),
         created_at: c.createdAt,
         dirty: 0,
         result: c.result,

@@ -5,6 +5,7 @@ import { nowIso } from "../../db/client";
 import { addNumber } from "../../dnc/store";
 import type { Env } from "../../env";
 import type { AlarmClock } from "../alarm-clock";
+import { ContactLookup, type FoundContact } from "../contact-lookup";
 import type { D1Sync } from "../d1-sync";
 import { isTerminal } from "../lifecycle";
 import type { EventHub } from "../live/event-hub";
@@ -12,7 +13,7 @@ import { contactWebhookView } from "../reports/webhook-reports";
 import type { CallRecord } from "../storage/call-records";
 import { type CampaignState, resultSettingsOfState } from "../storage/campaign-state";
 import type { ObjectStorage } from "../storage/object-storage";
-import type { ContactPatch, LiveContact, SettledRow } from "../storage/working-contacts";
+import type { ContactPatch, LiveContact } from "../storage/working-contacts";
 import type { Transitions } from "../transitions";
 import { callbackDueAt } from "./callback-rules";
 
@@ -26,9 +27,6 @@ const FLUSH_DELAY_MS = 250;
 const windowOf = (state: CampaignState) => (state.calling_window ? (JSON.parse(state.calling_window) as CallingWindow) : null);
 const inFlight = (contact: Pick<LiveContact, "status">) => contact.status === "originated" || contact.status === "connected";
 const refuse = (reason: Refusal["reason"], message: string): Refusal => ({ ok: false, reason, message });
-
-/** A contact here, or as D1 has it (a settled contact leaves the working set once D1 has it). */
-type FoundContact = { live: LiveContact } | { row: SettledRow };
 
 /** What the rules read of a found contact, wherever it was found. */
 const factsOf = (found: FoundContact) =>
@@ -57,6 +55,8 @@ type ContactFacts = ReturnType<typeof factsOf>;
  * callback made one more due time of the contact (its window applied), like a retry that uses none.
  */
 export class CallResults {
+  private readonly lookup: ContactLookup;
+
   constructor(
     private readonly parts: {
       env: Env;
@@ -68,7 +68,9 @@ export class CallResults {
       /** Waits out this campaign's ticks under way (Dispatcher.fence); the Worker fences the account's other campaigns. */
       fenceOwnDials: () => Promise<void>;
     },
-  ) {}
+  ) {
+    this.lookup = new ContactLookup(parts);
+  }
 
   /**
    * A result for `callId` from `accountId`'s caller (a key, a session, or the call's own token);
@@ -185,21 +187,11 @@ export class CallResults {
     void alarm.arm();
   }
 
-  private async find(state: CampaignState, contactId: string, seq: number): Promise<FoundContact | null> {
-    const live = this.parts.storage.contacts.get(contactId);
-    if (live) return { live };
-    const row = await this.parts.d1.contactAt(state.campaign_id, seq);
-    return row && row.id === contactId ? { row } : null;
+  private find(state: CampaignState, contactId: string, seq: number): Promise<FoundContact | null> {
+    return this.lookup.find(state.campaign_id, contactId, seq);
   }
 
-  /** The contact in the working set: a settled one read from D1 is brought back (clean) so its change is flushed like any other. */
   private adopt(found: FoundContact): LiveContact {
-    const { storage } = this.parts;
-    if ("live" in found) return found.live;
-    const here = storage.contacts.get(found.row.id);
-    if (here) return here;
-    const next = (found.row as SettledRow & { next_attempt_at?: string | null }).next_attempt_at;
-    storage.contacts.adoptSettled(found.row, next ? Date.parse(next) : null);
-    return storage.contacts.get(found.row.id) as LiveContact;
+    return this.lookup.adopt(found);
   }
 }

@@ -103,6 +103,11 @@ export class CampaignStateTable {
     return out;
   }
 
+  /** Contacts that join the campaign (an append) in `status`. */
+  addStat(status: ContactStatus, count: number) {
+    if (count !== 0) this.sql.exec("UPDATE stats SET n = n + ? WHERE status = ?", count, status);
+  }
+
   moveStat(from: ContactStatus, to: ContactStatus, count = 1) {
     if (from === to || count === 0) return;
     this.sql.exec("UPDATE stats SET n = n - ? WHERE status = ?", count, from);

@@ -11,6 +11,8 @@ export interface PendingRow {
   row: number;
   created_at: string;
   callbacks: number;
+  /** RFC 3339, or null for no expiry. */
+  expires_at: string | null;
 }
 
 /** A settled contact read back from D1 for a result or a callback (d1-sync.ts contactAt). */
@@ -50,10 +52,12 @@ export interface LiveContact {
   callbacks: number;
   /** A callback the agent asked for during the live call: applied when the call ends (epoch ms). */
   callback_at: number | null;
+  /** Not dialled at or after this epoch ms (the upload's expires_at), or null. */
+  expires_at: number | null;
 }
 
 export type ContactPatch = Partial<
-  Omit<LiveContact, "contact_id" | "seq" | "phone" | "custom_fields" | "dirty" | "timezone" | "window_opens_at" | "row" | "created_at">
+  Omit<LiveContact, "contact_id" | "seq" | "phone" | "custom_fields" | "dirty" | "timezone" | "window_opens_at" | "row" | "created_at" | "expires_at">
 >;
 
 /** Columns added after the table first shipped; objects created before get them on their next start. */
@@ -67,6 +71,7 @@ const ADDED_COLUMNS: [string, string][] = [
   ["callbacks", "INTEGER NOT NULL DEFAULT 0"],
   ["callback_at", "INTEGER"],
   ["settled_at", "INTEGER"],
+  ["expires_at", "INTEGER"],
 ];
 
 /**
@@ -76,6 +81,8 @@ const ADDED_COLUMNS: [string, string][] = [
 const SETTLED_KEPT_MS = 120_000;
 
 type Row = Record<string, SqlStorageValue>;
+
+const epochOrNull = (iso: string | null | undefined) => (iso ? Date.parse(iso) : null);
 
 /**
  * The contacts this object is working on: pending ones read ahead from D1, live ones, and settled
@@ -89,7 +96,7 @@ export class WorkingContacts {
       contact_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, phone TEXT NOT NULL, custom_fields TEXT NOT NULL,
       status TEXT NOT NULL, attempts INTEGER NOT NULL, outcome TEXT, last_error TEXT, call_id TEXT,
       next_attempt_at INTEGER, dirty INTEGER NOT NULL DEFAULT 0, timezone TEXT, window_opens_at INTEGER, row INTEGER, created_at TEXT,
-      result TEXT, disposition TEXT, callbacks INTEGER NOT NULL DEFAULT 0, callback_at INTEGER, settled_at INTEGER)`);
+      result TEXT, disposition TEXT, callbacks INTEGER NOT NULL DEFAULT 0, callback_at INTEGER, settled_at INTEGER, expires_at INTEGER)`);
     const columns = new Set(
       this.sql
         .exec<{ name: string }>("SELECT name FROM pragma_table_info('contacts')")
@@ -106,7 +113,8 @@ export class WorkingContacts {
   addPending(rows: PendingRow[]) {
     for (const row of rows) {
       this.sql.exec(
-        "INSERT OR IGNORE INTO contacts (contact_id, seq, phone, custom_fields, status, attempts, timezone, row, created_at, callbacks) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
+        `INSERT OR IGNORE INTO contacts (contact_id, seq, phone, custom_fields, status, attempts, timezone, row, created_at, callbacks, expires_at)
+         VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)`,
         row.id,
         row.seq,
         row.phone_number,
@@ -116,6 +124,7 @@ export class WorkingContacts {
         row.row,
         row.created_at,
         row.callbacks,
+        epochOrNull(row.expires_at),
       );
     }
   }
@@ -124,7 +133,7 @@ export class WorkingContacts {
   adoptSettled(row: SettledRow, nextAttemptAt: number | null) {
     this.sql.exec(
       `INSERT OR IGNORE INTO contacts (contact_id, seq, phone, custom_fields, status, attempts, outcome, last_error, call_id, next_attempt_at,
-         timezone, row, created_at, result, disposition, callbacks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         timezone, row, created_at, result, disposition, callbacks, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       row.id,
       row.seq,
       row.phone_number,
@@ -141,6 +150,7 @@ export class WorkingContacts {
       row.result,
       row.disposition,
       row.callbacks,
+      epochOrNull(row.expires_at),
     );
   }
 
@@ -148,12 +158,15 @@ export class WorkingContacts {
     return (this.sql.exec<Row>("SELECT * FROM contacts WHERE contact_id = ?", contactId).toArray()[0] as LiveContact | undefined) ?? null;
   }
 
-  /** Pending contacts that may be dialled now: retries that are due first, then fresh ones in CSV order. */
+  /**
+   * Pending contacts that may be dialled now: retries that are due first, then fresh ones in CSV order.
+   * A contact whose expiry has come is due too, whatever it waits for, so the expiry stage ends it then.
+   */
   due(now: number, limit: number): LiveContact[] {
     return this.sql
       .exec<Row>(
-        `SELECT * FROM contacts WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
-         ORDER BY next_attempt_at IS NULL, seq LIMIT ?`,
+        `SELECT * FROM contacts WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?1 OR expires_at <= ?1)
+         ORDER BY next_attempt_at IS NULL, seq LIMIT ?2`,
         now,
         limit,
       )
@@ -164,8 +177,13 @@ export class WorkingContacts {
     return Number(this.sql.exec<Row>("SELECT count(*) AS n FROM contacts WHERE status = 'pending' AND next_attempt_at IS NULL").one().n);
   }
 
+  /** When the next waiting contact falls due: its retry, callback or window, or its expiry if that comes first. */
   nextRetryAt(): number | null {
-    const row = this.sql.exec<Row>("SELECT min(next_attempt_at) AS at FROM contacts WHERE status = 'pending' AND next_attempt_at IS NOT NULL").one();
+    const row = this.sql
+      .exec<Row>(
+        "SELECT min(min(next_attempt_at, coalesce(expires_at, next_attempt_at))) AS at FROM contacts WHERE status = 'pending' AND next_attempt_at IS NOT NULL",
+      )
+      .one();
     return row.at === null ? null : Number(row.at);
   }
 
