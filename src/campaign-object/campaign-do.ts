@@ -73,6 +73,7 @@ export class CampaignDO extends DurableObject<Env> {
       transitions,
       events,
       fail: (reason) => this.lifecycle.fail(reason),
+      pauseForFailures: (reason) => this.lifecycle.pauseForFailures(reason),
       // The calling window first (cheap, looked at again as it holds contacts back), then the DNC list (one query a tick).
       stages: [new CallingWindowStage(storage, transitions), this.dnc, new CallbackWaitStage(storage)],
     });

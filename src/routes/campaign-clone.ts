@@ -4,7 +4,7 @@ import { callingWindowOf } from "../calling-window/calling-window";
 import { cloneCampaignSchema } from "../campaigns/campaign-schemas";
 import { type ContactSelection, insertClone } from "../campaigns/clone";
 import { campaignView } from "../campaigns/d1-campaigns";
-import { armScheduledStart, checkSettingsInAccount, jsonFieldText, newCampaignRow, parseCampaignSettings } from "../campaigns/settings";
+import { armScheduledStart, checkSettingsInAccount, jsonFieldText, newCampaignRow, parseCampaignSettings, safetySettingsOf } from "../campaigns/settings";
 import { type CampaignRow, customColumnsOf, loadCampaignRow } from "../db/campaign-rows";
 import { contactOutcomes, contactStatuses } from "../db/schema";
 import type { AppEnv } from "../env";
@@ -70,6 +70,7 @@ export async function cloneCampaign(c: Context<AppEnv>) {
     name: copyName(source),
     callingWindow: callingWindowOf(source),
     results: resultSettingsOf(source),
+    safety: safetySettingsOf(source),
   });
   await checkSettingsInAccount(c.env, accountId, settings);
 

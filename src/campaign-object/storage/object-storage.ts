@@ -2,6 +2,7 @@ import { Attempts } from "./attempts";
 import { CallRecords } from "./call-records";
 import { CampaignStateTable } from "./campaign-state";
 import { CarrierRequests } from "./carrier-requests";
+import { DialEndings } from "./dial-endings";
 import { EventLog } from "./event-log";
 import { Timers } from "./timers";
 import { WorkingContacts } from "./working-contacts";
@@ -19,6 +20,7 @@ export class ObjectStorage {
   readonly events: EventLog;
   readonly carrierRequests: CarrierRequests;
   readonly calls: CallRecords;
+  readonly dialEndings: DialEndings;
 
   constructor(sql: SqlStorage) {
     this.campaign = new CampaignStateTable(sql);
@@ -28,9 +30,11 @@ export class ObjectStorage {
     this.events = new EventLog(sql);
     this.carrierRequests = new CarrierRequests(sql);
     this.calls = new CallRecords(sql);
+    this.dialEndings = new DialEndings(sql);
   }
 
   createSchema() {
-    for (const table of [this.campaign, this.contacts, this.attempts, this.timers, this.events, this.carrierRequests, this.calls]) table.createSchema();
+    for (const table of [this.campaign, this.contacts, this.attempts, this.timers, this.events, this.carrierRequests, this.calls, this.dialEndings])
+      table.createSchema();
   }
 }
