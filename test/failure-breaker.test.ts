@@ -165,7 +165,7 @@ describe("breaker settings at create and clone", () => {
     );
     expect(changed).toMatchObject({ pause_on_failure_rate: null, failure_window: 5, ramp_up_seconds: 0 });
     const offForm = await createCampaign(t, undefined, { pause_on_failure_rate: "off" });
-    expect(offForm.pause_on_failure_rate).toBeNull();
+    expect(offForm).toMatchObject({ pause_on_failure_rate: null });
   });
 
   it.each([
