@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { RETRY_ON_CHOICES } from "../call-results/redial";
 import { DAY_NAMES } from "../calling-window/calling-window";
 import { campaignStatuses, contactOutcomes, contactStatuses } from "../db/schema";
+import { quoted } from "../http/errors";
 import { csvFileSchema, listEnvelopeSchema, wholeNumber } from "../http/openapi";
 
 /**
@@ -31,9 +32,9 @@ const failureRate = z
       return typeof raw === "string" && /^\s*\d*\.?\d+\s*$/.test(raw) ? Number(raw) : raw;
     },
     z
-      .number({ error: (issue) => `pause_on_failure_rate must be a share from 0.05 to 1, or null (off); got ${JSON.stringify(issue.input)}` })
-      .min(0.05, { error: (issue) => `pause_on_failure_rate must be from 0.05 to 1, or null (off); got ${String(issue.input)}` })
-      .max(1, { error: (issue) => `pause_on_failure_rate must be from 0.05 to 1, or null (off); got ${String(issue.input)}` })
+      .number({ error: (issue) => `pause_on_failure_rate must be a share from 0.05 to 1, or null (off); got ${quoted(issue.input)}` })
+      .min(0.05, { error: (issue) => `pause_on_failure_rate must be from 0.05 to 1, or null (off); got ${quoted(issue.input)}` })
+      .max(1, { error: (issue) => `pause_on_failure_rate must be from 0.05 to 1, or null (off); got ${quoted(issue.input)}` })
       .nullable()
       .optional(),
   )
@@ -281,9 +282,3 @@ export const scheduleCallbackSchema = z
     { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown field ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}` : undefined) },
   )
   .openapi("ScheduleCallback");
-
-export const contactsQuerySchema = {
-  limit: wholeNumber("limit", 1, 1000).openapi({ default: 100 }),
-  offset: wholeNumber("offset", 0, Number.MAX_SAFE_INTEGER).openapi({ default: 0 }),
-  page: wholeNumber("page", 0, 1_000_000).openapi({ description: "0-based page of 100, instead of limit and offset." }),
-};

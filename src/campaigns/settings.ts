@@ -7,8 +7,9 @@ import { database, nowIso } from "../db/client";
 import { findInAccount } from "../db/queries";
 import { agents, phoneNumbers } from "../db/schema";
 import type { Env } from "../env";
-import { ApiError, badRequest } from "../http/errors";
+import { ApiError, badRequest, quoted, shortened } from "../http/errors";
 import { parseFields } from "../http/openapi";
+import { beyondTimerBound } from "../http/time-bounds";
 import { newId } from "../ids";
 import { parseDefaultCountry } from "../uploads/phone";
 import { BREAKER_OFF, campaignSettingFields as fields, SETTING_DEFAULTS } from "./campaign-schemas";
@@ -53,8 +54,10 @@ function parseScheduledAt(raw: string | undefined): string | null {
   if (raw === undefined || raw === "") return null;
   const rfc3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
   const ms = Date.parse(raw);
-  if (!rfc3339.test(raw) || Number.isNaN(ms)) throw badRequest(`scheduled_at must be an RFC 3339 time such as 2030-01-31T09:00:00Z; got "${raw}".`);
-  if (ms < Date.now()) throw badRequest(`scheduled_at ${raw} is in the past; give a future time or leave it out to create a draft.`);
+  if (!rfc3339.test(raw) || Number.isNaN(ms)) throw badRequest(`scheduled_at must be an RFC 3339 time such as 2030-01-31T09:00:00Z; got ${quoted(raw)}.`);
+  if (ms < Date.now()) throw badRequest(`scheduled_at ${shortened(raw)} is in the past; give a future time or leave it out to create a draft.`);
+  const beyond = beyondTimerBound("scheduled_at", ms);
+  if (beyond) throw badRequest(beyond);
   return new Date(ms).toISOString();
 }
 
@@ -171,9 +174,9 @@ export async function checkSettingsInAccount(env: Env, accountId: string, settin
     settings.agentId ? findInAccount(db, agents, accountId, settings.agentId) : null,
     settings.phoneNumberId ? findInAccount(db, phoneNumbers, accountId, settings.phoneNumberId) : null,
   ]);
-  if (settings.agentId && !agent) report("agent_id", badRequest(`agent_id ${settings.agentId} is not an agent of this account.`));
+  if (settings.agentId && !agent) report("agent_id", badRequest(`agent_id ${shortened(settings.agentId)} is not an agent of this account.`));
   if (settings.phoneNumberId && !number)
-    report("phone_number_id", badRequest(`phone_number_id ${settings.phoneNumberId} is not a phone number of this account.`));
+    report("phone_number_id", badRequest(`phone_number_id ${shortened(settings.phoneNumberId)} is not a phone number of this account.`));
   if (number && !number.outboundEnabled) {
     report("phone_number_id", badRequest(`Phone number ${number.e164} is not enabled for outbound calls; PATCH it with outbound_enabled: true.`));
   }
