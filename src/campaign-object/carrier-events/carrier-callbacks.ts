@@ -43,7 +43,7 @@ function voicemailMessage(voicemail: ResultSettings["voicemail"]): VoicemailMess
 const fieldsOf = (callback: SignedCallback): [string, string][] => (callback.method === "GET" ? [...new URL(callback.url).searchParams] : callback.params);
 
 /** A callback for a call this object does not know (a deleted campaign, a forgotten attempt, a made-up id): acknowledged, ignored. */
-const UNKNOWN_CALL: CarrierReply = { status: 200, body: "unknown call; ignored" };
+const UNKNOWN_CALL: CarrierReply = { status: 200, body: "unknown attempt; ignored" };
 
 /**
  * The campaign object's side of the carrier webhooks: the carrier's signature first, then the
