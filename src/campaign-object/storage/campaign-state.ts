@@ -82,8 +82,8 @@ export class CampaignStateTable {
       cursor_seq INTEGER NOT NULL DEFAULT -1, exhausted INTEGER NOT NULL DEFAULT 0,
       backoff_ms INTEGER NOT NULL DEFAULT 0, dial_after INTEGER NOT NULL DEFAULT 0, high_water INTEGER NOT NULL DEFAULT 0,
       calling_window TEXT, custom_columns TEXT, result_settings TEXT)`);
-    // Objects from before a column existed get it here. Their campaigns have no window, and their
-    // contacts store named fields, which read the same without the column names.
+    // Every column added since the table shipped comes here, for new objects and old ones alike. Old campaigns have no
+    // window, their contacts store named fields (which read the same without the column names), and D1's safety defaults.
     for (const [column, type] of Object.entries(ADDED_COLUMNS)) {
       const has = this.sql.exec("SELECT 1 FROM pragma_table_info('campaign_state') WHERE name = ?", column).toArray().length > 0;
       if (!has) this.sql.exec(`ALTER TABLE campaign_state ADD COLUMN ${column} ${type}`);
