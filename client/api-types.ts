@@ -2266,12 +2266,17 @@ export interface paths {
     };
   };
   "/api/v1/campaigns": {
-    /** List campaigns */
+    /**
+     * List campaigns
+     * @description Page with limit and offset, or with page (0-based, 20 per page).
+     */
     get: {
       parameters: {
         query?: {
           limit?: number;
           offset?: number;
+          /** @description 0-based page of 20, instead of limit and offset. */
+          page?: number;
           status?: "draft" | "scheduled" | "running" | "paused" | "completed" | "failed";
         };
       };
@@ -4947,6 +4952,12 @@ export interface components {
       voicemail_action: "agent" | "hangup" | "message";
       voicemail_message: string | null;
       voicemail_audio_url: string | null;
+      /** @description The failure breaker's share of failed dials that pauses the campaign; null: off. */
+      pause_on_failure_rate: number | null;
+      /** @description The latest dials the failure breaker judges. */
+      failure_window: number;
+      /** @description Seconds over which concurrency rises to max_concurrent_calls after a start or resume. */
+      ramp_up_seconds: number;
       /** @description The campaign this one was cloned from. */
       source_campaign_id: string | null;
     };
@@ -4984,6 +4995,21 @@ export interface components {
        * @default 300
        */
       retry_delay_seconds?: number;
+      /**
+       * @description The failure breaker: the campaign pauses itself when at least this share of its last failure_window dials ended failed or timeout. null (or `off` in a form) turns it off.
+       * @default 0.8
+       */
+      pause_on_failure_rate?: number | null;
+      /**
+       * @description How many of the latest dials the failure breaker judges; it judges only once that many have ended.
+       * @default 20
+       */
+      failure_window?: number;
+      /**
+       * @description After each start or resume, concurrency rises evenly from 1 to max_concurrent_calls over this many seconds; 0 starts at full concurrency.
+       * @default 0
+       */
+      ramp_up_seconds?: number;
       /**
        * Format: date-time
        * @description RFC 3339, in the future: the campaign is created scheduled and starts itself then.
@@ -5052,6 +5078,21 @@ export interface components {
        * @default 300
        */
       retry_delay_seconds?: number;
+      /**
+       * @description The failure breaker: the campaign pauses itself when at least this share of its last failure_window dials ended failed or timeout. null (or `off` in a form) turns it off.
+       * @default 0.8
+       */
+      pause_on_failure_rate?: number | null;
+      /**
+       * @description How many of the latest dials the failure breaker judges; it judges only once that many have ended.
+       * @default 20
+       */
+      failure_window?: number;
+      /**
+       * @description After each start or resume, concurrency rises evenly from 1 to max_concurrent_calls over this many seconds; 0 starts at full concurrency.
+       * @default 0
+       */
+      ramp_up_seconds?: number;
       /**
        * Format: date-time
        * @description RFC 3339, in the future: the campaign is created scheduled and starts itself then.
@@ -5270,6 +5311,21 @@ export interface components {
        * @default 300
        */
       retry_delay_seconds?: number;
+      /**
+       * @description The failure breaker: the campaign pauses itself when at least this share of its last failure_window dials ended failed or timeout. null (or `off` in a form) turns it off.
+       * @default 0.8
+       */
+      pause_on_failure_rate?: number | null;
+      /**
+       * @description How many of the latest dials the failure breaker judges; it judges only once that many have ended.
+       * @default 20
+       */
+      failure_window?: number;
+      /**
+       * @description After each start or resume, concurrency rises evenly from 1 to max_concurrent_calls over this many seconds; 0 starts at full concurrency.
+       * @default 0
+       */
+      ramp_up_seconds?: number;
       /**
        * Format: date-time
        * @description RFC 3339, in the future: the campaign is created scheduled and starts itself then.

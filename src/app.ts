@@ -4,8 +4,9 @@ import type { AppEnv } from "./env";
 import { requireTenant } from "./http/auth";
 import { eventsCors } from "./http/cors";
 import { d1Sessions } from "./http/d1-session";
-import { ApiError, errorResponse } from "./http/errors";
+import { ApiError, errorResponse, shortened } from "./http/errors";
 import { idempotentRequests } from "./http/idempotency";
+import { noSniff } from "./http/security-headers";
 import { buildOpenApiDocument, type DocumentedMount, type OpenApiDocument } from "./openapi/document";
 import { accountRoutes } from "./routes/account";
 import { adminRoutes } from "./routes/admin";
@@ -44,6 +45,7 @@ function tenantApi() {
 
 export function createApp() {
   const app = new Hono<AppEnv>();
+  app.use(noSniff);
   const api = tenantApi();
   const documents = new Map<string, OpenApiDocument>();
   const document = (publicOrigin: string) =>
@@ -62,7 +64,7 @@ export function createApp() {
   app.route("/simulator/webhook-sink", webhookSinkRoutes);
   app.route("/simulator", simulatorRoutes);
 
-  app.notFound((c) => errorResponse(c, new ApiError("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`)));
+  app.notFound((c) => errorResponse(c, new ApiError("not_found", `No route for ${c.req.method} ${shortened(new URL(c.req.url).pathname)}.`)));
   app.onError((error, c) => {
     if (error instanceof ApiError) return errorResponse(c, error);
     console.error("unhandled error", c.req.method, c.req.path, error);

@@ -213,6 +213,10 @@ async function withStage(
       calling_window: null,
       custom_columns: JSON.stringify(["name"]),
       result_settings: null,
+      pause_on_failure_rate: null,
+      failure_window: 20,
+      ramp_up_seconds: 0,
+      ramp_started_at: 0,
     });
     storage.campaign.initStats({ pending: phones.length, originated: 0, connected: 0, completed: 0, failed: 0, cancelled: 0 });
     storage.contacts.addPending(

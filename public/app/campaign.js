@@ -123,6 +123,13 @@ export async function campaignPage({ main, params, navigate, flash }) {
       ["Contacts", formatNumber(campaign.stats.total)],
       ["Max concurrent calls", String(campaign.max_concurrent_calls)],
       ["Retries per contact", `${campaign.retries_per_contact} (every ${campaign.retry_delay_seconds} s)`],
+      ["Ramp-up", campaign.ramp_up_seconds ? `${formatNumber(campaign.ramp_up_seconds)} s` : "none"],
+      [
+        "Failure breaker",
+        campaign.pause_on_failure_rate === null
+          ? "off"
+          : `pauses at ${Math.round(campaign.pause_on_failure_rate * 100)}% of the latest ${campaign.failure_window} dials failed`,
+      ],
       ["Agent", named(names.agent, campaign.agent_id)],
       ["Number", named(names.number, campaign.phone_number_id)],
       ["Calling window", window ? `${window.start}–${window.end}, ${window.days.join(" ")}, ${window.timezone}` : "any time"],

@@ -93,6 +93,7 @@ export class CampaignDO extends DurableObject<Env> {
       transitions,
       events,
       fail: (reason) => this.lifecycle.fail(reason),
+      pauseForFailures: (reason) => this.lifecycle.pauseForFailures(reason),
       // Refilling stages (expiry, the calling window) run first wherever they stand; the others in this order: the DNC list (one query
       // a tick), the account's policy, then the eligibility check, last so only dialable contacts are asked about. The array's order
       // is also the order of their waiting reasons: the eligibility check's outranks the window's.

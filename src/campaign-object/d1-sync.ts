@@ -75,6 +75,10 @@ export class D1Sync {
       calling_window: ((window) => (window ? JSON.stringify(window) : null))(callingWindowOf(row)),
       custom_columns: row.customColumns,
       result_settings: JSON.stringify(resultSettingsOf(row)),
+      pause_on_failure_rate: row.pauseOnFailureRate,
+      failure_window: row.failureWindow,
+      ramp_up_seconds: row.rampUpSeconds,
+      ramp_started_at: 0,
     };
     // Another call may have loaded it while we awaited D1: the first one wins.
     const raced = this.storage.campaign.get();
@@ -140,15 +144,22 @@ export class D1Sync {
    * A lifecycle action's new status; a stop also cancels, in the same transaction, every contact
    * still waiting. Returns the D1 bookmark of the write, so the API's answer can include it.
    */
-  async persistTransition(campaignId: string, status: CampaignStatus, startedAt: string | null, finishing: boolean, now: string): Promise<string | null> {
+  async persistTransition(
+    campaignId: string,
+    status: CampaignStatus,
+    startedAt: string | null,
+    finishing: boolean,
+    now: string,
+    reason: string | null = null,
+  ): Promise<string | null> {
     const db = this.env.DB.withSession("first-primary");
     const update = db
       .prepare(
-        `UPDATE campaigns SET status = ?, status_reason = NULL, started_at = ?, updated_at = ?,
+        `UPDATE campaigns SET status = ?, status_reason = ?, started_at = ?, updated_at = ?,
            completed_at = CASE WHEN ? THEN ? ELSE completed_at END
          WHERE id = ?`,
       )
-      .bind(status, startedAt, now, finishing ? 1 : 0, now, campaignId);
+      .bind(status, reason, startedAt, now, finishing ? 1 : 0, now, campaignId);
     const cancelWaiting = [
       db
         .prepare("UPDATE contacts SET status = 'cancelled', next_attempt_at = NULL, updated_at = ? WHERE campaign_id = ? AND status = 'pending'")

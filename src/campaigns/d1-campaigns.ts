@@ -34,6 +34,9 @@ export const campaignView = (row: CampaignRow) => ({
   stats: { total: row.total, ...contactStatsOf(row), dispositions: JSON.parse(row.dispositionStats) as Record<string, number> },
   calling_window: callingWindowView(callingWindowOf(row)),
   ...resultSettingsView(resultSettingsOf(row)),
+  pause_on_failure_rate: row.pauseOnFailureRate,
+  failure_window: row.failureWindow,
+  ramp_up_seconds: row.rampUpSeconds,
   source_campaign_id: row.sourceCampaignId,
 });
 

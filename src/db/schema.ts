@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 const timestamps = {
   createdAt: text("created_at").notNull(),
@@ -149,6 +149,10 @@ export const campaigns = sqliteTable(
       .default("agent"),
     voicemailMessage: text("voicemail_message"),
     voicemailAudioUrl: text("voicemail_audio_url"),
+    // The failure breaker: pause when this share of the last failure_window dials failed (null: never); ramp-up after each start or resume.
+    pauseOnFailureRate: real("pause_on_failure_rate").default(0.8),
+    failureWindow: integer("failure_window").notNull().default(20),
+    rampUpSeconds: integer("ramp_up_seconds").notNull().default(0),
     ...timestamps,
   },
   (t) => [

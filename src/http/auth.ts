@@ -6,7 +6,7 @@ import { database } from "../db/client";
 import { accountMembers, apiKeys } from "../db/schema";
 import type { AppEnv, Caller, Env } from "../env";
 import { hashApiKey, safeEqual } from "./crypto";
-import { ApiError, badRequest, forbidden, unauthorized } from "./errors";
+import { ApiError, badRequest, forbidden, quoted, shortened, unauthorized } from "./errors";
 import { verifyEventsToken } from "./events-token";
 
 export const ACCOUNT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -41,7 +41,7 @@ async function callerFromApiKey(env: Env, key: string, headerAccount: string | u
   if (!row || row.accountId !== parsed.accountId || row.revokedAt) throw invalid();
   if (row.expiresAt && Date.parse(row.expiresAt) <= Date.now()) throw invalid();
   if (headerAccount !== undefined && headerAccount !== row.accountId) {
-    throw forbidden(`X-Account-ID "${headerAccount}" does not match the API key's account; drop the header or use a key of that account.`);
+    throw forbidden(`X-Account-ID ${quoted(headerAccount)} does not match the API key's account; drop the header or use a key of that account.`);
   }
   return { accountId: row.accountId, actor: row.id, kind: "api_key" };
 }
@@ -90,7 +90,7 @@ async function callerFromSession(env: Env, token: string, headerAccount: string 
     .from(accountMembers)
     .where(and(eq(accountMembers.accountId, headerAccount), eq(accountMembers.subject, subject)))
     .get();
-  if (!member) throw forbidden(`You are not a member of account "${headerAccount}".`);
+  if (!member) throw forbidden(`You are not a member of account ${quoted(headerAccount)}.`);
   return { accountId: headerAccount, actor: subject, kind: "session" };
 }
 
@@ -106,10 +106,12 @@ async function callerFromEventsToken(env: Env, token: string, method: string, pa
   }
   const match = /\/campaigns\/([^/]+)\/events(\/ws)?$/.exec(path);
   if (method !== "GET" || !match) throw forbidden("An events token can only read a campaign's events stream.");
-  if (match[1] !== check.campaignId) throw forbidden(`This events token is for campaign ${check.campaignId}, not ${match[1]}.`);
+  if (match[1] !== check.campaignId) throw forbidden(`This events token is for campaign ${check.campaignId}, not ${shortened(match[1] ?? "")}.`);
   // No Origin header means no browser (a server or a tool), which the binding does not restrict.
   if (check.origin && origin !== undefined && origin !== check.origin) {
-    throw forbidden(`This events token was minted for another origin and cannot be used from ${origin}; mint one with {"origin": "${origin}"} for this page.`);
+    throw forbidden(
+      `This events token was minted for another origin and cannot be used from ${shortened(origin)}; mint one with {"origin": ${quoted(origin)}} for this page.`,
+    );
   }
   return { accountId: check.accountId, actor: "events_token", kind: "events_token", campaignId: check.campaignId };
 }

@@ -8,7 +8,7 @@ import { database, nowIso } from "../db/client";
 import { accountMembers, accounts, campaignStatuses, contactStatuses } from "../db/schema";
 import type { AppEnv } from "../env";
 import { ACCOUNT_ID_PATTERN, RESERVED_ACCOUNT, requireAdmin } from "../http/auth";
-import { conflict, notFound } from "../http/errors";
+import { conflict, notFound, quoted } from "../http/errors";
 import { ADMIN_ERRORS, ADMIN_SECURITY, errors, json, jsonBody, noContent, requireJsonBody, validationHook } from "../http/openapi";
 import { newApiKeySchema } from "./account";
 
@@ -131,7 +131,7 @@ export const adminRoutes = admin
         updatedAt: now,
       };
       const inserted = await database(c.env).insert(accounts).values(row).onConflictDoNothing().returning({ id: accounts.id });
-      if (inserted.length === 0) throw conflict(`Account "${body.id}" already exists.`);
+      if (inserted.length === 0) throw conflict(`Account ${quoted(body.id)} already exists.`);
       return c.json(accountView(row), 201);
     },
   )
@@ -204,7 +204,7 @@ export const adminRoutes = admin
       const account = await requireAccount(c.env, c.req.valid("param").id);
       const row = { accountId: account.id, subject: body.subject, createdAt: nowIso() };
       const inserted = await database(c.env).insert(accountMembers).values(row).onConflictDoNothing().returning({ s: accountMembers.subject });
-      if (inserted.length === 0) throw conflict(`"${body.subject}" is already a member of account "${account.id}".`);
+      if (inserted.length === 0) throw conflict(`${quoted(body.subject)} is already a member of account ${quoted(account.id)}.`);
       return c.json({ account_id: row.accountId, subject: row.subject, created_at: row.createdAt }, 201);
     },
   )

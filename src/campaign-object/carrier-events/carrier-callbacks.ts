@@ -31,6 +31,9 @@ function voicemailMessage(voicemail: ResultSettings["voicemail"]): VoicemailMess
 /** GET callbacks carry their parameters in the query; POST ones in the form body. */
 const fieldsOf = (callback: SignedCallback): [string, string][] => (callback.method === "GET" ? [...new URL(callback.url).searchParams] : callback.params);
 
+/** A callback for a call this object does not know (a deleted campaign, a forgotten attempt, a made-up id): acknowledged, ignored. */
+const UNKNOWN_CALL: CarrierReply = { status: 200, body: "unknown attempt; ignored" };
+
 /**
  * The campaign object's side of the carrier webhooks: the carrier's signature first, then the
  * nonce replay check, then the event is parsed and applied once.
@@ -51,8 +54,8 @@ export class CarrierCallbacks {
   /** A status callback. Late callbacks for a deleted campaign or a forgotten attempt are acknowledged and ignored. */
   async callback(campaignId: string, attemptId: string, kind: CarrierKind, callback: SignedCallback): Promise<CarrierReply> {
     const { d1, storage, events, hub, alarm } = this.parts;
-    if (!(await d1.load(campaignId))) return { status: 200, body: "campaign not found; ignored" };
-    if (!storage.attempts.get(attemptId)) return { status: 200, body: "unknown attempt; ignored" };
+    // One answer for a missing campaign and a missing attempt: an outsider must not learn which campaign ids exist.
+    if (!(await d1.load(campaignId)) || !storage.attempts.get(attemptId)) return UNKNOWN_CALL;
     const checked = await this.authenticate(kind, callback);
     if (!("adapter" in checked)) return checked;
     storage.carrierRequests.count("callback");

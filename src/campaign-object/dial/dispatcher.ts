@@ -15,6 +15,8 @@ import type { Attempt } from "../storage/attempts";
 import type { ObjectStorage } from "../storage/object-storage";
 import type { LiveContact } from "../storage/working-contacts";
 import type { Transitions } from "../transitions";
+import { judgeRecentDials } from "./failure-breaker";
+import { rampedConcurrency } from "./ramp-up";
 
 /** Ring time given to the carrier (Twilio's Timeout; at least 15 s). */
 const RING_TIMEOUT_S = 30;
@@ -65,6 +67,8 @@ export class Dispatcher {
       events: CallEvents;
       /** A campaign-level carrier error fails the campaign (lifecycle-runner.ts). */
       fail: (reason: string) => Promise<void>;
+      /** The failure breaker tripped: the campaign pauses itself (lifecycle-runner.ts). */
+      pauseForFailures: (reason: string) => Promise<void>;
       stages: DialStage[];
     },
   ) {}
@@ -105,6 +109,7 @@ export class Dispatcher {
 
   private async runTick() {
     const { env, storage } = this.parts;
+    await this.tripBreakerIfFailing();
     const state = storage.campaign.get();
     if (!state) return;
     const now = Date.now();
@@ -114,7 +119,10 @@ export class Dispatcher {
     // A backoff (the carrier's or the eligibility check's) keeps the dispatch timer at its end, whatever else took the timer meanwhile.
     if (state.status === "running" && now < state.dial_after) storage.timers.setNoLater("dispatch", state.dial_after);
     if (state.status === "running" && now >= state.dial_after) {
-      const free = state.max_concurrent_calls - storage.attempts.inFlight();
+      const ramp = rampedConcurrency(state.max_concurrent_calls, state.ramp_up_seconds, state.ramp_started_at, now);
+      // Concurrency rises with time alone, so the next step needs its own tick even when no call ends.
+      if (ramp.nextRiseAt !== null) storage.timers.setNoLater("dispatch", ramp.nextRiseAt);
+      const free = ramp.limit - storage.attempts.inFlight();
       if (free > 0) {
         dialable = await this.admit(now, free);
         waitingReason = dialable.length === 0 ? this.stageWaitingReason(now) : null;
@@ -148,6 +156,15 @@ export class Dispatcher {
       this.setReason(null);
     }
     if (result.leases.length > 0) await this.placeCalls(result.leases, dialable);
+  }
+
+  /** Before any dial: a running campaign whose latest dials mostly failed pauses itself (failure-breaker.ts). */
+  private async tripBreakerIfFailing() {
+    const state = this.parts.storage.campaign.get();
+    if (state?.status !== "running" || state.pause_on_failure_rate === null) return;
+    const settings = { pauseOnFailureRate: state.pause_on_failure_rate, failureWindow: state.failure_window };
+    const verdict = judgeRecentDials(this.parts.storage.dialEndings.latest(state.failure_window), settings);
+    if (verdict.trip) await this.parts.pauseForFailures(verdict.reason);
   }
 
   /**

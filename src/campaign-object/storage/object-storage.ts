@@ -2,6 +2,7 @@ import { Attempts } from "./attempts";
 import { CallRecords } from "./call-records";
 import { CampaignStateTable } from "./campaign-state";
 import { CarrierRequests } from "./carrier-requests";
+import { DialEndings } from "./dial-endings";
 import { EventLog } from "./event-log";
 import { HoldLatches } from "./hold-latches";
 import { Timers } from "./timers";
@@ -21,6 +22,7 @@ export class ObjectStorage {
   readonly carrierRequests: CarrierRequests;
   readonly calls: CallRecords;
   readonly holds: HoldLatches;
+  readonly dialEndings: DialEndings;
 
   constructor(sql: SqlStorage) {
     this.campaign = new CampaignStateTable(sql);
@@ -31,10 +33,11 @@ export class ObjectStorage {
     this.carrierRequests = new CarrierRequests(sql);
     this.calls = new CallRecords(sql);
     this.holds = new HoldLatches(sql);
+    this.dialEndings = new DialEndings(sql);
   }
 
   createSchema() {
-    for (const table of [this.campaign, this.contacts, this.attempts, this.timers, this.events, this.carrierRequests, this.calls, this.holds])
+    for (const table of [this.campaign, this.contacts, this.attempts, this.timers, this.events, this.carrierRequests, this.calls, this.holds, this.dialEndings])
       table.createSchema();
   }
 }
