@@ -9,6 +9,9 @@ import { type CampaignState, customColumnsOfState } from "./storage/campaign-sta
 import type { ObjectStorage } from "./storage/object-storage";
 import type { PendingRow, SettledRow } from "./storage/working-contacts";
 
+/** How long an agent's stream URL is reused before D1 is asked again: a PATCH reaches running campaigns within this. */
+export const AGENT_URL_TTL_MS = 15_000;
+
 /** Contact rows per flush; a longer backlog flushes again at once. */
 const FLUSH_BATCH = 5_000;
 
@@ -33,6 +36,8 @@ export const PENDING_PAGE_SQL = `SELECT id, seq, phone_number, custom_fields, at
 export class D1Sync {
   /** Counters and reason as this instance last wrote them to D1: an alarm with nothing new writes nothing. */
   private flushedKey: string | null = null;
+  /** The agent's stream URL as last read, so an answered call does not wait on a D1 read each time. */
+  private agentUrl: { agentId: string; url: string | null; readAt: number } | null = null;
 
   constructor(
     private readonly env: Env,
@@ -208,9 +213,12 @@ export class D1Sync {
     return null;
   }
 
-  async agentStreamUrl(agentId: string): Promise<string | null> {
+  async agentStreamUrl(agentId: string, now = Date.now()): Promise<string | null> {
+    const known = this.agentUrl;
+    if (known && known.agentId === agentId && now - known.readAt < AGENT_URL_TTL_MS) return known.url;
     const agent = await this.env.DB.prepare("SELECT stream_url FROM agents WHERE id = ?").bind(agentId).first<{ stream_url: string | null }>();
-    return agent?.stream_url ?? null;
+    this.agentUrl = { agentId, url: agent?.stream_url ?? null, readAt: now };
+    return this.agentUrl.url;
   }
 
   /** The number's E.164 and its provider's kind and sealed credentials. */
