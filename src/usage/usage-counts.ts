@@ -6,7 +6,7 @@
  */
 
 /** One SQL text's share of the D1 totals; the key is the statement's first characters. */
-export interface StatementUsage {
+interface StatementUsage {
   queries: number;
   rowsRead: number;
   rowsWritten: number;
