@@ -37,7 +37,7 @@ export class D1Sync {
   /** Counters and reason as this instance last wrote them to D1: an alarm with nothing new writes nothing. */
   private flushedKey: string | null = null;
   /** The agent's stream URL as last read, so an answered call does not wait on a D1 read each time. */
-  private agentUrl: { agentId: string; url: string | null; readAt: number } | null = null;
+  private agentUrl: { agentId: string; url: Promise<string | null>; readAt: number } | null = null;
 
   constructor(
     private readonly env: Env,
@@ -216,9 +216,16 @@ export class D1Sync {
   async agentStreamUrl(agentId: string, now = Date.now()): Promise<string | null> {
     const known = this.agentUrl;
     if (known && known.agentId === agentId && now - known.readAt < AGENT_URL_TTL_MS) return known.url;
-    const agent = await this.env.DB.prepare("SELECT stream_url FROM agents WHERE id = ?").bind(agentId).first<{ stream_url: string | null }>();
-    this.agentUrl = { agentId, url: agent?.stream_url ?? null, readAt: now };
-    return this.agentUrl.url;
+    // The promise is kept, so the answers that arrive while the read is under way share it.
+    const url = this.env.DB.prepare("SELECT stream_url FROM agents WHERE id = ?")
+      .bind(agentId)
+      .first<{ stream_url: string | null }>()
+      .then((agent) => agent?.stream_url ?? null);
+    this.agentUrl = { agentId, url, readAt: now };
+    url.catch(() => {
+      if (this.agentUrl?.url === url) this.agentUrl = null;
+    });
+    return url;
   }
 
   /** The number's E.164 and its provider's kind and sealed credentials. */
