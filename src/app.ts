@@ -19,6 +19,7 @@ import { dncRoutes } from "./routes/dnc";
 import { serviceRoutes } from "./routes/service";
 import { simulatorRoutes } from "./routes/simulator";
 import { telephonyRoutes } from "./routes/telephony";
+import { usageRoutes } from "./routes/usage";
 import { webhookSinkRoutes } from "./routes/webhook-sink";
 import { webhookRoutes } from "./routes/webhooks";
 
@@ -62,6 +63,7 @@ export function createApp() {
   for (const alias of API_MOUNTS.slice(1)) app.route(alias, api);
   // Local stand-ins for carriers' REST APIs and a webhook receiver (off in production), not part of edgedial's API.
   app.route("/simulator/webhook-sink", webhookSinkRoutes);
+  app.route("/simulator/usage", usageRoutes);
   app.route("/simulator", simulatorRoutes);
 
   app.notFound((c) => errorResponse(c, new ApiError("not_found", `No route for ${c.req.method} ${shortened(new URL(c.req.url).pathname)}.`)));

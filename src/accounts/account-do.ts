@@ -6,6 +6,7 @@ import type { Env } from "../env";
 import { newId } from "../ids";
 import { Outbox } from "../outbox/outbox";
 import type { HandedOverMessage } from "../outbox/outbox-store";
+import { meterAlarm, meteredEnv } from "../usage/meter";
 import { type IdempotencyClaim, IdempotencyStore, type KeptResponse } from "./idempotency-store";
 import { type CallLimits, limitsView, loadAccount } from "./limits";
 import { advanceTat, type Grant, nextUtcMidnight, PACING_WINDOW_MS, rateAllowance, utcDay } from "./pacing";
@@ -59,7 +60,9 @@ export class AccountDO extends DurableObject<Env> {
   private armedAt: number | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
+    super(ctx, meteredEnv(env));
+    // The object's own work is metered too when the cost benchmark asks for it (src/usage/meter.ts).
+    env = this.env;
     this.sql = ctx.storage.sql;
     this.idempotency = new IdempotencyStore(ctx.storage.sql);
     this.outbox = new Outbox(ctx.storage.sql, {
@@ -112,6 +115,7 @@ export class AccountDO extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    meterAlarm(this.env, "account");
     this.armedAt = null;
     // The pass ends when its requests have answered; the next one may start meanwhile (see Outbox.pump).
     this.ctx.waitUntil(this.outbox.pump());

@@ -7,6 +7,7 @@ import type { CarrierKind, FetchLike, SignedCallback } from "../carriers/types";
 import type { Env } from "../env";
 import { Outbox } from "../outbox/outbox";
 import type { IngestResult } from "../uploads/ingest";
+import { meterAlarm, meteredEnv } from "../usage/meter";
 import { AlarmClock } from "./alarm-clock";
 import { CallEvents } from "./carrier-events/call-events";
 import { CarrierCallbacks, type CarrierReply } from "./carrier-events/carrier-callbacks";
@@ -53,7 +54,9 @@ export class CampaignDO extends DurableObject<Env> {
   private readonly cancels: ContactCancels;
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
+    super(ctx, meteredEnv(env));
+    // The object's own work is metered too when the cost benchmark asks for it (src/usage/meter.ts).
+    env = this.env;
     const storage = new ObjectStorage(ctx.storage.sql);
     this.storage = storage;
     this.d1 = new D1Sync(env, storage);
@@ -206,6 +209,7 @@ export class CampaignDO extends DurableObject<Env> {
   // --- the tick -------------------------------------------------------------------------------
 
   override async alarm(): Promise<void> {
+    meterAlarm(this.env, "campaign");
     this.alarmClock.fired();
     try {
       await this.tick();

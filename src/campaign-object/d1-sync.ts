@@ -18,6 +18,9 @@ const NUMBERS_PER_STATEMENT = 50_000;
 /** The campaign's contacts whose number is among a bound JSON array; SQLite builds the array's set once and walks the campaign. */
 const CAMPAIGN_NUMBERS_AMONG_SQL = "SELECT phone_number FROM contacts WHERE campaign_id = ?1 AND phone_number IN (SELECT value FROM json_each(?2))";
 
+/** How long an agent's stream URL is reused before D1 is asked again: a PATCH reaches running campaigns within this. */
+export const AGENT_URL_TTL_MS = 15_000;
+
 /** Contact rows per flush; a longer backlog flushes again at once. */
 const FLUSH_BATCH = 5_000;
 
@@ -42,6 +45,8 @@ export const PENDING_PAGE_SQL = `SELECT id, seq, phone_number, custom_fields, at
 export class D1Sync {
   /** Counters and reason as this instance last wrote them to D1: an alarm with nothing new writes nothing. */
   private flushedKey: string | null = null;
+  /** The agent's stream URL as last read, so an answered call does not wait on a D1 read each time. */
+  private agentUrl: { agentId: string; url: Promise<string | null>; readAt: number } | null = null;
 
   constructor(
     private readonly env: Env,
@@ -280,9 +285,19 @@ export class D1Sync {
     return null;
   }
 
-  async agentStreamUrl(agentId: string): Promise<string | null> {
-    const agent = await this.env.DB.prepare("SELECT stream_url FROM agents WHERE id = ?").bind(agentId).first<{ stream_url: string | null }>();
-    return agent?.stream_url ?? null;
+  async agentStreamUrl(agentId: string, now = Date.now()): Promise<string | null> {
+    const known = this.agentUrl;
+    if (known && known.agentId === agentId && now - known.readAt < AGENT_URL_TTL_MS) return known.url;
+    // The promise is kept, so the answers that arrive while the read is under way share it.
+    const url = this.env.DB.prepare("SELECT stream_url FROM agents WHERE id = ?")
+      .bind(agentId)
+      .first<{ stream_url: string | null }>()
+      .then((agent) => agent?.stream_url ?? null);
+    this.agentUrl = { agentId, url, readAt: now };
+    url.catch(() => {
+      if (this.agentUrl?.url === url) this.agentUrl = null;
+    });
+    return url;
   }
 
   /** The number's E.164 and its provider's kind and sealed credentials. */

@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../../env";
+import { meteredEnv } from "../../usage/meter";
 import { ownOrigin } from "../own-origin";
 import { fetcherFor } from "../registry";
 import type { FetchLike } from "../types";
@@ -75,7 +76,9 @@ export class SimulatorDO extends DurableObject<Env> {
   private delivering = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
+    super(ctx, meteredEnv(env));
+    // The object's own work is metered too when the cost benchmark asks for it (src/usage/meter.ts).
+    env = this.env;
     this.sql = ctx.storage.sql;
     ctx.blockConcurrencyWhile(async () => {
       createSimulatorSchema(this.sql);
