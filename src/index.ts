@@ -6,6 +6,7 @@ import { pruneDeliveryLog } from "./outbox/retention";
 
 export { AccountDO } from "./accounts/account-do";
 export { CampaignDO } from "./campaign-object/campaign-do";
+export { ContactLedgerDO } from "./contact-policy/ledger-do";
 export { SimulatorDO } from "./carriers/simulator/simulator-do";
 export { WebhookSinkDO } from "./outbox/webhook-sink-do";
 

@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { ownOrigin } from "../carriers/own-origin";
 import { fetcherFor } from "../carriers/registry";
+import { type ContactPolicy, NO_CONTACT_POLICY } from "../contact-policy/policy";
 import type { Env } from "../env";
 import { newId } from "../ids";
 import { Outbox } from "../outbox/outbox";
@@ -39,6 +40,8 @@ export const LEASE_TTL_MS = 5 * 60_000;
 const LIMITS_TTL_MS = 2_000;
 /** How soon to ask again when every slot of the account is in use. */
 const SLOT_POLL_MS = 500;
+/** Shards of the contact ledger a new account gets; stored on first use so it never changes under the account. */
+const CONTACT_LEDGER_SHARDS = 4;
 
 type Row = Record<string, SqlStorageValue>;
 
@@ -200,6 +203,19 @@ export class AccountDO extends DurableObject<Env> {
       if (renewed.length === 0) lost.push(leaseId);
     }
     return lost;
+  }
+
+  /** The account's contact policy (PUT /contact-policy writes it here); the ledger's shards read it once, then get pushes. */
+  async contactPolicy(): Promise<ContactPolicy> {
+    return (await this.ctx.storage.get<ContactPolicy>("contact-policy")) ?? NO_CONTACT_POLICY;
+  }
+
+  /** How many shards the account's contact ledger has: fixed the first time it is asked. */
+  async contactLedgerShards(): Promise<number> {
+    const stored = await this.ctx.storage.get<number>("contact-ledger-shards");
+    if (stored !== undefined) return stored;
+    await this.ctx.storage.put("contact-ledger-shards", CONTACT_LEDGER_SHARDS);
+    return CONTACT_LEDGER_SHARDS;
   }
 
   /** What the account holds now; for status pages and tests. */

@@ -15,6 +15,7 @@ import { D1Sync } from "./d1-sync";
 import { CallbackWaitStage } from "./dial/callback-stage";
 import { Dispatcher } from "./dial/dispatcher";
 import { DncStage } from "./dial/dnc-stage";
+import { ContactPolicyStage } from "./dial/policy-stage";
 import { CallingWindowStage } from "./dial/window-stage";
 import { type LifecycleResult, LifecycleRunner } from "./lifecycle-runner";
 import { EventHub } from "./live/event-hub";
@@ -40,6 +41,7 @@ export class CampaignDO extends DurableObject<Env> {
   private readonly reconciler: Reconciler;
   private readonly webhooks: CarrierCallbacks;
   private readonly dnc: DncStage;
+  private readonly contactPolicy: ContactPolicyStage;
   private readonly reports: CampaignWebhookReports;
   private readonly results: CallResults;
 
@@ -66,6 +68,7 @@ export class CampaignDO extends DurableObject<Env> {
     const events = new CallEvents(storage, transitions);
     const shared = { env, storage, d1: this.d1, hub: this.hub, carrier: this.carrier };
     this.dnc = new DncStage({ db: env.DB, storage, transitions, durable: ctx.storage });
+    this.contactPolicy = new ContactPolicyStage(env, storage);
     this.lifecycle = new LifecycleRunner({ ...shared, ctx, transitions, alarm: this.alarmClock });
     this.dispatcher = new Dispatcher({
       ...shared,
@@ -73,8 +76,9 @@ export class CampaignDO extends DurableObject<Env> {
       transitions,
       events,
       fail: (reason) => this.lifecycle.fail(reason),
-      // The calling window first (cheap, looked at again as it holds contacts back), then the DNC list (one query a tick).
-      stages: [new CallingWindowStage(storage, transitions), this.dnc, new CallbackWaitStage(storage)],
+      // The calling window first (cheap, looked at again as it holds contacts back), then the DNC list (one query a tick),
+      // then the account's contact policy (one ledger request per shard a tick), all before the account lease.
+      stages: [new CallingWindowStage(storage, transitions), this.dnc, this.contactPolicy, new CallbackWaitStage(storage)],
     });
     this.results = new CallResults({
       env,
@@ -148,6 +152,7 @@ export class CampaignDO extends DurableObject<Env> {
       carrier_kind: await this.carrier.loadedKind(),
       alarm: await this.alarmClock.armedFor(),
       dnc_check: { ...this.dnc.times },
+      contact_ledger: { ...this.contactPolicy.counts, open_reservations: this.storage.ledgerMarks.count() },
       webhooks: this.reports.inspect(),
     };
   }

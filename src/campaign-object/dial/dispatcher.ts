@@ -17,9 +17,9 @@ import type { LiveContact } from "../storage/working-contacts";
 import type { Transitions } from "../transitions";
 
 /** Ring time given to the carrier (Twilio's Timeout; at least 15 s). */
-const RING_TIMEOUT_S = 30;
+export const RING_TIMEOUT_S = 30;
 /** Longest call we pay for; the carrier hangs up after it. */
-const TIME_LIMIT_S = 3600;
+export const TIME_LIMIT_S = 3600;
 /** Contacts read from D1 per page, by seq cursor. */
 const PAGE_SIZE = 500;
 const MAX_BACKOFF_MS = 60_000;
@@ -40,6 +40,12 @@ export interface DialStage {
   readonly refills?: boolean;
   /** The status_reason to show when a tick could dial no one, if this stage is why (e.g. all wait for their window). */
   waitingReason?(now: number): string | null;
+  /** At the start of every tick, before anything is read: a stage that keeps books of earlier dials brings them up to date. */
+  tickStarted?(now: number): void;
+  /** The contact's dial is being written as this attempt: called in the same write, before any carrier hears of it. */
+  dialPlaced?(contactId: string, attemptId: string): void;
+  /** When the tick is over, whatever it dialled (it also ends a tick that failed). */
+  tickEnded?(now: number): Promise<void>;
 }
 
 type RetryLater = Extract<OriginateResult, { kind: "retry_later" }>;
@@ -91,6 +97,16 @@ export class Dispatcher {
   }
 
   private async runTick() {
+    const { stages } = this.parts;
+    for (const stage of stages) stage.tickStarted?.(Date.now());
+    try {
+      await this.dialDue();
+    } finally {
+      for (const stage of stages) await stage.tickEnded?.(Date.now());
+    }
+  }
+
+  private async dialDue() {
     const { env, storage } = this.parts;
     const state = storage.campaign.get();
     if (!state) return;
@@ -236,6 +252,7 @@ export class Dispatcher {
         released: 0,
       };
       storage.attempts.create(attempt);
+      for (const stage of this.parts.stages) stage.dialPlaced?.(contact.contact_id, attempt.attempt_id);
       storage.calls.record({
         call_id: callIdOf(state.campaign_id, attempt.attempt_id),
         contact_id: contact.contact_id,

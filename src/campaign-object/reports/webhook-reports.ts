@@ -259,6 +259,7 @@ export class CampaignWebhookReports implements TransitionReporter {
         next_attempt_at: null,
         timezone: c.timezone,
         window_opens_at: null,
+        policy_waits_until: null,
         created_at: c.createdAt,
         dirty: 0,
         result: c.result,

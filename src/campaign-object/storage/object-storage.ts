@@ -3,6 +3,7 @@ import { CallRecords } from "./call-records";
 import { CampaignStateTable } from "./campaign-state";
 import { CarrierRequests } from "./carrier-requests";
 import { EventLog } from "./event-log";
+import { LedgerMarks } from "./ledger-marks";
 import { Timers } from "./timers";
 import { WorkingContacts } from "./working-contacts";
 
@@ -19,6 +20,7 @@ export class ObjectStorage {
   readonly events: EventLog;
   readonly carrierRequests: CarrierRequests;
   readonly calls: CallRecords;
+  readonly ledgerMarks: LedgerMarks;
 
   constructor(sql: SqlStorage) {
     this.campaign = new CampaignStateTable(sql);
@@ -28,9 +30,10 @@ export class ObjectStorage {
     this.events = new EventLog(sql);
     this.carrierRequests = new CarrierRequests(sql);
     this.calls = new CallRecords(sql);
+    this.ledgerMarks = new LedgerMarks(sql);
   }
 
   createSchema() {
-    for (const table of [this.campaign, this.contacts, this.attempts, this.timers, this.events, this.carrierRequests, this.calls]) table.createSchema();
+    for (const table of [this.campaign, this.contacts, this.attempts, this.timers, this.events, this.carrierRequests, this.calls, this.ledgerMarks]) table.createSchema();
   }
 }
