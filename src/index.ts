@@ -6,8 +6,8 @@ import { pruneDeliveryLog } from "./outbox/retention";
 
 export { AccountDO } from "./accounts/account-do";
 export { CampaignDO } from "./campaign-object/campaign-do";
-export { ContactLedgerDO } from "./contact-policy/ledger-do";
 export { SimulatorDO } from "./carriers/simulator/simulator-do";
+export { ContactLedgerDO } from "./contact-policy/ledger-do";
 export { WebhookSinkDO } from "./outbox/webhook-sink-do";
 
 const app = createApp();

@@ -93,7 +93,9 @@ describe.each([
     const waiting = await runUntil(t, ids, (c) => c.status_reason?.includes("contact policy") ?? false);
     for (const view of waiting) {
       expect(view.status).toBe("running");
-      expect(view.status_reason).toMatch(/^\d+ contacts? waits? for the account's contact policy; the next becomes eligible at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\.$/);
+      expect(view.status_reason).toMatch(
+        /^\d+ contacts? waits? for the account's contact policy; the next becomes eligible at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\.$/,
+      );
     }
 
     const done = await runUntil(t, ids, untilStatus("completed"), 5000);
@@ -102,7 +104,8 @@ describe.each([
     expect(calls).toHaveLength(1000);
     const byNumber = expectWithinPolicy(calls, 2, RULES.maxAttempts);
     expect(byNumber.size).toBe(200);
-    for (const id of ids) for (const contact of await allContacts(t, id)) expect(contact, contact.phone_number).toMatchObject({ attempts: 1, outcome: "answered" });
+    for (const id of ids)
+      for (const contact of await allContacts(t, id)) expect(contact, contact.phone_number).toMatchObject({ attempts: 1, outcome: "answered" });
 
     // The ledger counted every carried dial once, and holds no number any more.
     const dials = await ledgerDials(t);
@@ -133,7 +136,9 @@ describe("contact policy changes", () => {
     await setPolicy(t, { maxAttemptsPerDay: 1 });
     const midnight = instantOfWallTime("America/New_York", monday.getUTCFullYear(), monday.getUTCMonth() + 1, monday.getUTCDate() + 1, 0);
     const [held] = await runUntil(t, [id], (c) => c.status_reason !== null);
-    expect(held?.status_reason).toBe(`2 contacts wait for the account's contact policy; the next becomes eligible at ${new Date(midnight).toISOString().replace(".000Z", "Z")}.`);
+    expect(held?.status_reason).toBe(
+      `2 contacts wait for the account's contact policy; the next becomes eligible at ${new Date(midnight).toISOString().replace(".000Z", "Z")}.`,
+    );
     expect((await carriedCalls(t)).length).toBe(2);
 
     // null clears the cap: after midnight both retries of each contact come a minute apart, on one day.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { NO_CONTACT_POLICY, type ContactPolicy } from "../src/contact-policy/policy";
+import { type ContactPolicy, NO_CONTACT_POLICY } from "../src/contact-policy/policy";
 import { dayStartOf, judgeDial, type LedgerDial, retentionMs } from "../src/contact-policy/rules";
 
 const DAY = 86_400_000;
@@ -10,7 +10,14 @@ const NY = ["America/New_York"];
 
 describe("contact policy rules (pure)", () => {
   const cases: [string, ContactPolicy, LedgerDial[], readonly string[], string, { ok: true } | { ok: false; rule: string; until: string }][] = [
-    ["no policy: any number of dials", NO_CONTACT_POLICY, [dial("2026-05-04T10:00:00Z"), dial("2026-05-04T10:01:00Z")], NY, "2026-05-04T10:02:00Z", { ok: true }],
+    [
+      "no policy: any number of dials",
+      NO_CONTACT_POLICY,
+      [dial("2026-05-04T10:00:00Z"), dial("2026-05-04T10:01:00Z")],
+      NY,
+      "2026-05-04T10:02:00Z",
+      { ok: true },
+    ],
     // Rolling window: 3 in 7 days; the oldest of the last three must leave (t − 7 d, t].
     [
       "rolling window full: waits for the oldest counted dial to leave",

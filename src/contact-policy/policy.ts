@@ -8,4 +8,11 @@ export interface ContactPolicy {
   eligibility: { url: string; secret: string } | null;
   updatedAt: string | null;
 }
-export const NO_CONTACT_POLICY: ContactPolicy = { maxAttempts: null, maxAttemptsPerDay: null, countVoicemail: true, minSecondsBetweenAttempts: null, eligibility: null, updatedAt: null };
+export const NO_CONTACT_POLICY: ContactPolicy = {
+  maxAttempts: null,
+  maxAttemptsPerDay: null,
+  countVoicemail: true,
+  minSecondsBetweenAttempts: null,
+  eligibility: null,
+  updatedAt: null,
+};

@@ -16,7 +16,7 @@ import type { LiveContact } from "../storage/working-contacts";
 import { type DialStage, RING_TIMEOUT_S, TIME_LIMIT_S } from "./dispatcher";
 
 /** A number held by a live call is only held as long as a call can last: the carrier hangs up at the time limit. */
-export const CALL_HOLD_MS = (RING_TIMEOUT_S + TIME_LIMIT_S) * 1000 + 5 * 60_000;
+const CALL_HOLD_MS = (RING_TIMEOUT_S + TIME_LIMIT_S) * 1000 + 5 * 60_000;
 /** A contact whose number is in another live call looks again this soon (the call's end is not known in advance). */
 const IN_CALL_RECHECK_MS = 15_000;
 /** Ledger changes left after a tick that already asked ride on the next tick; it comes no later than this. */

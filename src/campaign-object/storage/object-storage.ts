@@ -34,6 +34,7 @@ export class ObjectStorage {
   }
 
   createSchema() {
-    for (const table of [this.campaign, this.contacts, this.attempts, this.timers, this.events, this.carrierRequests, this.calls, this.ledgerMarks]) table.createSchema();
+    for (const table of [this.campaign, this.contacts, this.attempts, this.timers, this.events, this.carrierRequests, this.calls, this.ledgerMarks])
+      table.createSchema();
   }
 }
