@@ -5,6 +5,7 @@ import { benchDnc } from "./dnc.mjs";
 import { benchEvents } from "./events.mjs";
 import { benchExport } from "./export.mjs";
 import { benchIngest } from "./ingest.mjs";
+import { benchPolicy } from "./policy.mjs";
 import { benchResults } from "./results.mjs";
 import { benchWebhooks } from "./webhooks.mjs";
 import { benchWidget } from "./widget.mjs";
@@ -18,6 +19,7 @@ const benches = {
   webhooks: benchWebhooks,
   export: benchExport,
   results: benchResults,
+  policy: benchPolicy,
 };
 const names = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const options = Object.fromEntries(

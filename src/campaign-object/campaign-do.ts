@@ -68,7 +68,7 @@ export class CampaignDO extends DurableObject<Env> {
     const events = new CallEvents(storage, transitions);
     const shared = { env, storage, d1: this.d1, hub: this.hub, carrier: this.carrier };
     this.dnc = new DncStage({ db: env.DB, storage, transitions, durable: ctx.storage });
-    this.contactPolicy = new ContactPolicyStage(env, storage);
+    this.contactPolicy = new ContactPolicyStage(env, storage, ctx.storage);
     this.lifecycle = new LifecycleRunner({ ...shared, ctx, transitions, alarm: this.alarmClock });
     this.dispatcher = new Dispatcher({
       ...shared,

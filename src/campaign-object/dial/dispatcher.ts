@@ -45,7 +45,7 @@ export interface DialStage {
   /** The contact's dial is being written as this attempt: called in the same write, before any carrier hears of it. */
   dialPlaced?(contactId: string, attemptId: string): void;
   /** When the tick is over, whatever it dialled (it also ends a tick that failed). */
-  tickEnded?(now: number): Promise<void>;
+  tickEnded?(): Promise<void>;
 }
 
 type RetryLater = Extract<OriginateResult, { kind: "retry_later" }>;
@@ -102,7 +102,7 @@ export class Dispatcher {
     try {
       await this.dialDue();
     } finally {
-      for (const stage of stages) await stage.tickEnded?.(Date.now());
+      for (const stage of stages) await stage.tickEnded?.();
     }
   }
 

@@ -19,8 +19,8 @@ import { type DialStage, RING_TIMEOUT_S, TIME_LIMIT_S } from "./dispatcher";
 const CALL_HOLD_MS = (RING_TIMEOUT_S + TIME_LIMIT_S) * 1000 + 5 * 60_000;
 /** A contact whose number is in another live call looks again this soon (the call's end is not known in advance). */
 const IN_CALL_RECHECK_MS = 15_000;
-/** Ledger changes left after a tick that already asked ride on the next tick; it comes no later than this. */
-const NOTE_FLUSH_MS = 5_000;
+/** A number this tick reserved but did not dial is freed by the next tick's request when that comes this soon, else at once. */
+const RELEASE_RIDES_WITHIN_MS = 5_000;
 
 /** What the ledger has cost this campaign since its object last started (memory only), for the dispatch view and the benchmark. */
 export interface LedgerRequestCounts {
@@ -45,6 +45,7 @@ export class ContactPolicyStage implements DialStage {
   constructor(
     private readonly env: Env,
     private readonly storage: ObjectStorage,
+    private readonly durable: DurableObjectStorage,
   ) {}
 
   tickStarted() {
@@ -63,8 +64,9 @@ export class ContactPolicyStage implements DialStage {
       shard: shardOfNumber(contact.phone, shards),
       at: now,
     }));
-    // On disk before any request leaves (output gate): a crash while it is out leaves a row to release.
+    // On disk before any request leaves: a crash while it is out leaves a row to release.
     this.storage.ledgerMarks.ask(asks);
+    await this.durable.sync();
     const byId = new Map(contacts.map((c) => [c.contact_id, c]));
     const reserve = new Map<number, DialReservation[]>();
     for (const ask of asks) {
@@ -96,14 +98,20 @@ export class ContactPolicyStage implements DialStage {
     this.storage.ledgerMarks.attach(contactId, attemptId);
   }
 
-  /** Reservations this tick did not dial are released; changes not yet told ride on the next request, or go now if this tick sent none. */
-  async tickEnded(now: number) {
+  /**
+   * Reservations this tick did not dial are released. After a tick that asked nothing, changes go
+   * now. Otherwise they ride on the next tick's request: a confirmation always (the reservation
+   * already counts and holds the number), a change that frees a number only if that tick is near.
+   */
+  async tickEnded() {
     const marks = this.storage.ledgerMarks;
     marks.capture();
-    if (marks.unsent().length === 0) return;
+    const unsent = marks.unsent();
+    if (unsent.length === 0) return;
     if (this.askedThisTick) {
-      this.storage.timers.setNoLater("dispatch", now + NOTE_FLUSH_MS);
-      return;
+      const next = this.storage.timers.dueAt("dispatch");
+      const nextIsNear = next !== null && next <= Date.now() + RELEASE_RIDES_WITHIN_MS;
+      if (nextIsNear || unsent.every((m) => m.want === "counted")) return;
     }
     const state = this.storage.campaign.get();
     if (state) await this.exchange(state.account_id, state.campaign_id, new Map());
