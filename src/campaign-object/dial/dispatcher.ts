@@ -58,6 +58,8 @@ type RetryLater = Extract<OriginateResult, { kind: "retry_later" }>;
 export class Dispatcher {
   /** The last status_reason a stage gave, so it can be cleared once no stage gives one. */
   private stageReason: string | null = null;
+  /** Slots the account granted when it last held some back (pacing, its slots), or null when it last granted all. */
+  private grantedWhenHeld: number | null = null;
 
   constructor(
     private readonly parts: {
@@ -116,8 +118,10 @@ export class Dispatcher {
     let waitingReason: string | null = null;
     if (state.status === "running" && now >= state.dial_after) {
       const free = state.max_concurrent_calls - storage.attempts.inFlight();
+      // While the account holds slots back, the stages (the ledger's reservations above all) see about what it will grant, not every free line.
+      const wanted = this.grantedWhenHeld === null ? free : Math.min(free, Math.max(1, this.grantedWhenHeld * 2));
       if (free > 0) {
-        dialable = await this.admit(now, free);
+        dialable = await this.admit(now, wanted);
         waitingReason = dialable.length === 0 ? this.stageWaitingReason(now) : null;
         if (waitingReason) this.setReason(waitingReason);
         else if (this.stageReason !== null && state.status_reason === this.stageReason) this.setReason(null);
@@ -136,6 +140,7 @@ export class Dispatcher {
       want: dialable.length,
     });
     storage.attempts.markReleased(releases.map((r) => r.attempt_id));
+    if (dialable.length > 0) this.grantedWhenHeld = result.blocked ? result.leases.length : null;
 
     const current = storage.campaign.get();
     if (current?.status !== "running") {

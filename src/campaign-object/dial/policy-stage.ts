@@ -99,20 +99,17 @@ export class ContactPolicyStage implements DialStage {
   }
 
   /**
-   * Reservations this tick did not dial are released. After a tick that asked nothing, changes go
-   * now. Otherwise they ride on the next tick's request: a confirmation always (the reservation
-   * already counts and holds the number), a change that frees a number only if that tick is near.
+   * Reservations this tick did not dial are released. A confirmation always waits for the next
+   * request (the reservation already counts and holds the number); a change that frees a number
+   * rides on the next tick's request when that tick is near, and otherwise goes now.
    */
   async tickEnded() {
     const marks = this.storage.ledgerMarks;
     marks.capture();
     const unsent = marks.unsent();
-    if (unsent.length === 0) return;
-    if (this.askedThisTick) {
-      const next = this.storage.timers.dueAt("dispatch");
-      const nextIsNear = next !== null && next <= Date.now() + RELEASE_RIDES_WITHIN_MS;
-      if (nextIsNear || unsent.every((m) => m.want === "counted")) return;
-    }
+    if (unsent.every((m) => m.want === "counted")) return;
+    const next = this.storage.timers.dueAt("dispatch");
+    if (this.askedThisTick && next !== null && next <= Date.now() + RELEASE_RIDES_WITHIN_MS) return;
     const state = this.storage.campaign.get();
     if (state) await this.exchange(state.account_id, state.campaign_id, new Map());
   }
