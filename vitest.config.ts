@@ -7,8 +7,9 @@ const { publicKey, privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256
 const publicJwk = { ...publicKey.export({ format: "jwk" }), kid: "test", alg: "ES256", use: "sig" };
 const privateJwk = { ...privateKey.export({ format: "jwk" }), kid: "test", alg: "ES256" };
 
-// Three projects, one `vitest run`: the Worker's own tests inside the Workers runtime, the browser
-// tests in Node driving a real Chromium against `wrangler dev`, and the checks' own tests in Node.
+// Four projects, one `vitest run`: the Worker's own tests inside the Workers runtime, the browser
+// tests in Node driving a real Chromium against `wrangler dev`, the Python SDK's pytest suite against
+// another `wrangler dev`, the CLI run as a command against its own `wrangler dev`, and the checks' own tests in Node.
 export default defineConfig(async () => ({
   test: {
     projects: [
@@ -37,7 +38,7 @@ export default defineConfig(async () => ({
           name: "workers",
           setupFiles: ["./test/setup.ts"],
           include: ["test/**/*.test.ts"],
-          exclude: [...configDefaults.exclude, "test/browser/**", "test/tooling/**"],
+          exclude: [...configDefaults.exclude, "test/browser/**", "test/tooling/**", "test/python/**", "test/cli/**"],
           testTimeout: 30_000,
         },
       },
@@ -49,6 +50,29 @@ export default defineConfig(async () => ({
           globalSetup: ["./test/browser/global-setup.ts"],
           // One wrangler dev and one Chromium per file on a small machine: the files take turns.
           fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: "python",
+          environment: "node",
+          include: ["test/python/**/*.test.ts"],
+          globalSetup: ["./test/python/global-setup.ts"],
+          // The pytest runs share one wrangler dev and its tenant: one at a time.
+          fileParallelism: false,
+          // Live campaigns run to their end, callbacks included (the simulated agent asks for one a simulated hour away, at least 60 s).
+          testTimeout: 300_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: "cli",
+          environment: "node",
+          include: ["test/cli/**/*.test.ts"],
+          globalSetup: ["./test/cli/global-setup.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

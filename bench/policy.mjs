@@ -5,7 +5,7 @@
 // ledger requests per dial (the dispatch view's contact_ledger.requests), and the eligibility
 // check's p99 where the build has one. The policy is set through PUT /api/v1/contact-policy.
 //
-// Options: --contacts=10000  --campaigns=5  --rounds=1  --port=8880
+// Options: --contacts=10000  --campaigns=5  --rounds=1  --port=8900
 import { readdirSync, readFileSync } from "node:fs";
 import { answeredCsv, dispatchView, median, provisionTenant, startServer, untilFinished } from "./server.mjs";
 
@@ -104,7 +104,7 @@ export async function benchPolicy(options = {}) {
   const contacts = Number(options.contacts ?? 10_000);
   const campaigns = Number(options.campaigns ?? 5);
   const rounds = Math.max(1, Number(options.rounds ?? 1));
-  const port = Number(options.port ?? 8880);
+  const port = Number(options.port ?? 8900);
   const server = await startServer({ port, vars: { SIMULATOR_TIME_SCALE: "0" } });
   try {
     const tenant = await provisionTenant(server, FAST);

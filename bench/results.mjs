@@ -1,5 +1,6 @@
 // Call results: 10,000-contact campaigns of answered simulator calls at time scale 0 in one run of
-// `wrangler dev`, one account with a contact.result endpoint on the project's webhook sink. After a
+// `wrangler dev`, one account with a contact.result endpoint: a receiver in this process on
+// 127.0.0.1, as a customer's endpoint runs on the customer's machines, not edgedial's. After a
 // warm-up, runs without results and with them alternate, ending without (--rounds pairs). In a
 // run with results, 50 agents post one result per call to the call's result_url, read off the
 // answer documents the simulator stored (GET /simulator/providers/{id}/answers). Prints the result
@@ -7,6 +8,7 @@
 // dispatch calls/s of each run with results against the runs without on either side of it.
 //
 // Options: --contacts=10000  --agents=50  --rounds=1  --port=8870
+import { createServer } from "node:http";
 import { answeredCsv, createAndStart, dispatchView, median, provisionTenant, startServer, untilFinished } from "./server.mjs";
 
 const FAST = { concurrent_max: 100, calls_per_minute: 1_000_000, daily_calls_max: 1_000_000 };
@@ -161,17 +163,33 @@ async function checkResults(api, id, contacts) {
   return { ok, expected, listed, stats };
 }
 
-/** The contact.result messages for one campaign at the sink: distinct contacts, distinct message ids, and repeats. */
-async function checkWebhooks(server, sink, id, contacts) {
-  let contactsSeen = new Set();
-  let messages = 0;
-  let repeats = 0;
-  const ids = new Set();
-  let after = 0;
-  for (const deadline = Date.now() + 300_000; contactsSeen.size < contacts && Date.now() < deadline; await sleep(500)) {
-    const { received } = await (await fetch(`${server.origin}/simulator/webhook-sink/${sink}?after=${after}`)).json();
-    for (const r of received) {
-      after = r.seq;
+/** The customer's webhook endpoint: records every delivery it is sent and answers 200. */
+async function startReceiver() {
+  const received = [];
+  const http = createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (chunk) => chunks.push(chunk));
+    req.on("end", () => {
+      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise((resolve) => http.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${http.address().port}/contact-results`,
+    received,
+    close: () => new Promise((resolve) => http.close(resolve)),
+  };
+}
+
+/** The contact.result messages for one campaign at the receiver: distinct contacts, distinct message ids, and repeats. */
+async function checkWebhooks(receiver, id, contacts) {
+  const count = () => {
+    const contactsSeen = new Set();
+    const ids = new Set();
+    let messages = 0;
+    let repeats = 0;
+    for (const r of receiver.received) {
       const message = JSON.parse(r.body);
       if (message.type !== "contact.result" || message.data.campaign_id !== id) continue;
       messages++;
@@ -179,19 +197,13 @@ async function checkWebhooks(server, sink, id, contacts) {
       ids.add(r.headers["webhook-id"]);
       contactsSeen.add(message.data.id);
     }
-  }
-  // A repeat arriving just after the last new one would be missed above: one more read after a pause.
+    return { contacts: contactsSeen.size, messages, repeats };
+  };
+  for (const deadline = Date.now() + 300_000; count().contacts < contacts && Date.now() < deadline; ) await sleep(500);
+  // A repeat arriving just after the last new one would be missed: counted again after a pause.
   await sleep(2_000);
-  const { received } = await (await fetch(`${server.origin}/simulator/webhook-sink/${sink}?after=${after}`)).json();
-  for (const r of received) {
-    const message = JSON.parse(r.body);
-    if (message.type === "contact.result" && message.data.campaign_id === id) {
-      messages++;
-      repeats++;
-    }
-  }
-  contactsSeen = contactsSeen.size;
-  return { ok: contactsSeen === contacts && repeats === 0, contacts: contactsSeen, messages, repeats };
+  const seen = count();
+  return { ok: seen.contacts === contacts && seen.repeats === 0, ...seen };
 }
 
 export async function benchResults(options = {}) {
@@ -200,11 +212,11 @@ export async function benchResults(options = {}) {
   const rounds = Math.max(1, Number(options.rounds ?? 1));
   const port = Number(options.port ?? 8870);
   const server = await startServer({ port, vars: { SIMULATOR_TIME_SCALE: "0" } });
+  const receiver = await startReceiver();
   try {
     const tenant = await provisionTenant(server, FAST);
     const api = tenantApi(server, tenant);
-    const sink = `results-bench-${Date.now().toString(36)}`;
-    await api.post("/api/v1/webhooks", { url: `${server.origin}/simulator/webhook-sink/${sink}`, events: ["contact.result"] });
+    await api.post("/api/v1/webhooks", { url: receiver.url, events: ["contact.result"] });
     const providerId = (await api.get(`/api/v1/telephony/numbers/${tenant.numberId}`)).credentials_id;
     const feed = answerFeed(api, providerId);
 
@@ -218,7 +230,7 @@ export async function benchResults(options = {}) {
       const run = await runWithResults(server, tenant, feed, { contacts, agents, prefix: String(590 + round) });
       // Counted before the next run, so its load does not land on the deliveries still draining.
       run.results = await checkResults(api, run.id, contacts);
-      run.webhooks = await checkWebhooks(server, sink, run.id, contacts);
+      run.webhooks = await checkWebhooks(receiver, run.id, contacts);
       ok = ok && run.results.ok && run.webhooks.ok && run.failures.length === 0 && run.listedTwice === 0;
       withRuns.push(run);
       without.push(await runWithout(server, tenant, { contacts, prefix: String(582 + round) }));
@@ -260,6 +272,7 @@ export async function benchResults(options = {}) {
     );
     return ok;
   } finally {
+    await receiver.close();
     await server.stop();
   }
 }

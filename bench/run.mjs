@@ -1,5 +1,7 @@
 // npm run bench -- <name…> [--option=value…]: runs the named benchmarks (all when none are named)
 // and hands every --option=value to each of them (see each benchmark for the options it reads).
+import { benchApi } from "./api.mjs";
+import { benchCost } from "./cost.mjs";
 import { benchDispatch } from "./dispatch.mjs";
 import { benchDnc } from "./dnc.mjs";
 import { benchEvents } from "./events.mjs";
@@ -20,6 +22,8 @@ const benches = {
   export: benchExport,
   results: benchResults,
   policy: benchPolicy,
+  cost: benchCost,
+  api: benchApi,
 };
 const names = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const options = Object.fromEntries(

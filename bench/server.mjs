@@ -5,14 +5,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const root = new URL("..", import.meta.url).pathname;
-const wrangler = join(root, "node_modules", ".bin", "wrangler");
+const checkout = new URL("..", import.meta.url).pathname;
 
 /** BENCH_PORT moves the server (and BENCH_PORT+1 the external carrier) off the defaults. */
 const basePort = Number(process.env.BENCH_PORT ?? 8788);
 
-/** @param {{ port?: number, vars?: Record<string, string>, inspectorPort?: number }} [options] */
-export async function startServer({ port = basePort, vars = {}, inspectorPort } = {}) {
+/** @param {{ port?: number, vars?: Record<string, string>, inspectorPort?: number, root?: string }} [options] `root`: another checkout to serve (bench/baseline.mjs). */
+export async function startServer({ port = basePort, vars = {}, inspectorPort, root = checkout } = {}) {
+  const wrangler = join(root, "node_modules", ".bin", "wrangler");
   const state = mkdtempSync(join(tmpdir(), "edgedial-bench-"));
   // X_LOCAL_OBSERVABILITY: no local trace collector, whose cancelled tail sessions print ERROR blocks through long runs (docs/local-development.md).
   const env = {

@@ -376,7 +376,7 @@ export interface paths {
   "/admin/v1/campaigns/{id}/dispatch": {
     /**
      * The dispatcher's own view of a campaign
-     * @description Counters, in-flight, high-water mark, origination times, carrier requests received, DNC check times and the webhook outbox, as the campaign's object holds them.
+     * @description Counters, in-flight, high-water mark, origination times, carrier requests received, DNC and eligibility check times and the webhook outbox, as the campaign's object holds them.
      */
     get: {
       parameters: {
@@ -519,6 +519,76 @@ export interface paths {
         };
         /** @description The carrier's signature (or the Vobiz path MAC) is not valid, or the request is a replay; nothing changes. */
         403: {
+          content: {
+            "text/plain": string;
+          };
+        };
+      };
+    };
+  };
+  "/webhooks/twilio/{campaignId}/{attemptId}/answer": {
+    /**
+     * twilio answer URL
+     * @description Called by the carrier, not by API clients: its signature is the authentication. Signed form fields (POST) or query (GET), as the carrier sends them.
+     */
+    get: {
+      parameters: {
+        path: {
+          /** @description The campaign the call belongs to. */
+          campaignId: string;
+          /** @description The dial attempt the carrier is reporting on. */
+          attemptId: string;
+        };
+      };
+      responses: {
+        /** @description The carrier's own call document (TwiML, Plivo XML or VobizXML) that streams the call to the agent's stream_url. */
+        200: {
+          content: {
+            "application/xml": string;
+          };
+        };
+        /** @description The carrier's signature (or the Vobiz path MAC) is not valid, or the request is a replay; nothing changes. */
+        403: {
+          content: {
+            "text/plain": string;
+          };
+        };
+        /** @description No such campaign or attempt. */
+        404: {
+          content: {
+            "text/plain": string;
+          };
+        };
+      };
+    };
+    /**
+     * twilio answer URL
+     * @description Called by the carrier, not by API clients: its signature is the authentication. Signed form fields (POST) or query (GET), as the carrier sends them.
+     */
+    post: {
+      parameters: {
+        path: {
+          /** @description The campaign the call belongs to. */
+          campaignId: string;
+          /** @description The dial attempt the carrier is reporting on. */
+          attemptId: string;
+        };
+      };
+      responses: {
+        /** @description The carrier's own call document (TwiML, Plivo XML or VobizXML) that streams the call to the agent's stream_url. */
+        200: {
+          content: {
+            "application/xml": string;
+          };
+        };
+        /** @description The carrier's signature (or the Vobiz path MAC) is not valid, or the request is a replay; nothing changes. */
+        403: {
+          content: {
+            "text/plain": string;
+          };
+        };
+        /** @description No such campaign or attempt. */
+        404: {
           content: {
             "text/plain": string;
           };
@@ -670,76 +740,6 @@ export interface paths {
       };
     };
   };
-  "/webhooks/twilio/{campaignId}/{attemptId}/answer": {
-    /**
-     * twilio answer URL
-     * @description Called by the carrier, not by API clients: its signature is the authentication. Signed form fields (POST) or query (GET), as the carrier sends them.
-     */
-    get: {
-      parameters: {
-        path: {
-          /** @description The campaign the call belongs to. */
-          campaignId: string;
-          /** @description The dial attempt the carrier is reporting on. */
-          attemptId: string;
-        };
-      };
-      responses: {
-        /** @description The carrier's own call document (TwiML, Plivo XML or VobizXML) that streams the call to the agent's stream_url. */
-        200: {
-          content: {
-            "application/xml": string;
-          };
-        };
-        /** @description The carrier's signature (or the Vobiz path MAC) is not valid, or the request is a replay; nothing changes. */
-        403: {
-          content: {
-            "text/plain": string;
-          };
-        };
-        /** @description No such campaign or attempt. */
-        404: {
-          content: {
-            "text/plain": string;
-          };
-        };
-      };
-    };
-    /**
-     * twilio answer URL
-     * @description Called by the carrier, not by API clients: its signature is the authentication. Signed form fields (POST) or query (GET), as the carrier sends them.
-     */
-    post: {
-      parameters: {
-        path: {
-          /** @description The campaign the call belongs to. */
-          campaignId: string;
-          /** @description The dial attempt the carrier is reporting on. */
-          attemptId: string;
-        };
-      };
-      responses: {
-        /** @description The carrier's own call document (TwiML, Plivo XML or VobizXML) that streams the call to the agent's stream_url. */
-        200: {
-          content: {
-            "application/xml": string;
-          };
-        };
-        /** @description The carrier's signature (or the Vobiz path MAC) is not valid, or the request is a replay; nothing changes. */
-        403: {
-          content: {
-            "text/plain": string;
-          };
-        };
-        /** @description No such campaign or attempt. */
-        404: {
-          content: {
-            "text/plain": string;
-          };
-        };
-      };
-    };
-  };
   "/webhooks/plivo/{campaignId}/{attemptId}/answer": {
     /**
      * plivo answer URL
@@ -884,6 +884,158 @@ export interface paths {
       };
     };
   };
+  "/webhooks/plivo/{campaignId}/{attemptId}/answer/{stage}": {
+    /**
+     * plivo held call's document
+     * @description Called by the carrier, not by API clients: its signature is the authentication. Signed form fields (POST) or query (GET), as the carrier sends them.
+     */
+    get: {
+      parameters: {
+        path: {
+          /** @description The campaign the call belongs to. */
+          campaignId: string;
+          /** @description The dial attempt the carrier is reporting on. */
+          attemptId: string;
+          /** @description The document a call held for its machine verdict is moved to: the agent, the voicemail message, or the agent after the hold. */
+          stage: "agent" | "voicemail" | "after-hold";
+        };
+      };
+      responses: {
+        /** @description The agent's stream, the voicemail message, or (after a hold a verdict already ended) an empty document, in Plivo XML or VobizXML. */
+        200: {
+          content: {
+            "application/xml": string;
+          };
+        };
+        /** @description The carrier's signature (or the Vobiz path MAC) is not valid, or the request is a replay; nothing changes. */
+        403: {
+          content: {
+            "text/plain": string;
+          };
+        };
+        /** @description No such campaign, attempt or stage. */
+        404: {
+          content: {
+            "text/plain": string;
+          };
+        };
+      };
+    };
+    /**
+     * plivo held call's document
+     * @description Called by the carrier, not by API clients: its signature is the authentication. Signed form fields (POST) or query (GET), as the carrier sends them.
+     */
+    post: {
+      parameters: {
+        path: {
+          /** @description The campaign the call belongs to. */
+          campaignId: string;
+          /** @description The dial attempt the carrier is reporting on. */
+          attemptId: string;
+          /** @description The document a call held for its machine verdict is moved to: the agent, the voicemail message, or the agent after the hold. */
+          stage: "agent" | "voicemail" | "after-hold";
+        };
+      };
+      responses: {
+        /** @description The agent's stream, the voicemail message, or (after a hold a verdict already ended) an empty document, in Plivo XML or VobizXML. */
+        200: {
+          content: {
+            "application/xml": string;
+          };
+        };
+        /** @description The carrier's signature (or the Vobiz path MAC) is not valid, or the request is a replay; nothing changes. */
+        403: {
+          content: {
+            "text/plain": string;
+          };
+        };
+        /** @description No such campaign, attempt or stage. */
+        404: {
+          content: {
+            "text/plain": string;
+          };
+        };
+      };
+    };
+  };
+  "/webhooks/vobiz/{campaignId}/{attemptId}/{mac}/answer/{stage}": {
+    /**
+     * vobiz held call's document
+     * @description Called by the carrier, not by API clients: its signature is the authentication. Signed form fields (POST) or query (GET), as the carrier sends them.
+     */
+    get: {
+      parameters: {
+        path: {
+          /** @description The campaign the call belongs to. */
+          campaignId: string;
+          /** @description The dial attempt the carrier is reporting on. */
+          attemptId: string;
+          /** @description HMAC of campaign and attempt, checked before anything else. */
+          mac: string;
+          /** @description The document a call held for its machine verdict is moved to: the agent, the voicemail message, or the agent after the hold. */
+          stage: "agent" | "voicemail" | "after-hold";
+        };
+      };
+      responses: {
+        /** @description The agent's stream, the voicemail message, or (after a hold a verdict already ended) an empty document, in Plivo XML or VobizXML. */
+        200: {
+          content: {
+            "application/xml": string;
+          };
+        };
+        /** @description The carrier's signature (or the Vobiz path MAC) is not valid, or the request is a replay; nothing changes. */
+        403: {
+          content: {
+            "text/plain": string;
+          };
+        };
+        /** @description No such campaign, attempt or stage. */
+        404: {
+          content: {
+            "text/plain": string;
+          };
+        };
+      };
+    };
+    /**
+     * vobiz held call's document
+     * @description Called by the carrier, not by API clients: its signature is the authentication. Signed form fields (POST) or query (GET), as the carrier sends them.
+     */
+    post: {
+      parameters: {
+        path: {
+          /** @description The campaign the call belongs to. */
+          campaignId: string;
+          /** @description The dial attempt the carrier is reporting on. */
+          attemptId: string;
+          /** @description HMAC of campaign and attempt, checked before anything else. */
+          mac: string;
+          /** @description The document a call held for its machine verdict is moved to: the agent, the voicemail message, or the agent after the hold. */
+          stage: "agent" | "voicemail" | "after-hold";
+        };
+      };
+      responses: {
+        /** @description The agent's stream, the voicemail message, or (after a hold a verdict already ended) an empty document, in Plivo XML or VobizXML. */
+        200: {
+          content: {
+            "application/xml": string;
+          };
+        };
+        /** @description The carrier's signature (or the Vobiz path MAC) is not valid, or the request is a replay; nothing changes. */
+        403: {
+          content: {
+            "text/plain": string;
+          };
+        };
+        /** @description No such campaign, attempt or stage. */
+        404: {
+          content: {
+            "text/plain": string;
+          };
+        };
+      };
+    };
+  };
   "/api/v1/call-limits": {
     /** The account's call caps (read-only) */
     get: {
@@ -983,6 +1135,12 @@ export interface paths {
     };
     /** Create an API key (session tokens only) */
     post: {
+      parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
+      };
       requestBody: {
         content: {
           "application/json": {
@@ -998,6 +1156,10 @@ export interface paths {
       responses: {
         /** @description The new key, with the key itself shown once. */
         201: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["NewApiKey"];
           };
@@ -1023,8 +1185,22 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -1044,6 +1220,10 @@ export interface paths {
     /** Revoke an API key (session tokens only) */
     delete: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The key's id, `key_…`. */
           id: string;
@@ -1052,6 +1232,10 @@ export interface paths {
       responses: {
         /** @description Revoked: the key is refused from now on. */
         204: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: never;
         };
         /** @description The request is invalid; the sentence names the field and how to fix it. */
@@ -1077,6 +1261,20 @@ export interface paths {
         };
         /** @description No such resource in the caller's account. */
         404: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -1141,6 +1339,12 @@ export interface paths {
     };
     /** Create an agent */
     post: {
+      parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
+      };
       requestBody: {
         content: {
           "application/json": {
@@ -1159,6 +1363,10 @@ export interface paths {
       responses: {
         /** @description The new agent. */
         201: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["Agent"];
           };
@@ -1184,8 +1392,22 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -1257,6 +1479,10 @@ export interface paths {
     /** Delete an agent */
     delete: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The agent's id, `agt_…`. */
           id: string;
@@ -1265,6 +1491,10 @@ export interface paths {
       responses: {
         /** @description Deleted. */
         204: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: never;
         };
         /** @description The request is invalid; the sentence names the field and how to fix it. */
@@ -1295,8 +1525,15 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
-        /** @description A campaign that is not finished uses the agent; stop or delete it first. */
+        /** @description A campaign that is not finished uses the agent; stop or delete it first. Or: A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
         409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -1314,6 +1551,10 @@ export interface paths {
     /** Change an agent */
     patch: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The agent's id, `agt_…`. */
           id: string;
@@ -1337,6 +1578,10 @@ export interface paths {
       responses: {
         /** @description The agent as it now is. */
         200: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["Agent"];
           };
@@ -1369,8 +1614,22 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -1434,6 +1693,12 @@ export interface paths {
     };
     /** Add telephony credentials */
     post: {
+      parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
+      };
       requestBody: {
         content: {
           "application/json": {
@@ -1453,6 +1718,10 @@ export interface paths {
       responses: {
         /** @description The provider, without its credentials. */
         201: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["Provider"];
           };
@@ -1478,8 +1747,22 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -1551,6 +1834,10 @@ export interface paths {
     /** Delete a telephony provider */
     delete: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The provider's id, `prov_…`. */
           id: string;
@@ -1559,6 +1846,10 @@ export interface paths {
       responses: {
         /** @description Deleted, with its credentials. */
         204: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: never;
         };
         /** @description The request is invalid; the sentence names the field and how to fix it. */
@@ -1589,8 +1880,15 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
-        /** @description Phone numbers use the provider; delete them first. */
+        /** @description Phone numbers use the provider; delete them first. Or: A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
         409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -1654,6 +1952,12 @@ export interface paths {
     };
     /** Register a phone number */
     post: {
+      parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
+      };
       requestBody: {
         content: {
           "application/json": {
@@ -1678,6 +1982,10 @@ export interface paths {
       responses: {
         /** @description The number. */
         201: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["PhoneNumber"];
           };
@@ -1703,8 +2011,22 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -1776,6 +2098,10 @@ export interface paths {
     /** Delete a phone number */
     delete: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The number's id, `pn_…`. */
           id: string;
@@ -1784,6 +2110,10 @@ export interface paths {
       responses: {
         /** @description Deleted. */
         204: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: never;
         };
         /** @description The request is invalid; the sentence names the field and how to fix it. */
@@ -1814,8 +2144,15 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
-        /** @description A campaign that is not finished dials from the number; stop or delete it first. */
+        /** @description A campaign that is not finished dials from the number; stop or delete it first. Or: A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
         409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -1833,6 +2170,10 @@ export interface paths {
     /** Change a phone number's agent or directions */
     patch: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The number's id, `pn_…`. */
           id: string;
@@ -1857,6 +2198,10 @@ export interface paths {
       responses: {
         /** @description The number as it now is. */
         200: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["PhoneNumber"];
           };
@@ -1889,8 +2234,22 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -1907,12 +2266,17 @@ export interface paths {
     };
   };
   "/api/v1/campaigns": {
-    /** List campaigns */
+    /**
+     * List campaigns
+     * @description Page with limit and offset, or with page (0-based, 20 per page).
+     */
     get: {
       parameters: {
         query?: {
           limit?: number;
           offset?: number;
+          /** @description 0-based page of 20, instead of limit and offset. */
+          page?: number;
           status?: "draft" | "scheduled" | "running" | "paused" | "completed" | "failed";
         };
       };
@@ -1958,6 +2322,12 @@ export interface paths {
      * @description Multipart with a `contacts` CSV, or JSON with `contacts` as an array of objects. Creation is atomic: a failed create leaves nothing. Created without scheduled_at → draft; with it → scheduled.
      */
     post: {
+      parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
+      };
       requestBody: {
         content: {
           "multipart/form-data": components["schemas"]["CreateCampaignForm"];
@@ -1967,6 +2337,10 @@ export interface paths {
       responses: {
         /** @description The campaign, with what the upload skipped. */
         201: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["CreatedCampaign"];
           };
@@ -1992,6 +2366,13 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The body is larger than 10 MB. */
         413: {
           content: {
@@ -2001,6 +2382,13 @@ export interface paths {
         };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -2033,6 +2421,10 @@ export interface paths {
           /** @description Share of contacts that use their retries, 0 to 1. */
           retry_share?: number;
         };
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
       };
       requestBody: {
         content: {
@@ -2043,6 +2435,10 @@ export interface paths {
       responses: {
         /** @description The report; `ok` false lists what create would refuse. */
         200: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["Preflight"];
           };
@@ -2068,6 +2464,13 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The body is larger than 10 MB. */
         413: {
           content: {
@@ -2077,6 +2480,13 @@ export interface paths {
         };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -2148,6 +2558,10 @@ export interface paths {
     /** Delete a campaign and its contacts */
     delete: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The campaign's id, `cmp_…`. */
           id: string;
@@ -2156,6 +2570,10 @@ export interface paths {
       responses: {
         /** @description Deleted, contacts too. */
         204: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: never;
         };
         /** @description The request is invalid; the sentence names the field and how to fix it. */
@@ -2186,8 +2604,15 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
-        /** @description The campaign is running; stop it first. */
+        /** @description The campaign is running; stop it first. Or: A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
         409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -2254,6 +2679,104 @@ export interface paths {
         };
         /** @description No such resource in the caller's account. */
         404: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The deployment is missing a setting this request needs. */
+        503: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    /**
+     * Append contacts to a campaign
+     * @description Create's rules (normalisation, the 10 MB limit, rows named, atomic), for a draft, scheduled, paused or running campaign. Numbers already in the campaign are skipped; listed numbers are added cancelled. The new contacts follow the others, and a running campaign dials them without a restart. A campaign holds at most 1,000,000 contacts.
+     */
+    post: {
+      parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
+        path: {
+          /** @description The campaign's id, `cmp_…`. */
+          id: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "multipart/form-data": components["schemas"]["AppendContactsForm"];
+          "text/csv": string;
+          "application/json": components["schemas"]["AppendContactsJson"];
+        };
+      };
+      responses: {
+        /** @description What the upload added. */
+        200: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
+          content: {
+            "application/json": components["schemas"]["AppendedContacts"];
+          };
+        };
+        /** @description Contacts that cannot be read (rows named), or columns other than the campaign's. */
+        400: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, revoked or expired credentials. */
+        401: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The credentials are valid but not allowed here. */
+        403: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description No such resource in the caller's account. */
+        404: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The campaign has completed or failed, or would hold more than 1,000,000 contacts. Or: A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body is larger than 10 MB. */
+        413: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body's Content-Type is not one this operation takes. */
+        415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -2339,6 +2862,10 @@ export interface paths {
      */
     post: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           id: string;
           /** @description The contact's id, `ctc_…`. */
@@ -2353,6 +2880,10 @@ export interface paths {
       responses: {
         /** @description The contact, waiting for its callback. */
         200: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["Contact"];
           };
@@ -2385,7 +2916,7 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
-        /** @description The contact is in a call now, already has 5 callbacks, or the campaign has finished. */
+        /** @description The contact is in a call now, already has 5 callbacks, or the campaign has finished. Or: A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
         409: {
           content: {
             "text/plain": string;
@@ -2394,6 +2925,13 @@ export interface paths {
         };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -2540,6 +3078,10 @@ export interface paths {
      */
     post: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The campaign's id, `cmp_…`. */
           id: string;
@@ -2555,6 +3097,10 @@ export interface paths {
       responses: {
         /** @description The token and when it expires. */
         201: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["EventsToken"];
           };
@@ -2587,8 +3133,22 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -2611,6 +3171,10 @@ export interface paths {
      */
     post: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The campaign's id, `cmp_…`. */
           id: string;
@@ -2619,6 +3183,10 @@ export interface paths {
       responses: {
         /** @description The campaign as it now is. */
         200: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["Campaign"];
           };
@@ -2651,8 +3219,15 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
-        /** @description Not startable in its status, its agent is not active, or the account's concurrency budget does not fit. */
+        /** @description Not startable in its status, its agent is not active, or the account's concurrency budget does not fit. Or: A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
         409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -2675,6 +3250,10 @@ export interface paths {
      */
     post: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The campaign's id, `cmp_…`. */
           id: string;
@@ -2683,6 +3262,10 @@ export interface paths {
       responses: {
         /** @description The campaign as it now is. */
         200: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["Campaign"];
           };
@@ -2715,8 +3298,15 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
-        /** @description The campaign is not running. */
+        /** @description The campaign is not running. Or: A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
         409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -2739,6 +3329,10 @@ export interface paths {
      */
     post: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The campaign's id, `cmp_…`. */
           id: string;
@@ -2747,6 +3341,10 @@ export interface paths {
       responses: {
         /** @description The campaign as it now is. */
         200: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["Campaign"];
           };
@@ -2779,8 +3377,15 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
-        /** @description The campaign is not paused, or the budget does not fit. */
+        /** @description The campaign is not paused, or the budget does not fit. Or: A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
         409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -2803,6 +3408,10 @@ export interface paths {
      */
     post: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The campaign's id, `cmp_…`. */
           id: string;
@@ -2811,6 +3420,10 @@ export interface paths {
       responses: {
         /** @description The campaign as it now is. */
         200: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["Campaign"];
           };
@@ -2843,6 +3456,20 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The deployment is missing a setting this request needs. */
         503: {
           content: {
@@ -2860,6 +3487,10 @@ export interface paths {
      */
     post: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The campaign's id, `cmp_…`. */
           id: string;
@@ -2873,6 +3504,10 @@ export interface paths {
       responses: {
         /** @description The new campaign. */
         201: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["ClonedCampaign"];
           };
@@ -2905,6 +3540,13 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The body is larger than 10 MB. */
         413: {
           content: {
@@ -2914,6 +3556,94 @@ export interface paths {
         };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The deployment is missing a setting this request needs. */
+        503: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/campaigns/{id}/contacts/{contact_id}/cancel": {
+    /**
+     * Cancel one contact
+     * @description A contact not in a call ends `cancelled` with outcome `canceled` and is never dialled again; one that has already ended is answered unchanged.
+     */
+    post: {
+      parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
+        path: {
+          /** @description The campaign's id, `cmp_…`. */
+          id: string;
+          /** @description The contact's id, `ctc_…`. */
+          contact_id: string;
+        };
+      };
+      responses: {
+        /** @description The contact as it now is. */
+        200: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
+          content: {
+            "application/json": components["schemas"]["Contact"];
+          };
+        };
+        /** @description The request is invalid; the sentence names the field and how to fix it. */
+        400: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, revoked or expired credentials. */
+        401: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The credentials are valid but not allowed here. */
+        403: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description No such resource in the caller's account. */
+        404: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The contact is in a call now. Or: A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -2989,6 +3719,10 @@ export interface paths {
           /** @description ISO 3166 alpha-2 country for national numbers, such as US. */
           default_country?: string | null;
         };
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
       };
       requestBody: {
         content: {
@@ -3000,6 +3734,10 @@ export interface paths {
       responses: {
         /** @description What was added. */
         200: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["DncAddResult"];
           };
@@ -3025,6 +3763,13 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The body is larger than 10 MB. */
         413: {
           content: {
@@ -3034,6 +3779,13 @@ export interface paths {
         };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -3113,6 +3865,10 @@ export interface paths {
           /** @description ISO 3166 alpha-2 country for national numbers, such as US. */
           default_country?: string | null;
         };
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The number, E.164 (the + as %2B) or national with ?default_country=. */
           phone_number: string;
@@ -3121,6 +3877,10 @@ export interface paths {
       responses: {
         /** @description Removed: campaigns may dial it again. */
         204: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: never;
         };
         /** @description The request is invalid; the sentence names the field and how to fix it. */
@@ -3151,6 +3911,142 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The deployment is missing a setting this request needs. */
+        503: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+  };
+  "/api/v1/contact-policy": {
+    /**
+     * The account's contact policy
+     * @description The rules every campaign of the account obeys when it dials (docs/contact-policy.md). The eligibility secret is never shown here.
+     */
+    get: {
+      responses: {
+        /** @description The policy; every rule null and count_voicemail true until the account sets one. */
+        200: {
+          content: {
+            "application/json": components["schemas"]["ContactPolicy"];
+          };
+        };
+        /** @description The request is invalid; the sentence names the field and how to fix it. */
+        400: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, revoked or expired credentials. */
+        401: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The credentials are valid but not allowed here. */
+        403: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The deployment is missing a setting this request needs. */
+        503: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    /**
+     * Change the account's contact policy
+     * @description Only the fields given change; `null` clears a rule. A change applies from the next dial of every campaign of the account.
+     */
+    put: {
+      parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["ContactPolicyInput"];
+        };
+      };
+      responses: {
+        /** @description The policy as it now is. */
+        200: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
+          content: {
+            "application/json": components["schemas"]["UpdatedContactPolicy"];
+          };
+        };
+        /** @description The request is invalid; the sentence names the field and how to fix it. */
+        400: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing, invalid, revoked or expired credentials. */
+        401: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The credentials are valid but not allowed here. */
+        403: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The body's Content-Type is not one this operation takes. */
+        415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The deployment is missing a setting this request needs. */
         503: {
           content: {
@@ -3172,6 +4068,10 @@ export interface paths {
           /** @description The call's result token, as in its result_url. */
           token?: string;
         };
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The call's id, `call_…`, as the answer document passed it. */
           call_id: string;
@@ -3185,6 +4085,10 @@ export interface paths {
       responses: {
         /** @description The contact with its result. */
         200: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["Contact"];
           };
@@ -3217,7 +4121,7 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
-        /** @description Not the contact's latest call; a 6th callback; a callback for a finished campaign. */
+        /** @description Not the contact's latest call; a 6th callback; a callback for a finished campaign. Or: A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
         409: {
           content: {
             "text/plain": string;
@@ -3226,6 +4130,13 @@ export interface paths {
         };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -3289,6 +4200,12 @@ export interface paths {
     };
     /** Create a webhook endpoint */
     post: {
+      parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
+      };
       requestBody: {
         content: {
           "application/json": {
@@ -3304,6 +4221,10 @@ export interface paths {
       responses: {
         /** @description The new endpoint with its signing secret. */
         201: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["NewWebhookEndpoint"];
           };
@@ -3329,7 +4250,7 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
-        /** @description The account already has 20 endpoints. */
+        /** @description The account already has 20 endpoints. Or: A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
         409: {
           content: {
             "text/plain": string;
@@ -3338,6 +4259,13 @@ export interface paths {
         };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -3409,6 +4337,10 @@ export interface paths {
     /** Delete a webhook endpoint and its delivery log */
     delete: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The webhook endpoint's id, `whk_…`. */
           id: string;
@@ -3417,6 +4349,10 @@ export interface paths {
       responses: {
         /** @description Deleted. */
         204: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: never;
         };
         /** @description The request is invalid; the sentence names the field and how to fix it. */
@@ -3447,6 +4383,20 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The deployment is missing a setting this request needs. */
         503: {
           content: {
@@ -3462,6 +4412,10 @@ export interface paths {
      */
     patch: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The webhook endpoint's id, `whk_…`. */
           id: string;
@@ -3483,6 +4437,10 @@ export interface paths {
       responses: {
         /** @description The endpoint as it now is. */
         200: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["WebhookEndpoint"];
           };
@@ -3515,8 +4473,22 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
+        /** @description A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
+        409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
         /** @description The body's Content-Type is not one this operation takes. */
         415: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -3539,6 +4511,10 @@ export interface paths {
      */
     post: {
       parameters: {
+        header?: {
+          /** @description Makes a retry safe: the first request with a key runs and its answer is kept 24 hours for the account; the same request with the same key gets that answer again, with `Idempotent-Replayed: true`. Use a fresh key (a UUID) for each new request. */
+          "Idempotency-Key"?: string;
+        };
         path: {
           /** @description The webhook endpoint's id, `whk_…`. */
           id: string;
@@ -3547,6 +4523,10 @@ export interface paths {
       responses: {
         /** @description The ping is queued. */
         202: {
+          headers: {
+            /** @description `true` when this is the kept answer to an earlier request with the same Idempotency-Key. */
+            "Idempotent-Replayed"?: "true";
+          };
           content: {
             "application/json": components["schemas"]["WebhookTest"];
           };
@@ -3579,8 +4559,15 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
-        /** @description The endpoint is disabled; PATCH it with `enabled: true` first. */
+        /** @description The endpoint is disabled; PATCH it with `enabled: true` first. Or: A request with the same Idempotency-Key is still running (code `idempotency_key_in_use`); retry with that key once it has answered. */
         409: {
+          content: {
+            "text/plain": string;
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The Idempotency-Key was used with a different request (code `idempotency_key_reused`); use a fresh key for a new request. */
+        422: {
           content: {
             "text/plain": string;
             "application/json": components["schemas"]["Error"];
@@ -3762,16 +4749,16 @@ export interface components {
           ms: number;
         } | null;
       };
-      /** @description The account contact policy's ledger as this campaign used it since the object started. */
-      contact_ledger: {
-        /** @description Requests to the account's contact ledger shards (one per shard asked per tick). */
+      /** @description The account's pre-dial eligibility check as this campaign made it since its object started. */
+      eligibility_check: {
         requests: number;
-        /** @description Dials the ledger granted. */
-        reserved: number;
-        /** @description Contacts the contact policy made wait. */
-        held_back: number;
-        /** @description Reservations whose final state the ledger has not confirmed yet. */
-        open_reservations: number;
+        /** @description Requests that timed out, answered non-2xx or a malformed body. */
+        failures: number;
+        contacts_checked: number;
+        p50_ms: number | null;
+        /** @description Over the last 1,000 requests. */
+        p99_ms: number | null;
+        max_ms: number;
       };
       /** @description The campaign object's webhook outbox. */
       webhooks: {
@@ -3965,6 +4952,12 @@ export interface components {
       voicemail_action: "agent" | "hangup" | "message";
       voicemail_message: string | null;
       voicemail_audio_url: string | null;
+      /** @description The failure breaker's share of failed dials that pauses the campaign; null: off. */
+      pause_on_failure_rate: number | null;
+      /** @description The latest dials the failure breaker judges. */
+      failure_window: number;
+      /** @description Seconds over which concurrency rises to max_concurrent_calls after a start or resume. */
+      ramp_up_seconds: number;
       /** @description The campaign this one was cloned from. */
       source_campaign_id: string | null;
     };
@@ -4002,6 +4995,21 @@ export interface components {
        * @default 300
        */
       retry_delay_seconds?: number;
+      /**
+       * @description The failure breaker: the campaign pauses itself when at least this share of its last failure_window dials ended failed or timeout. null (or `off` in a form) turns it off.
+       * @default 0.8
+       */
+      pause_on_failure_rate?: number | null;
+      /**
+       * @description How many of the latest dials the failure breaker judges; it judges only once that many have ended.
+       * @default 20
+       */
+      failure_window?: number;
+      /**
+       * @description After each start or resume, concurrency rises evenly from 1 to max_concurrent_calls over this many seconds; 0 starts at full concurrency.
+       * @default 0
+       */
+      ramp_up_seconds?: number;
       /**
        * Format: date-time
        * @description RFC 3339, in the future: the campaign is created scheduled and starts itself then.
@@ -4045,7 +5053,7 @@ export interface components {
       voicemail_audio_url?: string;
       /**
        * Format: binary
-       * @description CSV, at most 10 MB: a phone_number column, an optional timezone column, every other column a custom field. UTF-8, BOM and CRLF tolerated.
+       * @description CSV, at most 10 MB: a phone_number column, optional timezone and expires_at (RFC 3339) columns, every other column a custom field (at most 64 KB of JSON per contact). UTF-8, BOM and CRLF tolerated.
        */
       contacts: string;
     };
@@ -4070,6 +5078,21 @@ export interface components {
        * @default 300
        */
       retry_delay_seconds?: number;
+      /**
+       * @description The failure breaker: the campaign pauses itself when at least this share of its last failure_window dials ended failed or timeout. null (or `off` in a form) turns it off.
+       * @default 0.8
+       */
+      pause_on_failure_rate?: number | null;
+      /**
+       * @description How many of the latest dials the failure breaker judges; it judges only once that many have ended.
+       * @default 20
+       */
+      failure_window?: number;
+      /**
+       * @description After each start or resume, concurrency rises evenly from 1 to max_concurrent_calls over this many seconds; 0 starts at full concurrency.
+       * @default 0
+       */
+      ramp_up_seconds?: number;
       /**
        * Format: date-time
        * @description RFC 3339, in the future: the campaign is created scheduled and starts itself then.
@@ -4126,6 +5149,11 @@ export interface components {
           phone_number: string | number;
           /** @description IANA zone of this contact, over the number's own and calling_timezone. */
           timezone?: string;
+          /**
+           * Format: date-time
+           * @description RFC 3339: not dialled from then on; the contact then ends cancelled with outcome `expired`.
+           */
+          expires_at?: string;
           [key: string]: (string | number | boolean | null) | undefined;
         })[];
     };
@@ -4206,7 +5234,7 @@ export interface components {
       status: "pending" | "originated" | "connected" | "completed" | "failed" | "cancelled";
       attempts: number;
       /** @enum {string|null} */
-      outcome: "answered" | "voicemail" | "busy" | "no_answer" | "failed" | "invalid_number" | "canceled" | "timeout" | "dnc" | "callback" | null;
+      outcome: "answered" | "voicemail" | "busy" | "no_answer" | "failed" | "invalid_number" | "canceled" | "timeout" | "dnc" | "callback" | "ineligible" | "expired" | null;
       last_error: string | null;
       call_id: string | null;
       /** Format: date-time */
@@ -4216,6 +5244,11 @@ export interface components {
       result: components["schemas"]["ContactResult"];
       /** @description Callbacks scheduled for this contact (at most 5). */
       callbacks: number;
+      /**
+       * Format: date-time
+       * @description Not dialled after this time (the upload's expires_at); it then ends cancelled with outcome `expired`.
+       */
+      expires_at: string | null;
       /** Format: date-time */
       created_at: string;
       /** Format: date-time */
@@ -4258,7 +5291,7 @@ export interface components {
       /** @description Copy only contacts in one of these statuses. */
       statuses?: ("pending" | "originated" | "connected" | "completed" | "failed" | "cancelled")[];
       /** @description Copy only contacts whose last outcome is one of these. */
-      outcomes?: ("answered" | "voicemail" | "busy" | "no_answer" | "failed" | "invalid_number" | "canceled" | "timeout" | "dnc" | "callback")[];
+      outcomes?: ("answered" | "voicemail" | "busy" | "no_answer" | "failed" | "invalid_number" | "canceled" | "timeout" | "dnc" | "callback" | "ineligible" | "expired")[];
       /** @description An agent of this account (`agt_…`); only an active agent can start. */
       agent_id?: string;
       /** @description A number of this account (`pn_…`) with outbound_enabled; the caller id of every call. */
@@ -4278,6 +5311,21 @@ export interface components {
        * @default 300
        */
       retry_delay_seconds?: number;
+      /**
+       * @description The failure breaker: the campaign pauses itself when at least this share of its last failure_window dials ended failed or timeout. null (or `off` in a form) turns it off.
+       * @default 0.8
+       */
+      pause_on_failure_rate?: number | null;
+      /**
+       * @description How many of the latest dials the failure breaker judges; it judges only once that many have ended.
+       * @default 20
+       */
+      failure_window?: number;
+      /**
+       * @description After each start or resume, concurrency rises evenly from 1 to max_concurrent_calls over this many seconds; 0 starts at full concurrency.
+       * @default 0
+       */
+      ramp_up_seconds?: number;
       /**
        * Format: date-time
        * @description RFC 3339, in the future: the campaign is created scheduled and starts itself then.
@@ -4328,6 +5376,38 @@ export interface components {
       voicemail_message?: string;
       /** @description With voicemail_action message: an https audio file played after the beep, instead of text. */
       voicemail_audio_url?: string;
+    };
+    AppendedContacts: {
+      /** @description Contacts added, DNC-suppressed ones included. */
+      added: number;
+      /** @description Rows whose number is repeated in the upload or already in the campaign. */
+      duplicates_skipped: number;
+      /** @description Of the added, numbers on the do-not-call list (added cancelled, never dialled). */
+      dnc_suppressed: number;
+      /** @description The campaign's contacts now. */
+      total: number;
+    };
+    AppendContactsForm: {
+      /**
+       * Format: binary
+       * @description CSV, at most 10 MB. The campaign's own custom columns, no other and none missing (any order); phone_number, timezone and expires_at as at create.
+       */
+      contacts: string;
+    };
+    AppendContactsJson: {
+      /** @description After the campaign's contacts, in this order. The campaign's own custom columns, no other and none missing (any order); phone_number, timezone and expires_at as at create. */
+      contacts: ({
+          /** @description E.164, or national with default_country; the key's case and spaces are ignored. */
+          phone_number: string | number;
+          /** @description IANA zone of this contact, over the number's own and calling_timezone. */
+          timezone?: string;
+          /**
+           * Format: date-time
+           * @description RFC 3339: not dialled from then on; the contact then ends cancelled with outcome `expired`.
+           */
+          expires_at?: string;
+          [key: string]: (string | number | boolean | null) | undefined;
+        })[];
     };
     DncList: {
       numbers: components["schemas"]["DncEntry"][];
@@ -4380,6 +5460,37 @@ export interface components {
        * @description A CSV with a phone_number column (header match ignores case and spaces); other columns are not read.
        */
       file: string;
+    };
+    /** @description The rules every campaign of the account obeys; null means the rule is off. */
+    ContactPolicy: {
+      max_attempts: components["schemas"]["MaxAttempts"];
+      max_attempts_per_day: number | null;
+      count_voicemail: boolean;
+      min_seconds_between_attempts: number | null;
+      eligibility_url: string | null;
+      /** @description When the policy last changed; null while the account has never set one. */
+      updated_at: string | null;
+    };
+    /** @description At most `count` dials of one number in any rolling `days` days. */
+    MaxAttempts: {
+      count: number;
+      days: number;
+    } | null;
+    /** @description The rules every campaign of the account obeys; null means the rule is off. */
+    UpdatedContactPolicy: components["schemas"]["ContactPolicy"] & {
+      /** @description `whsec_…`, only in the answer of the PUT that set a new `eligibility_url`: keep it to verify the checks, it is never shown again. */
+      eligibility_secret?: string;
+    };
+    ContactPolicyInput: {
+      max_attempts?: components["schemas"]["MaxAttempts"];
+      /** @description Dials of one number since 00:00 in the number's own zone (as calling windows tell it). */
+      max_attempts_per_day?: number | null;
+      /** @description Whether a dial that reached voicemail counts (default true). */
+      count_voicemail?: boolean;
+      /** @description Least time between two dials of one number. */
+      min_seconds_between_attempts?: number | null;
+      /** @description The pre-dial eligibility check: https to a public address, as for webhook endpoints. A new URL gets a new `eligibility_secret`. */
+      eligibility_url?: string | null;
     };
     CallResultInput: {
       /**

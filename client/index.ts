@@ -49,6 +49,11 @@ export type NewWebhookEndpoint = Schemas["NewWebhookEndpoint"];
 export type WebhookEventType = WebhookEndpoint["events"][number];
 export type WebhookDelivery = Schemas["WebhookDelivery"];
 export type EventsToken = Schemas["EventsToken"];
+/** The account's contact policy: rules every campaign obeys; `null` means the rule is off. */
+export type ContactPolicy = Schemas["ContactPolicy"];
+/** The PUT's answer: `eligibility_secret` only when it set a new `eligibility_url`. */
+export type UpdatedContactPolicy = Schemas["UpdatedContactPolicy"];
+export type ContactPolicyInput = Schemas["ContactPolicyInput"];
 export type DncEntry = Schemas["DncEntry"];
 export type DncAddResult = Schemas["DncAddResult"];
 export type Preflight = Schemas["Preflight"];
@@ -67,6 +72,11 @@ export type CreateCampaignInput = Omit<CreateJson, "scheduled_at" | "contacts"> 
   /** Node only: a path to a CSV file, read when the request is made. */
   contactsPath?: string;
 };
+
+/** Contacts to append: CSV text, a CSV Blob/File, contact objects, or (Node only) a CSV file's path; the campaign's own custom columns. */
+export type AppendContactsInput = Pick<CreateCampaignInput, "contacts" | "contactsPath">;
+/** The answer to an append: what it added, skipped and suppressed, and the campaign's contacts now. */
+export type AppendedContacts = Schemas["AppendedContacts"];
 
 /** Clone options: which contacts to copy (both filters must match when both are given) and any create field to change. */
 export type CloneCampaignInput = Partial<Omit<Schemas["CloneCampaign"], "scheduled_at">> & { scheduled_at?: string | Date };
@@ -106,6 +116,14 @@ export interface EdgedialOptions {
   baseUrl?: string;
   /** Another fetch (a test double, a proxy-aware one); the global one by default. */
   fetch?: (input: Request) => Promise<Response>;
+  /**
+   * How often a create or an action is sent again after a network failure, a 500/502/504 or a 409
+   * saying its first try is still running (default 2). Each carries one Idempotency-Key, so a
+   * request the server did receive runs once.
+   */
+  maxRetries?: number;
+  /** The pause before the first retry, doubled before each next one (default 500 ms). */
+  retryDelayMs?: number;
 }
 
 /** Any error answer of the API: its HTTP status, snake_case code and sentence. */
@@ -152,6 +170,21 @@ async function errorFrom(response: Response): Promise<ApiError> {
   return new ApiError(response.status, code, message);
 }
 
+const MUTATING_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/** 128 random bits as hex; getRandomValues also works where randomUUID does not (a page on plain http). */
+const freshKey = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A failure the same request may get past: the server's or a gateway's, or its own first try still running. */
+async function worthRetrying(response: Response): Promise<boolean> {
+  if (response.status === 500 || response.status === 502 || response.status === 504) return true;
+  if (response.status !== 409) return false;
+  // The client asks for JSON errors, so the code tells this 409 from a state conflict.
+  return (await errorFrom(response.clone())).code === "idempotency_key_in_use";
+}
+
 function page<K extends string, T>(key: K, body: Record<string, unknown>): Page<K, T> {
   const items = body[key] as T[];
   return {
@@ -176,14 +209,19 @@ export class Edgedial {
   readonly telephony: Telephony;
   readonly dnc: DoNotCall;
   readonly webhooks: Webhooks;
+  readonly contactPolicy: { get: () => Promise<ContactPolicy>; update: (input: ContactPolicyInput) => Promise<UpdatedContactPolicy> };
   private readonly apiKey: string | undefined;
   private readonly baseUrl: string;
   private readonly doFetch: (input: Request) => Promise<Response>;
+  private readonly maxRetries: number;
+  private readonly retryDelayMs: number;
 
   constructor(options: EdgedialOptions = {}) {
     this.apiKey = options.apiKey ?? readEnv("EDGEDIAL_API_KEY");
     this.baseUrl = (options.baseUrl ?? readEnv("EDGEDIAL_BASE_URL") ?? "http://127.0.0.1:8787").replace(/\/$/, "");
     this.doFetch = options.fetch ?? ((request) => fetch(request));
+    this.maxRetries = options.maxRetries ?? 2;
+    this.retryDelayMs = options.retryDelayMs ?? 500;
     this.campaigns = new Campaigns(this);
     this.calls = new Calls(this);
     this.callLimits = { get: () => this.request<CallLimits>("GET", "/api/v1/call-limits") };
@@ -191,6 +229,11 @@ export class Edgedial {
     this.telephony = new Telephony(this);
     this.dnc = new DoNotCall(this);
     this.webhooks = new Webhooks(this);
+    this.contactPolicy = {
+      get: () => this.request<ContactPolicy>("GET", "/api/v1/contact-policy"),
+      // Only the fields given change; null clears a rule.
+      update: (input) => this.request<UpdatedContactPolicy>("PUT", "/api/v1/contact-policy", { json: input }),
+    };
   }
 
   /** @internal */
@@ -223,9 +266,26 @@ export class Edgedial {
       body = JSON.stringify(init.json);
     }
     const url = init.absoluteUrl ?? this.url(path, init.query);
-    const response = await this.doFetch(new Request(url, { method, headers, body, signal: init.signal }));
-    if (!response.ok && init.rejectErrors !== false) throw await errorFrom(response);
-    return response;
+    const mutating = MUTATING_METHODS.has(method.toUpperCase());
+    // One key for this call and its retries: the server runs it once and replays its answer after.
+    if (mutating) headers["Idempotency-Key"] ??= freshKey();
+    const retries = mutating && !(body instanceof ReadableStream) ? this.maxRetries : 0;
+    for (let attempt = 0; ; attempt++) {
+      let response: Response;
+      try {
+        response = await this.doFetch(new Request(url, { method, headers, body, signal: init.signal }));
+      } catch (error) {
+        if (attempt >= retries || init.signal?.aborted) throw error;
+        await pause(this.retryDelayMs * 2 ** attempt);
+        continue;
+      }
+      if (attempt < retries && (await worthRetrying(response))) {
+        await pause(this.retryDelayMs * 2 ** attempt);
+        continue;
+      }
+      if (!response.ok && init.rejectErrors !== false) throw await errorFrom(response);
+      return response;
+    }
   }
 
   /** @internal */
@@ -262,8 +322,22 @@ class Campaigns {
     return this.client.request("POST", "/api/v1/campaigns/preflight", { ...(await this.createBody(input)), query });
   }
 
-  /** The create body: JSON when the contacts are objects, else multipart with the CSV. */
-  private async createBody(input: CreateCampaignInput): Promise<{ json: unknown } | { body: FormData }> {
+  /**
+   * Adds contacts after the campaign's others (draft, scheduled, paused or running; a running one
+   * dials them without a restart). Numbers already in the campaign are skipped; the upload must
+   * carry the campaign's custom columns, no more and none fewer.
+   */
+  async appendContacts(id: string, input: AppendContactsInput): Promise<AppendedContacts> {
+    return this.client.request("POST", `/api/v1/campaigns/${encodeURIComponent(id)}/contacts`, await this.createBody(input));
+  }
+
+  /** Cancels one contact that is not in a call (409 if it is); one that has ended comes back unchanged. */
+  cancelContact(campaignId: string, contactId: string) {
+    return this.client.request<Contact>("POST", `/api/v1/campaigns/${encodeURIComponent(campaignId)}/contacts/${encodeURIComponent(contactId)}/cancel`);
+  }
+
+  /** The create body (an append's too, with no fields): JSON when the contacts are objects, else multipart with the CSV. */
+  private async createBody(input: Partial<CreateCampaignInput>): Promise<{ json: unknown } | { body: FormData }> {
     const { contacts, contactsPath, ...fields } = input;
     const scheduledAt = fields.scheduled_at instanceof Date ? fields.scheduled_at.toISOString() : fields.scheduled_at;
     const plain = { ...fields, ...(scheduledAt !== undefined && { scheduled_at: scheduledAt }) };

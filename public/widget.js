@@ -33,18 +33,18 @@ const STATUSES = /** @type {const} */ (["completed", "failed", "cancelled", "con
  */
 
 const STYLE = `
-:host { display: block; font: var(--edgedial-font, 14px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif); color: var(--edgedial-color, #1f2328); }
+:host { display: block; min-width: 0; max-width: 100%; font: var(--edgedial-font, 14px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif); color: var(--edgedial-color, #1f2328); }
 :host([hidden]) { display: none; }
-.card { background: var(--edgedial-background, #fff); border: 1px solid var(--edgedial-border, #d1d9e0); border-radius: var(--edgedial-radius, 8px); padding: var(--edgedial-padding, 16px); display: grid; gap: 12px; }
-header { display: flex; align-items: center; gap: 8px; justify-content: space-between; }
-h2 { font-size: 1.1em; margin: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.card { background: var(--edgedial-background, #fff); border: 1px solid var(--edgedial-border, #d1d9e0); border-radius: var(--edgedial-radius, 8px); padding: var(--edgedial-padding, 16px); display: grid; grid-template-columns: minmax(0, 1fr); gap: 12px; }
+header { display: flex; align-items: center; gap: 8px; justify-content: space-between; min-width: 0; }
+h2 { font-size: 1.1em; margin: 0; min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .status { font-size: .8em; font-weight: 600; padding: 2px 8px; border-radius: 999px; background: var(--edgedial-pending, #eaeef2); white-space: nowrap; }
 .status[data-status="running"] { background: var(--edgedial-connected, #0969da); color: #fff; }
 .status[data-status="completed"] { background: var(--edgedial-completed, #1a7f37); color: #fff; }
 .status[data-status="failed"], .status[data-status="error"] { background: var(--edgedial-failed, #cf222e); color: #fff; }
 .status[data-status="paused"], .status[data-status="scheduled"] { background: var(--edgedial-paused, #bf8700); color: #fff; }
 .muted, .reason, figcaption, time { color: var(--edgedial-muted, #59636e); }
-.reason { margin: 0; font-size: .9em; }
+.reason { margin: 0; font-size: .9em; overflow-wrap: anywhere; }
 .bar { display: flex; height: 10px; border-radius: 5px; overflow: hidden; background: var(--edgedial-pending, #eaeef2); }
 .bar span { flex: 0 0 0; transition: flex-grow .3s; }
 [data-s="completed"] { --dot: var(--edgedial-completed, #1a7f37); }

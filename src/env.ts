@@ -24,6 +24,8 @@ export interface Env {
   PUBLIC_BASE_URL?: string;
   SIMULATOR_ENABLED?: string;
   SIMULATOR_TIME_SCALE?: string;
+  /** "true" counts Worker, object and D1 usage for the cost benchmark; honoured only with the simulator enabled. */
+  USAGE_METER?: string;
   /** Each carrier's REST origin (default its public API): a regional endpoint, a proxy or a test server. */
   TWILIO_API_BASE?: string;
   PLIVO_API_BASE?: string;

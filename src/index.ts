@@ -3,6 +3,7 @@ import { rearmLiveCampaigns } from "./campaigns/maintenance";
 import { serveOwnOrigin } from "./carriers/own-origin";
 import type { Env } from "./env";
 import { pruneDeliveryLog } from "./outbox/retention";
+import { meteredEnv, meterWorkerRequest } from "./usage/meter";
 
 export { AccountDO } from "./accounts/account-do";
 export { CampaignDO } from "./campaign-object/campaign-do";
@@ -15,8 +16,9 @@ const app = createApp();
 serveOwnOrigin((request, env) => app.fetch(request, env));
 
 export default {
-  fetch: app.fetch,
-  scheduled(_controller, env, ctx) {
+  fetch: (request, env, ctx) => app.fetch(request, meterWorkerRequest(request, env), ctx),
+  scheduled(_controller, rawEnv, ctx) {
+    const env = meteredEnv(rawEnv);
     ctx.waitUntil(rearmLiveCampaigns(env));
     ctx.waitUntil(pruneDeliveryLog(env));
   },

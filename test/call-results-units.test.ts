@@ -3,11 +3,10 @@ import { describe, expect, it } from "vitest";
 import { callIdOf, parseCallId } from "../src/call-results/call-id";
 import { CALL_TOKEN_TTL_MS, mintCallToken, verifyCallToken } from "../src/call-results/call-token";
 import { RETRY_ON_CHOICES } from "../src/call-results/redial";
-import { callResultSchema, checkDisposition, resolveCallback } from "../src/call-results/result-input";
+import { callResultSchema, dispositionProblem, resolveCallback } from "../src/call-results/result-input";
 import { instantOfWallTime } from "../src/calling-window/zone-clock";
 import { RETRYABLE_OUTCOMES, settleContact } from "../src/campaign-object/carrier-events/contact-machine";
 import { callbackDueAt, MAX_CALLBACKS } from "../src/campaign-object/results/callback-rules";
-import { ApiError } from "../src/http/errors";
 import { newId } from "../src/ids";
 
 describe("call ids", () => {
@@ -28,23 +27,26 @@ describe("call result tokens", () => {
   const callId = callIdOf(newId("cmp"), newId("att"));
   const other = callIdOf(newId("cmp"), newId("att"));
 
-  it("open one call's result until they expire", async () => {
-    const token = await mintCallToken(env, callId, now + CALL_TOKEN_TTL_MS);
-    expect(await verifyCallToken(env, callId, token, now)).toBe("ok");
-    expect(await verifyCallToken(env, callId, token, now + CALL_TOKEN_TTL_MS - 1_000)).toBe("ok");
-    expect(await verifyCallToken(env, callId, token, now + CALL_TOKEN_TTL_MS)).toBe("expired");
+  it("open one call's result until they expire, naming the account they were minted for", async () => {
+    const token = await mintCallToken(env, callId, "acme", now + CALL_TOKEN_TTL_MS);
+    expect(await verifyCallToken(env, callId, token, now)).toEqual({ kind: "ok", accountId: "acme" });
+    expect(await verifyCallToken(env, callId, token, now + CALL_TOKEN_TTL_MS - 1_000)).toEqual({ kind: "ok", accountId: "acme" });
+    expect(await verifyCallToken(env, callId, token, now + CALL_TOKEN_TTL_MS)).toEqual({ kind: "expired" });
   });
 
-  it("refuse another call's token, a changed expiry or MAC, another key and malformed text", async () => {
-    const token = await mintCallToken(env, callId, now + CALL_TOKEN_TTL_MS);
-    const [expiry, mac] = token.slice(3).split(".") as [string, string];
+  it("refuse another call's token, a changed expiry, account or MAC, another key and malformed text", async () => {
+    const token = await mintCallToken(env, callId, "acme", now + CALL_TOKEN_TTL_MS);
+    const [expiry, account, mac] = token.slice(3).split(".") as [string, string, string];
+    expect(account).toBe("acme");
     const flipped = `${mac.slice(0, 10)}${mac[10] === "A" ? "B" : "A"}${mac.slice(11)}`;
-    expect(await verifyCallToken(env, other, token, now)).toBe("invalid");
-    expect(await verifyCallToken(env, callId, `ct_${Number(expiry) + 86_400}.${mac}`, now)).toBe("invalid");
-    expect(await verifyCallToken(env, callId, `ct_${expiry}.${flipped}`, now)).toBe("invalid");
-    expect(await verifyCallToken({ ...env, SECRETS_KEY: "another-secret" }, callId, token, now)).toBe("invalid");
-    for (const bad of ["", "ct_", token.slice(3), `${token}=`, `ct_abc.${mac}`, `${token}.x`])
-      expect(await verifyCallToken(env, callId, bad, now), bad).toBe("invalid");
+    const invalid = { kind: "invalid" };
+    expect(await verifyCallToken(env, other, token, now)).toEqual(invalid);
+    expect(await verifyCallToken(env, callId, `ct_${Number(expiry) + 86_400}.${account}.${mac}`, now)).toEqual(invalid);
+    expect(await verifyCallToken(env, callId, `ct_${expiry}.globex.${mac}`, now)).toEqual(invalid);
+    expect(await verifyCallToken(env, callId, `ct_${expiry}.${account}.${flipped}`, now)).toEqual(invalid);
+    expect(await verifyCallToken({ ...env, SECRETS_KEY: "another-secret" }, callId, token, now)).toEqual(invalid);
+    for (const bad of ["", "ct_", token.slice(3), `${token}=`, `ct_abc.${account}.${mac}`, `ct_${expiry}.${mac}`, `${token}.x`, `ct_${expiry}.Acme.${mac}`])
+      expect(await verifyCallToken(env, callId, bad, now), bad).toEqual(invalid);
   });
 });
 
@@ -105,10 +107,9 @@ describe("call result bodies", () => {
   });
 
   it("hold a campaign to the dispositions it declares", () => {
-    expect(() => checkDisposition("interested", null)).not.toThrow();
-    expect(() => checkDisposition("interested", ["interested", "not_interested"])).not.toThrow();
-    expect(() => checkDisposition("maybe", ["interested", "not_interested"])).toThrowError(ApiError);
-    expect(() => checkDisposition("maybe", ["interested", "not_interested"])).toThrowError(/use one of interested, not_interested/);
+    expect(dispositionProblem("interested", null)).toBeNull();
+    expect(dispositionProblem("interested", ["interested", "not_interested"])).toBeNull();
+    expect(dispositionProblem("maybe", ["interested", "not_interested"])).toMatch(/^disposition "maybe" .*use one of interested, not_interested/);
   });
 });
 

@@ -1,5 +1,6 @@
+import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { parseCallId } from "../src/call-results/call-id";
 import { CALL_TOKEN_TTL_MS } from "../src/call-results/call-token";
 import { instantOfWallTime } from "../src/calling-window/zone-clock";
@@ -80,7 +81,7 @@ describe("what the agent gets", () => {
     // Twilio's answer request carries the machine-detection verdict; Plivo and Vobiz give theirs later, on its own request.
     expect(parameters.answered_by).toBe(dialect === "twilio" ? "human" : "unknown");
     expect(parameters.result_url).toMatch(
-      new RegExp(`^http://127\\.0\\.0\\.1:8787/api/v1/calls/${parameters.call_id}/result\\?token=ct_\\d+\\.[A-Za-z0-9_-]{43}$`),
+      new RegExp(`^http://127\\.0\\.0\\.1:8787/api/v1/calls/${parameters.call_id}/result\\?token=ct_\\d+\\.${t.accountId}\\.[A-Za-z0-9_-]{43}$`),
     );
   });
 });
@@ -241,6 +242,88 @@ describe("opt-out", () => {
   });
 });
 
+describe("opt-out racing another campaign's dial", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  /**
+   * A Twilio number whose REST answers wait until `release()`; `log` records, in order, each dial
+   * sent and answered (by destination) and what the test marks. The wait polls a plain flag: a
+   * promise made in an object's context cannot be resolved from the test's.
+   */
+  function heldTwilio() {
+    const log: string[] = [];
+    let released = false;
+    const original = globalThis.fetch;
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      const request = new Request(input, init);
+      if (new URL(request.url).hostname !== "api.twilio.com") return original(input, init);
+      if (request.method !== "POST") return Response.json({ code: 20404, message: "not found", status: 404 }, { status: 404 });
+      const to = new URLSearchParams(await request.text()).get("To") ?? "";
+      log.push(`sent ${to}`);
+      while (!released) await new Promise((r) => setTimeout(r, 2));
+      log.push(`answered ${to}`);
+      return Response.json({ sid: `CA${crypto.randomUUID().replaceAll("-", "")}`, status: "queued" }, { status: 201 });
+    });
+    return {
+      log,
+      release: () => {
+        released = true;
+      },
+    };
+  }
+
+  async function twilioNumber(t: Tenant) {
+    const credentials = { account_sid: `AC${"3".repeat(32)}`, auth_token: "t" };
+    const provider = await json<{ id: string }>(await call("/api/v1/telephony/providers", jsonInit("POST", { provider: "twilio", credentials }, t.auth)));
+    const number = await json<{ id: string }>(
+      await call("/api/v1/telephony/numbers", jsonInit("POST", { e164: "+15550007777", credentials_id: provider.id, provider: "twilio" }, t.auth)),
+    );
+    return { ...t, numberId: number.id };
+  }
+
+  it("a dial already past its DNC check is answered before the opt-out returns; a tick after it never dials the number", async () => {
+    restore = useSimulatedTime();
+    const t = await newTenant({ calls_per_minute: 1_000_000, concurrent_max: 20 });
+    const twilio = await twilioNumber(t);
+    // Both other campaigns hold the number before it is listed, so only the dial-time check and the fence stand in the way.
+    const passed = await createCampaign(twilio, `phone_number\n${ANSWERED}\n`);
+    const later = await createCampaign(twilio, `phone_number\n${ANSWERED}\n`);
+    const { id } = await liveCampaign([ANSWERED], {}, t);
+    const link = await resultLink(t, ANSWERED);
+    const carrier = heldTwilio();
+
+    // One campaign's tick reads the list (not listed yet) and sends its dial, whose answer the carrier holds.
+    expect((await lifecycle(t, passed.id, "start")).status).toBe(200);
+    const tick = runDurableObjectAlarm(campaignStub(passed.id));
+    for (let i = 0; i < 500 && carrier.log.length === 0; i++) await new Promise((r) => setTimeout(r, 2));
+    expect(carrier.log).toEqual([`sent ${ANSWERED}`]);
+    expect((await lifecycle(t, later.id, "start")).status).toBe(200);
+
+    // The opt-out arrives mid-tick: its answer waits until that dial's request has been answered.
+    let returned = false;
+    const optOut = post(link.path, { disposition: "do_not_call", opt_out: true }).then((res) => {
+      returned = true;
+      carrier.log.push("opt-out returned");
+      return res;
+    });
+    await new Promise((r) => setTimeout(r, 150));
+    expect(returned, "the opt-out returned while another campaign's dial of the number was still in flight").toBe(false);
+    carrier.release();
+    expect((await optOut).status).toBe(200);
+    await tick;
+    expect(carrier.log).toEqual([`sent ${ANSWERED}`, `answered ${ANSWERED}`, "opt-out returned"]);
+
+    // The other campaign's contact was due all along; its tick comes after the answer, reads the list and never dials.
+    await runDurableObjectAlarm(campaignStub(later.id));
+    const afterAnswer = carrier.log.slice(carrier.log.indexOf("opt-out returned") + 1);
+    expect(afterAnswer, "no dial of the number after the opt-out returned").toEqual([]);
+    const { originations } = await campaignStub(later.id).inspect(later.id);
+    expect(originations).toHaveLength(0);
+    await runUntil(t, [id], untilStatus("completed"));
+    expect((await contactsOf(t, later.id))[0]).toMatchObject({ status: "cancelled", outcome: "dnc", attempts: 0 });
+  });
+});
+
 describe("results out", () => {
   it("replays event: result in the contact events' id sequence, and filters the list and the export by disposition", async () => {
     restore = useSimulatedTime();
@@ -276,6 +359,6 @@ it("keeps the result route's key in SECRETS_KEY's own derivation: another deploy
   const { t } = await liveCampaign([ANSWERED]);
   const link = await resultLink(t, ANSWERED);
   const { mintCallToken } = await import("../src/call-results/call-token");
-  const foreign = await mintCallToken({ ...env, SECRETS_KEY: "someone-else" }, link.callId, Date.now() + 60_000);
+  const foreign = await mintCallToken({ ...env, SECRETS_KEY: "someone-else" }, link.callId, t.accountId, Date.now() + 60_000);
   expect((await post(`/api/v1/calls/${link.callId}/result?token=${foreign}`, { disposition: "x" })).status).toBe(401);
 });

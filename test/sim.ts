@@ -22,10 +22,15 @@ export const campaignStub = (id: string) => getCampaignStub(env, id);
 
 const settle = () => new Promise((r) => setTimeout(r, 2));
 
+/** The tenant's simulator provider credentials, as the carrier adapter reads them (its auth token signs the simulated callbacks). */
+export async function simulatorCredentialsOf(t: Tenant): Promise<Record<string, string>> {
+  const row = await env.DB.prepare("SELECT credentials FROM telephony_providers WHERE id = ?").bind(t.providerId).first<{ credentials: string }>();
+  return JSON.parse(await decryptSecret(row?.credentials ?? "", env.SECRETS_KEY)) as Record<string, string>;
+}
+
 /** The simulator shards that carry this tenant's calls (keyed by its simulator account sid or auth_id). */
 export async function simulatorShards(t: Tenant) {
-  const row = await env.DB.prepare("SELECT credentials FROM telephony_providers WHERE id = ?").bind(t.providerId).first<{ credentials: string }>();
-  const credentials = JSON.parse(await decryptSecret(row?.credentials ?? "", env.SECRETS_KEY)) as Record<string, string>;
+  const credentials = await simulatorCredentialsOf(t);
   return Array.from({ length: SIMULATOR_SHARDS }, (_, i) => getSimulatorStub(env, simulatorAccountId(credentials), i.toString(16)));
 }
 

@@ -1,12 +1,15 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseCallId } from "../src/call-results/call-id";
-import { callbackUrls } from "../src/carriers/callback-urls";
+import { HoldLatches } from "../src/campaign-object/storage/hold-latches";
+import { callbackUrls, stageUrls } from "../src/carriers/callback-urls";
 import { PlivoAdapter } from "../src/carriers/plivo";
 import { TwilioAdapter } from "../src/carriers/twilio";
+import { newNonce, VOBIZ_NONCE_HEADER, VOBIZ_SIGNATURE_HEADER, vobizSignature } from "../src/carriers/v3-signatures";
 import { VobizAdapter } from "../src/carriers/vobiz";
 import { call, createCampaign, lifecycle, newTenant, type Tenant } from "./helpers";
-import { allContacts, campaignStub, carriedCalls, getCampaign, runUntil, untilStatus, useSimulatedTime } from "./sim";
+import { allContacts, campaignStub, carriedCalls, getCampaign, runUntil, simulatorCredentialsOf, untilStatus, useSimulatedTime } from "./sim";
 
 let restore: () => void = () => undefined;
 afterEach(() => restore());
@@ -14,6 +17,8 @@ afterEach(() => restore());
 // The simulator's machine answers numbers ending 95–97 (SPEC table); those ending below 70 are people.
 const MACHINE = "+14155550195";
 const HUMAN = "+14155550100";
+// A machine whose third- and fourth-last digits are 50–59: the simulated carrier refuses to transfer its call (docs/simulator.md).
+const REFUSING_MACHINE = "+14155555095";
 const DIALECTS = ["twilio", "plivo", "vobiz"] as const;
 type Dialect = (typeof DIALECTS)[number];
 
@@ -142,8 +147,8 @@ describe("Plivo and Vobiz hold the answered call until the verdict", () => {
     const attemptId = open_attempts[0]?.attempt_id ?? "";
     const { statusCallbackUrl } = await callbackUrls(env, dialect, id, attemptId);
     const form = { CallUUID: "forged", RequestUUID: "forged", CallStatus: "in-progress", Event: "Transfer" };
-    for (const stage of ["voicemail", "agent"]) {
-      const path = `${new URL(statusCallbackUrl).pathname}/answer?stage=${stage}`;
+    for (const stage of ["voicemail", "agent", "after-hold"]) {
+      const path = `${new URL(statusCallbackUrl).pathname}/answer/${stage}`;
       const res = await call(path, { method: "POST", body: new URLSearchParams(form) });
       expect(res.status, `${stage}: unsigned`).toBe(403);
       if (dialect === "vobiz") {
@@ -153,6 +158,107 @@ describe("Plivo and Vobiz hold the answered call until the verdict", () => {
       }
     }
     expect((await allContacts(t, id))[0]).toMatchObject({ result: null });
+  });
+});
+
+describe("a carrier that refuses to move the held call", () => {
+  it.each(["plivo", "vobiz"] as const)("%s: the hold's redirect brings the agent after all; no message is left and no result is set", async (dialect) => {
+    restore = useSimulatedTime();
+    const { id, done, lastDocument, contactOf } = await finishedCampaign(dialect, [REFUSING_MACHINE], {
+      voicemail_action: "message",
+      voicemail_message: "Hello.",
+    });
+    // The verdict came and its transfer to the message was refused: the hold ran out and its redirect got the stream.
+    expect(lastDocument(REFUSING_MACHINE)).toContain("<Stream");
+    expect(lastDocument(REFUSING_MACHINE)).not.toContain("<Speak>");
+    expect(contactOf(REFUSING_MACHINE)).toMatchObject({ status: "completed", outcome: "voicemail", attempts: 1, result: null });
+    expect(done?.stats).toMatchObject({ completed: 1, dispositions: {} });
+    const { carrier_requests } = await campaignStub(id).inspect(id);
+    expect(carrier_requests.answer, "the answer (Vobiz: and ringing), then the hold's redirect; no transferred request").toBe(dialect === "vobiz" ? 3 : 2);
+    const latches = await runInDurableObject(campaignStub(id), (_, state) =>
+      state.storage.sql.exec<{ transfer_refused: number }>("SELECT transfer_refused FROM hold_latches").toArray(),
+    );
+    expect(latches).toEqual([{ transfer_refused: 1 }]);
+  });
+});
+
+describe("Vobiz signs the URL without its query, so the stage is in the path", () => {
+  it("a stage changed in a signed URL is refused and changes nothing; a stage in the query is not read", async () => {
+    restore = useSimulatedTime();
+    const t = await newTenant({ calls_per_minute: 1_000_000, concurrent_max: 10 }, "vobiz");
+    const { id } = await createCampaign(t, `phone_number\n${MACHINE}\n`, { voicemail_action: "message", voicemail_message: "Hello." });
+    expect((await lifecycle(t, id, "start")).status).toBe(200);
+    await runUntil(t, [id], (c) => (c.stats.originated ?? 0) + (c.stats.connected ?? 0) === 1);
+    const attemptId = (await campaignStub(id).inspect(id)).open_attempts[0]?.attempt_id ?? "";
+    const [carried] = await carriedCalls(t);
+    const token = (await simulatorCredentialsOf(t)).auth_token ?? "";
+    const form = { CallUUID: carried?.call_uuid ?? "", RequestUUID: carried?.sid ?? "", CallStatus: "in-progress", Event: "Redirect", Direction: "outbound" };
+    /** A request as Vobiz sends it to `signedUrl`, delivered to `deliveredTo` (the same URL unless tampered with on the way). */
+    const send = async (signedUrl: string, deliveredTo = signedUrl) => {
+      const nonce = newNonce();
+      const headers = { [VOBIZ_SIGNATURE_HEADER]: await vobizSignature(token, signedUrl, nonce), [VOBIZ_NONCE_HEADER]: nonce };
+      const url = new URL(deliveredTo);
+      return call(`${url.pathname}${url.search}`, { method: "POST", headers, body: new URLSearchParams(form) });
+    };
+    const stages = await stageUrls(env, "vobiz", id, attemptId);
+    const { answerUrl } = await callbackUrls(env, "vobiz", id, attemptId);
+
+    /** What the object holds for the contact now (the API's view follows at the next flush to D1). */
+    const disposition = () =>
+      runInDurableObject(
+        campaignStub(id),
+        (_, state) => state.storage.sql.exec<{ disposition: string | null }>("SELECT disposition FROM contacts").one().disposition,
+      );
+    const answers = async () => (await campaignStub(id).inspect(id)).carrier_requests.answer;
+    const answersBefore = await answers();
+
+    // The hold's redirect, rewritten on the way to ask for the message (or the agent): the signature no longer matches.
+    const tampered = await send(stages["after-hold"], stages.voicemail);
+    expect(tampered.status, await tampered.text()).toBe(403);
+    expect((await send(stages.voicemail, stages.agent)).status).toBe(403);
+    expect(await disposition()).toBeNull();
+    expect(await answers(), "refused before anything was counted or applied").toBe(answersBefore);
+
+    // Vobiz's signature holds for any query, so a query naming a stage is only an answer request: it gets the hold.
+    const queried = await send(answerUrl, `${answerUrl}?stage=voicemail`);
+    expect(queried.status).toBe(200);
+    const held = await queried.text();
+    expect(held).toContain("<Wait");
+    expect(held).not.toContain("<Speak>");
+    expect(await disposition()).toBeNull();
+
+    // The same request, untouched, is served: the refusals above were the tampering's, not the test's signing.
+    const genuine = await send(stages.voicemail);
+    expect(genuine.status).toBe(200);
+    expect(await genuine.text()).toContain("<Response><Speak>Hello.</Speak><Hangup/></Response>");
+    expect(await disposition()).toBe("voicemail_left");
+  });
+});
+
+describe("the hold latch", () => {
+  it("releases a held call once, remembers a refused transfer, and takes over latches kept in the nonce cache before", async () => {
+    const stub = campaignStub(`cmp_latch_${crypto.randomUUID()}`);
+    await runInDurableObject(stub, (_, state) => {
+      const sql = state.storage.sql;
+      const now = Date.now();
+      // As an older version left them: the latches were nonces, beside a carrier's real one.
+      for (const nonce of ["hold-released:att_a", "hold-released:att_b", "hold-transfer-failed:att_b", "12345678901234567890"]) {
+        sql.exec("INSERT INTO seen_nonces (nonce, seen_at) VALUES (?, ?)", nonce, now);
+      }
+      const latches = new HoldLatches(sql);
+      latches.createSchema();
+      latches.createSchema();
+      expect(sql.exec("SELECT nonce FROM seen_nonces").toArray()).toEqual([{ nonce: "12345678901234567890" }]);
+      expect(latches.release("att_a", now), "released before the move").toBe(false);
+      expect(latches.transferRefused("att_a")).toBe(false);
+      expect(latches.transferRefused("att_b")).toBe(true);
+
+      expect(latches.release("att_c", now), "the first to come moves the call").toBe(true);
+      expect(latches.release("att_c", now), "the second does not").toBe(false);
+      expect(latches.transferRefused("att_c")).toBe(false);
+      latches.markTransferRefused("att_c");
+      expect(latches.transferRefused("att_c")).toBe(true);
+    });
   });
 });
 

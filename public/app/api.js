@@ -74,6 +74,23 @@ export function whenUnauthorized(/** @type {() => void} */ handler) {
   onUnauthorized = handler;
 }
 
+const MUTATING_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+/** A create or an action is sent again this often when the network or a gateway fails it. */
+const RETRIES = 2;
+const RETRY_PAUSE_MS = 500;
+
+/** 128 random bits as hex; getRandomValues also works where randomUUID does not (a page on plain http). */
+const freshKey = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+
+const pause = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A failure the same request may get past: a gateway's, or its own first try still running. */
+async function worthRetrying(/** @type {Response} */ response) {
+  if (response.status === 500 || response.status === 502 || response.status === 504) return true;
+  if (response.status !== 409) return false;
+  return (await errorOf(response.clone())).code === "idempotency_key_in_use";
+}
+
 /**
  * @param {string} method
  * @param {string} path  below /api/v1
@@ -95,11 +112,23 @@ export async function request(method, path, options = {}) {
   } else if (options.type) {
     headers["Content-Type"] = options.type;
   }
+  const mutating = MUTATING_METHODS.has(method.toUpperCase());
+  // One key per create or action, kept across this call's own retries: the server runs it once.
+  if (mutating) headers["Idempotency-Key"] = freshKey();
   let response;
-  try {
-    response = await fetch(url, { method, headers, body, cache: "no-store" });
-  } catch {
-    throw new ApiError(0, "network", "The API could not be reached; check that edgedial is running.");
+  for (let attempt = 0; ; attempt++) {
+    const mayRetry = mutating && attempt < RETRIES;
+    try {
+      response = await fetch(url, { method, headers, body, cache: "no-store" });
+    } catch {
+      if (mayRetry) {
+        await pause(RETRY_PAUSE_MS * 2 ** attempt);
+        continue;
+      }
+      throw new ApiError(0, "network", "The API could not be reached; check that edgedial is running.");
+    }
+    if (!mayRetry || !(await worthRetrying(response))) break;
+    await pause(RETRY_PAUSE_MS * 2 ** attempt);
   }
   if (!response.ok) {
     const error = await errorOf(response);

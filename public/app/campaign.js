@@ -1,5 +1,6 @@
 // @ts-check
 import "../widget.js";
+import { APPENDABLE, openAddContactsDialog } from "./add-contacts.js";
 import { ApiError, download, request } from "./api.js";
 import { dispositionNames, fillDispositionFilter, loadWaitingCallbacks, openContactDialog, waitingCallbacksTable } from "./contact-results.js";
 import {
@@ -107,6 +108,11 @@ export async function campaignPage({ main, params, navigate, flash }) {
           capitalized(action),
         ),
       ),
+      h(
+        "button",
+        { type: "button", disabled: !APPENDABLE.includes(campaign.status), onclick: () => openAddContactsDialog(id, () => update()) },
+        "Add contacts…",
+      ),
       h("button", { type: "button", onclick: () => cloneDialog() }, "Clone…"),
       h("button", { type: "button", class: "danger", disabled: campaign.status === "running", onclick: (/** @type {Event} */ e) => remove(e) }, "Delete"),
     );
@@ -117,6 +123,13 @@ export async function campaignPage({ main, params, navigate, flash }) {
       ["Contacts", formatNumber(campaign.stats.total)],
       ["Max concurrent calls", String(campaign.max_concurrent_calls)],
       ["Retries per contact", `${campaign.retries_per_contact} (every ${campaign.retry_delay_seconds} s)`],
+      ["Ramp-up", campaign.ramp_up_seconds ? `${formatNumber(campaign.ramp_up_seconds)} s` : "none"],
+      [
+        "Failure breaker",
+        campaign.pause_on_failure_rate === null
+          ? "off"
+          : `pauses at ${Math.round(campaign.pause_on_failure_rate * 100)}% of the latest ${campaign.failure_window} dials failed`,
+      ],
       ["Agent", named(names.agent, campaign.agent_id)],
       ["Number", named(names.number, campaign.phone_number_id)],
       ["Calling window", window ? `${window.start}–${window.end}, ${window.days.join(" ")}, ${window.timezone}` : "any time"],

@@ -65,18 +65,40 @@ function localInputValue(/** @type {number} */ ms) {
 }
 
 /**
- * The contact's dialog: its state, its result, and "Schedule callback" (POST …/callback); a refusal
- * is shown as the API's own sentence.
- * @param {string} campaignId @param {any} contact @param {(updated: any) => void} onScheduled
+ * The contact's dialog: its state, its result, "Schedule callback" (POST …/callback) and, while it
+ * waits, "Cancel contact" (POST …/cancel); a refusal is shown as the API's own sentence.
+ * @param {string} campaignId @param {any} contact @param {(updated: any) => void} onScheduled called after either change
  */
 export function openContactDialog(campaignId, contact, onScheduled) {
   const when = h("input", { type: "datetime-local", name: "callback_at", required: true, value: localInputValue(Date.now() + 3_600_000) });
   const out = h("div", { "aria-live": "polite" });
   const submit = h("button", { type: "submit", class: "primary" }, "Schedule callback");
   const state = h("p", { class: "muted" });
+  const cancel = /** @type {HTMLButtonElement} */ (
+    h(
+      "button",
+      {
+        type: "button",
+        class: "danger",
+        onclick: () =>
+          busy(cancel, out, async () => {
+            const updated = await request("POST", `/campaigns/${encodeURIComponent(campaignId)}/contacts/${encodeURIComponent(contact.id)}/cancel`);
+            paintState(updated);
+            out.replaceChildren(notice("ok", "Cancelled: this contact will not be dialled again."));
+            onScheduled(updated);
+          }),
+      },
+      "Cancel contact",
+    )
+  );
   const paintState = (/** @type {any} */ c) => {
     const due = c.status === "pending" && c.next_attempt_at ? ` · due ${formatTime(c.next_attempt_at)}` : "";
-    state.replaceChildren(badge(c.status), ` ${c.outcome ? words(c.outcome) : "no outcome"} · ${c.attempts} attempts · ${c.callbacks ?? 0} callbacks${due}`);
+    const expires = c.status === "pending" && c.expires_at ? ` · expires ${formatTime(c.expires_at)}` : "";
+    state.replaceChildren(
+      badge(c.status),
+      ` ${c.outcome ? words(c.outcome) : "no outcome"} · ${c.attempts} attempts · ${c.callbacks ?? 0} callbacks${due}${expires}`,
+    );
+    cancel.hidden = c.status !== "pending";
   };
   paintState(contact);
   const dialog = h(
@@ -107,7 +129,7 @@ export function openContactDialog(campaignId, contact, onScheduled) {
       h("h3", {}, "Schedule callback"),
       h("label", { class: "field" }, h("span", {}, "Call again at"), when),
       out,
-      h("div", { class: "actions" }, submit, h("button", { type: "button", onclick: () => dialog.close() }, "Close")),
+      h("div", { class: "actions" }, submit, cancel, h("button", { type: "button", onclick: () => dialog.close() }, "Close")),
     ),
   );
   document.body.append(dialog);

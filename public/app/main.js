@@ -2,6 +2,7 @@
 import { accountOf, adoptKeyFromUrl, currentSession, request, saveSession, signOut, whenUnauthorized } from "./api.js";
 import { campaignPage } from "./campaign.js";
 import { campaignList } from "./campaigns.js";
+import { contactPolicyPage } from "./contact-policy.js";
 import { dncPage } from "./dnc.js";
 import { newCampaignPage } from "./new-campaign.js";
 import { errorText, field, h, notice } from "./ui.js";
@@ -20,6 +21,7 @@ const ROUTES = [
   [/^\/campaigns\/new$/, newCampaignPage],
   [/^\/campaigns\/([^/]+)$/, campaignPage],
   [/^\/dnc$/, dncPage],
+  [/^\/contact-policy$/, contactPolicyPage],
   [/^\/webhooks$/, webhooksPage],
   [/^\/webhooks\/([^/]+)$/, webhookPage],
 ];

@@ -34,6 +34,14 @@ export async function newCampaignPage({ main, navigate, flash }) {
   const concurrency = input("max_concurrent_calls", { type: "number", min: 1, max: 100, value: 5 });
   const retries = input("retries_per_contact", { type: "number", min: 0, max: 5, value: 0 });
   const retryDelay = input("retry_delay_seconds", { type: "number", min: 60, value: 300 });
+  const rampUp = input("ramp_up_seconds", { type: "number", min: 0, max: 3600, value: 0 });
+  const breakerOn = input("breaker_on", { type: "checkbox", checked: true });
+  const failureRate = input("pause_on_failure_rate", { type: "number", min: 5, max: 100, step: 1, value: 80 });
+  const failureWindow = input("failure_window", { type: "number", min: 5, max: 500, value: 20 });
+  breakerOn.addEventListener("change", () => {
+    failureRate.disabled = !breakerOn.checked;
+    failureWindow.disabled = !breakerOn.checked;
+  });
   const scheduledAt = input("scheduled_at", { type: "datetime-local" });
   const country = input("default_country", { maxlength: 2, placeholder: "US", autocomplete: "off" });
   const windowStart = input("calling_window_start", { type: "time" });
@@ -127,6 +135,14 @@ export async function newCampaignPage({ main, navigate, flash }) {
         field("Retry delay (s)", retryDelay, "at least 60"),
         field("Start at", scheduledAt, "empty: a draft you start yourself"),
         field("Default country", country, "for national numbers, e.g. US"),
+        field("Ramp-up (s)", rampUp, "0–3,600; concurrency rises from 1 after each start"),
+      ),
+      h(
+        "div",
+        { class: "columns breaker" },
+        h("label", { class: "check" }, breakerOn, "Pause when calls keep failing"),
+        field("Failed share (%)", failureRate, "of the latest dials, failed or timed out"),
+        field("Latest dials judged", failureWindow, "5–500"),
       ),
       h(
         "div",
@@ -177,6 +193,12 @@ export async function newCampaignPage({ main, navigate, flash }) {
     data.set("max_concurrent_calls", concurrency.value);
     data.set("retries_per_contact", retries.value);
     data.set("retry_delay_seconds", retryDelay.value);
+    if (rampUp.value && rampUp.value !== "0") data.set("ramp_up_seconds", rampUp.value);
+    if (!breakerOn.checked) data.set("pause_on_failure_rate", "off");
+    else {
+      if (failureRate.value) data.set("pause_on_failure_rate", String(Number(failureRate.value) / 100));
+      if (failureWindow.value) data.set("failure_window", failureWindow.value);
+    }
     if (scheduledAt.value) data.set("scheduled_at", new Date(scheduledAt.value).toISOString());
     if (country.value.trim()) data.set("default_country", country.value.trim().toUpperCase());
     if (windowStart.value || windowEnd.value) {

@@ -50,7 +50,7 @@ export const words = (/** @type {string} */ text) => text.replace(/_/g, " ");
 
 export const CAMPAIGN_STATUSES = ["draft", "scheduled", "running", "paused", "completed", "failed"];
 export const CONTACT_STATUSES = ["pending", "originated", "connected", "completed", "failed", "cancelled"];
-export const OUTCOMES = ["answered", "voicemail", "busy", "no_answer", "failed", "invalid_number", "canceled", "timeout", "dnc"];
+export const OUTCOMES = ["answered", "voicemail", "busy", "no_answer", "failed", "invalid_number", "canceled", "timeout", "dnc", "ineligible", "expired"];
 
 export function badge(/** @type {string} */ status) {
   return h("span", { class: "badge", "data-status": status }, words(status));

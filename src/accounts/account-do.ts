@@ -1,11 +1,13 @@
 import { DurableObject } from "cloudflare:workers";
 import { ownOrigin } from "../carriers/own-origin";
 import { fetcherFor } from "../carriers/registry";
-import { type ContactPolicy, NO_CONTACT_POLICY } from "../contact-policy/policy";
+import { CONTACT_POLICY_KEY, type ContactPolicy, NO_CONTACT_POLICY } from "../contact-policy/policy";
 import type { Env } from "../env";
 import { newId } from "../ids";
 import { Outbox } from "../outbox/outbox";
 import type { HandedOverMessage } from "../outbox/outbox-store";
+import { meterAlarm, meteredEnv } from "../usage/meter";
+import { type IdempotencyClaim, IdempotencyStore, type KeptResponse } from "./idempotency-store";
 import { type CallLimits, limitsView, loadAccount } from "./limits";
 import { advanceTat, type Grant, nextUtcMidnight, PACING_WINDOW_MS, rateAllowance, utcDay } from "./pacing";
 
@@ -54,12 +56,17 @@ export class AccountDO extends DurableObject<Env> {
   private limits: { value: CallLimits; at: number } | null = null;
   /** Account-level webhook messages (the test ping); its deliveries are this object's only timer. */
   private readonly outbox: Outbox;
+  /** The account's Idempotency-Key answers: this object is per account and single-threaded, so a claim is atomic. */
+  private readonly idempotency: IdempotencyStore;
   /** The alarm as last set by this instance (undefined until read from storage once). */
   private armedAt: number | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
+    super(ctx, meteredEnv(env));
+    // The object's own work is metered too when the cost benchmark asks for it (src/usage/meter.ts).
+    env = this.env;
     this.sql = ctx.storage.sql;
+    this.idempotency = new IdempotencyStore(ctx.storage.sql);
     this.outbox = new Outbox(ctx.storage.sql, {
       env,
       fetch: (input, init) => fetcherFor(env, ownOrigin(env))(input, init),
@@ -73,7 +80,19 @@ export class AccountDO extends DurableObject<Env> {
       this.sql.exec("CREATE TABLE IF NOT EXISTS grants (at INTEGER NOT NULL, count INTEGER NOT NULL)");
       this.sql.exec("CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value)");
       this.outbox.createSchema();
+      this.idempotency.createSchema();
     });
+  }
+
+  /** Before a tenant request with an Idempotency-Key runs: one call, which holds the key or answers for it. */
+  async claimIdempotencyKey(key: string, fingerprint: string): Promise<IdempotencyClaim> {
+    return this.idempotency.claim(key, fingerprint, crypto.randomUUID(), Date.now());
+  }
+
+  /** After it ran: its answer is kept for replay, or (null: a 5xx, too large to keep) the key is freed. */
+  async settleIdempotencyKey(key: string, claim: string, response: KeptResponse | null): Promise<void> {
+    if (response) this.idempotency.keep(key, claim, response, Date.now());
+    else this.idempotency.release(key, claim);
   }
 
   /** POST /webhooks/{id}/test: a ping through this account's outbox, delivered like any message. */
@@ -98,6 +117,7 @@ export class AccountDO extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    meterAlarm(this.env, "account");
     this.armedAt = null;
     // The pass ends when its requests have answered; the next one may start meanwhile (see Outbox.pump).
     this.ctx.waitUntil(this.outbox.pump());
@@ -112,6 +132,16 @@ export class AccountDO extends DurableObject<Env> {
     this.armedAt = due;
     if (due === null) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(due);
+  }
+
+  /** The account's contact policy (PUT /contact-policy writes it here); no rule until the account sets one. The ledger's shards read it once, then get pushes. */
+  async contactPolicy(): Promise<ContactPolicy> {
+    return (await this.ctx.storage.get<ContactPolicy>(CONTACT_POLICY_KEY)) ?? NO_CONTACT_POLICY;
+  }
+
+  /** Replaces the account's contact policy; the route pushes it to the ledger shards after this returns. */
+  async setContactPolicy(policy: ContactPolicy): Promise<void> {
+    await this.ctx.storage.put(CONTACT_POLICY_KEY, policy);
   }
 
   /** Reserves `amount` of concurrent_max for a campaign about to run; idempotent per campaign. */
@@ -203,11 +233,6 @@ export class AccountDO extends DurableObject<Env> {
       if (renewed.length === 0) lost.push(leaseId);
     }
     return lost;
-  }
-
-  /** The account's contact policy (PUT /contact-policy writes it here); the ledger's shards read it once, then get pushes. */
-  async contactPolicy(): Promise<ContactPolicy> {
-    return (await this.ctx.storage.get<ContactPolicy>("contact-policy")) ?? NO_CONTACT_POLICY;
   }
 
   /** How many shards the account's contact ledger has: fixed the first time it is asked. */

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { badRequest } from "../http/errors";
+import { badRequest, quoted, shortened } from "../http/errors";
 
 const MAX_DATA_KEYS = 50;
 const MAX_DATA_BYTES = 8 * 1024;
@@ -80,16 +80,16 @@ export function resolveCallback(input: Partial<Pick<CallResultInput, "callback_a
   if (input.callback_in_seconds !== undefined) return now + input.callback_in_seconds * 1000;
   if (input.callback_at === undefined) return null;
   const at = Date.parse(input.callback_at);
-  if (Number.isNaN(at)) throw badRequest(`callback_at must be an RFC 3339 time such as 2030-01-31T15:00:00Z; got "${input.callback_at.slice(0, 40)}".`);
+  if (Number.isNaN(at)) throw badRequest(`callback_at must be an RFC 3339 time such as 2030-01-31T15:00:00Z; got ${quoted(input.callback_at)}.`);
   if (at < now + CALLBACK_MIN_SECONDS * 1000 || at > now + CALLBACK_MAX_SECONDS * 1000) {
-    throw badRequest(`callback_at must be from 1 minute to 30 days ahead; got ${input.callback_at.slice(0, 40)}.`);
+    throw badRequest(`callback_at must be from 1 minute to 30 days ahead; got ${shortened(input.callback_at)}.`);
   }
   return at;
 }
 
 /** A campaign that declares its dispositions takes no other name (SPEC "Call results"). */
-export function checkDisposition(disposition: string, allowed: readonly string[] | null) {
-  if (allowed && !allowed.includes(disposition)) {
-    throw badRequest(`disposition "${disposition}" is not one this campaign declares; use one of ${allowed.join(", ")}.`);
-  }
+/** Why a disposition is not one the campaign declares, or null when it is (or the campaign takes any). */
+export function dispositionProblem(disposition: string, allowed: readonly string[] | null): string | null {
+  if (!allowed || allowed.includes(disposition)) return null;
+  return `disposition ${quoted(disposition)} is not one this campaign declares; use one of ${allowed.join(", ")}.`;
 }

@@ -1,5 +1,5 @@
 import type { CampaignRow } from "../db/campaign-rows";
-import { badRequest } from "../http/errors";
+import { badRequest, quoted } from "../http/errors";
 import { DEFAULT_RETRY_ON, RETRY_ON_CHOICES, type RetryOutcome } from "./redial";
 import { DISPOSITION_PATTERN } from "./result-input";
 
@@ -33,7 +33,7 @@ function parseDispositions(raw: string): string[] | null {
   const names = listOf(raw);
   if (names.length === 0) return null;
   const bad = names.find((name) => !DISPOSITION_PATTERN.test(name));
-  if (bad !== undefined) throw badRequest(`dispositions has "${bad.slice(0, 64)}": each name must be 1–64 characters of a-z, 0-9 and _ (such as interested).`);
+  if (bad !== undefined) throw badRequest(`dispositions has ${quoted(bad)}: each name must be 1–64 characters of a-z, 0-9 and _ (such as interested).`);
   if (names.length > MAX_DISPOSITIONS) throw badRequest(`dispositions lists ${names.length} names; a campaign declares at most ${MAX_DISPOSITIONS}.`);
   return [...new Set(names)];
 }
@@ -41,7 +41,7 @@ function parseDispositions(raw: string): string[] | null {
 function parseRetryOn(raw: string): RetryOutcome[] {
   const names = listOf(raw);
   const bad = names.filter((name) => !(RETRY_ON_CHOICES as readonly string[]).includes(name));
-  if (bad.length > 0) throw badRequest(`retry_on has ${bad.map((n) => JSON.stringify(n.slice(0, 32))).join(", ")}; use any of ${RETRY_ON_CHOICES.join(", ")}.`);
+  if (bad.length > 0) throw badRequest(`retry_on has ${bad.slice(0, 5).map(quoted).join(", ")}; use any of ${RETRY_ON_CHOICES.join(", ")}.`);
   return RETRY_ON_CHOICES.filter((o) => names.includes(o));
 }
 
@@ -60,7 +60,7 @@ function parseVoicemail(text: (name: string) => string | undefined, inherited: R
   const given = actionText !== undefined && actionText !== "";
   const action = given ? actionText : messageText !== undefined || audioText !== undefined ? "message" : inherited.action;
   if (action !== "agent" && action !== "hangup" && action !== "message") {
-    throw badRequest(`voicemail_action must be agent, hangup or message; got "${String(actionText).slice(0, 32)}".`);
+    throw badRequest(`voicemail_action must be agent, hangup or message; got ${quoted(actionText)}.`);
   }
   if (action !== "message") {
     if ((messageText ?? "") !== "" || (audioText ?? "") !== "")

@@ -1,4 +1,4 @@
-import { badRequest } from "../http/errors";
+import { badRequest, quoted } from "../http/errors";
 import { canonicalZone, singleZone, type ZoneSet, zonesForNumber } from "./number-zones";
 import { DAY_MS, instantOfWallTime, wallTime } from "./zone-clock";
 
@@ -32,7 +32,7 @@ function parseClock(name: string, raw: string, allowEndOfDay: boolean): number {
   const minutes = Number(match?.[2]);
   const endOfDay = allowEndOfDay && hours === 24 && minutes === 0;
   if (!match || minutes > 59 || (hours > 23 && !endOfDay)) {
-    throw badRequest(`${name} must be a 24-hour time HH:MM such as ${allowEndOfDay ? "20:00" : "09:00"}; got "${raw}".`);
+    throw badRequest(`${name} must be a 24-hour time HH:MM such as ${allowEndOfDay ? "20:00" : "09:00"}; got ${quoted(raw)}.`);
   }
   return hours * 60 + minutes;
 }
@@ -43,7 +43,7 @@ function parseDays(raw: string | string[]): number {
   let days = 0;
   for (const name of names) {
     const index = DAY_NAMES.indexOf(name as DayName);
-    if (index < 0) throw badRequest(`calling_days has an unknown day "${name}": use a comma list of mon, tue, wed, thu, fri, sat, sun.`);
+    if (index < 0) throw badRequest(`calling_days has an unknown day ${quoted(name)}: use a comma list of mon, tue, wed, thu, fri, sat, sun.`);
     days |= 1 << index;
   }
   return days;
@@ -54,7 +54,7 @@ function parseTimezone(raw: string): string | null {
   if (name.toLowerCase() === "recipient") return null;
   const zone = canonicalZone(name);
   if (!zone)
-    throw badRequest(`calling_timezone "${raw}" is not an IANA time zone: use recipient (each contact's own zone) or a name such as America/New_York.`);
+    throw badRequest(`calling_timezone ${quoted(raw)} is not an IANA time zone: use recipient (each contact's own zone) or a name such as America/New_York.`);
   return zone;
 }
 

@@ -3,18 +3,24 @@ import { getAccountStub } from "../accounts/stub";
 import type { CallResultInput } from "../call-results/result-input";
 import { ownOrigin } from "../carriers/own-origin";
 import { fetcherFor } from "../carriers/registry";
-import type { CarrierKind, SignedCallback } from "../carriers/types";
+import type { CarrierKind, FetchLike, SignedCallback } from "../carriers/types";
 import type { Env } from "../env";
 import { Outbox } from "../outbox/outbox";
+import type { IngestResult } from "../uploads/ingest";
+import { meterAlarm, meteredEnv } from "../usage/meter";
 import { AlarmClock } from "./alarm-clock";
 import { CallEvents } from "./carrier-events/call-events";
 import { CarrierCallbacks, type CarrierReply } from "./carrier-events/carrier-callbacks";
 import { Reconciler } from "./carrier-events/reconciler";
 import { CarrierLink } from "./carrier-link";
+import { type AppendOutcome, ContactAppends } from "./contact-appends";
+import { type CancelOutcome, ContactCancels } from "./contact-cancels";
 import { D1Sync } from "./d1-sync";
 import { CallbackWaitStage } from "./dial/callback-stage";
 import { Dispatcher } from "./dial/dispatcher";
 import { DncStage } from "./dial/dnc-stage";
+import { EligibilityStage } from "./dial/eligibility-stage";
+import { ExpiryStage } from "./dial/expiry-stage";
 import { ContactPolicyStage } from "./dial/policy-stage";
 import { CallingWindowStage } from "./dial/window-stage";
 import { type LifecycleResult, LifecycleRunner } from "./lifecycle-runner";
@@ -42,17 +48,23 @@ export class CampaignDO extends DurableObject<Env> {
   private readonly webhooks: CarrierCallbacks;
   private readonly dnc: DncStage;
   private readonly contactPolicy: ContactPolicyStage;
+  private readonly eligibility: EligibilityStage;
   private readonly reports: CampaignWebhookReports;
   private readonly results: CallResults;
+  private readonly appends: ContactAppends;
+  private readonly cancels: ContactCancels;
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
+    super(ctx, meteredEnv(env));
+    // The object's own work is metered too when the cost benchmark asks for it (src/usage/meter.ts).
+    env = this.env;
     const storage = new ObjectStorage(ctx.storage.sql);
     this.storage = storage;
     this.d1 = new D1Sync(env, storage);
+    const outwardFetch: FetchLike = (input, init) => fetcherFor(env, ownOrigin(env))(input, init);
     const outbox = new Outbox(ctx.storage.sql, {
       env,
-      fetch: (input, init) => fetcherFor(env, ownOrigin(env))(input, init),
+      fetch: outwardFetch,
       wake: () => void this.alarmClock.arm(),
       dialling: () => storage.campaign.get()?.status === "running",
     });
@@ -69,6 +81,15 @@ export class CampaignDO extends DurableObject<Env> {
     const shared = { env, storage, d1: this.d1, hub: this.hub, carrier: this.carrier };
     this.dnc = new DncStage({ db: env.DB, storage, transitions, durable: ctx.storage });
     this.contactPolicy = new ContactPolicyStage(env, storage, ctx.storage);
+    this.eligibility = new EligibilityStage({
+      storage,
+      transitions,
+      durable: ctx.storage,
+      env,
+      fetch: outwardFetch,
+      // The ledger's answer earlier in the same tick carries the account's eligibility check: no request of its own.
+      eligibility: () => this.contactPolicy.currentEligibility(),
+    });
     this.lifecycle = new LifecycleRunner({ ...shared, ctx, transitions, alarm: this.alarmClock });
     this.dispatcher = new Dispatcher({
       ...shared,
@@ -76,9 +97,18 @@ export class CampaignDO extends DurableObject<Env> {
       transitions,
       events,
       fail: (reason) => this.lifecycle.fail(reason),
-      // The calling window first (cheap, looked at again as it holds contacts back), then the DNC list (one query a tick),
-      // then the account's contact policy (one ledger request per shard a tick), all before the account lease.
-      stages: [new CallingWindowStage(storage, transitions), this.dnc, this.contactPolicy, new CallbackWaitStage(storage)],
+      pauseForFailures: (reason) => this.lifecycle.pauseForFailures(reason),
+      // Refilling stages (expiry, the calling window) run first wherever they stand; the others in this order: the DNC list (one query
+      // a tick), the account's contact policy (one ledger request per shard a tick), then the eligibility check, last so only contacts
+      // that could be dialled now are asked about. The array's order is also the order of their waiting reasons.
+      stages: [
+        this.dnc,
+        this.contactPolicy,
+        this.eligibility,
+        new ExpiryStage(storage, transitions),
+        new CallingWindowStage(storage, transitions),
+        new CallbackWaitStage(storage),
+      ],
     });
     this.results = new CallResults({
       env,
@@ -89,6 +119,15 @@ export class CampaignDO extends DurableObject<Env> {
       alarm: this.alarmClock,
       fenceOwnDials: () => this.dispatcher.fence(),
     });
+    this.appends = new ContactAppends({
+      storage,
+      d1: this.d1,
+      alarm: this.alarmClock,
+      hub: this.hub,
+      exclusively: (fn) => this.lifecycle.exclusively(fn),
+      contactsAdded: () => this.dispatcher.contactsAdded(),
+    });
+    this.cancels = new ContactCancels({ storage, d1: this.d1, transitions, hub: this.hub });
     this.reconciler = new Reconciler(env, storage, this.carrier, events);
     this.webhooks = new CarrierCallbacks({ env, storage, d1: this.d1, carrier: this.carrier, events, hub: this.hub, alarm: this.alarmClock });
     ctx.blockConcurrencyWhile(async () => {
@@ -138,7 +177,7 @@ export class CampaignDO extends DurableObject<Env> {
     await this.alarmClock.arm();
   }
 
-  /** Internal view for operators, tests and benchmarks: counters, in-flight, high-water mark, carrier requests, DNC check times. */
+  /** Internal view for operators, tests and benchmarks: counters, in-flight, high-water mark, carrier requests, DNC and eligibility check times. */
   async inspect(campaignId: string) {
     const state = await this.d1.load(campaignId);
     const { campaign, attempts, carrierRequests } = this.storage;
@@ -153,6 +192,7 @@ export class CampaignDO extends DurableObject<Env> {
       alarm: await this.alarmClock.armedFor(),
       dnc_check: { ...this.dnc.times },
       contact_ledger: { ...this.contactPolicy.counts, open_reservations: this.storage.ledgerMarks.count() },
+      eligibility_check: this.eligibility.times(),
       webhooks: this.reports.inspect(),
     };
   }
@@ -171,6 +211,7 @@ export class CampaignDO extends DurableObject<Env> {
   // --- the tick -------------------------------------------------------------------------------
 
   override async alarm(): Promise<void> {
+    meterAlarm(this.env, "campaign");
     this.alarmClock.fired();
     try {
       await this.tick();
@@ -217,13 +258,25 @@ export class CampaignDO extends DurableObject<Env> {
   // --- call results (RPC from src/routes/calls.ts and the contacts routes) ------------------------
 
   /** An agent's result for one of this campaign's calls, checked by the Worker; stored with its effects before this returns. */
-  reportResult(campaignId: string, callId: string, input: CallResultInput, callbackAt: number | null): Promise<ResultOutcome> {
-    return this.results.report(campaignId, callId, input, callbackAt);
+  reportResult(campaignId: string, callId: string, accountId: string, input: CallResultInput, callbackAt: number | null): Promise<ResultOutcome> {
+    return this.results.report(campaignId, callId, accountId, input, callbackAt);
   }
 
   /** An operator's callback for one contact (`seq` is its place in the campaign, from its id). */
   scheduleCallback(campaignId: string, contactId: string, seq: number, callbackAt: number): Promise<ResultOutcome> {
     return this.results.scheduleCallback(campaignId, contactId, seq, callbackAt);
+  }
+
+  // --- contacts (RPC from src/routes/campaign-contacts.ts) -------------------------------------
+
+  /** Contacts read by the Worker (create's rules, the campaign's columns) joining the campaign after its others. */
+  appendContacts(campaignId: string, upload: IngestResult): Promise<AppendOutcome> {
+    return this.appends.append(campaignId, upload);
+  }
+
+  /** An operator cancels one contact that is not in a call. */
+  cancelContact(campaignId: string, contactId: string, seq: number): Promise<CancelOutcome> {
+    return this.cancels.cancel(campaignId, contactId, seq);
   }
 
   // --- live events ----------------------------------------------------------------------------

@@ -2,12 +2,24 @@ import { resultSettingsOf } from "../call-results/settings";
 import { callingWindowOf } from "../calling-window/calling-window";
 import { contactStatsOf, loadCampaignRow } from "../db/campaign-rows";
 import { nowIso } from "../db/client";
+import { insertContactStatements } from "../db/contact-inserts";
 import { fieldsObjectText } from "../db/custom-fields";
 import type { CampaignStatus } from "../db/schema";
+import { SUPPRESS_APPENDED_SQL } from "../dnc/check";
 import type { Env } from "../env";
+import { contactIdStem } from "../ids";
 import { type CampaignState, customColumnsOfState } from "./storage/campaign-state";
 import type { ObjectStorage } from "./storage/object-storage";
 import type { PendingRow, SettledRow } from "./storage/working-contacts";
+
+/** Numbers per duplicate-finding statement: ~16 bytes each keeps the bound JSON near 800 KB. */
+const NUMBERS_PER_STATEMENT = 50_000;
+
+/** The campaign's contacts whose number is among a bound JSON array; SQLite builds the array's set once and walks the campaign. */
+const CAMPAIGN_NUMBERS_AMONG_SQL = "SELECT phone_number FROM contacts WHERE campaign_id = ?1 AND phone_number IN (SELECT value FROM json_each(?2))";
+
+/** How long an agent's stream URL is reused before D1 is asked again: a PATCH reaches running campaigns within this. */
+export const AGENT_URL_TTL_MS = 15_000;
 
 /** Contact rows per flush; a longer backlog flushes again at once. */
 const FLUSH_BATCH = 5_000;
@@ -22,7 +34,7 @@ export const FLUSH_CONTACTS_SQL = `UPDATE contacts SET status = u.value ->> 's',
   FROM json_each(?2) AS u WHERE contacts.campaign_id = u.value ->> 'k' AND contacts.seq = u.value ->> 'q'`;
 
 /** Pending contacts after a seq, along (campaign_id, seq): the settled-status index holds no pending contact. */
-export const PENDING_PAGE_SQL = `SELECT id, seq, phone_number, custom_fields, attempts, timezone, row, created_at, callbacks FROM contacts
+export const PENDING_PAGE_SQL = `SELECT id, seq, phone_number, custom_fields, attempts, timezone, row, created_at, callbacks, expires_at FROM contacts
   WHERE campaign_id = ? AND seq > ? AND status = 'pending' ORDER BY seq LIMIT ?`;
 
 /**
@@ -33,6 +45,8 @@ export const PENDING_PAGE_SQL = `SELECT id, seq, phone_number, custom_fields, at
 export class D1Sync {
   /** Counters and reason as this instance last wrote them to D1: an alarm with nothing new writes nothing. */
   private flushedKey: string | null = null;
+  /** The agent's stream URL as last read, so an answered call does not wait on a D1 read each time. */
+  private agentUrl: { agentId: string; url: Promise<string | null>; readAt: number } | null = null;
 
   constructor(
     private readonly env: Env,
@@ -66,6 +80,10 @@ export class D1Sync {
       calling_window: ((window) => (window ? JSON.stringify(window) : null))(callingWindowOf(row)),
       custom_columns: row.customColumns,
       result_settings: JSON.stringify(resultSettingsOf(row)),
+      pause_on_failure_rate: row.pauseOnFailureRate,
+      failure_window: row.failureWindow,
+      ramp_up_seconds: row.rampUpSeconds,
+      ramp_started_at: 0,
     };
     // Another call may have loaded it while we awaited D1: the first one wins.
     const raced = this.storage.campaign.get();
@@ -131,15 +149,22 @@ export class D1Sync {
    * A lifecycle action's new status; a stop also cancels, in the same transaction, every contact
    * still waiting. Returns the D1 bookmark of the write, so the API's answer can include it.
    */
-  async persistTransition(campaignId: string, status: CampaignStatus, startedAt: string | null, finishing: boolean, now: string): Promise<string | null> {
+  async persistTransition(
+    campaignId: string,
+    status: CampaignStatus,
+    startedAt: string | null,
+    finishing: boolean,
+    now: string,
+    reason: string | null = null,
+  ): Promise<string | null> {
     const db = this.env.DB.withSession("first-primary");
     const update = db
       .prepare(
-        `UPDATE campaigns SET status = ?, status_reason = NULL, started_at = ?, updated_at = ?,
+        `UPDATE campaigns SET status = ?, status_reason = ?, started_at = ?, updated_at = ?,
            completed_at = CASE WHEN ? THEN ? ELSE completed_at END
          WHERE id = ?`,
       )
-      .bind(status, startedAt, now, finishing ? 1 : 0, now, campaignId);
+      .bind(status, reason, startedAt, now, finishing ? 1 : 0, now, campaignId);
     const cancelWaiting = [
       db
         .prepare("UPDATE contacts SET status = 'cancelled', next_attempt_at = NULL, updated_at = ? WHERE campaign_id = ? AND status = 'pending'")
@@ -180,10 +205,62 @@ export class D1Sync {
     return results;
   }
 
+  /** How many contacts the campaign holds and the seq the next one takes, as D1 has them (an append starts there). */
+  async appendBase(campaignId: string): Promise<{ total: number; nextSeq: number }> {
+    const row = await this.env.DB.prepare(
+      "SELECT total, (SELECT coalesce(max(seq) + 1, 0) FROM contacts WHERE campaign_id = ?1) AS next_seq FROM campaigns WHERE id = ?1",
+    )
+      .bind(campaignId)
+      .first<{ total: number; next_seq: number }>();
+    return { total: row?.total ?? 0, nextSeq: row?.next_seq ?? 0 };
+  }
+
+  /**
+   * Which of `phones` the campaign already holds. No index leads from a number to its campaigns, so
+   * each statement walks the campaign's contacts once against up to 50k numbers; one round trip in all.
+   */
+  async numbersAmong(campaignId: string, phones: Iterable<string>): Promise<Set<string>> {
+    const batches: string[][] = [[]];
+    for (const phone of phones) {
+      let batch = batches.at(-1) as string[];
+      if (batch.length === NUMBERS_PER_STATEMENT) {
+        batch = [];
+        batches.push(batch);
+      }
+      batch.push(phone);
+    }
+    if (batches[0]?.length === 0) return new Set();
+    const statement = this.env.DB.prepare(CAMPAIGN_NUMBERS_AMONG_SQL);
+    const results = await this.env.DB.batch<{ phone_number: string }>(batches.map((batch) => statement.bind(campaignId, JSON.stringify(batch))));
+    return new Set(results.flatMap((result) => result.results.map((row) => row.phone_number)));
+  }
+
+  /**
+   * An append's contacts, their DNC suppression and the campaign's counters in one D1 batch (one
+   * transaction: a failure writes none of it). Returns how many were suppressed.
+   */
+  async appendContacts(state: CampaignState, chunks: readonly { json: string }[], added: number, firstSeq: number, duplicates: number): Promise<number> {
+    const db = this.env.DB;
+    const now = nowIso();
+    const insert = { stem: contactIdStem(), campaignId: state.campaign_id, accountId: state.account_id, createdAt: now, firstSeq };
+    const inserts = insertContactStatements(db, insert, chunks);
+    const suppress = db.prepare(SUPPRESS_APPENDED_SQL).bind(state.campaign_id, state.account_id, now, firstSeq);
+    const counters = db
+      .prepare(
+        `UPDATE campaigns SET total = total + ?2, stat_pending = stat_pending + ?2 - suppressed.n, stat_cancelled = stat_cancelled + suppressed.n,
+           duplicates_skipped = duplicates_skipped + ?4, updated_at = ?5
+         FROM (SELECT count(*) AS n FROM contacts WHERE campaign_id = ?1 AND status = 'cancelled' AND status <> 'pending' AND seq >= ?3) AS suppressed
+         WHERE id = ?1`,
+      )
+      .bind(state.campaign_id, added, firstSeq, duplicates, now);
+    const results = await db.batch([...inserts, suppress, counters]);
+    return results[inserts.length]?.meta.changes ?? 0;
+  }
+
   /** One contact as D1 has it, by its place in the campaign (a settled contact a result or a callback brings back). */
   async contactAt(campaignId: string, seq: number): Promise<SettledRow | null> {
     const row = await this.env.DB.prepare(
-      `SELECT id, seq, phone_number, custom_fields, attempts, timezone, row, created_at, callbacks, status, outcome, last_error, call_id,
+      `SELECT id, seq, phone_number, custom_fields, attempts, timezone, row, created_at, callbacks, expires_at, status, outcome, last_error, call_id,
          next_attempt_at, result, disposition FROM contacts WHERE campaign_id = ? AND seq = ?`,
     )
       .bind(campaignId, seq)
@@ -208,9 +285,19 @@ export class D1Sync {
     return null;
   }
 
-  async agentStreamUrl(agentId: string): Promise<string | null> {
-    const agent = await this.env.DB.prepare("SELECT stream_url FROM agents WHERE id = ?").bind(agentId).first<{ stream_url: string | null }>();
-    return agent?.stream_url ?? null;
+  async agentStreamUrl(agentId: string, now = Date.now()): Promise<string | null> {
+    const known = this.agentUrl;
+    if (known && known.agentId === agentId && now - known.readAt < AGENT_URL_TTL_MS) return known.url;
+    // The promise is kept, so the answers that arrive while the read is under way share it.
+    const url = this.env.DB.prepare("SELECT stream_url FROM agents WHERE id = ?")
+      .bind(agentId)
+      .first<{ stream_url: string | null }>()
+      .then((agent) => agent?.stream_url ?? null);
+    this.agentUrl = { agentId, url, readAt: now };
+    url.catch(() => {
+      if (this.agentUrl?.url === url) this.agentUrl = null;
+    });
+    return url;
   }
 
   /** The number's E.164 and its provider's kind and sealed credentials. */

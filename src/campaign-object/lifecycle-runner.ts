@@ -6,11 +6,18 @@ import type { CarrierLink } from "./carrier-link";
 import type { D1Sync } from "./d1-sync";
 import { decideTransition, isTerminal, type LifecycleAction } from "./lifecycle";
 import type { EventHub } from "./live/event-hub";
+import type { PauseReason } from "./reports/webhook-reports";
 import type { ObjectStorage } from "./storage/object-storage";
 import type { Transitions } from "./transitions";
 
 /** `bookmark`: the D1 bookmark of the write the action made, if it made one (see http/d1-session.ts). */
 export type LifecycleResult = { ok: true; bookmark?: string | null } | { ok: false; reason: "not_found" | "conflict"; message: string };
+
+/** What an action the object takes itself says about it: its status_reason and, for a pause, the webhook's reason. */
+interface TransitionWhy {
+  reason?: string;
+  pauseReason?: PauseReason;
+}
 
 /** A scheduled start without budget tries again this often. */
 const SCHEDULE_RETRY_MS = 60_000;
@@ -70,11 +77,27 @@ export class LifecycleRunner {
       const state = storage.campaign.get();
       return state?.status === "running" || state?.status === "paused";
     };
-    if (!live()) return;
-    const stats = storage.campaign.stats();
-    if (stats.pending + stats.originated + stats.connected > 0 || storage.attempts.inFlight() > 0) return;
+    const done = () => {
+      const stats = storage.campaign.stats();
+      return stats.pending + stats.originated + stats.connected === 0 && storage.attempts.inFlight() === 0;
+    };
+    if (!live() || !done()) return;
+    // Looked at again in turn: an append queued ahead of this may have brought new pending contacts.
     await this.serially(async () => {
-      if (live()) await this.finish("completed", null);
+      if (live() && done()) await this.finish("completed", null);
+    });
+  }
+
+  /** Runs `fn` in turn with lifecycle actions and completion (an append: no campaign completes or stops halfway through it). */
+  exclusively<T>(fn: () => Promise<T>): Promise<T> {
+    return this.serially(fn);
+  }
+
+  /** The failure breaker tripped: paused with the breaker's sentence, and `campaign.paused` says `failure_rate`. */
+  pauseForFailures(reason: string) {
+    return this.serially(async () => {
+      const state = this.parts.storage.campaign.get();
+      if (state?.status === "running") await this.transition(state.campaign_id, "pause", { reason, pauseReason: "failure_rate" });
     });
   }
 
@@ -92,7 +115,7 @@ export class LifecycleRunner {
     return run;
   }
 
-  private async transition(campaignId: string, action: LifecycleAction): Promise<LifecycleResult> {
+  private async transition(campaignId: string, action: LifecycleAction, why: TransitionWhy = {}): Promise<LifecycleResult> {
     const { env, storage, transitions, d1, alarm, hub } = this.parts;
     const state = await d1.load(campaignId);
     if (!state) return { ok: false, reason: "not_found", message: `Campaign ${campaignId} was not found.` };
@@ -119,8 +142,17 @@ export class LifecycleRunner {
       } else {
         const startedAt = state.started_at ?? (decision.to === "running" ? now : null);
         await d1.flush();
-        bookmark = await d1.persistTransition(state.campaign_id, decision.to, startedAt, action === "stop", now);
-        transitions.campaignStatus(decision.to, { status_reason: null, started_at: startedAt }, now);
+        const reason = why.reason ?? null;
+        bookmark = await d1.persistTransition(state.campaign_id, decision.to, startedAt, action === "stop", now, reason);
+        const running = decision.to === "running";
+        // Each start or resume ramps up afresh and gets a fresh failure window: dials before a pause are not held against it.
+        if (running) storage.dialEndings.clear();
+        transitions.campaignStatus(
+          decision.to,
+          { status_reason: reason, started_at: startedAt, ...(running && { ramp_started_at: Date.now() }) },
+          now,
+          why.pauseReason,
+        );
         if (action === "stop") transitions.cancelPending(now);
       }
     } catch (error) {

@@ -1,6 +1,7 @@
 import type { Env } from "../env";
 import type { CampaignDO } from "./campaign-do";
 
+export { MAX_CAMPAIGN_CONTACTS } from "./append-rules";
 export type { CarrierReply } from "./carrier-events/carrier-callbacks";
 export type { LifecycleResult } from "./lifecycle-runner";
 

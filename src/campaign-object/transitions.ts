@@ -1,5 +1,5 @@
 import type { CampaignStatus } from "../db/schema";
-import type { TransitionReporter } from "./reports/webhook-reports";
+import type { PauseReason, TransitionReporter } from "./reports/webhook-reports";
 import type { CampaignState } from "./storage/campaign-state";
 import type { ResultEvent } from "./storage/event-log";
 import type { ObjectStorage } from "./storage/object-storage";
@@ -51,9 +51,14 @@ export class Transitions {
   }
 
   /** Any change of the campaign's status (lifecycle actions, completion, failure). */
-  campaignStatus(status: CampaignStatus, fields: Pick<CampaignState, "status_reason"> & Partial<Pick<CampaignState, "started_at">>, at: string) {
+  campaignStatus(
+    status: CampaignStatus,
+    fields: Pick<CampaignState, "status_reason"> & Partial<Pick<CampaignState, "started_at" | "ramp_started_at">>,
+    at: string,
+    pauseReason?: PauseReason,
+  ) {
     const from = this.storage.campaign.get()?.status;
     this.storage.campaign.patch({ status, ...fields });
-    if (from) this.reporter?.campaignChanged(from, status, at);
+    if (from) this.reporter?.campaignChanged(from, status, at, pauseReason);
   }
 }

@@ -2,6 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { RETRY_ON_CHOICES } from "../call-results/redial";
 import { DAY_NAMES } from "../calling-window/calling-window";
 import { campaignStatuses, contactOutcomes, contactStatuses } from "../db/schema";
+import { quoted } from "../http/errors";
 import { csvFileSchema, listEnvelopeSchema, wholeNumber } from "../http/openapi";
 
 /**
@@ -10,7 +11,42 @@ import { csvFileSchema, listEnvelopeSchema, wholeNumber } from "../http/openapi"
  */
 
 /** Defaults of the settings create leaves out (clone inherits the source's instead). */
-export const SETTING_DEFAULTS = { max_concurrent_calls: 5, retries_per_contact: 0, retry_delay_seconds: 300 } as const;
+export const SETTING_DEFAULTS = {
+  max_concurrent_calls: 5,
+  retries_per_contact: 0,
+  retry_delay_seconds: 300,
+  pause_on_failure_rate: 0.8,
+  failure_window: 20,
+  ramp_up_seconds: 0,
+} as const;
+
+/** The text a form (or JSON) gives pause_on_failure_rate to turn the breaker off; JSON null reads as it too. */
+export const BREAKER_OFF = "off";
+
+/** A share from 0.05 to 1 as text or a number, or `off`; absent or empty means "use the default". */
+const failureRate = z
+  .preprocess(
+    (raw) => {
+      if (raw === "" || raw === undefined) return undefined;
+      if (raw === BREAKER_OFF) return null;
+      return typeof raw === "string" && /^\s*\d*\.?\d+\s*$/.test(raw) ? Number(raw) : raw;
+    },
+    z
+      .number({ error: (issue) => `pause_on_failure_rate must be a share from 0.05 to 1, or null (off); got ${quoted(issue.input)}` })
+      .min(0.05, { error: (issue) => `pause_on_failure_rate must be from 0.05 to 1, or null (off); got ${quoted(issue.input)}` })
+      .max(1, { error: (issue) => `pause_on_failure_rate must be from 0.05 to 1, or null (off); got ${quoted(issue.input)}` })
+      .nullable()
+      .optional(),
+  )
+  .optional()
+  .openapi({
+    type: ["number", "null"],
+    minimum: 0.05,
+    maximum: 1,
+    default: SETTING_DEFAULTS.pause_on_failure_rate,
+    description:
+      "The failure breaker: the campaign pauses itself when at least this share of its last failure_window dials ended failed or timeout. null (or `off` in a form) turns it off.",
+  });
 
 /** Each create field as a form field or a JSON member: text, or a JSON scalar read as text. */
 export const campaignSettingFields = {
@@ -32,6 +68,15 @@ export const campaignSettingFields = {
   retry_delay_seconds: wholeNumber("retry_delay_seconds", 60, 7 * 86_400).openapi({
     default: SETTING_DEFAULTS.retry_delay_seconds,
     description: "Seconds from the end of an attempt to its retry.",
+  }),
+  pause_on_failure_rate: failureRate,
+  failure_window: wholeNumber("failure_window", 5, 500).openapi({
+    default: SETTING_DEFAULTS.failure_window,
+    description: "How many of the latest dials the failure breaker judges; it judges only once that many have ended.",
+  }),
+  ramp_up_seconds: wholeNumber("ramp_up_seconds", 0, 3_600).openapi({
+    default: SETTING_DEFAULTS.ramp_up_seconds,
+    description: "After each start or resume, concurrency rises evenly from 1 to max_concurrent_calls over this many seconds; 0 starts at full concurrency.",
   }),
   scheduled_at: z.string().optional().openapi({
     format: "date-time",
@@ -84,9 +129,13 @@ const contactInputSchema = z
   .object({
     phone_number: z.union([z.string(), z.number()]).describe("E.164, or national with default_country; the key's case and spaces are ignored."),
     timezone: z.string().optional().describe("IANA zone of this contact, over the number's own and calling_timezone."),
+    expires_at: z
+      .string()
+      .optional()
+      .openapi({ format: "date-time", description: "RFC 3339: not dialled from then on; the contact then ends cancelled with outcome `expired`." }),
   })
   .catchall(z.union([z.string(), z.number(), z.boolean(), z.null()]))
-  .describe("Every other member becomes a custom field (as text), passed to the agent as a variable.");
+  .describe("Every other member becomes a custom field (as text, at most 64 KB of JSON per contact), passed to the agent as a variable.");
 
 const createCampaignJsonSchema = z
   .object({ ...campaignSettingFields, contacts: z.array(contactInputSchema).describe("In dialling order; a repeated number is dialled once.") })
@@ -99,10 +148,28 @@ const createCampaignFormSchema = z
     dispositions: z.string().optional().openapi({ description: "Comma list of the disposition names agents may report; default: any name." }),
     retry_on: z.string().optional().openapi({ description: "Comma list of the outcomes retried: busy, no_answer, failed, timeout, voicemail." }),
     contacts: csvFileSchema.describe(
-      "CSV, at most 10 MB: a phone_number column, an optional timezone column, every other column a custom field. UTF-8, BOM and CRLF tolerated.",
+      "CSV, at most 10 MB: a phone_number column, optional timezone and expires_at (RFC 3339) columns, every other column a custom field (at most 64 KB of JSON per contact). UTF-8, BOM and CRLF tolerated.",
     ),
   })
   .openapi("CreateCampaignForm");
+
+const appendContactsNote = "The campaign's own custom columns, no other and none missing (any order); phone_number, timezone and expires_at as at create.";
+
+/** An append's body in its three media types. */
+export const appendContactsBody = {
+  required: true,
+  content: {
+    "multipart/form-data": {
+      schema: z.object({ contacts: csvFileSchema.describe(`CSV, at most 10 MB. ${appendContactsNote}`) }).openapi("AppendContactsForm"),
+    },
+    "text/csv": { schema: z.string().openapi({ description: `The CSV itself, at most 10 MB. ${appendContactsNote}` }) },
+    "application/json": {
+      schema: z
+        .object({ contacts: z.array(contactInputSchema).describe(`After the campaign's contacts, in this order. ${appendContactsNote}`) })
+        .openapi("AppendContactsJson"),
+    },
+  },
+};
 
 /** Create's body in its two media types; preflight takes exactly the same. */
 export const createCampaignBody = {
@@ -161,6 +228,9 @@ export const campaignSchema = z
     voicemail_action: z.enum(["agent", "hangup", "message"]),
     voicemail_message: z.string().nullable(),
     voicemail_audio_url: z.string().nullable(),
+    pause_on_failure_rate: z.number().nullable().describe("The failure breaker's share of failed dials that pauses the campaign; null: off."),
+    failure_window: z.int().describe("The latest dials the failure breaker judges."),
+    ramp_up_seconds: z.int().describe("Seconds over which concurrency rises to max_concurrent_calls after a start or resume."),
     source_campaign_id: z.string().nullable().describe("The campaign this one was cloned from."),
   })
   .openapi("Campaign", { description: "data.Campaign" });
@@ -204,10 +274,20 @@ export const contactSchema = z
     timezone: z.string().nullable().describe("The row's zone, else calling_timezone, else the number's (null when several apply)."),
     result: contactResultSchema.nullable().describe("The agent's latest result for the contact's latest call, or null."),
     callbacks: z.int().describe("Callbacks scheduled for this contact (at most 5)."),
+    expires_at: timestamp.nullable().describe("Not dialled after this time (the upload's expires_at); it then ends cancelled with outcome `expired`."),
     created_at: timestamp,
     updated_at: timestamp,
   })
   .openapi("Contact");
+
+export const appendedContactsSchema = z
+  .object({
+    added: z.int().describe("Contacts added, DNC-suppressed ones included."),
+    duplicates_skipped: z.int().describe("Rows whose number is repeated in the upload or already in the campaign."),
+    dnc_suppressed: z.int().describe("Of the added, numbers on the do-not-call list (added cancelled, never dialled)."),
+    total: z.int().describe("The campaign's contacts now."),
+  })
+  .openapi("AppendedContacts");
 
 export const campaignListSchema = listEnvelopeSchema("campaigns", campaignSchema, "CampaignList");
 export const contactListSchema = listEnvelopeSchema("contacts", contactSchema, "ContactList");
@@ -234,9 +314,3 @@ export const scheduleCallbackSchema = z
     { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown field ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}` : undefined) },
   )
   .openapi("ScheduleCallback");
-
-export const contactsQuerySchema = {
-  limit: wholeNumber("limit", 1, 1000).openapi({ default: 100 }),
-  offset: wholeNumber("offset", 0, Number.MAX_SAFE_INTEGER).openapi({ default: 0 }),
-  page: wholeNumber("page", 0, 1_000_000).openapi({ description: "0-based page of 100, instead of limit and offset." }),
-};

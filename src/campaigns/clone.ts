@@ -21,6 +21,8 @@ const DIALLING_COLUMNS: ReadonlySet<string> = new Set([
   "result",
   "disposition",
   "callbacks",
+  // A copy is dialled afresh: its source's expiry has usually passed (docs/contacts.md).
+  "expires_at",
   "created_at",
   "updated_at",
 ]);

@@ -4,6 +4,7 @@ import { resultSettingsOf, resultSettingsView } from "../call-results/settings";
 import { type CallingWindow, callingWindowOf, callingWindowView, contactTimezone } from "../calling-window/calling-window";
 import { type CampaignRow, contactStatsOf } from "../db/campaign-rows";
 import { database } from "../db/client";
+import { insertContactStatements } from "../db/contact-inserts";
 import { fieldsObject } from "../db/custom-fields";
 import type { Page } from "../db/queries";
 import { type ContactStatus, campaigns, contacts } from "../db/schema";
@@ -33,6 +34,9 @@ export const campaignView = (row: CampaignRow) => ({
   stats: { total: row.total, ...contactStatsOf(row), dispositions: JSON.parse(row.dispositionStats) as Record<string, number> },
   calling_window: callingWindowView(callingWindowOf(row)),
   ...resultSettingsView(resultSettingsOf(row)),
+  pause_on_failure_rate: row.pauseOnFailureRate,
+  failure_window: row.failureWindow,
+  ramp_up_seconds: row.rampUpSeconds,
   source_campaign_id: row.sourceCampaignId,
 });
 
@@ -52,27 +56,19 @@ export const contactView = (row: ContactRow, window: CallingWindow | null, colum
   timezone: contactTimezone(window, { phone: row.phoneNumber, timezone: row.timezone }),
   result: row.result === null ? null : (JSON.parse(row.result) as ContactResultView),
   callbacks: row.callbacks,
+  expires_at: row.expiresAt,
   created_at: row.createdAt,
   updated_at: row.updatedAt,
 });
 
 /**
  * Writes the campaign and all its contacts in one D1 batch (one transaction): a failure leaves
- * neither. Each chunk is one statement that binds a JSON object and expands it with json_each,
- * which keeps 100k contacts to a handful of statements with five bound parameters each.
- * Numbers on the account's do-not-call list are suppressed in the same batch.
+ * neither. Numbers on the account's do-not-call list are suppressed in the same batch.
  */
 export async function insertCampaign(env: Env, campaign: CampaignRow, ingest: IngestResult): Promise<{ dncSuppressed: number }> {
   const db = database(env);
-  const stem = contactIdStem();
-  // Each chunk member is "<seq>:<row><phone>|<timezone>": <custom fields>; see ContactChunk.
-  const insertContacts = env.DB.prepare(
-    `INSERT INTO contacts (id, campaign_id, account_id, seq, row, phone_number, custom_fields, timezone, status, attempts, created_at, updated_at)
-     SELECT 'ctc_' || ?1 || printf('%06x', seq), ?2, ?3, seq, CAST(substr(key, instr(key, ':') + 1) AS INTEGER),
-            substr(key, plus, bar - plus), value, nullif(substr(key, bar + 1), ''), 'pending', 0, ?4, ?4
-     FROM (SELECT CAST(key AS INTEGER) AS seq, instr(key, '+') AS plus, instr(key, '|') AS bar, key, value FROM json_each(?5))`,
-  );
-  const statements = ingest.chunks.map((chunk) => insertContacts.bind(stem, campaign.id, campaign.accountId, campaign.createdAt, chunk.json));
+  const insert = { stem: contactIdStem(), campaignId: campaign.id, accountId: campaign.accountId, createdAt: campaign.createdAt, firstSeq: 0 };
+  const statements = insertContactStatements(env.DB, insert, ingest.chunks);
   const campaignInsert = db.insert(campaigns).values(campaign).toSQL();
   const suppress = suppressListedContacts(env.DB, campaign.id, campaign.accountId, campaign.createdAt);
   const results = await env.DB.batch([env.DB.prepare(campaignInsert.sql).bind(...campaignInsert.params), ...statements, ...suppress]);

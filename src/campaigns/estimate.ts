@@ -2,7 +2,7 @@ import type { CallLimits } from "../accounts/limits";
 import { nextUtcMidnight, PACING_WINDOW_MS } from "../accounts/pacing";
 import { type CallingWindow, nextOpening } from "../calling-window/calling-window";
 import { instantOfWallTime, wallTime } from "../calling-window/zone-clock";
-import { badRequest } from "../http/errors";
+import { badRequest, quoted } from "../http/errors";
 
 /**
  * What the forecast takes for granted about calls, each a named, overridable number. The defaults
@@ -43,7 +43,7 @@ export function parseAssumptions(query: (name: string) => string | undefined): E
     const raw = query(name);
     if (raw === undefined || raw === "") continue;
     const value = Number(raw);
-    if (!Number.isFinite(value) || value < min || value > max) throw badRequest(`${name} must be a number from ${min} to ${max}; got "${raw}".`);
+    if (!Number.isFinite(value) || value < min || value > max) throw badRequest(`${name} must be a number from ${min} to ${max}; got ${quoted(raw)}.`);
     out[name] = value;
   }
   return out;

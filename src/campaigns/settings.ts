@@ -7,11 +7,12 @@ import { database, nowIso } from "../db/client";
 import { findInAccount } from "../db/queries";
 import { agents, phoneNumbers } from "../db/schema";
 import type { Env } from "../env";
-import { ApiError, badRequest } from "../http/errors";
+import { ApiError, badRequest, quoted, shortened } from "../http/errors";
 import { parseFields } from "../http/openapi";
+import { beyondTimerBound } from "../http/time-bounds";
 import { newId } from "../ids";
 import { parseDefaultCountry } from "../uploads/phone";
-import { campaignSettingFields as fields, SETTING_DEFAULTS } from "./campaign-schemas";
+import { BREAKER_OFF, campaignSettingFields as fields, SETTING_DEFAULTS } from "./campaign-schemas";
 
 /** One create field as text, undefined when absent (form field or JSON member alike). */
 export type FieldText = (name: string) => string | undefined;
@@ -28,7 +29,23 @@ export interface CampaignSettings {
   defaultCountry: string | null;
   callingWindow: CallingWindow | null;
   results: ResultSettings;
+  safety: SafetySettings;
 }
+
+/** What keeps a campaign from burning its list: the failure breaker and the ramp-up after each start or resume. */
+export interface SafetySettings {
+  /** null: the breaker is off. */
+  pauseOnFailureRate: number | null;
+  failureWindow: number;
+  rampUpSeconds: number;
+}
+
+/** The safety settings a campaign row holds. */
+export const safetySettingsOf = (row: Pick<CampaignRow, "pauseOnFailureRate" | "failureWindow" | "rampUpSeconds">): SafetySettings => ({
+  pauseOnFailureRate: row.pauseOnFailureRate,
+  failureWindow: row.failureWindow,
+  rampUpSeconds: row.rampUpSeconds,
+});
 
 /** What a clone inherits when a field is left out: the source's settings; scheduled_at never carries over. */
 export type InheritedSettings = Omit<CampaignSettings, "scheduledAt">;
@@ -37,8 +54,10 @@ function parseScheduledAt(raw: string | undefined): string | null {
   if (raw === undefined || raw === "") return null;
   const rfc3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
   const ms = Date.parse(raw);
-  if (!rfc3339.test(raw) || Number.isNaN(ms)) throw badRequest(`scheduled_at must be an RFC 3339 time such as 2030-01-31T09:00:00Z; got "${raw}".`);
-  if (ms < Date.now()) throw badRequest(`scheduled_at ${raw} is in the past; give a future time or leave it out to create a draft.`);
+  if (!rfc3339.test(raw) || Number.isNaN(ms)) throw badRequest(`scheduled_at must be an RFC 3339 time such as 2030-01-31T09:00:00Z; got ${quoted(raw)}.`);
+  if (ms < Date.now()) throw badRequest(`scheduled_at ${shortened(raw)} is in the past; give a future time or leave it out to create a draft.`);
+  const beyond = beyondTimerBound("scheduled_at", ms);
+  if (beyond) throw badRequest(beyond);
   return new Date(ms).toISOString();
 }
 
@@ -107,6 +126,27 @@ export function parseCampaignSettings(text: FieldText, inherited?: InheritedSett
     defaultCountry: field("default_country", () => parseDefaultCountry(text("default_country")) ?? inherited?.defaultCountry ?? null, null),
     callingWindow: field("calling_window", () => parseCallingWindow(windowFieldText(text, inherited?.callingWindow ?? null)), null),
     results: parseResultSettings(text, inherited?.results, field),
+    safety: {
+      pauseOnFailureRate: field(
+        "pause_on_failure_rate",
+        () => {
+          const rate = settingOf(text, "pause_on_failure_rate", fields.pause_on_failure_rate);
+          // A given null (off) is not "absent": it overrides the default and a clone's source alike.
+          return rate !== undefined ? rate : (inherited?.safety.pauseOnFailureRate ?? SETTING_DEFAULTS.pause_on_failure_rate);
+        },
+        SETTING_DEFAULTS.pause_on_failure_rate,
+      ),
+      failureWindow: field(
+        "failure_window",
+        () => settingOf(text, "failure_window", fields.failure_window) ?? inherited?.safety.failureWindow ?? SETTING_DEFAULTS.failure_window,
+        SETTING_DEFAULTS.failure_window,
+      ),
+      rampUpSeconds: field(
+        "ramp_up_seconds",
+        () => settingOf(text, "ramp_up_seconds", fields.ramp_up_seconds) ?? inherited?.safety.rampUpSeconds ?? SETTING_DEFAULTS.ramp_up_seconds,
+        SETTING_DEFAULTS.ramp_up_seconds,
+      ),
+    },
   };
 }
 
@@ -134,9 +174,9 @@ export async function checkSettingsInAccount(env: Env, accountId: string, settin
     settings.agentId ? findInAccount(db, agents, accountId, settings.agentId) : null,
     settings.phoneNumberId ? findInAccount(db, phoneNumbers, accountId, settings.phoneNumberId) : null,
   ]);
-  if (settings.agentId && !agent) report("agent_id", badRequest(`agent_id ${settings.agentId} is not an agent of this account.`));
+  if (settings.agentId && !agent) report("agent_id", badRequest(`agent_id ${shortened(settings.agentId)} is not an agent of this account.`));
   if (settings.phoneNumberId && !number)
-    report("phone_number_id", badRequest(`phone_number_id ${settings.phoneNumberId} is not a phone number of this account.`));
+    report("phone_number_id", badRequest(`phone_number_id ${shortened(settings.phoneNumberId)} is not a phone number of this account.`));
   if (number && !number.outboundEnabled) {
     report("phone_number_id", badRequest(`Phone number ${number.e164} is not enabled for outbound calls; PATCH it with outbound_enabled: true.`));
   }
@@ -184,6 +224,9 @@ export function newCampaignRow(
     customColumns: JSON.stringify(init.customColumns),
     ...callingWindowColumns(settings.callingWindow),
     ...resultSettingsColumns(settings.results),
+    pauseOnFailureRate: settings.safety.pauseOnFailureRate,
+    failureWindow: settings.safety.failureWindow,
+    rampUpSeconds: settings.safety.rampUpSeconds,
     dispositionStats: "{}",
     createdAt: now,
     updatedAt: now,
@@ -207,8 +250,9 @@ export async function armScheduledStart(env: Env, row: CampaignRow): Promise<voi
 /** Create fields that take a list: a JSON array of names, or the comma list a form sends. */
 const LIST_FIELDS: ReadonlySet<string> = new Set(["calling_days", "dispositions", "retry_on"]);
 
-/** A JSON member as create reads it: strings, numbers and booleans as text, null as absent, a list field's array as a comma list. */
+/** A JSON member as create reads it: strings, numbers and booleans as text, null as absent (but the breaker's null is "off"), a list field's array as a comma list. */
 export function jsonFieldValue(name: string, value: unknown): string | undefined {
+  if (value === null && name === "pause_on_failure_rate") return BREAKER_OFF;
   if (value === undefined || value === null) return undefined;
   if (Array.isArray(value) && LIST_FIELDS.has(name)) {
     if (!value.every((item) => typeof item === "string")) throw badRequest(`${name} must be an array of names (strings).`);

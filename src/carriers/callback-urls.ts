@@ -32,11 +32,24 @@ export async function callbackUrls(env: Env, kind: CarrierKind, campaignId: stri
 }
 
 /**
- * Where a call is moved once a late machine verdict is in (Plivo, Vobiz): the agent's document, or
- * the message for the machine. The attempt's own answer URL with a stage, so they are verified
- * like it (signature, nonce, Vobiz path MAC).
+ * The documents a held call (Plivo, Vobiz) is moved to, each a path segment after the attempt's
+ * answer URL: `agent` and `voicemail` on the verdict's transfer, `after-hold` on the hold's own
+ * redirect. In the path, not the query, because Vobiz's signature covers the URL without its query.
  */
-export async function verdictUrls(env: Env, kind: CarrierKind, campaignId: string, attemptId: string) {
+export const DOCUMENT_STAGES = ["agent", "voicemail", "after-hold"] as const;
+export type DocumentStage = (typeof DOCUMENT_STAGES)[number];
+
+export const isDocumentStage = (value: string): value is DocumentStage => (DOCUMENT_STAGES as readonly string[]).includes(value);
+
+/** Which document a signed answer-URL request asks for: the answer itself, a stage, or null for a path that is neither. */
+export function documentStageOf(url: string): DocumentStage | "answer" | null {
+  const [last, beforeLast] = new URL(url).pathname.split("/").reverse();
+  if (last === "answer") return "answer";
+  return beforeLast === "answer" && last !== undefined && isDocumentStage(last) ? last : null;
+}
+
+/** Where a held call is moved once its late machine verdict is in, or where its hold redirects when none came. */
+export async function stageUrls(env: Env, kind: CarrierKind, campaignId: string, attemptId: string): Promise<Record<DocumentStage, string>> {
   const answer = `${await attemptBaseUrl(env, kind, campaignId, attemptId)}/answer`;
-  return { agentUrl: `${answer}?stage=agent`, voicemailUrl: `${answer}?stage=voicemail` };
+  return { agent: `${answer}/agent`, voicemail: `${answer}/voicemail`, "after-hold": `${answer}/after-hold` };
 }

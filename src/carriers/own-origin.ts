@@ -1,4 +1,5 @@
 import type { Env } from "../env";
+import { meterOwnOriginRequest } from "../usage/meter";
 
 type AppFetch = (request: Request, env: Env) => Response | Promise<Response>;
 
@@ -23,5 +24,12 @@ export function serveOwnOrigin(fetch: AppFetch) {
  */
 export function ownOrigin(env: Env): OwnOrigin | undefined {
   const app = appFetch;
-  return app && { fetch: async (request) => app(request, env) };
+  return (
+    app && {
+      fetch: async (request) => {
+        meterOwnOriginRequest(request, env);
+        return app(request, env);
+      },
+    }
+  );
 }

@@ -1,11 +1,14 @@
 import { drizzle } from "drizzle-orm/d1";
 import type { Env } from "../env";
-import * as schema from "./schema";
 
-const make = (db: D1Database) => drizzle(db, { schema });
+/**
+ * Without the schema: the relational query API goes unused, and building it walks every table,
+ * which a request paid for each time, as each request reads through its own D1 session binding.
+ */
+const make = (db: D1Database) => drizzle(db);
 export type Database = ReturnType<typeof make>;
 
-/** One drizzle instance per D1 binding: building one walks the whole schema. */
+/** One drizzle instance per D1 binding (the primary, or a request's session). */
 const instances = new WeakMap<D1Database, Database>();
 
 export function database(env: Pick<Env, "DB">): Database {

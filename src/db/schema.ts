@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 const timestamps = {
   createdAt: text("created_at").notNull(),
@@ -149,6 +149,10 @@ export const campaigns = sqliteTable(
       .default("agent"),
     voicemailMessage: text("voicemail_message"),
     voicemailAudioUrl: text("voicemail_audio_url"),
+    // The failure breaker: pause when this share of the last failure_window dials failed (null: never); ramp-up after each start or resume.
+    pauseOnFailureRate: real("pause_on_failure_rate").default(0.8),
+    failureWindow: integer("failure_window").notNull().default(20),
+    rampUpSeconds: integer("ramp_up_seconds").notNull().default(0),
     ...timestamps,
   },
   (t) => [
@@ -162,8 +166,24 @@ export const campaigns = sqliteTable(
 export const contactStatuses = ["pending", "originated", "connected", "completed", "failed", "cancelled"] as const;
 export type ContactStatus = (typeof contactStatuses)[number];
 
-/** A contact's last call result; `dnc` marks a number suppressed by the do-not-call list, `callback` a contact waiting for the callback its agent asked for. */
-export const contactOutcomes = ["answered", "voicemail", "busy", "no_answer", "failed", "invalid_number", "canceled", "timeout", "dnc", "callback"] as const;
+/**
+ * A contact's last call result; `dnc` marks a number suppressed by the do-not-call list, `callback` a contact waiting for the callback
+ * its agent asked for, `ineligible` one the account's eligibility check refused, `expired` a contact whose expires_at passed before it was reached.
+ */
+export const contactOutcomes = [
+  "answered",
+  "voicemail",
+  "busy",
+  "no_answer",
+  "failed",
+  "invalid_number",
+  "canceled",
+  "timeout",
+  "dnc",
+  "callback",
+  "ineligible",
+  "expired",
+] as const;
 export type ContactOutcome = (typeof contactOutcomes)[number];
 
 export const contacts = sqliteTable(
@@ -191,6 +211,8 @@ export const contacts = sqliteTable(
     result: text("result"),
     disposition: text("disposition"),
     callbacks: integer("callbacks").notNull().default(0),
+    // The upload's expires_at for this row (RFC 3339, UTC), else null: not dialled after it.
+    expiresAt: text("expires_at"),
     ...timestamps,
   },
   // Found by (campaign_id, seq). The status index leaves out pending contacts, so ingest writes no

@@ -1,6 +1,6 @@
 /**
  * The do-not-call list as campaigns meet it: once for all contacts when a campaign is written
- * (create, clone), and once per dispatch tick for the batch about to be dialled.
+ * (create, clone) or contacts are appended, and once per dispatch tick for the batch about to be dialled.
  */
 
 /** One primary-key seek per number of the batch. (A JOIN lets the planner walk the whole list instead.) */
@@ -25,6 +25,9 @@ export const SUPPRESS_LISTED_SQL = `UPDATE contacts SET status = 'cancelled', ou
   WHERE campaign_id = ?1 AND status = 'pending'
     AND EXISTS (SELECT 1 FROM dnc_numbers WHERE account_id = ?2)
     AND EXISTS (SELECT 1 FROM dnc_numbers AS d WHERE d.account_id = ?2 AND d.phone_number = contacts.phone_number)`;
+
+/** The same for the contacts an append added (seq from ?4 on): the campaign's earlier contacts are its object's to change. */
+export const SUPPRESS_APPENDED_SQL = `${SUPPRESS_LISTED_SQL} AND seq >= ?4`;
 
 /** A new campaign's total and counters: seq is dense, so the total is the last seq + 1 (one seek); the cancelled are a range of the settled-status index. */
 export const RECOUNT_SQL = `UPDATE campaigns SET total = counted.total, stat_pending = counted.total - counted.cancelled, stat_cancelled = counted.cancelled

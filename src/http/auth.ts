@@ -1,13 +1,12 @@
 import { and, eq } from "drizzle-orm";
 import { createMiddleware } from "hono/factory";
 import { createLocalJWKSet, createRemoteJWKSet, type JWTVerifyGetKey, jwtVerify } from "jose";
-import { parseCallId } from "../call-results/call-id";
 import { verifyCallToken } from "../call-results/call-token";
 import { database } from "../db/client";
 import { accountMembers, apiKeys } from "../db/schema";
 import type { AppEnv, Caller, Env } from "../env";
 import { hashApiKey, safeEqual } from "./crypto";
-import { ApiError, badRequest, forbidden, notFound, unauthorized } from "./errors";
+import { ApiError, badRequest, forbidden, quoted, shortened, unauthorized } from "./errors";
 import { verifyEventsToken } from "./events-token";
 
 export const ACCOUNT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -42,7 +41,7 @@ async function callerFromApiKey(env: Env, key: string, headerAccount: string | u
   if (!row || row.accountId !== parsed.accountId || row.revokedAt) throw invalid();
   if (row.expiresAt && Date.parse(row.expiresAt) <= Date.now()) throw invalid();
   if (headerAccount !== undefined && headerAccount !== row.accountId) {
-    throw forbidden(`X-Account-ID "${headerAccount}" does not match the API key's account; drop the header or use a key of that account.`);
+    throw forbidden(`X-Account-ID ${quoted(headerAccount)} does not match the API key's account; drop the header or use a key of that account.`);
   }
   return { accountId: row.accountId, actor: row.id, kind: "api_key" };
 }
@@ -91,7 +90,7 @@ async function callerFromSession(env: Env, token: string, headerAccount: string 
     .from(accountMembers)
     .where(and(eq(accountMembers.accountId, headerAccount), eq(accountMembers.subject, subject)))
     .get();
-  if (!member) throw forbidden(`You are not a member of account "${headerAccount}".`);
+  if (!member) throw forbidden(`You are not a member of account ${quoted(headerAccount)}.`);
   return { accountId: headerAccount, actor: subject, kind: "session" };
 }
 
@@ -107,10 +106,12 @@ async function callerFromEventsToken(env: Env, token: string, method: string, pa
   }
   const match = /\/campaigns\/([^/]+)\/events(\/ws)?$/.exec(path);
   if (method !== "GET" || !match) throw forbidden("An events token can only read a campaign's events stream.");
-  if (match[1] !== check.campaignId) throw forbidden(`This events token is for campaign ${check.campaignId}, not ${match[1]}.`);
+  if (match[1] !== check.campaignId) throw forbidden(`This events token is for campaign ${check.campaignId}, not ${shortened(match[1] ?? "")}.`);
   // No Origin header means no browser (a server or a tool), which the binding does not restrict.
   if (check.origin && origin !== undefined && origin !== check.origin) {
-    throw forbidden(`This events token was minted for another origin and cannot be used from ${origin}; mint one with {"origin": "${origin}"} for this page.`);
+    throw forbidden(
+      `This events token was minted for another origin and cannot be used from ${shortened(origin)}; mint one with {"origin": ${quoted(origin)}} for this page.`,
+    );
   }
   return { accountId: check.accountId, actor: "events_token", kind: "events_token", campaignId: check.campaignId };
 }
@@ -123,13 +124,12 @@ const CALL_RESULT_PATH = /\/calls\/([^/]+)\/result$/;
  */
 async function callerFromCallToken(env: Env, token: string, callId: string, method: string): Promise<Caller> {
   const check = await verifyCallToken(env, callId, token);
-  if (check === "expired")
+  if (check.kind === "expired")
     throw unauthorized("This call's result token has expired: a result URL works for 48 hours after the dial. Report with an API key instead.");
-  if (check !== "ok" || method !== "POST") throw unauthorized("The result token is not valid for this call; use the result_url the call was given, as it is.");
-  const campaignId = parseCallId(callId)?.campaignId ?? "";
-  const row = await env.DB.prepare("SELECT account_id FROM campaigns WHERE id = ?").bind(campaignId).first<{ account_id: string }>();
-  if (!row) throw notFound("Call", callId);
-  return { accountId: row.account_id, actor: "call_token", kind: "call_token", callId };
+  if (check.kind !== "ok" || method !== "POST")
+    throw unauthorized("The result token is not valid for this call; use the result_url the call was given, as it is.");
+  // The MAC vouches for the account; the campaign object checks the call is that account's.
+  return { accountId: check.accountId, actor: "call_token", kind: "call_token", callId };
 }
 
 /** Resolves the caller's account for every tenant route. */

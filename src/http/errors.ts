@@ -7,8 +7,12 @@ const codeToStatus = {
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
+  /** The same Idempotency-Key's first request is still running. */
+  idempotency_key_in_use: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  /** The Idempotency-Key was first used with another request. */
+  idempotency_key_reused: 422,
   rate_limited: 429,
   internal_error: 500,
   not_configured: 503,
@@ -28,8 +32,18 @@ export class ApiError extends Error {
   }
 }
 
+/** Input an error sentence repeats is cut to this many characters: the sentence names it without handing a huge value back. */
+const ECHOED_CHARS = 40;
+
+/** A caller's text as an error sentence repeats it: its first characters, with … when cut. */
+export const shortened = (text: string): string => (text.length > ECHOED_CHARS ? `${text.slice(0, ECHOED_CHARS)}…` : text);
+
+/** Any value a caller sent, as an error sentence quotes it: a string in quotes, anything else as JSON, shortened alike. */
+export const quoted = (value: unknown): string =>
+  typeof value === "string" ? JSON.stringify(shortened(value)) : shortened(JSON.stringify(value) ?? String(value));
+
 export const badRequest = (message: string) => new ApiError("bad_request", message);
-export const notFound = (what: string, id: string) => new ApiError("not_found", `${what} ${id} was not found.`);
+export const notFound = (what: string, id: string) => new ApiError("not_found", `${what} ${shortened(id)} was not found.`);
 export const conflict = (message: string) => new ApiError("conflict", message);
 export const forbidden = (message: string) => new ApiError("forbidden", message);
 export const unauthorized = (message: string) => new ApiError("unauthorized", message);

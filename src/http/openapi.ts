@@ -2,7 +2,7 @@ import { type Hook, type OpenAPIHono, type RouteConfig, z } from "@hono/zod-open
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
-import { ApiError, badRequest } from "./errors";
+import { ApiError, badRequest, quoted, shortened } from "./errors";
 
 /**
  * The pieces every route definition shares: the error wire format per status, the list envelope,
@@ -90,12 +90,12 @@ export function wholeNumber(name: string, min: number, max: number) {
     if (raw === "" || raw === null) return undefined;
     return typeof raw === "string" && /^\s*-?\d+\s*$/.test(raw) ? Number(raw.trim()) : raw;
   };
-  const range = (issue: { input?: unknown }) => `${name} must be from ${min} to ${max}; got ${String(issue.input)}`;
+  const range = (issue: { input?: unknown }) => `${name} must be from ${min} to ${max}; got ${shortened(String(issue.input))}`;
   return z
     .preprocess(
       fromText,
       z
-        .int({ error: (issue) => `${name} must be a whole number from ${min} to ${max}; got ${JSON.stringify(issue.input)}` })
+        .int({ error: (issue) => `${name} must be a whole number from ${min} to ${max}; got ${quoted(issue.input)}` })
         .min(min, { error: range })
         .max(max, { error: range })
         .optional(),
@@ -112,12 +112,43 @@ export function pageQuery(defaults: { limit: number; maxLimit: number }) {
   };
 }
 
+/**
+ * A list's query that pages with `limit` and `offset`, or with `page` (0-based, pages of the
+ * default limit) instead; `extra` adds the list's filters. Both ways at once is a 400.
+ */
+export function pagedListQuery<E extends z.ZodRawShape>(defaults: { limit: number; maxLimit: number }, extra: E) {
+  return z
+    .object({
+      ...pageQuery(defaults),
+      page: wholeNumber("page", 0, 1_000_000).openapi({ description: `0-based page of ${defaults.limit}, instead of limit and offset.` }),
+      ...extra,
+    })
+    .refine((query) => {
+      // The generic extra shape hides these three members from the inferred type; they are always there.
+      const { page, limit, offset } = query as PageChoice;
+      return page === undefined || (limit === undefined && offset === undefined);
+    }, "Use either page, or limit and offset, not both");
+}
+
+interface PageChoice {
+  limit?: number;
+  offset?: number;
+  page?: number;
+}
+
+/** The page a pagedListQuery asks for. */
+export function pageOfQuery(query: PageChoice, defaultLimit: number) {
+  return query.page === undefined
+    ? { limit: query.limit ?? defaultLimit, offset: query.offset ?? 0 }
+    : { limit: defaultLimit, offset: query.page * defaultLimit };
+}
+
 /** `?status=` and the like: one of a closed set, naming the set when the value is not in it. */
 export const enumQuery = <const T extends readonly [string, ...string[]]>(name: string, values: T) =>
   z
     .preprocess(
       (raw) => (raw === "" ? undefined : raw),
-      z.enum(values, { error: (issue) => `${name} must be one of ${values.join(", ")}; got ${JSON.stringify(issue.input)}` }).optional(),
+      z.enum(values, { error: (issue) => `${name} must be one of ${values.join(", ")}; got ${quoted(issue.input)}` }).optional(),
     )
     .optional();
 

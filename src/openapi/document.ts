@@ -1,6 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../env";
 import { TENANT_SECURITY } from "../http/openapi";
+import { documentIdempotencyKey } from "./idempotency-key";
 
 /** A sub-app and the one prefix the document lists it under. */
 export type DocumentedMount = readonly [prefix: string, routes: OpenAPIHono<AppEnv>];
@@ -45,11 +46,11 @@ Errors are one \`text/plain\` sentence saying what is wrong and how to fix it; s
  * the request schemas are the ones the routes validate with. Each sub-app is mounted once here,
  * so aliases of a mount do not repeat its paths.
  */
-export function buildOpenApiDocument(mounts: readonly DocumentedMount[], publicOrigin = "http://127.0.0.1:8787") {
+export function buildOpenApiDocument(mounts: readonly DocumentedMount[], publicOrigin = "http://127.0.0.1:8787", idempotentUnder?: string) {
   const described = new OpenAPIHono<AppEnv>();
   for (const [prefix, routes] of mounts) described.route(prefix, routes);
   for (const [name, scheme] of Object.entries(securitySchemes)) described.openAPIRegistry.registerComponent("securitySchemes", name, scheme);
-  return described.getOpenAPI31Document({
+  const document = described.getOpenAPI31Document({
     openapi: "3.1.0",
     info: { title: "edgedial API", version: "1", description: DESCRIPTION },
     servers: [{ url: publicOrigin, description: "This deployment (PUBLIC_BASE_URL)" }],
@@ -67,6 +68,8 @@ export function buildOpenApiDocument(mounts: readonly DocumentedMount[], publicO
       { name: "Service", description: "Health and this reference." },
     ],
   });
+  if (idempotentUnder !== undefined) documentIdempotencyKey(document, idempotentUnder);
+  return document;
 }
 
 export type OpenApiDocument = ReturnType<typeof buildOpenApiDocument>;

@@ -13,6 +13,23 @@ export interface SinkBehaviour {
   then_status?: number;
   /** Location header sent with a 3xx. */
   location?: string | null;
+  /** A 2xx answers this body as is (e.g. a malformed eligibility answer). */
+  body?: string | null;
+  /** A 2xx answers a contact.eligibility check: dial every contact but these phone numbers (refused with `reason`, or left out). */
+  eligibility?: { refuse?: string[]; omit?: string[]; reason?: string } | null;
+}
+
+/** The sink's answer to one contact.eligibility message, as its behaviour says. */
+function eligibilityAnswer(body: string, rules: NonNullable<SinkBehaviour["eligibility"]>): string {
+  const contacts = (JSON.parse(body) as { data?: { contacts?: { contact_id: string; phone_number: string }[] } }).data?.contacts ?? [];
+  const results = contacts
+    .filter((c) => !rules.omit?.includes(c.phone_number))
+    .map((c) =>
+      rules.refuse?.includes(c.phone_number)
+        ? { contact_id: c.contact_id, dial: false, reason: rules.reason ?? "refused by the sink" }
+        : { contact_id: c.contact_id, dial: true },
+    );
+  return JSON.stringify({ results });
 }
 
 export interface ReceivedWebhook {
@@ -45,7 +62,7 @@ export class WebhookSinkDO extends DurableObject<Env> {
   }
 
   /** Records one request and answers as configured (200 by default). */
-  receive(headers: Record<string, string>, body: string): { status: number; location: string | null } {
+  receive(headers: Record<string, string>, body: string): { status: number; location: string | null; body: string | null } {
     const now = Date.now();
     const raw = this.sql.exec<{ value: string }>("SELECT value FROM behaviour").toArray()[0]?.value;
     const behaviour: SinkBehaviour = raw ? JSON.parse(raw) : { status: 200 };
@@ -53,7 +70,9 @@ export class WebhookSinkDO extends DurableObject<Env> {
     const kept = Object.fromEntries(RECORDED_HEADERS.filter((h) => headers[h] !== undefined).map((h) => [h, headers[h] as string]));
     this.sql.exec("INSERT INTO received (at, headers, body, answered) VALUES (?, ?, ?, ?)", now, JSON.stringify(kept), body, status);
     this.sql.exec("DELETE FROM received WHERE seq <= (SELECT max(seq) FROM received) - ?", KEEP);
-    return { status, location: status >= 300 && status < 400 ? (behaviour.location ?? null) : null };
+    const ok = status >= 200 && status < 300;
+    const answer = ok && behaviour.body != null ? behaviour.body : ok && behaviour.eligibility ? eligibilityAnswer(body, behaviour.eligibility) : null;
+    return { status, location: status >= 300 && status < 400 ? (behaviour.location ?? null) : null, body: answer };
   }
 
   received(after = 0): ReceivedWebhook[] {

@@ -8,7 +8,7 @@ import { database, nowIso } from "../db/client";
 import { accountMembers, accounts, campaignStatuses, contactStatuses } from "../db/schema";
 import type { AppEnv } from "../env";
 import { ACCOUNT_ID_PATTERN, RESERVED_ACCOUNT, requireAdmin } from "../http/auth";
-import { conflict, notFound } from "../http/errors";
+import { conflict, notFound, quoted } from "../http/errors";
 import { ADMIN_ERRORS, ADMIN_SECURITY, errors, json, jsonBody, noContent, requireJsonBody, validationHook } from "../http/openapi";
 import { newApiKeySchema } from "./account";
 
@@ -67,6 +67,16 @@ const dispatchViewSchema = z
         open_reservations: z.int().describe("Reservations whose final state the ledger has not confirmed yet."),
       })
       .describe("The account contact policy's ledger as this campaign used it since the object started."),
+    eligibility_check: z
+      .object({
+        requests: z.int(),
+        failures: z.int().describe("Requests that timed out, answered non-2xx or a malformed body."),
+        contacts_checked: z.int(),
+        p50_ms: z.number().nullable(),
+        p99_ms: z.number().nullable().describe("Over the last 1,000 requests."),
+        max_ms: z.number(),
+      })
+      .describe("The account's pre-dial eligibility check as this campaign made it since its object started."),
     webhooks: z
       .object({
         messages: z.int().describe("Messages the object's outbox holds."),
@@ -129,7 +139,7 @@ export const adminRoutes = admin
         updatedAt: now,
       };
       const inserted = await database(c.env).insert(accounts).values(row).onConflictDoNothing().returning({ id: accounts.id });
-      if (inserted.length === 0) throw conflict(`Account "${body.id}" already exists.`);
+      if (inserted.length === 0) throw conflict(`Account ${quoted(body.id)} already exists.`);
       return c.json(accountView(row), 201);
     },
   )
@@ -202,7 +212,7 @@ export const adminRoutes = admin
       const account = await requireAccount(c.env, c.req.valid("param").id);
       const row = { accountId: account.id, subject: body.subject, createdAt: nowIso() };
       const inserted = await database(c.env).insert(accountMembers).values(row).onConflictDoNothing().returning({ s: accountMembers.subject });
-      if (inserted.length === 0) throw conflict(`"${body.subject}" is already a member of account "${account.id}".`);
+      if (inserted.length === 0) throw conflict(`${quoted(body.subject)} is already a member of account ${quoted(account.id)}.`);
       return c.json({ account_id: row.accountId, subject: row.subject, created_at: row.createdAt }, 201);
     },
   )
@@ -224,7 +234,7 @@ export const adminRoutes = admin
       path: "/campaigns/{id}/dispatch",
       summary: "The dispatcher's own view of a campaign",
       description:
-        "Counters, in-flight, high-water mark, origination times, carrier requests received, DNC check times and the webhook outbox, as the campaign's object holds them.",
+        "Counters, in-flight, high-water mark, origination times, carrier requests received, DNC and eligibility check times and the webhook outbox, as the campaign's object holds them.",
       request: { params: z.object({ id: z.string().openapi({ param: { description: "The campaign's id, `cmp_…`." } }) }) },
       responses: { 200: json(dispatchViewSchema, "The object's view."), ...errors([...ADMIN_ERRORS, 404]) },
     }),
@@ -246,6 +256,7 @@ export const adminRoutes = admin
           carrier_requests: view.carrier_requests,
           dnc_check: view.dnc_check,
           contact_ledger: view.contact_ledger,
+          eligibility_check: view.eligibility_check,
           webhooks: view.webhooks,
         },
         200,

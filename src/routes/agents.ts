@@ -22,15 +22,20 @@ import {
 import { listEnvelope } from "../http/validation";
 import { newId } from "../ids";
 
+const MAX_AGENT_NAME_CHARS = 200;
 const AGENT_STATUSES = ["draft", "active", "paused", "archived"] as const;
 
 const agentFields = {
-  name: z.string("is required").trim().min(1, "must not be empty").max(200),
+  name: z
+    .string({ error: (issue) => (issue.input === undefined ? "is required" : "must be a string") })
+    .trim()
+    .min(1, "must not be empty")
+    .max(MAX_AGENT_NAME_CHARS, { error: (issue) => `must be at most ${MAX_AGENT_NAME_CHARS} characters; it has ${String(issue.input).length}` }),
   status: z.enum(AGENT_STATUSES, `must be one of ${AGENT_STATUSES.join(", ")}`).describe("Only `active` agents originate calls."),
   stream_url: z
     .string()
     .regex(/^(wss:\/\/[^\s/?#]+[^\s]*|sim:\/\/agent)$/, "must be a wss:// URL")
-    .max(2048)
+    .max(2048, "must be at most 2,048 characters")
     .nullable()
     .describe("The agent's media stream, a wss:// URL the carrier streams the call to; `sim://agent` where the simulator is enabled."),
 };

@@ -1,14 +1,17 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { parseCallId } from "../call-results/call-id";
-import { callResultSchema, checkDisposition, resolveCallback } from "../call-results/result-input";
-import { resultSettingsOf } from "../call-results/settings";
+import { callResultSchema, resolveCallback } from "../call-results/result-input";
 import { getCampaignStub } from "../campaign-object/stub";
 import { contactSchema } from "../campaigns/campaign-schemas";
-import { loadCampaignRow } from "../db/campaign-rows";
 import { waitOutDialsInProgress } from "../dnc/dial-fence";
 import type { AppEnv } from "../env";
-import { conflict, notFound } from "../http/errors";
+import { badRequest, conflict, notFound } from "../http/errors";
 import { errors, json, jsonBody, requireJsonBody, TENANT_ERRORS, TENANT_SECURITY, validationHook } from "../http/openapi";
+
+function refusalError(refusal: { reason: "not_found" | "conflict" | "invalid"; message: string }, callId: string) {
+  if (refusal.reason === "not_found") return notFound("Call", callId);
+  return refusal.reason === "invalid" ? badRequest(refusal.message) : conflict(refusal.message);
+}
 
 const callApp = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
@@ -43,14 +46,14 @@ export const callRoutes = callApp.openapi(
     const { call_id: callId } = c.req.valid("param");
     const input = c.req.valid("json");
     const campaignId = parseCallId(callId)?.campaignId;
-    const campaign = campaignId && (await loadCampaignRow(c.env, campaignId, c.var.caller.accountId));
-    if (!campaign) throw notFound("Call", callId);
-    checkDisposition(input.disposition, resultSettingsOf(campaign).dispositions);
+    if (!campaignId) throw notFound("Call", callId);
     const callbackAt = resolveCallback(input, Date.now());
-    const result = await getCampaignStub(c.env, campaign.id).reportResult(campaign.id, callId, input, callbackAt);
-    if (!result.ok) throw result.reason === "not_found" ? notFound("Call", callId) : conflict(result.message);
+    // The campaign object checks the call is the caller's and the disposition one it declares: no D1 read on this path.
+    const { accountId } = c.var.caller;
+    const result = await getCampaignStub(c.env, campaignId).reportResult(campaignId, callId, accountId, input, callbackAt);
+    if (!result.ok) throw refusalError(result, callId);
     // The campaign listed the number and waited out its own dials; the account's other campaigns are fenced here, before the answer.
-    if (input.opt_out) await waitOutDialsInProgress(c.env, campaign.accountId);
+    if (input.opt_out) await waitOutDialsInProgress(c.env, accountId);
     // The object's contact view is the API's (contactWebhookView); its looser types only cover rows from before `row` was kept.
     return c.json(result.contact as unknown as z.output<typeof contactSchema>, 200);
   },

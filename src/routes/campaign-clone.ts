@@ -4,12 +4,12 @@ import { callingWindowOf } from "../calling-window/calling-window";
 import { cloneCampaignSchema } from "../campaigns/campaign-schemas";
 import { type ContactSelection, insertClone } from "../campaigns/clone";
 import { campaignView } from "../campaigns/d1-campaigns";
-import { armScheduledStart, checkSettingsInAccount, jsonFieldText, newCampaignRow, parseCampaignSettings } from "../campaigns/settings";
+import { armScheduledStart, checkSettingsInAccount, jsonFieldText, newCampaignRow, parseCampaignSettings, safetySettingsOf } from "../campaigns/settings";
 import { type CampaignRow, customColumnsOf, loadCampaignRow } from "../db/campaign-rows";
 import { contactOutcomes, contactStatuses } from "../db/schema";
 import type { AppEnv } from "../env";
 import { boundedRequest, uploadTooLarge } from "../http/body";
-import { ApiError, badRequest, notFound } from "../http/errors";
+import { ApiError, badRequest, notFound, quoted } from "../http/errors";
 
 /** The fields the documented clone body has; each setting is validated by its create schema in parseCampaignSettings. */
 const CLONE_FIELDS: ReadonlySet<string> = new Set(Object.keys(cloneCampaignSchema.shape));
@@ -30,7 +30,7 @@ async function readCloneBody(c: Context<AppEnv>): Promise<Record<string, unknown
   if (typeof body !== "object" || body === null || Array.isArray(body)) throw badRequest("The JSON body must be an object.");
   const unknown = Object.keys(body).filter((key) => !CLONE_FIELDS.has(key));
   if (unknown.length > 0) {
-    throw badRequest(`Clone does not take ${unknown.map((k) => JSON.stringify(k)).join(", ")}; it takes ${[...CLONE_FIELDS].join(", ")}.`);
+    throw badRequest(`Clone does not take ${unknown.slice(0, 5).map(quoted).join(", ")}; it takes ${[...CLONE_FIELDS].join(", ")}.`);
   }
   return body as Record<string, unknown>;
 }
@@ -42,9 +42,7 @@ function parseSelection<T extends string>(name: string, raw: unknown, allowed: r
   if (raw.length === 0) throw badRequest(`${name} is empty, so no contact could match; leave it out to copy contacts of every ${name.slice(0, -1)}.`);
   const unknown = raw.filter((value) => !(allowed as readonly unknown[]).includes(value));
   if (unknown.length > 0) {
-    throw badRequest(
-      `${name} has unknown value${unknown.length === 1 ? "" : "s"} ${unknown.map((v) => JSON.stringify(v)).join(", ")}; use ${allowed.join(", ")}.`,
-    );
+    throw badRequest(`${name} has unknown value${unknown.length === 1 ? "" : "s"} ${unknown.slice(0, 5).map(quoted).join(", ")}; use ${allowed.join(", ")}.`);
   }
   return [...new Set(raw as T[])];
 }
@@ -70,6 +68,7 @@ export async function cloneCampaign(c: Context<AppEnv>) {
     name: copyName(source),
     callingWindow: callingWindowOf(source),
     results: resultSettingsOf(source),
+    safety: safetySettingsOf(source),
   });
   await checkSettingsInAccount(c.env, accountId, settings);
 

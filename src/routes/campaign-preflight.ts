@@ -125,7 +125,7 @@ export async function preflightCampaign(c: Context<AppEnv>) {
   };
   const settings = parseCampaignSettings(input.field, undefined, report);
   await checkSettingsInAccount(c.env, accountId, settings, report);
-  const read = await input.contacts(settings.callingWindow, parseDefaultCountry(settings.defaultCountry ?? undefined));
+  const read = await input.contacts({ window: settings.callingWindow, country: parseDefaultCountry(settings.defaultCountry ?? undefined) });
 
   const { phones } = read.result;
   const [account, dncSuppressed] = await Promise.all([loadAccount(c.env, accountId), countListed(c.env.DB, accountId, phones)]);

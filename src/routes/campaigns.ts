@@ -11,7 +11,6 @@ import {
   clonedCampaignSchema,
   contactListSchema,
   contactSchema,
-  contactsQuerySchema,
   createCampaignBody,
   createdCampaignSchema,
   dispositionQuery,
@@ -38,7 +37,8 @@ import {
   json,
   jsonBody,
   noContent,
-  pageQuery,
+  pagedListQuery,
+  pageOfQuery,
   requireJsonBody,
   TENANT_ERRORS,
   validationHook,
@@ -47,6 +47,7 @@ import { listEnvelope, readJson } from "../http/validation";
 import { seqOfContactId } from "../ids";
 import { parseDefaultCountry } from "../uploads/phone";
 import { cloneCampaign } from "./campaign-clone";
+import { appendContacts, appendContactsRoute, cancelContact, cancelContactRoute } from "./campaign-contacts";
 import { exportContacts, exportContactsRoute } from "./campaign-export";
 import { preflightCampaign, preflightRoute } from "./campaign-preflight";
 
@@ -56,7 +57,7 @@ async function createCampaign(c: Context<AppEnv>) {
   const { accountId, actor } = c.var.caller;
   await checkSettingsInAccount(c.env, accountId, settings);
 
-  const read = await input.contacts(settings.callingWindow, parseDefaultCountry(settings.defaultCountry ?? undefined));
+  const read = await input.contacts({ window: settings.callingWindow, country: parseDefaultCountry(settings.defaultCountry ?? undefined) });
   if (read.refusal) throw read.refusal;
   const ingest = read.result;
   const row = newCampaignRow(settings, {
@@ -166,12 +167,14 @@ export const campaignRoutes = campaignApp
       path: "/",
       tags,
       summary: "List campaigns",
-      request: { query: z.object({ ...pageQuery({ limit: 20, maxLimit: 100 }), status: enumQuery("status", campaignStatuses) }) },
+      description: "Page with limit and offset, or with page (0-based, 20 per page).",
+      request: { query: pagedListQuery({ limit: 20, maxLimit: 100 }, { status: enumQuery("status", campaignStatuses) }) },
       responses: { 200: json(campaignListSchema, "Campaigns, newest first."), ...errors(TENANT_ERRORS) },
     }),
     async (c) => {
-      const { limit = 20, offset = 0, status } = c.req.valid("query");
-      const page = { limit, offset };
+      const query = c.req.valid("query");
+      const { status } = query;
+      const page = pageOfQuery(query, 20);
       const { rows, total } = await pageByAccount(database(c.env), campaigns, c.var.caller.accountId, page, status && eq(campaigns.status, status));
       return c.json(listEnvelope("campaigns", rows.map(campaignView), total, page), 200);
     },
@@ -233,19 +236,14 @@ export const campaignRoutes = campaignApp
       description: "In upload order. Page with limit and offset, or with page (0-based, 100 per page).",
       request: {
         params: campaignId,
-        query: z
-          .object({ ...contactsQuerySchema, status: enumQuery("status", contactStatuses), disposition: dispositionQuery })
-          .refine(
-            (query) => query.page === undefined || (query.limit === undefined && query.offset === undefined),
-            "Use either page, or limit and offset, not both",
-          ),
+        query: pagedListQuery({ limit: 100, maxLimit: 1000 }, { status: enumQuery("status", contactStatuses), disposition: dispositionQuery }),
       },
       responses: { 200: json(contactListSchema, "Contacts in upload order."), ...errors([...TENANT_ERRORS, 404]) },
     }),
     async (c) => {
       const campaign = await requireCampaign(c);
       const query = c.req.valid("query");
-      const page = query.page === undefined ? { limit: query.limit ?? 100, offset: query.offset ?? 0 } : { limit: 100, offset: query.page * 100 };
+      const page = pageOfQuery(query, 100);
       const { rows, total } = await listContacts(c.env, campaign, { status: query.status, disposition: query.disposition }, page);
       const window = callingWindowOf(campaign);
       const columns = customColumnsOf(campaign);
@@ -362,3 +360,6 @@ export const campaignRoutes = campaignApp
     ),
     cloneCampaign,
   );
+
+// Outside the chain: the app's route types would otherwise grow past what TypeScript can represent.
+campaignApp.openapi(handParsedBody(campaignApp, appendContactsRoute), appendContacts).openapi(cancelContactRoute, cancelContact);

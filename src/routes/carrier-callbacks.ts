@@ -2,7 +2,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { CarrierReply } from "../campaign-object/stub";
 import { getCampaignStub } from "../campaign-object/stub";
-import { callbackPathMacMatches } from "../carriers/callback-urls";
+import { callbackPathMacMatches, DOCUMENT_STAGES, isDocumentStage } from "../carriers/callback-urls";
 import { publicBase } from "../carriers/registry";
 import type { CarrierKind, SignedCallback } from "../carriers/types";
 import type { AppEnv } from "../env";
@@ -25,16 +25,18 @@ async function signedCallback(c: Context<AppEnv>): Promise<SignedCallback> {
   };
 }
 
-type Target = "callback" | "answer";
+/** A status callback, the answer URL, or one of the documents a held call is moved to (its stage). */
+type Target = "callback" | "answer" | "stage";
 
 /** Hands the request to the campaign's object, which checks the carrier's signature before anything else. */
 async function forward(c: Context<AppEnv>, kind: CarrierKind, target: Target) {
   const campaignId = c.req.param("campaignId") ?? "";
   const attemptId = c.req.param("attemptId") ?? "";
+  if (target === "stage" && !isDocumentStage(c.req.param("stage") ?? "")) return c.text(`The stage must be one of ${DOCUMENT_STAGES.join(", ")}.`, 404);
   const stub = getCampaignStub(c.env, campaignId);
   const callback = await signedCallback(c);
   const result: CarrierReply =
-    target === "answer" ? await stub.answer(campaignId, attemptId, kind, callback) : await stub.handleCallback(campaignId, attemptId, kind, callback);
+    target !== "callback" ? await stub.answer(campaignId, attemptId, kind, callback) : await stub.handleCallback(campaignId, attemptId, kind, callback);
   return c.body(result.body, result.status as 200, { "Content-Type": result.contentType ?? "text/plain; charset=utf-8" });
 }
 
@@ -52,6 +54,11 @@ const pathParams = {
   attemptId: z.string().openapi({ param: { description: "The dial attempt the carrier is reporting on." } }),
 };
 const vobizParams = { ...pathParams, mac: z.string().openapi({ param: { description: "HMAC of campaign and attempt, checked before anything else." } }) };
+const stageParam = {
+  stage: z.enum(DOCUMENT_STAGES).openapi({
+    param: { description: "The document a call held for its machine verdict is moved to: the agent, the voicemail message, or the agent after the hold." },
+  }),
+};
 
 const plainText = (description: string) => ({ description, content: { "text/plain": { schema: z.string() } } });
 const refused = plainText("The carrier's signature (or the Vobiz path MAC) is not valid, or the request is a replay; nothing changes.");
@@ -61,6 +68,14 @@ const carrierResponses = {
     200: plainText("Recorded (a callback for a deleted campaign or an unknown attempt is acknowledged and ignored)."),
     400: plainText("The callback carries no call id or call status."),
     403: refused,
+  },
+  stage: {
+    200: {
+      description: "The agent's stream, the voicemail message, or (after a hold a verdict already ended) an empty document, in Plivo XML or VobizXML.",
+      content: { "application/xml": { schema: z.string() } },
+    },
+    403: refused,
+    404: plainText("No such campaign, attempt or stage."),
   },
   answer: {
     200: {
@@ -74,17 +89,18 @@ const carrierResponses = {
 
 /** One carrier route, accepted as POST and GET alike. */
 function carrierRoute(method: (typeof METHODS)[number], carrier: CarrierKind, target: Target) {
-  const suffix = target === "answer" ? "/answer" : "";
+  const suffix = { callback: "", answer: "/answer", stage: "/answer/{stage}" }[target];
   const vobiz = carrier === "vobiz";
+  const params = { ...(vobiz ? vobizParams : pathParams), ...(target === "stage" ? stageParam : {}) };
   return createRoute({
     method,
     path: vobiz ? `/${carrier}/{campaignId}/{attemptId}/{mac}${suffix}` : `/${carrier}/{campaignId}/{attemptId}${suffix}`,
     tags: ["Carrier webhooks"],
     security: PUBLIC_ACCESS,
-    summary: `${carrier} ${target === "answer" ? "answer URL" : "status callback"}`,
+    summary: `${carrier} ${{ callback: "status callback", answer: "answer URL", stage: "held call's document" }[target]}`,
     description:
       "Called by the carrier, not by API clients: its signature is the authentication. Signed form fields (POST) or query (GET), as the carrier sends them.",
-    request: { params: z.object(vobiz ? vobizParams : pathParams) },
+    request: { params: z.object(params) },
     responses: carrierResponses[target],
   });
 }
@@ -100,8 +116,9 @@ const serve = (route: ReturnType<typeof carrierRoute>, handler: (c: Context<AppE
   carrierCallbackRoutes.on(route.method.toUpperCase(), route.getRoutingPath(), handler);
 };
 for (const method of METHODS) {
-  for (const target of ["callback", "answer"] as const) {
-    serve(carrierRoute(method, "twilio", target), (c) => forward(c, "twilio", target));
+  for (const target of ["callback", "answer"] as const) serve(carrierRoute(method, "twilio", target), (c) => forward(c, "twilio", target));
+  // Only Plivo and Vobiz hold a call for a late machine verdict; Twilio's answer already carries it.
+  for (const target of ["callback", "answer", "stage"] as const) {
     serve(carrierRoute(method, "plivo", target), (c) => forward(c, "plivo", target));
     serve(carrierRoute(method, "vobiz", target), (c) => forwardVobiz(c, target));
   }

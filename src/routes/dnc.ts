@@ -7,7 +7,7 @@ import { addNumbers, findNumber, listNumbers, removeNumber } from "../dnc/store"
 import { type DncUpload, readDncCsv, readDncNumbers } from "../dnc/upload";
 import type { AppEnv } from "../env";
 import { uploadTooLarge } from "../http/body";
-import { ApiError, badRequest } from "../http/errors";
+import { ApiError, badRequest, quoted, shortened } from "../http/errors";
 import {
   csvFileSchema,
   errors,
@@ -120,8 +120,7 @@ const prefixSchema = z
   .preprocess(
     (raw) => (raw === undefined || raw === "" ? "+" : typeof raw === "string" ? raw.replace(/^ /, "+") : raw),
     z.string().regex(/^\+([1-9]\d{0,14})?$/, {
-      error: (issue) =>
-        `prefix must be the start of an E.164 number: "+" and digits, such as +1415 (write the + as %2B in a URL); got ${JSON.stringify(issue.input)}`,
+      error: (issue) => `prefix must be the start of an E.164 number: "+" and digits, such as +1415 (write the + as %2B in a URL); got ${quoted(issue.input)}`,
     }),
   )
   .optional()
@@ -136,12 +135,12 @@ const phoneQuery = z.object({ default_country: countrySchema });
 function listedPhone(raw: string, country: string | null | undefined): string {
   const phone = normalisePhone(raw.trim(), countryOf(country));
   if (!phone) {
-    throw badRequest(`"${raw}" is not a phone number; write it in E.164 form such as +14155550100 (the + as %2B in a URL), or add ?default_country=.`);
+    throw badRequest(`${quoted(raw)} is not a phone number; write it in E.164 form such as +14155550100 (the + as %2B in a URL), or add ?default_country=.`);
   }
   return phone;
 }
 
-const notListed = (phone: string) => new ApiError("not_found", `${phone} is not on the do-not-call list.`);
+const notListed = (phone: string) => new ApiError("not_found", `${shortened(phone)} is not on the do-not-call list.`);
 const tags = ["Do-not-call list"];
 
 const dnc = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });

@@ -6,7 +6,7 @@ import { findInAccount, liveCampaignsUsing, pageByAccount } from "../db/queries"
 import { agents, phoneNumbers, providers } from "../db/schema";
 import type { AppEnv, Env } from "../env";
 import { encryptSecret } from "../http/crypto";
-import { badRequest, conflict, notFound } from "../http/errors";
+import { badRequest, conflict, notFound, quoted, shortened } from "../http/errors";
 import { errors, idParam, json, jsonBody, listEnvelopeSchema, noContent, pageQuery, requireJsonBody, TENANT_ERRORS, validationHook } from "../http/openapi";
 import { listEnvelope } from "../http/validation";
 import { newId } from "../ids";
@@ -99,7 +99,7 @@ const numberView = (row: NumberRow) => ({
 
 async function requireAgentIfGiven(env: Env, accountId: string, agentId: string | null | undefined) {
   if (!agentId) return;
-  if (!(await findInAccount(database(env), agents, accountId, agentId))) throw badRequest(`agent_id ${agentId} is not an agent of this account.`);
+  if (!(await findInAccount(database(env), agents, accountId, agentId))) throw badRequest(`agent_id ${shortened(agentId)} is not an agent of this account.`);
 }
 
 const providerId = idParam("The provider's id, `prov_…`.");
@@ -130,7 +130,7 @@ export const telephonyRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validation
       // The simulator needs no credentials from the caller: it gets its own pair in the wire format of its dialect.
       const dialect = body.credentials.dialect ?? "twilio";
       if (body.provider === "simulator" && !(SIMULATOR_DIALECTS as readonly string[]).includes(dialect)) {
-        throw badRequest(`credentials.dialect "${dialect}" is not a simulator dialect; use one of ${SIMULATOR_DIALECTS.join(", ")} (default twilio).`);
+        throw badRequest(`credentials.dialect ${quoted(dialect)} is not a simulator dialect; use one of ${SIMULATOR_DIALECTS.join(", ")} (default twilio).`);
       }
       const credentials = body.provider === "simulator" ? await simulatorCredentials(c.env, dialect as SimulatorDialect) : body.credentials;
       const now = nowIso();
@@ -219,9 +219,9 @@ export const telephonyRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validation
       const accountId = c.var.caller.accountId;
       const db = database(c.env);
       const provider = await findInAccount(db, providers, accountId, body.credentials_id);
-      if (!provider) throw badRequest(`credentials_id ${body.credentials_id} is not a provider of this account.`);
+      if (!provider) throw badRequest(`credentials_id ${shortened(body.credentials_id)} is not a provider of this account.`);
       if (provider.provider !== body.provider) {
-        throw badRequest(`provider is "${body.provider}" but credentials ${provider.id} are for "${provider.provider}".`);
+        throw badRequest(`provider is ${quoted(body.provider)} but credentials ${provider.id} are for "${provider.provider}".`);
       }
       await requireAgentIfGiven(c.env, accountId, body.agent_id);
       const now = nowIso();
@@ -238,7 +238,7 @@ export const telephonyRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validation
         updatedAt: now,
       };
       const inserted = await db.insert(phoneNumbers).values(row).onConflictDoNothing().returning({ id: phoneNumbers.id });
-      if (inserted.length === 0) throw badRequest(`${body.e164} is already registered in this account.`);
+      if (inserted.length === 0) throw badRequest(`${shortened(body.e164)} is already registered in this account.`);
       return c.json(numberView(row), 201);
     },
   )

@@ -19,6 +19,11 @@ const behaviourSchema = z.object({
   until: z.number().int().nullable().optional(),
   then_status: z.number().int().min(100).max(599).optional(),
   location: z.string().max(2048).nullable().optional(),
+  body: z.string().max(MAX_SINK_BODY).nullable().optional(),
+  eligibility: z
+    .object({ refuse: z.array(z.string()).optional(), omit: z.array(z.string()).optional(), reason: z.string().max(500).optional() })
+    .nullable()
+    .optional(),
 });
 
 /**
@@ -34,12 +39,14 @@ export const webhookSinkRoutes = new Hono<AppEnv>()
     const name = sinkName(c.req.param("name"));
     const body = await c.req.text();
     if (body.length > MAX_SINK_BODY) throw new ApiError("payload_too_large", `A sink records bodies up to ${MAX_SINK_BODY} bytes.`);
-    const headers: Record<string, string> = {};
+    const received: Record<string, string> = {};
     c.req.raw.headers.forEach((value, key) => {
-      headers[key] = value;
+      received[key] = value;
     });
-    const answer = await getWebhookSink(c.env, name).receive(headers, body);
-    return c.body(null, answer.status as 200, answer.location ? { Location: answer.location } : {});
+    const answer = await getWebhookSink(c.env, name).receive(received, body);
+    const headers: Record<string, string> = answer.location ? { Location: answer.location } : {};
+    if (answer.body !== null) headers["Content-Type"] = "application/json";
+    return new Response(answer.body, { status: answer.status, headers });
   })
   .put("/:name/behaviour", async (c) => {
     await getWebhookSink(c.env, sinkName(c.req.param("name"))).configure(await readJson(c, behaviourSchema));

@@ -6,7 +6,7 @@ import { findInAccount, pageByAccount } from "../db/queries";
 import { webhookDeliveries, webhookDeliveryStatuses, webhookEndpoints } from "../db/schema";
 import type { AppEnv, Env } from "../env";
 import { encryptSecret } from "../http/crypto";
-import { badRequest, conflict, notFound } from "../http/errors";
+import { badRequest, conflict, notFound, quoted } from "../http/errors";
 import {
   enumQuery,
   errors,
@@ -100,7 +100,7 @@ const endpointView = (row: EndpointRow) => ({
 function parseEvents(events: string[]): string[] {
   const unknown = events.filter((e) => !isWebhookEventType(e));
   if (unknown.length > 0) {
-    throw badRequest(`events: ${unknown.map((e) => `"${e}"`).join(", ")} is not an event type; use any of ${WEBHOOK_EVENT_TYPES.join(", ")}.`);
+    throw badRequest(`events: ${unknown.slice(0, 5).map(quoted).join(", ")} is not an event type; use any of ${WEBHOOK_EVENT_TYPES.join(", ")}.`);
   }
   if (events.length === 0) throw badRequest("events must name at least one event type; leave it out to receive every type.");
   return WEBHOOK_EVENT_TYPES.filter((t) => events.includes(t));

@@ -1,5 +1,5 @@
 import Papa from "papaparse";
-import { badRequest } from "../http/errors";
+import { badRequest, quoted } from "../http/errors";
 
 /** Header names and JSON keys match ignoring case and surrounding spaces. */
 export const headerKey = (h: string) => h.trim().toLowerCase();
@@ -44,13 +44,13 @@ export function readCsvTable(text: string): CsvTable {
     if (h === "") throw badRequest(`CSV column ${i + 1} has no header; name every column or remove the empty one.`);
     const key = headerKey(h);
     const first = seen.get(key);
-    if (first !== undefined) throw badRequest(`The CSV has the header "${h}" twice (columns ${first + 1} and ${i + 1}); header names must be unique.`);
+    if (first !== undefined) throw badRequest(`The CSV has the header ${quoted(h)} twice (columns ${first + 1} and ${i + 1}); header names must be unique.`);
     seen.set(key, i);
   });
   const phoneColumn = seen.get("phone_number");
   if (phoneColumn === undefined) {
     const hint = headers.length === 1 && headers[0]?.includes(";") ? " The file looks semicolon-separated; save it as comma-separated." : "";
-    throw badRequest(`The CSV needs a phone_number column; found ${headers.map((h) => JSON.stringify(h)).join(", ")}.${hint}`);
+    throw badRequest(`The CSV needs a phone_number column; found ${headers.slice(0, 20).map(quoted).join(", ")}.${hint}`);
   }
   return { headers, rowCount, row, phoneColumn, column: (name) => seen.get(headerKey(name)) };
 }

@@ -1,5 +1,5 @@
 import { type CountryCode, isSupportedCountry, parsePhoneNumberFromString } from "libphonenumber-js";
-import { badRequest } from "../http/errors";
+import { badRequest, quoted } from "../http/errors";
 
 /** E.164: "+", a non-zero digit, then 6 to 14 more digits; what every stored and dialled number looks like. */
 export const E164 = /^\+[1-9]\d{6,14}$/;
@@ -9,7 +9,7 @@ export function parseDefaultCountry(raw: string | undefined): CountryCode | unde
   if (raw === undefined || raw === "") return undefined;
   const code = raw.trim().toUpperCase();
   if (!/^[A-Z]{2}$/.test(code) || !isSupportedCountry(code)) {
-    throw badRequest(`default_country must be an ISO 3166 alpha-2 country code such as US or GB; got "${raw}".`);
+    throw badRequest(`default_country must be an ISO 3166 alpha-2 country code such as US or GB; got ${quoted(raw)}.`);
   }
   return code;
 }

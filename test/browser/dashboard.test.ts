@@ -330,6 +330,37 @@ describe("at 1280 × 800", () => {
   /** The Settings card's value for a label. */
   const setting = (page: Page, label: string) => page.locator("dl.details dt", { hasText: new RegExp(`^${label}$`) }).locator("+ dd");
 
+  it("keeps the widget's chart beside the Settings card, never under it, even with a long campaign name", async () => {
+    const name = `Renewals ${"Analytical-Engines-and-Difference-Machines-".repeat(4)}`.slice(0, 200);
+    const { id } = await createCampaign(tenant, ["+14155550001", "+14155550002"], { name, ramp_up_seconds: 120, pause_on_failure_rate: 0.5 });
+    const { page, errors } = await signedIn(`#/campaigns/${id}`);
+    await page.waitForSelector('edgedial-campaign[state="live"]', { timeout: 10_000 });
+    await page.screenshot({ path: join(SCREENSHOTS, "dashboard-campaign-long-name.png") });
+    const boxes = await page.evaluate(() => {
+      const widget = document.querySelector("edgedial-campaign") as HTMLElement;
+      const chart = widget.shadowRoot?.querySelector("figure") as HTMLElement;
+      const settings = [...document.querySelectorAll("section.card")].find((s) => s.querySelector("h2")?.textContent === "Settings") as HTMLElement;
+      const box = (element: Element) => {
+        const { left, right, top, bottom } = element.getBoundingClientRect();
+        return { left, right, top, bottom };
+      };
+      return {
+        chart: box(chart),
+        widget: box(widget),
+        settings: box(settings),
+        pageOverflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      };
+    });
+    const overlaps = (a: typeof boxes.chart, b: typeof boxes.chart) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+    expect(overlaps(boxes.chart, boxes.settings), JSON.stringify(boxes)).toBe(false);
+    expect(boxes.chart.right, "the chart stays in the widget's own box").toBeLessThanOrEqual(boxes.widget.right + 0.5);
+    expect(boxes.pageOverflow).toBe(0);
+    expect(await setting(page, "Ramp-up").textContent()).toBe("120 s");
+    expect(await setting(page, "Failure breaker").textContent()).toBe("pauses at 50% of the latest 20 dials failed");
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it("keeps a wide contacts table inside its card, and the page never scrolls sideways", async () => {
     const long = "a note long enough to widen its column well past what a laptop screen holds";
     const { id } = await createCampaign(
@@ -401,6 +432,39 @@ describe("at 1280 × 800", () => {
       errors.filter((e) => !/404/.test(e)),
       "the deleted agent's 404 is the only complaint",
     ).toEqual([]);
+    await page.close();
+  });
+
+  it("creates a campaign with a ramp-up and a failure breaker from the form, or with the breaker off", async () => {
+    const { page, errors } = await signedIn("#/campaigns/new");
+    await page.getByRole("heading", { name: "New campaign" }).waitFor();
+    await dropFile(page, ".drop", "contacts.csv", CONTACTS_CSV);
+    await page.getByLabel("Name").fill("Careful start");
+    await page.getByText("Pacing, retries, schedule and calling window").click();
+    await page.getByLabel("Ramp-up (s)").fill("45");
+    await page.getByLabel("Failed share (%)").fill("50");
+    await page.getByLabel("Latest dials judged").fill("10");
+    await page.screenshot({ path: join(SCREENSHOTS, "dashboard-new-campaign-safety.png"), fullPage: true });
+    await expect.poll(() => page.getByRole("button", { name: "Create campaign" }).isEnabled(), { timeout: 10_000 }).toBe(true);
+    await page.getByRole("button", { name: "Create campaign" }).click();
+    await page.getByText('Created "Careful start"').waitFor();
+    const id = new URL(page.url()).hash.replace("#/campaigns/", "");
+    const created = await api<Record<string, unknown>>(tenant, "GET", `/api/v1/campaigns/${id}`);
+    expect(created).toMatchObject({ ramp_up_seconds: 45, pause_on_failure_rate: 0.5, failure_window: 10 });
+
+    await page.goto(`${worker().origin}/#/campaigns/new`);
+    await page.getByRole("heading", { name: "New campaign" }).waitFor();
+    await dropFile(page, ".drop", "contacts.csv", CONTACTS_CSV);
+    await page.getByLabel("Name").fill("No breaker");
+    await page.getByText("Pacing, retries, schedule and calling window").click();
+    await page.getByLabel("Pause when calls keep failing").uncheck();
+    expect(await page.getByLabel("Failed share (%)").isDisabled()).toBe(true);
+    await expect.poll(() => page.getByRole("button", { name: "Create campaign" }).isEnabled(), { timeout: 10_000 }).toBe(true);
+    await page.getByRole("button", { name: "Create campaign" }).click();
+    await page.getByText('Created "No breaker"').waitFor();
+    const off = await api<Record<string, unknown>>(tenant, "GET", `/api/v1/campaigns/${new URL(page.url()).hash.replace("#/campaigns/", "")}`);
+    expect(off).toMatchObject({ pause_on_failure_rate: null, ramp_up_seconds: 0 });
+    expect(errors).toEqual([]);
     await page.close();
   });
 

@@ -129,6 +129,32 @@ describe("the widget on another origin", () => {
     await page.close();
   });
 
+  it("keeps a long campaign name inside its box: the host page never scrolls sideways", async () => {
+    const long = `Quarterly renewals for ${"Analytical-Engines-and-Difference-Machines-Limited-".repeat(3)}`;
+    const { id } = await createCampaign(tenant, numbers(2), { name: long.slice(0, 200) });
+    serveTokens();
+    site.page("/crm-long.html", embedPage(worker().origin, `campaign="${id}" token-url="/token"`));
+    const page = await browser.newPage({ viewport: { width: 480, height: 600 } });
+    const errors = watchConsole(page);
+    await page.goto(`${site.origin}/crm-long.html`);
+    await page.waitForSelector('edgedial-campaign[state="live"]', { timeout: 10_000 });
+    expect(await shadowText(page, "h2")).toBe(long.slice(0, 200));
+    await page.screenshot({ path: join(SCREENSHOTS, "widget-long-name.png"), fullPage: true });
+    const fit = await page.evaluate(() => {
+      const widget = document.querySelector("edgedial-campaign") as HTMLElement;
+      const title = widget.shadowRoot?.querySelector("h2") as HTMLElement;
+      const body = document.body.getBoundingClientRect();
+      return {
+        pageOverflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+        widgetInsideBody: widget.getBoundingClientRect().right <= body.right + 0.5,
+        titleCut: title.scrollWidth > title.clientWidth,
+      };
+    });
+    expect(fit).toEqual({ pageOverflow: 0, widgetInsideBody: true, titleCut: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it("is refused with a token bound to another origin, and says so in its error state", async () => {
     const { id } = await createCampaign(tenant, numbers(3));
     const { token } = await api<Issued>(tenant, "POST", `/api/v1/campaigns/${id}/events/token`, { origin: "https://crm.example.com" });

@@ -73,6 +73,9 @@ export class CallEvents {
   /** The call ended: the contact settles (done, or pending for a retry) and the slot goes back next tick. */
   finish(attempt: Attempt, outcome: CallOutcome, talkSeconds: number, detail: string | null) {
     const now = Date.now();
+    const lastError = outcome === "answered" || outcome === "voicemail" ? null : (detail ?? outcome);
+    // The failure breaker judges each dial once, by how it ended (dispatcher.ts reads these).
+    if (this.storage.attempts.get(attempt.attempt_id)?.state !== "ended") this.storage.dialEndings.record({ outcome, lastError });
     this.storage.attempts.patch(attempt.attempt_id, { state: "ended", outcome, talk_seconds: talkSeconds });
     const contact = this.storage.contacts.get(attempt.contact_id);
     const state = this.storage.campaign.get();
@@ -83,7 +86,6 @@ export class CallEvents {
         callbacks: contact.callbacks,
         callbackAt: contact.callback_at,
       });
-      const lastError = outcome === "answered" || outcome === "voicemail" ? null : (detail ?? outcome);
       this.transitions.contact(
         contact,
         {

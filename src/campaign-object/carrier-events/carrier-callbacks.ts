@@ -1,7 +1,7 @@
 import { callIdOf } from "../../call-results/call-id";
 import { answeredByWord, resultUrl } from "../../call-results/result-url";
 import type { ResultSettings } from "../../call-results/settings";
-import { verdictUrls } from "../../carriers/callback-urls";
+import { documentStageOf, stageUrls } from "../../carriers/callback-urls";
 import { EMPTY_RESPONSE_XML, XML_CONTENT_TYPE } from "../../carriers/twiml";
 import type { AnswerDocument, CallEvent, CarrierAdapter, CarrierKind, SignedCallback, VoicemailMessage } from "../../carriers/types";
 import type { Env } from "../../env";
@@ -21,17 +21,6 @@ const forbidden = (body: string): CarrierReply => ({ status: 403, body });
 /** Plivo's machine detection decides within 5 s of the answer by default; the hold allows for the verdict's trip here. */
 const HOLD_FOR_VERDICT_SECONDS = 8;
 
-/** Which document a request to the answer URL asks for: its `stage` (callback-urls.ts verdictUrls), else the answer itself. */
-type DocumentStage = "answer" | "agent" | "voicemail";
-
-function stageOf(callback: SignedCallback): DocumentStage {
-  const stage = new URL(callback.url).searchParams.get("stage");
-  return stage === "agent" || stage === "voicemail" ? stage : "answer";
-}
-
-/** The hold's own <Redirect> to the agent carries after=hold; a transfer on the verdict does not. */
-const afterHold = (callback: SignedCallback) => new URL(callback.url).searchParams.get("after") === "hold";
-
 const reply = (document: AnswerDocument): CarrierReply => ({ status: 200, body: document.body, contentType: document.contentType });
 
 function voicemailMessage(voicemail: ResultSettings["voicemail"]): VoicemailMessage {
@@ -41,6 +30,9 @@ function voicemailMessage(voicemail: ResultSettings["voicemail"]): VoicemailMess
 
 /** GET callbacks carry their parameters in the query; POST ones in the form body. */
 const fieldsOf = (callback: SignedCallback): [string, string][] => (callback.method === "GET" ? [...new URL(callback.url).searchParams] : callback.params);
+
+/** A callback for a call this object does not know (a deleted campaign, a forgotten attempt, a made-up id): acknowledged, ignored. */
+const UNKNOWN_CALL: CarrierReply = { status: 200, body: "unknown attempt; ignored" };
 
 /**
  * The campaign object's side of the carrier webhooks: the carrier's signature first, then the
@@ -62,8 +54,8 @@ export class CarrierCallbacks {
   /** A status callback. Late callbacks for a deleted campaign or a forgotten attempt are acknowledged and ignored. */
   async callback(campaignId: string, attemptId: string, kind: CarrierKind, callback: SignedCallback): Promise<CarrierReply> {
     const { d1, storage, events, hub, alarm } = this.parts;
-    if (!(await d1.load(campaignId))) return { status: 200, body: "campaign not found; ignored" };
-    if (!storage.attempts.get(attemptId)) return { status: 200, body: "unknown attempt; ignored" };
+    // One answer for a missing campaign and a missing attempt: an outsider must not learn which campaign ids exist.
+    if (!(await d1.load(campaignId)) || !storage.attempts.get(attemptId)) return UNKNOWN_CALL;
     const checked = await this.authenticate(kind, callback);
     if (!("adapter" in checked)) return checked;
     storage.carrierRequests.count("callback");
@@ -85,26 +77,16 @@ export class CarrierCallbacks {
     const state = storage.campaign.get();
     const attempt = storage.attempts.get(attemptId);
     if (!state || !attempt || attempt.state === "ended" || !adapter.lateVerdict) return;
-    if (resultSettingsOfState(state).voicemail.action === "agent" || !this.releaseHold(attemptId)) return;
-    const urls = await verdictUrls(env, adapter.kind, campaignId, attemptId);
+    if (resultSettingsOfState(state).voicemail.action === "agent" || !storage.holds.release(attemptId, Date.now())) return;
+    const urls = await stageUrls(env, adapter.kind, campaignId, attemptId);
     const machine = answeredByWord(event.answeredBy) === "machine";
     const moved = await adapter.lateVerdict.transferCall(
       attempt.call_id ?? event.callId,
       event.carrierRef ?? attempt.carrier_ref,
-      machine ? urls.voicemailUrl : urls.agentUrl,
+      machine ? urls.voicemail : urls.agent,
     );
     // The carrier refused the move: the call is still held, and its redirect must bring the agent.
-    if (!moved) this.parts.storage.carrierRequests.rememberNonce(`hold-transfer-failed:${attemptId}`, Date.now());
-  }
-
-  /** Once per attempt: a durable latch in the nonce cache, so a verdict and the hold's redirect never both move the call. */
-  private releaseHold(attemptId: string): boolean {
-    return this.parts.storage.carrierRequests.rememberNonce(`hold-released:${attemptId}`, Date.now());
-  }
-
-  /** Whether a verdict's transfer was refused: the nonce cache says "seen before" by refusing the insert. */
-  private transferFailed(attemptId: string): boolean {
-    return !this.parts.storage.carrierRequests.rememberNonce(`hold-transfer-failed:${attemptId}`, Date.now());
+    if (!moved) storage.holds.markTransferRefused(attemptId);
   }
 
   /**
@@ -119,6 +101,8 @@ export class CarrierCallbacks {
     const state = await d1.load(campaignId);
     const attempt = state ? storage.attempts.get(attemptId) : null;
     if (!state || !attempt) return { status: 404, body: "This call is not known." };
+    const stage = documentStageOf(callback.url);
+    if (stage === null) return { status: 404, body: "This answer URL names no document." };
     const checked = await this.authenticate(kind, callback);
     if (!("adapter" in checked)) return checked;
     const { adapter } = checked;
@@ -129,19 +113,18 @@ export class CarrierCallbacks {
       hub.publish();
       await alarm.arm();
     }
-    const stage = stageOf(callback);
     const voicemail = resultSettingsOfState(state).voicemail;
     if (stage === "voicemail") return this.leaveVoicemail(state, attemptId, adapter, voicemail);
     if (stage === "answer") {
       if (event?.progress !== "in-progress") return { status: 200, body: EMPTY_RESPONSE_XML, contentType: XML_CONTENT_TYPE };
       if (voicemail.action !== "agent" && adapter.lateVerdict) {
-        const { agentUrl } = await verdictUrls(this.parts.env, kind, campaignId, attemptId);
-        return reply(adapter.lateVerdict.holdDocument(`${agentUrl}&after=hold`, HOLD_FOR_VERDICT_SECONDS));
+        const urls = await stageUrls(this.parts.env, kind, campaignId, attemptId);
+        return reply(adapter.lateVerdict.holdDocument(urls["after-hold"], HOLD_FOR_VERDICT_SECONDS));
       }
       if (voicemail.action !== "agent" && answeredByWord(event.answeredBy) === "machine") return this.leaveVoicemail(state, attemptId, adapter, voicemail);
     }
     // The hold ran out with no verdict; one that came first has moved the call, unless the carrier refused the move.
-    if (stage === "agent" && afterHold(callback) && !this.releaseHold(attemptId) && !this.transferFailed(attemptId)) {
+    if (stage === "after-hold" && !storage.holds.release(attemptId, Date.now()) && !storage.holds.transferRefused(attemptId)) {
       return { status: 200, body: EMPTY_RESPONSE_XML, contentType: XML_CONTENT_TYPE };
     }
     return reply(await this.agentDocument(state, attempt, adapter, event));
@@ -171,7 +154,7 @@ export class CarrierCallbacks {
       phone_number: attempt.phone,
       call_id: callId,
       answered_by: answeredByWord(event?.answeredBy ?? storage.attempts.get(attempt.attempt_id)?.answered_by),
-      result_url: await resultUrl(this.parts.env, callId, attempt.created_at),
+      result_url: await resultUrl(this.parts.env, callId, state.account_id, attempt.created_at),
     };
     return adapter.answerDocument(await d1.agentStreamUrl(state.agent_id), parameters);
   }

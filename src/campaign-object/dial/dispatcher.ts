@@ -15,6 +15,8 @@ import type { Attempt } from "../storage/attempts";
 import type { ObjectStorage } from "../storage/object-storage";
 import type { LiveContact } from "../storage/working-contacts";
 import type { Transitions } from "../transitions";
+import { judgeRecentDials } from "./failure-breaker";
+import { rampedConcurrency } from "./ramp-up";
 
 /** Ring time given to the carrier (Twilio's Timeout; at least 15 s). */
 export const RING_TIMEOUT_S = 30;
@@ -73,12 +75,27 @@ export class Dispatcher {
       events: CallEvents;
       /** A campaign-level carrier error fails the campaign (lifecycle-runner.ts). */
       fail: (reason: string) => Promise<void>;
+      /** The failure breaker tripped: the campaign pauses itself (lifecycle-runner.ts). */
+      pauseForFailures: (reason: string) => Promise<void>;
       stages: DialStage[];
     },
   ) {}
 
   /** Ticks under way; fence() waits for them. */
   private readonly ticking = new Set<Promise<void>>();
+  /** Appends seen by this instance: a page read while one landed may not mark D1 as read to the end. */
+  private appends = 0;
+
+  /**
+   * Contacts were appended to D1 after the cursor: page again, and dial them at once when running.
+   * Called after the append's D1 write, in the same synchronous step that counts them.
+   */
+  contactsAdded() {
+    const { storage } = this.parts;
+    this.appends++;
+    storage.campaign.patch({ exhausted: 0 });
+    if (storage.campaign.get()?.status === "running") storage.timers.setNoLater("dispatch", Date.now());
+  }
 
   async tick() {
     const run = this.runTick();
@@ -110,14 +127,20 @@ export class Dispatcher {
 
   private async dialDue() {
     const { env, storage } = this.parts;
+    await this.tripBreakerIfFailing();
     const state = storage.campaign.get();
     if (!state) return;
     const now = Date.now();
     const releases = storage.attempts.unreleased();
     let dialable: LiveContact[] = [];
     let waitingReason: string | null = null;
+    // A backoff (the carrier's or the eligibility check's) keeps the dispatch timer at its end, whatever else took the timer meanwhile.
+    if (state.status === "running" && now < state.dial_after) storage.timers.setNoLater("dispatch", state.dial_after);
     if (state.status === "running" && now >= state.dial_after) {
-      const free = state.max_concurrent_calls - storage.attempts.inFlight();
+      const ramp = rampedConcurrency(state.max_concurrent_calls, state.ramp_up_seconds, state.ramp_started_at, now);
+      // Concurrency rises with time alone, so the next step needs its own tick even when no call ends.
+      if (ramp.nextRiseAt !== null) storage.timers.setNoLater("dispatch", ramp.nextRiseAt);
+      const free = ramp.limit - storage.attempts.inFlight();
       // While the account holds slots back, the stages (the ledger's reservations above all) see about what it will grant, not every free line.
       const wanted = this.grantedWhenHeld === null ? free : Math.min(free, Math.max(1, this.grantedWhenHeld * 2));
       if (free > 0) {
@@ -154,6 +177,15 @@ export class Dispatcher {
       this.setReason(null);
     }
     if (result.leases.length > 0) await this.placeCalls(result.leases, dialable);
+  }
+
+  /** Before any dial: a running campaign whose latest dials mostly failed pauses itself (failure-breaker.ts). */
+  private async tripBreakerIfFailing() {
+    const state = this.parts.storage.campaign.get();
+    if (state?.status !== "running" || state.pause_on_failure_rate === null) return;
+    const settings = { pauseOnFailureRate: state.pause_on_failure_rate, failureWindow: state.failure_window };
+    const verdict = judgeRecentDials(this.parts.storage.dialEndings.latest(state.failure_window), settings);
+    if (verdict.trip) await this.parts.pauseForFailures(verdict.reason);
   }
 
   /**
@@ -222,9 +254,12 @@ export class Dispatcher {
     const state = storage.campaign.get();
     if (!state || state.exhausted || storage.contacts.countFreshPending() >= needed) return;
     const limit = Math.max(PAGE_SIZE, needed * 4);
+    const appendsBefore = this.appends;
     const rows = await d1.pendingPage(state.campaign_id, state.cursor_seq, limit);
     storage.contacts.addPending(rows);
-    storage.campaign.patch({ cursor_seq: rows.at(-1)?.seq ?? state.cursor_seq, exhausted: rows.length < limit ? 1 : 0 });
+    // A short page read before an append landed says nothing about the appended rows: read again next time.
+    const readToEnd = rows.length < limit && this.appends === appendsBefore;
+    storage.campaign.patch({ cursor_seq: rows.at(-1)?.seq ?? state.cursor_seq, exhausted: readToEnd ? 1 : 0 });
   }
 
   private async placeCalls(leases: string[], admitted: LiveContact[]) {

@@ -17,10 +17,14 @@ export interface TransitionReporter {
   contactChanged(before: LiveContact, after: LiveContact, at: string): void;
   /** Stop: the working-set contacts it cancelled; those still only in D1 (seq > cursor_seq) are reported later. */
   contactsCancelled(cancelled: LiveContact[], at: string): void;
-  campaignChanged(from: CampaignStatus, to: CampaignStatus, at: string): void;
+  /** `pauseReason` says why a campaign paused: an API request, or the failure breaker. */
+  campaignChanged(from: CampaignStatus, to: CampaignStatus, at: string, pauseReason?: PauseReason): void;
   /** A call result was stored for the contact (which now carries it). */
   contactResult(contact: LiveContact, at: string): void;
 }
+
+/** Why a campaign paused, as `campaign.paused` says in `reason`. */
+export type PauseReason = "requested" | "failure_rate";
 
 /** Contacts read from D1 per backfill page (a stop's cancellations beyond the working set). */
 const BACKFILL_PAGE = 500;
@@ -74,6 +78,7 @@ export function contactWebhookView(campaignId: string, contact: LiveContact, at:
     timezone: contactTimezone(window, { phone: contact.phone, timezone: contact.timezone }),
     result: contact.result === null ? null : (JSON.parse(contact.result) as ContactResultView),
     callbacks: contact.callbacks,
+    expires_at: iso(contact.expires_at),
     created_at: contact.created_at,
     updated_at: at,
   };
@@ -151,12 +156,13 @@ export class CampaignWebhookReports implements TransitionReporter {
     this.outbox.enqueue({ type: "contact.result", data: contactWebhookView(state.campaign_id, contact, at, windowOf(state)), at: Date.parse(at) });
   }
 
-  campaignChanged(from: CampaignStatus, to: CampaignStatus, at: string) {
+  campaignChanged(from: CampaignStatus, to: CampaignStatus, at: string, pauseReason: PauseReason = "requested") {
     const type = campaignEventType(from, to);
     const state = this.storage.campaign.get();
     if (!type || !state) return;
     this.outbox.setAccount(state.account_id);
-    this.outbox.enqueue({ type, data: campaignWebhookView({ ...state, status: to }, this.storage.campaign.stats(), at), at: Date.parse(at) });
+    const view = campaignWebhookView({ ...state, status: to }, this.storage.campaign.stats(), at);
+    this.outbox.enqueue({ type, data: type === "campaign.paused" ? { ...view, reason: pauseReason } : view, at: Date.parse(at) });
   }
 
   /** The outbox's due time, or the next backfill page's while the delivery backlog allows one. */
@@ -260,6 +266,7 @@ export class CampaignWebhookReports implements TransitionReporter {
         timezone: c.timezone,
         window_opens_at: null,
         policy_waits_until: null,
+        expires_at: c.expiresAt === null ? null : Date.parse(c.expiresAt),
         created_at: c.createdAt,
         dirty: 0,
         result: c.result,

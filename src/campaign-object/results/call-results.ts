@@ -1,23 +1,24 @@
-import type { CallResultInput } from "../../call-results/result-input";
+import { type CallResultInput, dispositionProblem } from "../../call-results/result-input";
 import { resultView } from "../../call-results/result-view";
 import { type CallingWindow, contactZones } from "../../calling-window/calling-window";
 import { nowIso } from "../../db/client";
 import { addNumber } from "../../dnc/store";
 import type { Env } from "../../env";
 import type { AlarmClock } from "../alarm-clock";
+import { ContactLookup, type FoundContact } from "../contact-lookup";
 import type { D1Sync } from "../d1-sync";
 import { isTerminal } from "../lifecycle";
 import type { EventHub } from "../live/event-hub";
 import { contactWebhookView } from "../reports/webhook-reports";
 import type { CallRecord } from "../storage/call-records";
-import type { CampaignState } from "../storage/campaign-state";
+import { type CampaignState, resultSettingsOfState } from "../storage/campaign-state";
 import type { ObjectStorage } from "../storage/object-storage";
-import type { ContactPatch, LiveContact, SettledRow } from "../storage/working-contacts";
+import type { ContactPatch, LiveContact } from "../storage/working-contacts";
 import type { Transitions } from "../transitions";
 import { callbackDueAt } from "./callback-rules";
 
 export type ContactView = ReturnType<typeof contactWebhookView>;
-type Refusal = { ok: false; reason: "not_found" | "conflict"; message: string };
+type Refusal = { ok: false; reason: "not_found" | "conflict" | "invalid"; message: string };
 export type ResultOutcome = { ok: true; contact: ContactView } | Refusal;
 
 /** Contact changes reach D1 this soon after a result, when no tick is due sooner. */
@@ -25,10 +26,7 @@ const FLUSH_DELAY_MS = 250;
 
 const windowOf = (state: CampaignState) => (state.calling_window ? (JSON.parse(state.calling_window) as CallingWindow) : null);
 const inFlight = (contact: Pick<LiveContact, "status">) => contact.status === "originated" || contact.status === "connected";
-const refuse = (reason: "not_found" | "conflict", message: string): Refusal => ({ ok: false, reason, message });
-
-/** A contact here, or as D1 has it (a settled contact leaves the working set once D1 has it). */
-type FoundContact = { live: LiveContact } | { row: SettledRow };
+const refuse = (reason: Refusal["reason"], message: string): Refusal => ({ ok: false, reason, message });
 
 /** What the rules read of a found contact, wherever it was found. */
 const factsOf = (found: FoundContact) =>
@@ -57,6 +55,8 @@ type ContactFacts = ReturnType<typeof factsOf>;
  * callback made one more due time of the contact (its window applied), like a retry that uses none.
  */
 export class CallResults {
+  private readonly lookup: ContactLookup;
+
   constructor(
     private readonly parts: {
       env: Env;
@@ -68,13 +68,21 @@ export class CallResults {
       /** Waits out this campaign's ticks under way (Dispatcher.fence); the Worker fences the account's other campaigns. */
       fenceOwnDials: () => Promise<void>;
     },
-  ) {}
+  ) {
+    this.lookup = new ContactLookup(parts);
+  }
 
-  /** A result for `callId`; `callbackAt` is the asked time (epoch ms) the Worker checked against the clock, or null. */
-  async report(campaignId: string, callId: string, input: CallResultInput, callbackAt: number | null): Promise<ResultOutcome> {
+  /**
+   * A result for `callId` from `accountId`'s caller (a key, a session, or the call's own token);
+   * `callbackAt` is the asked time (epoch ms) the Worker checked against the clock, or null.
+   */
+  async report(campaignId: string, callId: string, accountId: string, input: CallResultInput, callbackAt: number | null): Promise<ResultOutcome> {
     const { d1, storage, env } = this.parts;
     const state = await d1.load(campaignId);
-    if (!state) return refuse("not_found", `Call ${callId} was not found.`);
+    // Another account's call is answered like one that does not exist.
+    if (!state || state.account_id !== accountId) return refuse("not_found", `Call ${callId} was not found.`);
+    const unknownDisposition = dispositionProblem(input.disposition, resultSettingsOfState(state).dispositions);
+    if (unknownDisposition) return refuse("invalid", unknownDisposition);
     const call = storage.calls.get(callId);
     if (!call) return refuse("not_found", `Call ${callId} was not found, or the 48 hours in which it takes a result have passed.`);
     const found = await this.find(state, call.contact_id, call.seq);
@@ -99,8 +107,8 @@ export class CallResults {
       await addNumber(env.DB, state.account_id, contact.phone, `opt-out on call ${callId}`, nowIso());
       await this.parts.fenceOwnDials();
     }
-    // Read again after the awaits: the call may have ended and its contact left the working set meanwhile.
-    const current = await this.find(state, call.contact_id, call.seq);
+    // Read again after the opt-out's awaits: the call may have ended and its contact left the working set meanwhile.
+    const current = input.opt_out ? await this.find(state, call.contact_id, call.seq) : found;
     if (!current) return refuse("not_found", `Call ${callId} was not found.`);
     return { ok: true, contact: this.store(state, call, current, input, dueAt) };
   }
@@ -179,21 +187,11 @@ export class CallResults {
     void alarm.arm();
   }
 
-  private async find(state: CampaignState, contactId: string, seq: number): Promise<FoundContact | null> {
-    const live = this.parts.storage.contacts.get(contactId);
-    if (live) return { live };
-    const row = await this.parts.d1.contactAt(state.campaign_id, seq);
-    return row && row.id === contactId ? { row } : null;
+  private find(state: CampaignState, contactId: string, seq: number): Promise<FoundContact | null> {
+    return this.lookup.find(state.campaign_id, contactId, seq);
   }
 
-  /** The contact in the working set: a settled one read from D1 is brought back (clean) so its change is flushed like any other. */
   private adopt(found: FoundContact): LiveContact {
-    const { storage } = this.parts;
-    if ("live" in found) return found.live;
-    const here = storage.contacts.get(found.row.id);
-    if (here) return here;
-    const next = (found.row as SettledRow & { next_attempt_at?: string | null }).next_attempt_at;
-    storage.contacts.adoptSettled(found.row, next ? Date.parse(next) : null);
-    return storage.contacts.get(found.row.id) as LiveContact;
+    return this.lookup.adopt(found);
   }
 }

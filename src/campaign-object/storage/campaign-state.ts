@@ -28,6 +28,12 @@ export interface CampaignState {
   custom_columns: string | null;
   /** What the campaign does with results and redials (call-results/settings.ts ResultSettings as JSON); null in state saved before it was kept. */
   result_settings: string | null;
+  /** The failure breaker's share (null: off) and window (dial/failure-breaker.ts). */
+  pause_on_failure_rate: number | null;
+  failure_window: number;
+  ramp_up_seconds: number;
+  /** Epoch ms of the latest start or resume, where the ramp-up begins (0: never started). */
+  ramp_started_at: number;
 }
 
 export type ContactStats = Record<ContactStatus, number>;
@@ -43,6 +49,17 @@ export const customColumnsOfState = (state: CampaignState | null): string[] => (
 /** The campaign's result settings; state saved before they were kept has the defaults. */
 export const resultSettingsOfState = (state: CampaignState): ResultSettings =>
   state.result_settings ? (JSON.parse(state.result_settings) as ResultSettings) : DEFAULT_RESULT_SETTINGS;
+
+/** Columns added after the table first shipped, with the value older campaigns get (D1's defaults for the same settings). */
+const ADDED_COLUMNS = {
+  calling_window: "TEXT",
+  custom_columns: "TEXT",
+  result_settings: "TEXT",
+  pause_on_failure_rate: "REAL DEFAULT 0.8",
+  failure_window: "INTEGER NOT NULL DEFAULT 20",
+  ramp_up_seconds: "INTEGER NOT NULL DEFAULT 0",
+  ramp_started_at: "INTEGER NOT NULL DEFAULT 0",
+} as const;
 
 const STATS: readonly ContactStatus[] = ["pending", "originated", "connected", "completed", "failed", "cancelled"];
 
@@ -65,11 +82,11 @@ export class CampaignStateTable {
       cursor_seq INTEGER NOT NULL DEFAULT -1, exhausted INTEGER NOT NULL DEFAULT 0,
       backoff_ms INTEGER NOT NULL DEFAULT 0, dial_after INTEGER NOT NULL DEFAULT 0, high_water INTEGER NOT NULL DEFAULT 0,
       calling_window TEXT, custom_columns TEXT, result_settings TEXT)`);
-    // Objects from before a column existed get it here. Their campaigns have no window, and their
-    // contacts store named fields, which read the same without the column names.
-    for (const column of ["calling_window", "custom_columns", "result_settings"]) {
+    // Every column added since the table shipped comes here, for new objects and old ones alike. Old campaigns have no
+    // window, their contacts store named fields (which read the same without the column names), and D1's safety defaults.
+    for (const [column, type] of Object.entries(ADDED_COLUMNS)) {
       const has = this.sql.exec("SELECT 1 FROM pragma_table_info('campaign_state') WHERE name = ?", column).toArray().length > 0;
-      if (!has) this.sql.exec(`ALTER TABLE campaign_state ADD COLUMN ${column} TEXT`);
+      if (!has) this.sql.exec(`ALTER TABLE campaign_state ADD COLUMN ${column} ${type}`);
     }
     this.sql.exec("CREATE TABLE IF NOT EXISTS stats (status TEXT PRIMARY KEY, n INTEGER NOT NULL)");
   }
@@ -101,6 +118,11 @@ export class CampaignStateTable {
     const out = Object.fromEntries(STATS.map((s) => [s, 0])) as ContactStats;
     for (const row of this.sql.exec<{ status: ContactStatus; n: number }>("SELECT status, n FROM stats")) out[row.status] = row.n;
     return out;
+  }
+
+  /** Contacts that join the campaign (an append) in `status`. */
+  addStat(status: ContactStatus, count: number) {
+    if (count !== 0) this.sql.exec("UPDATE stats SET n = n + ? WHERE status = ?", count, status);
   }
 
   moveStat(from: ContactStatus, to: ContactStatus, count = 1) {

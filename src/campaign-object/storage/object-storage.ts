@@ -2,7 +2,9 @@ import { Attempts } from "./attempts";
 import { CallRecords } from "./call-records";
 import { CampaignStateTable } from "./campaign-state";
 import { CarrierRequests } from "./carrier-requests";
+import { DialEndings } from "./dial-endings";
 import { EventLog } from "./event-log";
+import { HoldLatches } from "./hold-latches";
 import { LedgerMarks } from "./ledger-marks";
 import { Timers } from "./timers";
 import { WorkingContacts } from "./working-contacts";
@@ -21,6 +23,8 @@ export class ObjectStorage {
   readonly carrierRequests: CarrierRequests;
   readonly calls: CallRecords;
   readonly ledgerMarks: LedgerMarks;
+  readonly holds: HoldLatches;
+  readonly dialEndings: DialEndings;
 
   constructor(sql: SqlStorage) {
     this.campaign = new CampaignStateTable(sql);
@@ -31,10 +35,23 @@ export class ObjectStorage {
     this.carrierRequests = new CarrierRequests(sql);
     this.calls = new CallRecords(sql);
     this.ledgerMarks = new LedgerMarks(sql);
+    this.holds = new HoldLatches(sql);
+    this.dialEndings = new DialEndings(sql);
   }
 
   createSchema() {
-    for (const table of [this.campaign, this.contacts, this.attempts, this.timers, this.events, this.carrierRequests, this.calls, this.ledgerMarks])
+    for (const table of [
+      this.campaign,
+      this.contacts,
+      this.attempts,
+      this.timers,
+      this.events,
+      this.carrierRequests,
+      this.calls,
+      this.ledgerMarks,
+      this.holds,
+      this.dialEndings,
+    ])
       table.createSchema();
   }
 }

@@ -11,6 +11,8 @@ export interface PendingRow {
   row: number;
   created_at: string;
   callbacks: number;
+  /** RFC 3339, or null for no expiry. */
+  expires_at: string | null;
 }
 
 /** A settled contact read back from D1 for a result or a callback (d1-sync.ts contactAt). */
@@ -52,10 +54,15 @@ export interface LiveContact {
   callbacks: number;
   /** A callback the agent asked for during the live call: applied when the call ends (epoch ms). */
   callback_at: number | null;
+  /** Not dialled at or after this epoch ms (the upload's expires_at), or null. */
+  expires_at: number | null;
 }
 
 export type ContactPatch = Partial<
-  Omit<LiveContact, "contact_id" | "seq" | "phone" | "custom_fields" | "dirty" | "timezone" | "window_opens_at" | "policy_waits_until" | "row" | "created_at">
+  Omit<
+    LiveContact,
+    "contact_id" | "seq" | "phone" | "custom_fields" | "dirty" | "timezone" | "window_opens_at" | "policy_waits_until" | "row" | "created_at" | "expires_at"
+  >
 >;
 
 /** Columns added after the table first shipped; objects created before get them on their next start. */
@@ -69,9 +76,19 @@ const ADDED_COLUMNS: [string, string][] = [
   ["callbacks", "INTEGER NOT NULL DEFAULT 0"],
   ["callback_at", "INTEGER"],
   ["policy_waits_until", "INTEGER"],
+  ["settled_at", "INTEGER"],
+  ["expires_at", "INTEGER"],
 ];
 
+/**
+ * A settled contact stays here this long after D1 has it: the agent's result for a call that just
+ * ended then finds the contact here instead of reading it back from D1.
+ */
+const SETTLED_KEPT_MS = 120_000;
+
 type Row = Record<string, SqlStorageValue>;
+
+const epochOrNull = (iso: string | null | undefined) => (iso ? Date.parse(iso) : null);
 
 /**
  * The contacts this object is working on: pending ones read ahead from D1, live ones, and settled
@@ -85,7 +102,7 @@ export class WorkingContacts {
       contact_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, phone TEXT NOT NULL, custom_fields TEXT NOT NULL,
       status TEXT NOT NULL, attempts INTEGER NOT NULL, outcome TEXT, last_error TEXT, call_id TEXT,
       next_attempt_at INTEGER, dirty INTEGER NOT NULL DEFAULT 0, timezone TEXT, window_opens_at INTEGER, row INTEGER, created_at TEXT,
-      result TEXT, disposition TEXT, callbacks INTEGER NOT NULL DEFAULT 0, callback_at INTEGER, policy_waits_until INTEGER)`);
+      result TEXT, disposition TEXT, callbacks INTEGER NOT NULL DEFAULT 0, callback_at INTEGER, policy_waits_until INTEGER, settled_at INTEGER, expires_at INTEGER)`);
     const columns = new Set(
       this.sql
         .exec<{ name: string }>("SELECT name FROM pragma_table_info('contacts')")
@@ -95,13 +112,15 @@ export class WorkingContacts {
     for (const [name, definition] of ADDED_COLUMNS) if (!columns.has(name)) this.sql.exec(`ALTER TABLE contacts ADD COLUMN ${name} ${definition}`);
     this.sql.exec("CREATE INDEX IF NOT EXISTS contacts_due ON contacts (status, next_attempt_at, seq)");
     this.sql.exec("CREATE INDEX IF NOT EXISTS contacts_dirty ON contacts (dirty)");
+    this.sql.exec("CREATE INDEX IF NOT EXISTS contacts_settled ON contacts (settled_at)");
   }
 
   /** Pending contacts as D1 pages them (d1-sync.ts pendingPage); one already here is left as it is. */
   addPending(rows: PendingRow[]) {
     for (const row of rows) {
       this.sql.exec(
-        "INSERT OR IGNORE INTO contacts (contact_id, seq, phone, custom_fields, status, attempts, timezone, row, created_at, callbacks) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
+        `INSERT OR IGNORE INTO contacts (contact_id, seq, phone, custom_fields, status, attempts, timezone, row, created_at, callbacks, expires_at)
+         VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)`,
         row.id,
         row.seq,
         row.phone_number,
@@ -111,6 +130,7 @@ export class WorkingContacts {
         row.row,
         row.created_at,
         row.callbacks,
+        epochOrNull(row.expires_at),
       );
     }
   }
@@ -119,7 +139,7 @@ export class WorkingContacts {
   adoptSettled(row: SettledRow, nextAttemptAt: number | null) {
     this.sql.exec(
       `INSERT OR IGNORE INTO contacts (contact_id, seq, phone, custom_fields, status, attempts, outcome, last_error, call_id, next_attempt_at,
-         timezone, row, created_at, result, disposition, callbacks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         timezone, row, created_at, result, disposition, callbacks, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       row.id,
       row.seq,
       row.phone_number,
@@ -136,6 +156,7 @@ export class WorkingContacts {
       row.result,
       row.disposition,
       row.callbacks,
+      epochOrNull(row.expires_at),
     );
   }
 
@@ -143,12 +164,15 @@ export class WorkingContacts {
     return (this.sql.exec<Row>("SELECT * FROM contacts WHERE contact_id = ?", contactId).toArray()[0] as LiveContact | undefined) ?? null;
   }
 
-  /** Pending contacts that may be dialled now: retries that are due first, then fresh ones in CSV order. */
+  /**
+   * Pending contacts that may be dialled now: retries that are due first, then fresh ones in CSV order.
+   * A contact whose expiry has come is due too, whatever it waits for, so the expiry stage ends it then.
+   */
   due(now: number, limit: number): LiveContact[] {
     return this.sql
       .exec<Row>(
-        `SELECT * FROM contacts WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
-         ORDER BY next_attempt_at IS NULL, seq LIMIT ?`,
+        `SELECT * FROM contacts WHERE status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?1 OR expires_at <= ?1)
+         ORDER BY next_attempt_at IS NULL, seq LIMIT ?2`,
         now,
         limit,
       )
@@ -159,8 +183,13 @@ export class WorkingContacts {
     return Number(this.sql.exec<Row>("SELECT count(*) AS n FROM contacts WHERE status = 'pending' AND next_attempt_at IS NULL").one().n);
   }
 
+  /** When the next waiting contact falls due: its retry, callback or window, or its expiry if that comes first. */
   nextRetryAt(): number | null {
-    const row = this.sql.exec<Row>("SELECT min(next_attempt_at) AS at FROM contacts WHERE status = 'pending' AND next_attempt_at IS NOT NULL").one();
+    const row = this.sql
+      .exec<Row>(
+        "SELECT min(min(next_attempt_at, coalesce(expires_at, next_attempt_at))) AS at FROM contacts WHERE status = 'pending' AND next_attempt_at IS NOT NULL",
+      )
+      .one();
     return row.at === null ? null : Number(row.at);
   }
 
@@ -222,7 +251,7 @@ export class WorkingContacts {
   write(next: LiveContact) {
     this.sql.exec(
       `UPDATE contacts SET status = ?, attempts = ?, outcome = ?, last_error = ?, call_id = ?, next_attempt_at = ?, result = ?, disposition = ?,
-         callbacks = ?, callback_at = ?, dirty = dirty + 1
+         callbacks = ?, callback_at = ?, dirty = dirty + 1, settled_at = NULL
        WHERE contact_id = ?`,
       next.status,
       next.attempts,
@@ -249,11 +278,19 @@ export class WorkingContacts {
     return this.sql.exec<Row>("SELECT * FROM contacts WHERE dirty > 0 LIMIT ?", limit).toArray() as unknown as LiveContact[];
   }
 
-  /** After a flush: rows unchanged since are clean again, and settled ones leave the working set (D1 has them). */
-  markFlushed(rows: { id: string; version: number }[]) {
+  /**
+   * After a flush: rows unchanged since are clean again; settled ones stay a short while (a result
+   * for a call that just ended reads them here), then leave the working set (D1 has them).
+   */
+  markFlushed(rows: { id: string; version: number }[], now = Date.now()) {
     for (const { id, version } of rows) {
-      this.sql.exec("UPDATE contacts SET dirty = 0 WHERE contact_id = ? AND dirty = ?", id, version);
-      this.sql.exec("DELETE FROM contacts WHERE contact_id = ? AND dirty = 0 AND status IN ('completed', 'failed', 'cancelled')", id);
+      this.sql.exec(
+        "UPDATE contacts SET dirty = 0, settled_at = CASE WHEN status IN ('completed', 'failed', 'cancelled') THEN ? END WHERE contact_id = ? AND dirty = ?",
+        now,
+        id,
+        version,
+      );
     }
+    this.sql.exec("DELETE FROM contacts WHERE settled_at <= ? AND dirty = 0", now - SETTLED_KEPT_MS);
   }
 }

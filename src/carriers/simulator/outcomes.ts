@@ -12,6 +12,15 @@ export function outcomeFor(to: string): SimulatedOutcome {
   return "answered";
 }
 
+/**
+ * Whether the carrier refuses to move this live call (Plivo's and Vobiz's transfer-call API), by
+ * the third- and fourth-last digits 50–59 (docs/simulator.md), so tests reach the fallback.
+ */
+export function refusesTransfer(to: string): boolean {
+  const digits = to.replace(/\D/g, "");
+  return digits.length >= 4 && digits.slice(-4, -2).startsWith("5");
+}
+
 export interface TimelineStep {
   /** Seconds after the call was placed, before scaling. */
   at: number;

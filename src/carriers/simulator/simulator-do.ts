@@ -1,10 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../../env";
+import { meteredEnv } from "../../usage/meter";
 import { ownOrigin } from "../own-origin";
 import { fetcherFor } from "../registry";
 import type { FetchLike } from "../types";
 import { answerParameters } from "./answer-parameters";
-import { outcomeFor } from "./outcomes";
+import { outcomeFor, refusesTransfer } from "./outcomes";
 import {
   callTransferred,
   cancelledHangupParams,
@@ -75,7 +76,9 @@ export class SimulatorDO extends DurableObject<Env> {
   private delivering = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
+    super(ctx, meteredEnv(env));
+    // The object's own work is metered too when the cost benchmark asks for it (src/usage/meter.ts).
+    env = this.env;
     this.sql = ctx.storage.sql;
     ctx.blockConcurrencyWhile(async () => {
       createSimulatorSchema(this.sql);
@@ -159,6 +162,7 @@ export class SimulatorDO extends DurableObject<Env> {
     if (row?.status !== "in-progress") return familyError(dialect, 404, "NOT_FOUND", `no live call ${id}`);
     const target = readTransfer(dialect, body);
     if ("status" in target) return target;
+    if (refusesTransfer(row.to_number)) return familyError(dialect, 400, "TRANSFER_REFUSED", `call ${id} cannot be transferred now`);
     this.sql.exec("DELETE FROM deliveries WHERE sid = ? AND role = 'answer'", row.sid);
     insertDelivery(this.sql, row.sid, Date.now(), { ...target, params: documentRequestParams(row, "Transfer"), role: "answer" });
     await this.deliverFrom(Date.now());
