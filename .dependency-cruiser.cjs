@@ -50,6 +50,13 @@ module.exports = {
       to: { path: "^src/campaign-object/", pathNot: "^src/campaign-object/stub\\.ts$" },
     },
     {
+      name: "contact-ledger-via-stub",
+      comment: "The ledger's shards are reached through their stub (naming, shard choice, the policy push), never by importing the object.",
+      severity: "error",
+      from: { path: "^src/", pathNot: ["^src/contact-policy/", "^src/index\\.ts$"] },
+      to: { path: "^src/contact-policy/ledger-do\\.ts$" },
+    },
+    {
       name: "env-imports-nothing",
       comment: "Bindings are typed without importing a class, so env.ts can be imported from anywhere without a cycle.",
       severity: "error",

@@ -7,6 +7,7 @@ import { benchDnc } from "./dnc.mjs";
 import { benchEvents } from "./events.mjs";
 import { benchExport } from "./export.mjs";
 import { benchIngest } from "./ingest.mjs";
+import { benchPolicy } from "./policy.mjs";
 import { benchResults } from "./results.mjs";
 import { benchWebhooks } from "./webhooks.mjs";
 import { benchWidget } from "./widget.mjs";
@@ -20,6 +21,7 @@ const benches = {
   webhooks: benchWebhooks,
   export: benchExport,
   results: benchResults,
+  policy: benchPolicy,
   cost: benchCost,
   api: benchApi,
 };

@@ -4749,6 +4749,17 @@ export interface components {
           ms: number;
         } | null;
       };
+      /** @description The account contact policy's ledger as this campaign used it since the object started. */
+      contact_ledger: {
+        /** @description Requests to the account's contact ledger shards (one per shard asked per tick). */
+        requests: number;
+        /** @description Dials the ledger granted. */
+        reserved: number;
+        /** @description Contacts the contact policy made wait. */
+        held_back: number;
+        /** @description Reservations whose final state the ledger has not confirmed yet. */
+        open_reservations: number;
+      };
       /** @description The account's pre-dial eligibility check as this campaign made it since its object started. */
       eligibility_check: {
         requests: number;

@@ -10,6 +10,8 @@ export interface Env {
   SIMULATOR: DurableObjectNamespace;
   /** Local webhook receiver (src/outbox/webhook-sink-do.ts), answering only where the simulator is enabled. */
   WEBHOOK_SINK: DurableObjectNamespace;
+  /** The account's contact ledger, sharded by number (src/contact-policy/ledger-stub.ts). */
+  CONTACT_LEDGER: DurableObjectNamespace;
   ADMIN_TOKEN?: string;
   API_KEY_PEPPER?: string;
   SECRETS_KEY?: string;

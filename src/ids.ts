@@ -1,6 +1,6 @@
 const CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz";
 
-export type IdPrefix = "cmp" | "ctc" | "agt" | "pn" | "prov" | "key" | "call" | "att" | "whk" | "msg";
+export type IdPrefix = "cmp" | "ctc" | "agt" | "pn" | "prov" | "key" | "call" | "att" | "whk" | "msg" | "rsv";
 
 function encodeTime(ms: number, length: number): string {
   let out = "";

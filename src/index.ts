@@ -8,6 +8,7 @@ import { meteredEnv, meterWorkerRequest } from "./usage/meter";
 export { AccountDO } from "./accounts/account-do";
 export { CampaignDO } from "./campaign-object/campaign-do";
 export { SimulatorDO } from "./carriers/simulator/simulator-do";
+export { ContactLedgerDO } from "./contact-policy/ledger-do";
 export { WebhookSinkDO } from "./outbox/webhook-sink-do";
 
 const app = createApp();

@@ -42,6 +42,8 @@ export const LEASE_TTL_MS = 5 * 60_000;
 const LIMITS_TTL_MS = 2_000;
 /** How soon to ask again when every slot of the account is in use. */
 const SLOT_POLL_MS = 500;
+/** Shards of the contact ledger a new account gets; stored on first use so it never changes under the account. */
+const CONTACT_LEDGER_SHARDS = 4;
 
 type Row = Record<string, SqlStorageValue>;
 
@@ -132,7 +134,7 @@ export class AccountDO extends DurableObject<Env> {
     else await this.ctx.storage.setAlarm(due);
   }
 
-  /** The account's contact policy (PUT /contact-policy); no rule at all until the account sets one. */
+  /** The account's contact policy (PUT /contact-policy writes it here); no rule until the account sets one. The ledger's shards read it once, then get pushes. */
   async contactPolicy(): Promise<ContactPolicy> {
     return (await this.ctx.storage.get<ContactPolicy>(CONTACT_POLICY_KEY)) ?? NO_CONTACT_POLICY;
   }
@@ -231,6 +233,14 @@ export class AccountDO extends DurableObject<Env> {
       if (renewed.length === 0) lost.push(leaseId);
     }
     return lost;
+  }
+
+  /** How many shards the account's contact ledger has: fixed the first time it is asked. */
+  async contactLedgerShards(): Promise<number> {
+    const stored = await this.ctx.storage.get<number>("contact-ledger-shards");
+    if (stored !== undefined) return stored;
+    await this.ctx.storage.put("contact-ledger-shards", CONTACT_LEDGER_SHARDS);
+    return CONTACT_LEDGER_SHARDS;
   }
 
   /** What the account holds now; for status pages and tests. */

@@ -16,12 +16,12 @@ import { CarrierLink } from "./carrier-link";
 import { type AppendOutcome, ContactAppends } from "./contact-appends";
 import { type CancelOutcome, ContactCancels } from "./contact-cancels";
 import { D1Sync } from "./d1-sync";
-import { AccountPolicyRead } from "./dial/account-policy-read";
 import { CallbackWaitStage } from "./dial/callback-stage";
 import { Dispatcher } from "./dial/dispatcher";
 import { DncStage } from "./dial/dnc-stage";
 import { EligibilityStage } from "./dial/eligibility-stage";
 import { ExpiryStage } from "./dial/expiry-stage";
+import { ContactPolicyStage } from "./dial/policy-stage";
 import { CallingWindowStage } from "./dial/window-stage";
 import { type LifecycleResult, LifecycleRunner } from "./lifecycle-runner";
 import { EventHub } from "./live/event-hub";
@@ -47,6 +47,7 @@ export class CampaignDO extends DurableObject<Env> {
   private readonly reconciler: Reconciler;
   private readonly webhooks: CarrierCallbacks;
   private readonly dnc: DncStage;
+  private readonly contactPolicy: ContactPolicyStage;
   private readonly eligibility: EligibilityStage;
   private readonly reports: CampaignWebhookReports;
   private readonly results: CallResults;
@@ -79,15 +80,15 @@ export class CampaignDO extends DurableObject<Env> {
     const events = new CallEvents(storage, transitions);
     const shared = { env, storage, d1: this.d1, hub: this.hub, carrier: this.carrier };
     this.dnc = new DncStage({ db: env.DB, storage, transitions, durable: ctx.storage });
-    // A per-tick read of the account's policy; the merge replaces it with the ledger stage's answer.
-    const policyRead = new AccountPolicyRead(env, storage);
+    this.contactPolicy = new ContactPolicyStage(env, storage, ctx.storage);
     this.eligibility = new EligibilityStage({
       storage,
       transitions,
       durable: ctx.storage,
       env,
       fetch: outwardFetch,
-      eligibility: () => policyRead.eligibility(),
+      // The ledger's answer earlier in the same tick carries the account's eligibility check: no request of its own.
+      eligibility: () => this.contactPolicy.currentEligibility(),
     });
     this.lifecycle = new LifecycleRunner({ ...shared, ctx, transitions, alarm: this.alarmClock });
     this.dispatcher = new Dispatcher({
@@ -98,11 +99,11 @@ export class CampaignDO extends DurableObject<Env> {
       fail: (reason) => this.lifecycle.fail(reason),
       pauseForFailures: (reason) => this.lifecycle.pauseForFailures(reason),
       // Refilling stages (expiry, the calling window) run first wherever they stand; the others in this order: the DNC list (one query
-      // a tick), the account's policy, then the eligibility check, last so only dialable contacts are asked about. The array's order
-      // is also the order of their waiting reasons: the eligibility check's outranks the window's.
+      // a tick), the account's contact policy (one ledger request per shard a tick), then the eligibility check, last so only contacts
+      // that could be dialled now are asked about. The array's order is also the order of their waiting reasons.
       stages: [
         this.dnc,
-        policyRead,
+        this.contactPolicy,
         this.eligibility,
         new ExpiryStage(storage, transitions),
         new CallingWindowStage(storage, transitions),
@@ -190,6 +191,7 @@ export class CampaignDO extends DurableObject<Env> {
       carrier_kind: await this.carrier.loadedKind(),
       alarm: await this.alarmClock.armedFor(),
       dnc_check: { ...this.dnc.times },
+      contact_ledger: { ...this.contactPolicy.counts, open_reservations: this.storage.ledgerMarks.count() },
       eligibility_check: this.eligibility.times(),
       webhooks: this.reports.inspect(),
     };

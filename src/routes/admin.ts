@@ -59,6 +59,14 @@ const dispatchViewSchema = z
         last: z.object({ at: z.string(), numbers: z.int(), listed: z.int(), ms: z.number() }).nullable(),
       })
       .describe("The dial-time do-not-call check's cost since the object started (one query a tick)."),
+    contact_ledger: z
+      .object({
+        requests: z.int().describe("Requests to the account's contact ledger shards (one per shard asked per tick)."),
+        reserved: z.int().describe("Dials the ledger granted."),
+        held_back: z.int().describe("Contacts the contact policy made wait."),
+        open_reservations: z.int().describe("Reservations whose final state the ledger has not confirmed yet."),
+      })
+      .describe("The account contact policy's ledger as this campaign used it since the object started."),
     eligibility_check: z
       .object({
         requests: z.int(),
@@ -247,6 +255,7 @@ export const adminRoutes = admin
           carrier_kind: view.carrier_kind,
           carrier_requests: view.carrier_requests,
           dnc_check: view.dnc_check,
+          contact_ledger: view.contact_ledger,
           eligibility_check: view.eligibility_check,
           webhooks: view.webhooks,
         },

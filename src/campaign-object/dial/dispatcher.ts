@@ -19,9 +19,9 @@ import { judgeRecentDials } from "./failure-breaker";
 import { rampedConcurrency } from "./ramp-up";
 
 /** Ring time given to the carrier (Twilio's Timeout; at least 15 s). */
-const RING_TIMEOUT_S = 30;
+export const RING_TIMEOUT_S = 30;
 /** Longest call we pay for; the carrier hangs up after it. */
-const TIME_LIMIT_S = 3600;
+export const TIME_LIMIT_S = 3600;
 /** Contacts read from D1 per page, by seq cursor. */
 const PAGE_SIZE = 500;
 const MAX_BACKOFF_MS = 60_000;
@@ -42,6 +42,12 @@ export interface DialStage {
   readonly refills?: boolean;
   /** The status_reason to show when a tick could dial no one, if this stage is why (e.g. all wait for their window). */
   waitingReason?(now: number): string | null;
+  /** At the start of every tick, before anything is read: a stage that keeps books of earlier dials brings them up to date. */
+  tickStarted?(now: number): void;
+  /** The contact's dial is being written as this attempt: called in the same write, before any carrier hears of it. */
+  dialPlaced?(contactId: string, attemptId: string): void;
+  /** When the tick is over, whatever it dialled (it also ends a tick that failed). */
+  tickEnded?(): Promise<void>;
 }
 
 type RetryLater = Extract<OriginateResult, { kind: "retry_later" }>;
@@ -54,6 +60,8 @@ type RetryLater = Extract<OriginateResult, { kind: "retry_later" }>;
 export class Dispatcher {
   /** The last status_reason a stage gave, so it can be cleared once no stage gives one. */
   private stageReason: string | null = null;
+  /** Slots the account granted when it last held some back (pacing, its slots), or null when it last granted all. */
+  private grantedWhenHeld: number | null = null;
 
   constructor(
     private readonly parts: {
@@ -108,6 +116,16 @@ export class Dispatcher {
   }
 
   private async runTick() {
+    const { stages } = this.parts;
+    for (const stage of stages) stage.tickStarted?.(Date.now());
+    try {
+      await this.dialDue();
+    } finally {
+      for (const stage of stages) await stage.tickEnded?.();
+    }
+  }
+
+  private async dialDue() {
     const { env, storage } = this.parts;
     await this.tripBreakerIfFailing();
     const state = storage.campaign.get();
@@ -123,8 +141,10 @@ export class Dispatcher {
       // Concurrency rises with time alone, so the next step needs its own tick even when no call ends.
       if (ramp.nextRiseAt !== null) storage.timers.setNoLater("dispatch", ramp.nextRiseAt);
       const free = ramp.limit - storage.attempts.inFlight();
+      // While the account holds slots back, the stages (the ledger's reservations above all) see about what it will grant, not every free line.
+      const wanted = this.grantedWhenHeld === null ? free : Math.min(free, Math.max(1, this.grantedWhenHeld * 2));
       if (free > 0) {
-        dialable = await this.admit(now, free);
+        dialable = await this.admit(now, wanted);
         waitingReason = dialable.length === 0 ? this.stageWaitingReason(now) : null;
         if (waitingReason) this.setReason(waitingReason);
         else if (this.stageReason !== null && state.status_reason === this.stageReason) this.setReason(null);
@@ -143,6 +163,7 @@ export class Dispatcher {
       want: dialable.length,
     });
     storage.attempts.markReleased(releases.map((r) => r.attempt_id));
+    if (dialable.length > 0) this.grantedWhenHeld = result.blocked ? result.leases.length : null;
 
     const current = storage.campaign.get();
     if (current?.status !== "running") {
@@ -271,6 +292,7 @@ export class Dispatcher {
         released: 0,
       };
       storage.attempts.create(attempt);
+      for (const stage of this.parts.stages) stage.dialPlaced?.(contact.contact_id, attempt.attempt_id);
       storage.calls.record({
         call_id: callIdOf(state.campaign_id, attempt.attempt_id),
         contact_id: contact.contact_id,

@@ -265,6 +265,7 @@ export class CampaignWebhookReports implements TransitionReporter {
         next_attempt_at: null,
         timezone: c.timezone,
         window_opens_at: null,
+        policy_waits_until: null,
         expires_at: c.expiresAt === null ? null : Date.parse(c.expiresAt),
         created_at: c.createdAt,
         dirty: 0,

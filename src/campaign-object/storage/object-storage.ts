@@ -5,6 +5,7 @@ import { CarrierRequests } from "./carrier-requests";
 import { DialEndings } from "./dial-endings";
 import { EventLog } from "./event-log";
 import { HoldLatches } from "./hold-latches";
+import { LedgerMarks } from "./ledger-marks";
 import { Timers } from "./timers";
 import { WorkingContacts } from "./working-contacts";
 
@@ -21,6 +22,7 @@ export class ObjectStorage {
   readonly events: EventLog;
   readonly carrierRequests: CarrierRequests;
   readonly calls: CallRecords;
+  readonly ledgerMarks: LedgerMarks;
   readonly holds: HoldLatches;
   readonly dialEndings: DialEndings;
 
@@ -32,12 +34,24 @@ export class ObjectStorage {
     this.events = new EventLog(sql);
     this.carrierRequests = new CarrierRequests(sql);
     this.calls = new CallRecords(sql);
+    this.ledgerMarks = new LedgerMarks(sql);
     this.holds = new HoldLatches(sql);
     this.dialEndings = new DialEndings(sql);
   }
 
   createSchema() {
-    for (const table of [this.campaign, this.contacts, this.attempts, this.timers, this.events, this.carrierRequests, this.calls, this.holds, this.dialEndings])
+    for (const table of [
+      this.campaign,
+      this.contacts,
+      this.attempts,
+      this.timers,
+      this.events,
+      this.carrierRequests,
+      this.calls,
+      this.ledgerMarks,
+      this.holds,
+      this.dialEndings,
+    ])
       table.createSchema();
   }
 }

@@ -38,4 +38,10 @@ export class Timers {
     const row = this.sql.exec<Row>("SELECT min(due_at) AS at FROM timers").one();
     return row.at === null ? null : Number(row.at);
   }
+
+  /** When the named timer is due, or null when it is not set. */
+  dueAt(name: TimerName): number | null {
+    const row = this.sql.exec<Row>("SELECT due_at FROM timers WHERE name = ?", name).toArray()[0];
+    return row ? Number(row.due_at) : null;
+  }
 }

@@ -40,6 +40,8 @@ export interface LiveContact {
   timezone: string | null;
   /** The window opening this contact was last set to wait for; it waits for it while next_attempt_at equals it. */
   window_opens_at: number | null;
+  /** When the contact policy last said this contact's number may be dialled again; it waits for it while next_attempt_at equals it. */
+  policy_waits_until: number | null;
   /** 0 when D1 has this row as it is; otherwise bumped on every change, so a flush clears only what it wrote. */
   dirty: number;
   /** The upload row and D1's created_at, carried for the webhook contact view (null in rows read before they were kept). */
@@ -57,7 +59,10 @@ export interface LiveContact {
 }
 
 export type ContactPatch = Partial<
-  Omit<LiveContact, "contact_id" | "seq" | "phone" | "custom_fields" | "dirty" | "timezone" | "window_opens_at" | "row" | "created_at" | "expires_at">
+  Omit<
+    LiveContact,
+    "contact_id" | "seq" | "phone" | "custom_fields" | "dirty" | "timezone" | "window_opens_at" | "policy_waits_until" | "row" | "created_at" | "expires_at"
+  >
 >;
 
 /** Columns added after the table first shipped; objects created before get them on their next start. */
@@ -70,6 +75,7 @@ const ADDED_COLUMNS: [string, string][] = [
   ["disposition", "TEXT"],
   ["callbacks", "INTEGER NOT NULL DEFAULT 0"],
   ["callback_at", "INTEGER"],
+  ["policy_waits_until", "INTEGER"],
   ["settled_at", "INTEGER"],
   ["expires_at", "INTEGER"],
 ];
@@ -96,7 +102,7 @@ export class WorkingContacts {
       contact_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, phone TEXT NOT NULL, custom_fields TEXT NOT NULL,
       status TEXT NOT NULL, attempts INTEGER NOT NULL, outcome TEXT, last_error TEXT, call_id TEXT,
       next_attempt_at INTEGER, dirty INTEGER NOT NULL DEFAULT 0, timezone TEXT, window_opens_at INTEGER, row INTEGER, created_at TEXT,
-      result TEXT, disposition TEXT, callbacks INTEGER NOT NULL DEFAULT 0, callback_at INTEGER, settled_at INTEGER, expires_at INTEGER)`);
+      result TEXT, disposition TEXT, callbacks INTEGER NOT NULL DEFAULT 0, callback_at INTEGER, policy_waits_until INTEGER, settled_at INTEGER, expires_at INTEGER)`);
     const columns = new Set(
       this.sql
         .exec<{ name: string }>("SELECT name FROM pragma_table_info('contacts')")
@@ -207,6 +213,27 @@ export class WorkingContacts {
       )
       .one();
     return { waiting: Number(row.n), nextOpening: row.at === null ? null : Number(row.at) };
+  }
+
+  /** A pending contact waits until the account's contact policy allows its number again; D1 shows it as its next_attempt_at. */
+  waitForPolicy(contactId: string, until: number) {
+    this.sql.exec(
+      "UPDATE contacts SET next_attempt_at = ?1, policy_waits_until = ?1, dirty = dirty + 1 WHERE status = 'pending' AND contact_id = ?2",
+      Math.floor(until),
+      contactId,
+    );
+  }
+
+  /** Pending contacts still waiting for the contact policy after `now`, and the earliest of them. */
+  policyWaits(now: number): { waiting: number; nextEligible: number | null } {
+    const row = this.sql
+      .exec<Row>(
+        `SELECT count(*) AS n, min(next_attempt_at) AS at FROM contacts
+         WHERE status = 'pending' AND next_attempt_at > ? AND next_attempt_at = policy_waits_until`,
+        now,
+      )
+      .one();
+    return { waiting: Number(row.n), nextEligible: row.at === null ? null : Number(row.at) };
   }
 
   /** Pending contacts waiting for a callback after `now`, and the earliest due among them. */
