@@ -364,3 +364,23 @@ it("keeps the result route's key in SECRETS_KEY's own derivation: another deploy
   const foreign = await mintCallToken({ ...env, SECRETS_KEY: "someone-else" }, link.callId, t.accountId, Date.now() + 60_000);
   expect((await post(`/api/v1/calls/${link.callId}/result?token=${foreign}`, { disposition: "x" })).status).toBe(401);
 });
+
+describe("callbacks under the account's contact policy", () => {
+  it("a callback that comes due while its number is at its cap waits for the policy, then is dialled", async () => {
+    restore = useSimulatedTime();
+    const t = await newTenant({ calls_per_minute: 1_000_000, concurrent_max: 10 });
+    expect((await call("/api/v1/contact-policy", jsonInit("PUT", { max_attempts: { count: 1, days: 1 } }, t.auth))).status).toBe(200);
+    const { id } = await liveCampaign([ANSWERED], {}, t);
+    expect((await post((await resultLink(t, ANSWERED)).path, { disposition: "call_later", callback_in_seconds: 600 })).status).toBe(200);
+
+    // Due 10 minutes after the call, but the number had its one dial of the rolling day: the callback waits, and the campaign with it.
+    const [waiting] = await runUntil(t, [id], (c) => c.status_reason?.includes("contact policy") ?? false);
+    expect(waiting?.status).toBe("running");
+    expect((await contactsOf(t, id))[0]).toMatchObject({ status: "pending", outcome: "callback" });
+
+    await runUntil(t, [id], untilStatus("completed"));
+    const dials = (await carriedCalls(t)).filter((c) => c.to === ANSWERED).map((c) => c.created_at);
+    expect(dials).toHaveLength(2);
+    expect((dials[1] as number) - (dials[0] as number), "the callback's dial waited a whole day after the first").toBeGreaterThanOrEqual(86_400_000);
+  });
+});
