@@ -300,3 +300,21 @@ describe("WebSocket", () => {
     await res.body?.cancel();
   });
 });
+
+describe("a draft campaign's stream", () => {
+  it("gets a snapshot with the new total as soon as contacts are appended, though no transition carries it", async () => {
+    const t = await newTenant();
+    const { id } = await createCampaign(t, csvOf(2));
+    const stream = sseReader(await call(`/api/v1/campaigns/${id}/events`, { headers: t.auth }));
+    await stream.until((text) => text.includes('"total":2'));
+    const appended = await call(`/api/v1/campaigns/${id}/contacts`, {
+      method: "POST",
+      headers: { ...t.auth, "Content-Type": "text/csv" },
+      body: "phone_number,first_name\n+15550100010,New\n",
+    });
+    expect(appended.status).toBe(200);
+    await stream.until((text) => text.includes('"total":3'), 20);
+    expect(stream.text).toContain('"total":3');
+    await stream.cancel();
+  });
+});

@@ -54,6 +54,7 @@ export class ContactAppends {
     await d1.flush();
     await alarm.arm();
     hub.publish();
+    hub.pushSnapshot();
     return { ok: true, added: fresh.count, duplicates_skipped: fresh.duplicatesSkipped, dnc_suppressed: suppressed, total: base.total + fresh.count };
   }
 }

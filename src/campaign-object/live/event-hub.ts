@@ -164,6 +164,19 @@ export class EventHub {
     else if (snapshot.status === "running") this.ensureTicker();
   }
 
+  /**
+   * The campaign's counts changed with no transition to carry them (contacts appended): every
+   * subscriber gets the snapshot now, whatever the status (the 2 s tick sends one only while running).
+   */
+  pushSnapshot() {
+    if (!this.hasSubscribers) return;
+    const snapshot = this.source.snapshot();
+    if (!snapshot || isFinal(snapshot)) return;
+    const frame = encoder.encode(sse.snapshot(snapshot));
+    for (const subscriber of this.streams) this.send(subscriber, frame);
+    for (const socket of this.ctx.getWebSockets()) this.safeSend(socket, frames.snapshot(snapshot));
+  }
+
   /** The 2 s tick: a snapshot while running, a heartbeat comment every 15 s, expired streams closed. */
   tick() {
     const snapshot = this.source.snapshot();
