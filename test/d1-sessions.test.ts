@@ -4,12 +4,18 @@ import { call, createCampaign, json, jsonInit, lifecycle, newTenant } from "./he
 const BOOKMARK = "x-d1-bookmark";
 
 describe("D1 session bookmarks", () => {
-  it("returns a bookmark on reads and writes, and a read that carries it sees the write", async () => {
+  it("returns a bookmark on writes and on reads that carry one, and a read that carries it sees the write", async () => {
     const t = await newTenant();
+    // A read with no bookmark reads the primary without a session: nothing to hand back.
     const list = await call("/api/v1/agents", { headers: t.auth });
     expect(list.status).toBe(200);
-    expect(list.headers.get(BOOKMARK)).toBeTruthy();
+    expect(list.headers.get(BOOKMARK)).toBeNull();
     await list.body?.cancel();
+    // Asked for a session that may read anywhere, the read gets that session's bookmark.
+    const anywhere = await call("/api/v1/agents", { headers: { ...t.auth, [BOOKMARK]: "first-unconstrained" } });
+    expect(anywhere.status).toBe(200);
+    expect(anywhere.headers.get(BOOKMARK)).toBeTruthy();
+    await anywhere.body?.cancel();
 
     const created = await call("/api/v1/agents", jsonInit("POST", { name: "Bookmarked", status: "draft" }, t.auth));
     expect(created.status).toBe(201);

@@ -59,14 +59,21 @@ class SessionDatabase implements D1Database {
 }
 
 /**
- * Tenant routes read D1 through a D1 session that starts at the bookmark the client sent back
- * (`x-d1-bookmark`), or anywhere when it sent none, and every response carries the session's
- * latest bookmark: a client that passes it along reads its own writes, even from a replica.
+ * Tenant routes that write, or that were handed a bookmark (`x-d1-bookmark`), read D1 through a
+ * D1 session starting there, and their response carries the session's latest bookmark: a client
+ * that passes it along reads its own writes, even from a replica. A read that sent none reads the
+ * primary, which holds every write, without a session: a session costs every query of the
+ * request, and such a read has nothing to be consistent with. `x-d1-bookmark: first-unconstrained`
+ * asks for a session that may read from the nearest replica.
  */
 export const d1Sessions = createMiddleware<AppEnv>(async (c, next) => {
   const given = c.req.header(BOOKMARK_HEADER)?.trim();
   if (given && !BOOKMARK_SHAPE.test(given)) {
     throw badRequest(`${BOOKMARK_HEADER} must be the value of a previous response's ${BOOKMARK_HEADER} header; leave it out to read from anywhere.`);
+  }
+  if (!given && (c.req.method === "GET" || c.req.method === "HEAD")) {
+    await next();
+    return;
   }
   const db = new SessionDatabase(c.env.DB, given || "first-unconstrained");
   c.env = { ...c.env, DB: db };
