@@ -15,7 +15,7 @@ import type { Attempt } from "../storage/attempts";
 import type { ObjectStorage } from "../storage/object-storage";
 import type { LiveContact } from "../storage/working-contacts";
 import type { Transitions } from "../transitions";
-import { judgeRecentDials } from "./failure-breaker";
+import { FailureBreaker } from "./failure-breaker";
 import { rampedConcurrency } from "./ramp-up";
 
 /** Ring time given to the carrier (Twilio's Timeout; at least 15 s). */
@@ -79,8 +79,12 @@ export class Dispatcher {
       pauseForFailures: (reason: string) => Promise<void>;
       stages: DialStage[];
     },
-  ) {}
+  ) {
+    this.breaker = new FailureBreaker(parts.storage, parts.pauseForFailures);
+  }
 
+  /** Pauses a running campaign whose latest dials mostly failed, before it dials again. */
+  private readonly breaker: FailureBreaker;
   /** Ticks under way; fence() waits for them. */
   private readonly ticking = new Set<Promise<void>>();
   /** Appends seen by this instance: a page read while one landed may not mark D1 as read to the end. */
@@ -127,7 +131,7 @@ export class Dispatcher {
 
   private async dialDue() {
     const { env, storage } = this.parts;
-    await this.tripBreakerIfFailing();
+    await this.breaker.check();
     const state = storage.campaign.get();
     if (!state) return;
     const now = Date.now();
@@ -177,15 +181,6 @@ export class Dispatcher {
       this.setReason(null);
     }
     if (result.leases.length > 0) await this.placeCalls(result.leases, dialable);
-  }
-
-  /** Before any dial: a running campaign whose latest dials mostly failed pauses itself (failure-breaker.ts). */
-  private async tripBreakerIfFailing() {
-    const state = this.parts.storage.campaign.get();
-    if (state?.status !== "running" || state.pause_on_failure_rate === null) return;
-    const settings = { pauseOnFailureRate: state.pause_on_failure_rate, failureWindow: state.failure_window };
-    const verdict = judgeRecentDials(this.parts.storage.dialEndings.latest(state.failure_window), settings);
-    if (verdict.trip) await this.parts.pauseForFailures(verdict.reason);
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { CallOutcome } from "../carrier-events/contact-machine";
 import type { DialEnding } from "../storage/dial-endings";
+import type { ObjectStorage } from "../storage/object-storage";
 
 export interface BreakerSettings {
   /** The share of failing dials that pauses the campaign; null: never. */
@@ -46,4 +47,26 @@ export function judgeRecentDials(endings: readonly DialEnding[], settings: Break
     `Paused by the failure breaker: ${failing.length} of the last ${window} dials (${Math.round(share * 100)}%) ended failed or timeout, ` +
     `most often "${quoted}". Check the carrier account and number, then resume.`;
   return { trip: true, failures: failing.length, share, commonError: error, reason };
+}
+
+/** The breaker in a running campaign: its latest dials judged once per new ending, and a pause when they trip it. */
+export class FailureBreaker {
+  /** The endings' version last judged; a restart judges once more. */
+  private judged = -1;
+
+  constructor(
+    private readonly storage: ObjectStorage,
+    private readonly pause: (reason: string) => Promise<void>,
+  ) {}
+
+  async check() {
+    const state = this.storage.campaign.get();
+    if (state?.status !== "running" || state.pause_on_failure_rate === null) return;
+    const { dialEndings } = this.storage;
+    if (dialEndings.version === this.judged) return;
+    this.judged = dialEndings.version;
+    const settings = { pauseOnFailureRate: state.pause_on_failure_rate, failureWindow: state.failure_window };
+    const verdict = judgeRecentDials(dialEndings.latest(state.failure_window), settings);
+    if (verdict.trip) await this.pause(verdict.reason);
+  }
 }

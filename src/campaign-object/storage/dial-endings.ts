@@ -10,7 +10,14 @@ const KEPT_ENDINGS = 500;
 
 /** How the campaign's latest dials ended, kept on disk so a restart does not forget them (the failure breaker reads them). */
 export class DialEndings {
+  /** Bumped by every change, so a reader can tell nothing new has ended since it last looked (memory only). */
+  private changes = 0;
+
   constructor(private readonly sql: SqlStorage) {}
+
+  get version(): number {
+    return this.changes;
+  }
 
   createSchema() {
     this.sql.exec("CREATE TABLE IF NOT EXISTS dial_endings (id INTEGER PRIMARY KEY AUTOINCREMENT, outcome TEXT NOT NULL, last_error TEXT)");
@@ -21,6 +28,7 @@ export class DialEndings {
       .exec<{ id: number }>("INSERT INTO dial_endings (outcome, last_error) VALUES (?, ?) RETURNING id", ending.outcome, ending.lastError)
       .one();
     this.sql.exec("DELETE FROM dial_endings WHERE id <= ?", id - KEPT_ENDINGS);
+    this.changes++;
   }
 
   /** The latest `count` endings, oldest first. */
@@ -35,5 +43,6 @@ export class DialEndings {
   /** A resume starts a fresh window: the dials before the pause are not held against it. */
   clear() {
     this.sql.exec("DELETE FROM dial_endings");
+    this.changes++;
   }
 }
