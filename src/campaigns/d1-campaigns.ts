@@ -85,41 +85,39 @@ export interface ContactFilter {
 }
 
 /**
- * Contacts in CSV order. Without a filter, offset is a seek on the (campaign_id, seq) key, not a
- * scan. A settled status reads the settled-status index; pending contacts are read along the key; a
- * disposition reads the disposition index, which holds only contacts with a result.
+ * A campaign of the account and one page of its contacts in CSV order, read in one D1 round trip
+ * (the page is thrown away when the campaign is not the account's). Without a filter, offset is a
+ * seek on the (campaign_id, seq) key, not a scan. A settled status reads the settled-status index;
+ * pending contacts are read along the key; a disposition reads the disposition index, which holds
+ * only contacts with a result. The total comes from the campaign's counters, or, for a
+ * disposition, from a count in the same round trip.
  */
-export async function listContacts(env: Env, campaign: CampaignRow, filter: ContactFilter, page: Page) {
+export async function campaignContactsPage(env: Env, campaignId: string, accountId: string, filter: ContactFilter, page: Page) {
   const db = database(env);
   const { status, disposition } = filter;
+  const campaignRow = db
+    .select()
+    .from(campaigns)
+    .where(and(eq(campaigns.id, campaignId), eq(campaigns.accountId, accountId)));
   if (disposition !== undefined) {
     const where = and(
-      eq(contacts.campaignId, campaign.id),
+      eq(contacts.campaignId, campaignId),
       eq(contacts.disposition, disposition),
       isNotNull(contacts.disposition),
       status === undefined ? undefined : eq(contacts.status, status),
     );
-    const [rows, [counted]] = await Promise.all([
+    const [[campaign], rows, [counted]] = await db.batch([
+      campaignRow,
       db.select().from(contacts).where(where).orderBy(asc(contacts.seq)).limit(page.limit).offset(page.offset),
       db.select({ n: count() }).from(contacts).where(where),
     ]);
-    return { rows, total: counted?.n ?? 0 };
+    return campaign ? { campaign, rows, total: counted?.n ?? 0 } : null;
   }
-  if (!status) {
-    const rows = await db
-      .select()
-      .from(contacts)
-      .where(and(eq(contacts.campaignId, campaign.id), gte(contacts.seq, page.offset)))
-      .orderBy(asc(contacts.seq))
-      .limit(page.limit);
-    return { rows, total: campaign.total };
-  }
-  const rows = await db
-    .select()
-    .from(contacts)
-    .where(and(eq(contacts.campaignId, campaign.id), eq(contacts.status, status), status === "pending" ? undefined : settled))
-    .orderBy(asc(contacts.seq))
-    .limit(page.limit)
-    .offset(page.offset);
-  return { rows, total: campaign[status] };
+  const where = status
+    ? and(eq(contacts.campaignId, campaignId), eq(contacts.status, status), status === "pending" ? undefined : settled)
+    : and(eq(contacts.campaignId, campaignId), gte(contacts.seq, page.offset));
+  const pageQuery = db.select().from(contacts).where(where).orderBy(asc(contacts.seq)).limit(page.limit);
+  const [[campaign], rows] = await db.batch([campaignRow, status ? pageQuery.offset(page.offset) : pageQuery]);
+  if (!campaign) return null;
+  return { campaign, rows, total: status ? campaign[status] : campaign.total };
 }

@@ -1,14 +1,23 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Env } from "../env";
-import { database } from "./client";
+import { database, preparedQuery } from "./client";
 import { type ContactStatus, campaigns } from "./schema";
 
 /** A campaign as D1 keeps it. */
 export type CampaignRow = typeof campaigns.$inferSelect;
 
+/** Most tenant routes start with this lookup, so it is built once. */
+const campaignOfAccount = preparedQuery((db) =>
+  db
+    .select()
+    .from(campaigns)
+    .where(and(eq(campaigns.id, sql.placeholder("id")), eq(campaigns.accountId, sql.placeholder("account"))))
+    .prepare(),
+);
+
 export async function loadCampaignRow(env: Env, campaignId: string, accountId?: string): Promise<CampaignRow | undefined> {
-  const where = accountId ? and(eq(campaigns.id, campaignId), eq(campaigns.accountId, accountId)) : eq(campaigns.id, campaignId);
-  return database(env).select().from(campaigns).where(where).get();
+  if (accountId !== undefined) return campaignOfAccount(database(env)).get({ id: campaignId, account: accountId });
+  return database(env).select().from(campaigns).where(eq(campaigns.id, campaignId)).get();
 }
 
 /** The upload's custom-field columns, in upload order. */

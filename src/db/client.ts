@@ -21,3 +21,20 @@ export function database(env: Pick<Env, "DB">): Database {
 }
 
 export const nowIso = (ms = Date.now()) => new Date(ms).toISOString();
+
+/**
+ * A query built once per drizzle instance and bound at each call: drizzle's SQL building, paid per
+ * request otherwise, is paid once per isolate for the primary binding (a request's D1 session is
+ * its own instance, so it builds its own).
+ */
+export function preparedQuery<P>(build: (db: Database) => P): (db: Database) => P {
+  const built = new WeakMap<Database, P>();
+  return (db) => {
+    let prepared = built.get(db);
+    if (prepared === undefined) {
+      prepared = build(db);
+      built.set(db, prepared);
+    }
+    return prepared;
+  };
+}

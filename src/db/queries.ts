@@ -11,10 +11,10 @@ export interface Page {
 
 type AccountScoped = SQLiteTable & { id: SQLiteColumn; accountId: SQLiteColumn };
 
-/** One page of an account's rows, newest first, with the total for the list envelope. */
+/** One page of an account's rows, newest first, with the total for the list envelope: one D1 round trip for both. */
 export async function pageByAccount<T extends AccountScoped>(db: Database, table: T, accountId: string, page: Page, filter?: SQL) {
   const where = and(eq(table.accountId, accountId), filter);
-  const [rows, [totals]] = await Promise.all([
+  const [rows, [totals]] = await db.batch([
     db
       .select()
       .from(table as SQLiteTable)

@@ -1,8 +1,8 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { createMiddleware } from "hono/factory";
 import { createLocalJWKSet, createRemoteJWKSet, type JWTVerifyGetKey, jwtVerify } from "jose";
 import { verifyCallToken } from "../call-results/call-token";
-import { database } from "../db/client";
+import { database, preparedQuery } from "../db/client";
 import { accountMembers, apiKeys } from "../db/schema";
 import type { AppEnv, Caller, Env } from "../env";
 import { hashApiKey, safeEqual } from "./crypto";
@@ -32,12 +32,21 @@ function parseApiKey(key: string): { accountId: string } | null {
   return { accountId };
 }
 
+/** Every tenant request runs this lookup, so it is built once. */
+const keyByHash = preparedQuery((db) =>
+  db
+    .select()
+    .from(apiKeys)
+    .where(eq(apiKeys.hash, sql.placeholder("hash")))
+    .prepare(),
+);
+
 async function callerFromApiKey(env: Env, key: string, headerAccount: string | undefined): Promise<Caller> {
   const parsed = parseApiKey(key);
   const invalid = () => unauthorized("The API key is invalid, revoked or expired.");
   if (!parsed) throw invalid();
   const hash = await hashApiKey(key, env.API_KEY_PEPPER);
-  const row = await database(env).select().from(apiKeys).where(eq(apiKeys.hash, hash)).get();
+  const row = await keyByHash(database(env)).get({ hash });
   if (!row || row.accountId !== parsed.accountId || row.revokedAt) throw invalid();
   if (row.expiresAt && Date.parse(row.expiresAt) <= Date.now()) throw invalid();
   if (headerAccount !== undefined && headerAccount !== row.accountId) {

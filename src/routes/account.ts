@@ -82,7 +82,7 @@ export const accountRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHo
       const { limit = 50, offset = 0 } = c.req.valid("query");
       const db = database(c.env);
       const where = activeKey(c.var.caller.accountId);
-      const [rows, [totals]] = await Promise.all([
+      const [rows, [totals]] = await db.batch([
         db.select().from(apiKeys).where(where).orderBy(desc(apiKeys.id)).limit(limit).offset(offset),
         db.select({ n: count() }).from(apiKeys).where(where),
       ]);

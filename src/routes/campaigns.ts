@@ -18,7 +18,7 @@ import {
   scheduleCallbackSchema,
 } from "../campaigns/campaign-schemas";
 import { readCreateInput } from "../campaigns/create-input";
-import { campaignView, contactView, insertCampaign, listContacts } from "../campaigns/d1-campaigns";
+import { campaignContactsPage, campaignView, contactView, insertCampaign } from "../campaigns/d1-campaigns";
 import { armScheduledStart, checkSettingsInAccount, newCampaignRow, parseCampaignSettings } from "../campaigns/settings";
 import { type CampaignRow, customColumnsOf, loadCampaignRow } from "../db/campaign-rows";
 import { database } from "../db/client";
@@ -241,10 +241,12 @@ export const campaignRoutes = campaignApp
       responses: { 200: json(contactListSchema, "Contacts in upload order."), ...errors([...TENANT_ERRORS, 404]) },
     }),
     async (c) => {
-      const campaign = await requireCampaign(c);
+      const { id } = c.req.valid("param");
       const query = c.req.valid("query");
       const page = pageOfQuery(query, 100);
-      const { rows, total } = await listContacts(c.env, campaign, { status: query.status, disposition: query.disposition }, page);
+      const found = await campaignContactsPage(c.env, id, c.var.caller.accountId, { status: query.status, disposition: query.disposition }, page);
+      if (!found) throw notFound("Campaign", id);
+      const { campaign, rows, total } = found;
       const window = callingWindowOf(campaign);
       const columns = customColumnsOf(campaign);
       return c.json(
