@@ -1,17 +1,53 @@
 // API reads: the same load against this checkout and against an earlier commit (--baseline,
-// default daadac4, the commit before the routes moved to @hono/zod-openapi and D1 sessions), one
-// after the other on the same machine, each on a fresh `wrangler dev`.
-// (a) reads: --clients clients each read in turn the campaigns list, a draft campaign of 1,000
-//     contacts and its first contacts page, for --seconds;
-// (b) mixed: the same clients each create a 20-contact campaign, start it, read it and its contacts
-//     until it completes (the simulator at time scale 0 dials meanwhile), then list campaigns.
-// Prints requests/s of each, per target, --rounds times alternating.
+// default daadac4, the commit before the routes moved to @hono/zod-openapi and D1 sessions).
 //
-// Options: --clients=20  --seconds=20  --rounds=1  --baseline=daadac4  --port=8890  --parts=reads,mixed
+// Three targets, each on its own fresh `wrangler dev`:
+//   - this checkout, Worker alone: served as the baseline is served, by `wrangler dev` with no
+//     static assets. daadac4 had no dashboard, so nothing stood in front of its Worker; this is the
+//     like-for-like comparison.
+//   - this checkout as `npm start` serves it: with `[assets]`, wrangler dev puts its local stand-in
+//     for Cloudflare's asset routing (a router worker and an inner entrypoint) in front of every
+//     request, in the same workerd process. In production that routing runs on Cloudflare's side
+//     and is not the Worker's CPU; locally it shares the two cores with everything else.
+//   - the baseline.
+// (a) reads: --clients clients each read in turn the campaigns list, a draft campaign of 1,000
+//     contacts and its first contacts page. All three servers are up at once and the load moves
+//     between them in windows of --window seconds, --windows times each, in alternating order, so
+//     whatever else the machine does in a minute falls on all three alike. Prints requests/s, the
+//     median window, and workerd CPU ms per read (from /proc).
+// (b) one client alone, each path in turn (medians of 100 reads per target, targets interleaved).
+// (c) mixed: the same clients each create a 20-contact campaign, start it, read it and its
+//     contacts until it completes (the simulator at time scale 0 dials meanwhile), then list
+//     campaigns; for --seconds per target, one target at a time, --rounds times alternating.
+//
+// Options: --clients=20  --window=2  --windows=20  --seconds=20  --rounds=1  --baseline=daadac4
+//          --port=8890  --parts=reads,alone,mixed
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { baselineCheckout } from "./baseline.mjs";
 import { answeredCsv, median, provisionTenant, startServer } from "./server.mjs";
+import { workerdCpuMs } from "./usage.mjs";
 
 const CAPS = { concurrent_max: 1_000, calls_per_minute: 1_000_000, daily_calls_max: 10_000_000 };
+const checkout = new URL("..", import.meta.url).pathname;
+const WORKER_ALONE_CONFIG = "wrangler.bench-worker-alone.toml";
+
+/**
+ * The checkout's wrangler.toml without its `[assets]` table (and the comment above it), written
+ * beside it (wrangler resolves `main` and `migrations_dir` from the config's own directory).
+ */
+function workerAloneConfig(root) {
+  const lines = readFileSync(join(root, "wrangler.toml"), "utf8").split("\n");
+  const start = lines.findIndex((line) => line.trim() === "[assets]");
+  if (start < 0) throw new Error("wrangler.toml has no [assets] table to leave out");
+  let from = start;
+  while (from > 0 && lines[from - 1].startsWith("#")) from--;
+  let to = start + 1;
+  while (to < lines.length && !/^\s*\[/.test(lines[to])) to++;
+  const path = join(root, WORKER_ALONE_CONFIG);
+  writeFileSync(path, [...lines.slice(0, from), ...lines.slice(to)].join("\n"));
+  return path;
+}
 
 async function create(server, tenant, csv, name) {
   const form = new FormData();
@@ -40,7 +76,8 @@ async function load(clients, seconds, client) {
       }
     }),
   );
-  return { perSecond: requests / ((performance.now() - started) / 1000), requests, failures };
+  const ms = performance.now() - started;
+  return { perSecond: requests / (ms / 1000), requests, failures, ms };
 }
 
 async function get(server, tenant, path) {
@@ -49,59 +86,94 @@ async function get(server, tenant, path) {
   return res.status === 200 ? 0 : 1;
 }
 
-async function measure({ root, port, clients, seconds, parts }) {
-  const server = await startServer({ port, root, vars: { SIMULATOR_TIME_SCALE: "0" } });
+/** A server for `target` with a tenant and a draft campaign of 1,000 contacts, its read paths warmed. */
+async function serve(target, port) {
+  const server = await startServer({ port, root: target.root, config: target.config, vars: { SIMULATOR_TIME_SCALE: "0" } });
   try {
     const tenant = await provisionTenant(server, CAPS);
     const draft = await create(server, tenant, answeredCsv(1_000, "700"), "Draft");
-    const readPaths = ["/api/v1/campaigns", `/api/v1/campaigns/${draft}`, `/api/v1/campaigns/${draft}/contacts?limit=100`];
+    const paths = {
+      healthz: "/healthz",
+      list: "/api/v1/campaigns",
+      campaign: `/api/v1/campaigns/${draft}`,
+      contacts: `/api/v1/campaigns/${draft}/contacts?limit=100`,
+      agents: "/api/v1/agents",
+    };
     // Warm-up, unmeasured: compiles the routes and fills whatever the isolate keeps.
-    for (const path of readPaths) await get(server, tenant, path);
-    const result = {};
+    for (let i = 0; i < 20; i++) for (const path of Object.values(paths)) await get(server, tenant, path);
+    return { server, tenant, paths };
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+}
+
+/** (a) and (b), all targets' servers up at once. */
+async function measureReads(targets, { port, clients, window, windows, parts }) {
+  const live = [];
+  try {
+    for (const [i, target] of targets.entries())
+      live.push({ target, ...(await serve(target, port + i * 3)), requests: 0, ms: 0, cpuMs: 0, failures: 0, windows: [] });
     if (parts.includes("reads")) {
-      result.reads = await load(clients, seconds, async (n, i) => ({
-        requests: 1,
-        failures: await get(server, tenant, readPaths[(n + i) % readPaths.length]),
-      }));
-      // One client alone, each path in turn: where a read's time goes, without the queueing of 20 clients.
-      result.alone = {};
-      for (const [name, path] of [
-        ["healthz", "/healthz"],
-        ["list", readPaths[0]],
-        ["campaign", readPaths[1]],
-        ["contacts", readPaths[2]],
-        ["agents", "/api/v1/agents"],
-      ]) {
-        const times = [];
-        for (let k = 0; k < 100; k++) {
-          const t0 = performance.now();
-          await get(server, tenant, path);
-          times.push(performance.now() - t0);
+      for (let w = 0; w < windows; w++) {
+        for (const t of w % 2 === 0 ? live : [...live].reverse()) {
+          const reads = [t.paths.list, t.paths.campaign, t.paths.contacts];
+          const cpuBefore = workerdCpuMs(t.server);
+          const r = await load(clients, window, async (n, i) => ({ requests: 1, failures: await get(t.server, t.tenant, reads[(n + i) % reads.length]) }));
+          t.cpuMs += workerdCpuMs(t.server) - cpuBefore;
+          t.requests += r.requests;
+          t.ms += r.ms;
+          t.failures += r.failures;
+          t.windows.push(r.perSecond);
         }
-        result.alone[name] = median(times);
       }
     }
-    if (parts.includes("mixed")) {
-      result.mixed = await load(clients, seconds, async (n, i) => {
-        let requests = 1;
-        let failures = 0;
-        const id = await create(server, tenant, answeredCsv(20, String(710 + ((n * 37 + i) % 80))), `Mixed ${n}.${i}`);
-        const start = await fetch(`${server.origin}/api/v1/campaigns/${id}/start`, { method: "POST", headers: { Authorization: `Bearer ${tenant.key}` } });
-        await start.arrayBuffer();
-        requests++;
-        if (start.status !== 200) failures++;
-        for (let polls = 0; polls < 200; polls++) {
-          const res = await fetch(`${server.origin}/api/v1/campaigns/${id}`, { headers: { Authorization: `Bearer ${tenant.key}` } });
-          const campaign = await res.json();
-          failures += await get(server, tenant, `/api/v1/campaigns/${id}/contacts?limit=20`);
-          requests += 2;
-          if (campaign.status === "completed" || campaign.status === "failed") break;
+    if (parts.includes("alone")) {
+      for (const t of live) t.alone = {};
+      for (const name of Object.keys(live[0].paths)) {
+        for (const t of live) t.alone[name] = [];
+        for (let k = 0; k < 100; k++) {
+          for (const t of live) {
+            const t0 = performance.now();
+            t.failures += await get(t.server, t.tenant, t.paths[name]);
+            t.alone[name].push(performance.now() - t0);
+          }
         }
-        failures += await get(server, tenant, "/api/v1/campaigns");
-        return { requests: requests + 1, failures };
-      });
+      }
     }
-    return result;
+    return live.map((t) => ({
+      label: t.target.label,
+      reads: t.requests > 0 ? { perSecond: t.requests / (t.ms / 1000), medianWindow: median(t.windows), cpuMsPerRead: t.cpuMs / t.requests } : null,
+      alone: t.alone ? Object.fromEntries(Object.entries(t.alone).map(([name, times]) => [name, median(times)])) : null,
+      failures: t.failures,
+    }));
+  } finally {
+    for (const t of live) await t.server.stop();
+  }
+}
+
+/** (c) for one target on its own server. */
+async function measureMixed(target, { port, clients, seconds }) {
+  const { server, tenant } = await serve(target, port);
+  try {
+    return await load(clients, seconds, async (n, i) => {
+      let requests = 1;
+      let failures = 0;
+      const id = await create(server, tenant, answeredCsv(20, String(710 + ((n * 37 + i) % 80))), `Mixed ${n}.${i}`);
+      const start = await fetch(`${server.origin}/api/v1/campaigns/${id}/start`, { method: "POST", headers: { Authorization: `Bearer ${tenant.key}` } });
+      await start.arrayBuffer();
+      requests++;
+      if (start.status !== 200) failures++;
+      for (let polls = 0; polls < 200; polls++) {
+        const res = await fetch(`${server.origin}/api/v1/campaigns/${id}`, { headers: { Authorization: `Bearer ${tenant.key}` } });
+        const campaign = await res.json();
+        failures += await get(server, tenant, `/api/v1/campaigns/${id}/contacts?limit=20`);
+        requests += 2;
+        if (campaign.status === "completed" || campaign.status === "failed") break;
+      }
+      failures += await get(server, tenant, "/api/v1/campaigns");
+      return { requests: requests + 1, failures };
+    });
   } finally {
     await server.stop();
   }
@@ -109,39 +181,64 @@ async function measure({ root, port, clients, seconds, parts }) {
 
 export async function benchApi(options = {}) {
   const clients = Number(options.clients ?? 20);
+  const window = Number(options.window ?? 2);
+  const windows = Math.max(1, Number(options.windows ?? 20));
   const seconds = Number(options.seconds ?? 20);
   const rounds = Math.max(1, Number(options.rounds ?? 1));
   const port = Number(options.port ?? 8890);
   const baseline = options.baseline ?? "daadac4";
-  const parts = (options.parts ?? "reads,mixed").split(",");
-  const targets = [
-    { label: "this checkout", root: undefined },
-    { label: `${baseline} (before)`, root: baselineCheckout(baseline) },
-  ];
-  const runs = new Map(targets.map((t) => [t.label, []]));
-  for (let round = 0; round < rounds; round++) {
-    for (const target of round % 2 === 0 ? targets : [...targets].reverse()) {
-      runs.get(target.label).push(await measure({ root: target.root, port, clients, seconds, parts }));
+  const parts = (options.parts ?? "reads,alone,mixed").split(",");
+  const config = workerAloneConfig(checkout);
+  try {
+    const targets = [
+      { label: "this checkout, Worker alone", root: checkout, config },
+      { label: "this checkout via the dev asset router", root: checkout },
+      { label: `${baseline} (before)`, root: baselineCheckout(baseline) },
+    ];
+    let ok = true;
+    const cell = (value, width) => String(value).padStart(width);
+    if (parts.includes("reads") || parts.includes("alone")) {
+      const results = await measureReads(targets, { port, clients, window, windows, parts });
+      ok = results.every((r) => r.failures === 0);
+      const base = results.at(-1);
+      if (parts.includes("reads")) {
+        console.log(`api reads: ${clients} clients, ${windows} windows of ${window} s per target, servers up together, windows alternating`);
+        console.log(`  ${"target".padEnd(40)}${cell("req/s", 9)}${cell("median window", 15)}${cell("CPU ms/read", 13)}${cell("vs before", 11)}`);
+        for (const r of results) {
+          const against = r === base ? "" : `${((r.reads.perSecond / base.reads.perSecond - 1) * 100).toFixed(1)}%`;
+          console.log(
+            `  ${r.label.padEnd(40)}${cell(r.reads.perSecond.toFixed(1), 9)}${cell(r.reads.medianWindow.toFixed(1), 15)}${cell(r.reads.cpuMsPerRead.toFixed(2), 13)}${cell(against, 11)}${r.failures ? ` ${r.failures} failed` : ""}`,
+          );
+        }
+      }
+      if (parts.includes("alone")) {
+        console.log("  one client alone, median ms per read (100 each, targets interleaved):");
+        for (const r of results)
+          console.log(
+            `    ${r.label.padEnd(40)} ${Object.entries(r.alone)
+              .map(([n, ms]) => `${n} ${ms.toFixed(2)}`)
+              .join(", ")}`,
+          );
+      }
     }
-  }
-  console.log(`api: ${clients} clients for ${seconds} s per part, ${rounds} round(s), targets alternating`);
-  console.log(`  ${"target".padEnd(24)} ${parts.map((p) => `${p} req/s`.padStart(22)).join("")}`);
-  for (const [label, list] of runs) {
-    const cells = parts.map((p) => {
-      const values = list.map((r) => r[p].perSecond);
-      const failed = list.reduce((n, r) => n + r[p].failures, 0);
-      return `${values.map((v) => v.toFixed(1)).join(", ")}${rounds > 1 ? ` (median ${median(values).toFixed(1)})` : ""}${failed ? ` ${failed} failed` : ""}`.padStart(
-        22,
-      );
-    });
-    console.log(`  ${label.padEnd(24)} ${cells.join("")}`);
-  }
-  if (parts.includes("reads")) {
-    console.log("  one client alone, median ms per read (list, campaign, contacts page, agents):");
-    for (const [label, list] of runs) {
-      const names = Object.keys(list[0].alone);
-      console.log(`    ${label.padEnd(22)} ${names.map((n) => `${n} ${median(list.map((r) => r.alone[n])).toFixed(2)}`).join(", ")}`);
+    if (parts.includes("mixed")) {
+      const runs = new Map(targets.map((t) => [t.label, []]));
+      for (let round = 0; round < rounds; round++) {
+        for (const target of round % 2 === 0 ? targets : [...targets].reverse())
+          runs.get(target.label).push(await measureMixed(target, { port, clients, seconds }));
+      }
+      console.log(`api mixed: ${clients} clients for ${seconds} s per target, ${rounds} round(s), one target at a time`);
+      for (const [label, list] of runs) {
+        const values = list.map((r) => r.perSecond);
+        const failed = list.reduce((n, r) => n + r.failures, 0);
+        if (failed) ok = false;
+        console.log(
+          `  ${label.padEnd(40)} ${values.map((v) => v.toFixed(1)).join(", ")} req/s${rounds > 1 ? ` (median ${median(values).toFixed(1)})` : ""}${failed ? ` ${failed} failed` : ""}`,
+        );
+      }
     }
+    return ok;
+  } finally {
+    rmSync(config, { force: true });
   }
-  return [...runs.values()].every((list) => list.every((r) => parts.every((p) => r[p].failures === 0)));
 }

@@ -10,8 +10,11 @@ const checkout = new URL("..", import.meta.url).pathname;
 /** BENCH_PORT moves the server (and BENCH_PORT+1 the external carrier) off the defaults. */
 const basePort = Number(process.env.BENCH_PORT ?? 8788);
 
-/** @param {{ port?: number, vars?: Record<string, string>, inspectorPort?: number, root?: string }} [options] `root`: another checkout to serve (bench/baseline.mjs). */
-export async function startServer({ port = basePort, vars = {}, inspectorPort, root = checkout } = {}) {
+/**
+ * @param {{ port?: number, vars?: Record<string, string>, inspectorPort?: number, root?: string, config?: string }} [options]
+ * `root`: another checkout to serve (bench/baseline.mjs); `config`: a wrangler config file other than the checkout's own.
+ */
+export async function startServer({ port = basePort, vars = {}, inspectorPort, root = checkout, config } = {}) {
   const wrangler = join(root, "node_modules", ".bin", "wrangler");
   const state = mkdtempSync(join(tmpdir(), "edgedial-bench-"));
   // X_LOCAL_OBSERVABILITY: no local trace collector, whose cancelled tail sessions print ERROR blocks through long runs (docs/local-development.md).
@@ -36,6 +39,7 @@ export async function startServer({ port = basePort, vars = {}, inspectorPort, r
   const args = ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--log-level", process.env.BENCH_LOG ?? "warn"];
   for (const [k, v] of Object.entries(allVars)) args.push("--var", `${k}:${v}`);
   if (inspectorPort) args.push("--inspector-port", String(inspectorPort));
+  if (config) args.push("--config", config);
   const child = spawn(wrangler, args, { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] });
   const origin = `http://127.0.0.1:${port}`;
   const exited = new Promise((resolve) => child.once("exit", resolve));
