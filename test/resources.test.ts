@@ -145,6 +145,10 @@ describe("tenancy", () => {
       ["DELETE", `/api/v1/telephony/numbers/${owner.numberId}`],
       ["GET", `/api/v1/campaigns/${campaign.id}`],
       ["GET", `/api/v1/campaigns/${campaign.id}/contacts`],
+      // Each way of reading a page fetches the campaign and the page together: none may answer with the page.
+      ["GET", `/api/v1/campaigns/${campaign.id}/contacts?status=pending`],
+      ["GET", `/api/v1/campaigns/${campaign.id}/contacts?status=cancelled`],
+      ["GET", `/api/v1/campaigns/${campaign.id}/contacts?disposition=interested`],
       ["GET", `/api/v1/campaigns/${campaign.id}/events`],
       ["POST", `/api/v1/campaigns/${campaign.id}/start`],
       ["POST", `/api/v1/campaigns/${campaign.id}/stop`],
