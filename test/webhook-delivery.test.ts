@@ -1,6 +1,7 @@
-import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { OutboxStore } from "../src/outbox/outbox-store";
 import { call, jsonInit, newTenant } from "./helpers";
 import { useSimulatedTime } from "./sim";
 import {
@@ -210,5 +211,28 @@ describe("webhook delivery through the account's outbox", () => {
     expect(row).toMatchObject({ status: "pending", last_status_code: null });
     expect(row?.last_error).toBe("url points at 10.1.2.3, a private network address; webhooks are delivered only to public addresses.");
     expect(row?.attempts).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe("the outbox's lease", () => {
+  it("keeps every delivery of one lease from being leased again until the lease runs out, and no others", async () => {
+    const stub = env.ACCOUNTS.get(env.ACCOUNTS.idFromName(`outbox-lease-${crypto.randomUUID()}`));
+    await runInDurableObject(stub, (_instance, state) => {
+      const store = new OutboxStore(state.storage.sql);
+      store.createSchema();
+      const t0 = 1_000_000;
+      const leaseMs = 30_000;
+      for (let i = 0; i < 5; i++) store.insertMessage(`msg_${i}`, "ping", "{}", t0, ["ep_a", "ep_b"]);
+      const key = (d: { message_id: string; endpoint_id: string }) => `${d.message_id}/${d.endpoint_id}`;
+      const first = store.leaseDue(t0, 6, leaseMs).map(key);
+      expect(first).toHaveLength(6);
+      // The four left out are still due; the six leased are not, even one millisecond before their lease ends.
+      const rest = store.leaseDue(t0 + leaseMs - 1, 10, leaseMs).map(key);
+      expect(rest).toHaveLength(4);
+      expect(rest.filter((k) => first.includes(k))).toEqual([]);
+      expect(store.leaseDue(t0 + leaseMs - 1, 10, leaseMs)).toEqual([]);
+      // Once it runs out, exactly the first lease's deliveries are due again.
+      expect(store.leaseDue(t0 + leaseMs, 10, leaseMs).map(key).sort()).toEqual([...first].sort());
+    });
   });
 });

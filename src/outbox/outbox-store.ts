@@ -146,9 +146,14 @@ export class OutboxStore {
         limit,
       )
       .toArray() as unknown as LeasedDelivery[];
-    for (const row of rows) {
-      this.sql.exec("UPDATE outbox_deliveries SET due_at = ? WHERE message_id = ? AND endpoint_id = ?", now + leaseMs, row.message_id, row.endpoint_id);
-    }
+    if (rows.length === 0) return rows;
+    // One statement for the whole lease, not one per delivery: a result's webhook pays for each statement on the campaign's thread.
+    this.sql.exec(
+      `UPDATE outbox_deliveries SET due_at = ? FROM json_each(?) AS f
+       WHERE message_id = f.value ->> 'm' AND endpoint_id = f.value ->> 'e'`,
+      now + leaseMs,
+      JSON.stringify(rows.map((row) => ({ m: row.message_id, e: row.endpoint_id }))),
+    );
     return rows;
   }
 
