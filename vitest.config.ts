@@ -7,7 +7,7 @@ const { publicKey, privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256
 const publicJwk = { ...publicKey.export({ format: "jwk" }), kid: "test", alg: "ES256", use: "sig" };
 const privateJwk = { ...privateKey.export({ format: "jwk" }), kid: "test", alg: "ES256" };
 
-// Four projects, one `vitest run`: the Worker's own tests inside the Workers runtime, the browser
+// Five projects, one `vitest run`: the Worker's own tests inside the Workers runtime, the browser
 // tests in Node driving a real Chromium against `wrangler dev`, the Python SDK's pytest suite against
 // another `wrangler dev`, the CLI run as a command against its own `wrangler dev`, and the checks' own tests in Node.
 export default defineConfig(async () => ({

@@ -25,11 +25,10 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { baselineCheckout } from "./baseline.mjs";
-import { answeredCsv, median, provisionTenant, startServer } from "./server.mjs";
+import { answeredCsv, checkout, median, provisionTenant, startServer } from "./server.mjs";
 import { workerdCpuMs } from "./usage.mjs";
 
 const CAPS = { concurrent_max: 1_000, calls_per_minute: 1_000_000, daily_calls_max: 10_000_000 };
-const checkout = new URL("..", import.meta.url).pathname;
 const WORKER_ALONE_CONFIG = "wrangler.bench-worker-alone.toml";
 
 /**

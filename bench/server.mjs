@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const checkout = new URL("..", import.meta.url).pathname;
+export const checkout = new URL("..", import.meta.url).pathname;
 
 /** BENCH_PORT moves the server (and BENCH_PORT+1 the external carrier) off the defaults. */
 const basePort = Number(process.env.BENCH_PORT ?? 8788);
