@@ -237,3 +237,50 @@ describe("the outbox's lease", () => {
     });
   });
 });
+
+describe("the outbox's record of a pass", () => {
+  it("writes every answered attempt of a pass at once: delivered, failed with its retry, and one already final left alone", async () => {
+    const stub = env.ACCOUNTS.get(env.ACCOUNTS.idFromName(`outbox-record-${crypto.randomUUID()}`));
+    await runInDurableObject(stub, (_instance, state) => {
+      const store = new OutboxStore(state.storage.sql);
+      store.createSchema();
+      const t0 = 1_000_000;
+      for (let i = 0; i < 3; i++) store.insertMessage(`msg_${i}`, "ping", "{}", t0, ["ep_a"]);
+      const leased = store.leaseDue(t0, 10, 30_000);
+      const [first, second, third] = ["msg_0", "msg_1", "msg_2"].map((id) => leased.find((d) => d.message_id === id)) as typeof leased;
+      // The third was disabled meanwhile: its delivery is final, and a late answer must not reopen it.
+      store.failPendingOf("ep_a", "disabled", t0 + 5);
+      const rows = () =>
+        Object.fromEntries(
+          state.storage.sql
+            .exec<Record<string, SqlStorageValue>>(
+              "SELECT message_id, status, attempts, due_at, next_attempt_at, last_status_code, last_error FROM outbox_deliveries ORDER BY message_id",
+            )
+            .toArray()
+            .map((r) => [r.message_id, r]),
+        );
+      const before = rows();
+      expect(Object.values(before).map((r) => r.status)).toEqual(["failed", "failed", "failed"]);
+      // Re-open the first two as a real pass would see them (only the third was final).
+      state.storage.sql.exec("UPDATE outbox_deliveries SET status = 'pending' WHERE message_id IN ('msg_0', 'msg_1')");
+      store.recordAttempts([
+        { delivery: first, outcome: { ok: true, statusCode: 204 }, nextAttemptAt: null, at: t0 + 10 },
+        { delivery: second, outcome: { ok: false, statusCode: 503, error: "HTTP 503" }, nextAttemptAt: t0 + 5_010, at: t0 + 11 },
+        { delivery: third, outcome: { ok: true, statusCode: 200 }, nextAttemptAt: null, at: t0 + 12 },
+      ]);
+      const after = rows();
+      expect(after.msg_0).toMatchObject({ status: "delivered", attempts: 1, due_at: null, next_attempt_at: null, last_status_code: 204, last_error: null });
+      expect(after.msg_1).toMatchObject({
+        status: "pending",
+        attempts: 1,
+        due_at: t0 + 5_010,
+        next_attempt_at: t0 + 5_010,
+        last_status_code: 503,
+        last_error: "HTTP 503",
+      });
+      expect(after.msg_2).toEqual(before.msg_2);
+      // The endpoint's health is as its last counted answer left it: failing since the 503.
+      expect(store.dirtyHealth()).toEqual([expect.objectContaining({ endpoint_id: "ep_a", failing_since: t0 + 11, last_error: "HTTP 503" })]);
+    });
+  });
+});

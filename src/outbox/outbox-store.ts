@@ -8,6 +8,15 @@ export interface LeasedDelivery {
   body: string;
 }
 
+/** One answered attempt, waiting to be written with the rest of its pass. */
+export interface RecordedAttempt {
+  delivery: LeasedDelivery;
+  outcome: DeliveryOutcome;
+  /** When to try again; null once delivered. */
+  nextAttemptAt: number | null;
+  at: number;
+}
+
 /** A delivery whose state D1 has not seen yet. */
 export interface DirtyDelivery {
   message_id: string;
@@ -157,42 +166,59 @@ export class OutboxStore {
     return rows;
   }
 
-  /** Applies one attempt's result; a delivery that is gone or already final is left alone. */
-  recordAttempt(delivery: LeasedDelivery, outcome: DeliveryOutcome, nextAttemptAt: number | null, now: number) {
-    const updated = this.sql
-      .exec(
-        `UPDATE outbox_deliveries SET status = ?, attempts = attempts + 1, due_at = ?, next_attempt_at = ?, last_status_code = ?,
-           last_error = ?, updated_at = ?, dirty = dirty + 1
-         WHERE message_id = ? AND endpoint_id = ? AND status = 'pending' RETURNING 1`,
-        outcome.ok ? "delivered" : "pending",
-        nextAttemptAt,
-        nextAttemptAt,
-        outcome.statusCode,
-        outcome.ok ? null : outcome.error,
-        now,
-        delivery.message_id,
-        delivery.endpoint_id,
-      )
-      .toArray();
-    if (updated.length === 0) return;
+  /**
+   * Applies a pass's attempts in one statement (a statement per attempt cost the host's thread for
+   * every webhook); a delivery that is gone or already final is left alone.
+   */
+  recordAttempts(attempts: RecordedAttempt[]) {
+    if (attempts.length === 0) return;
+    const updated = new Set(
+      this.sql
+        .exec<{ message_id: string; endpoint_id: string }>(
+          `UPDATE outbox_deliveries SET status = f.value ->> 's', attempts = attempts + 1, due_at = f.value ->> 'n', next_attempt_at = f.value ->> 'n',
+             last_status_code = f.value ->> 'c', last_error = f.value ->> 'x', updated_at = f.value ->> 't', dirty = dirty + 1
+           FROM json_each(?) AS f
+           WHERE message_id = f.value ->> 'm' AND endpoint_id = f.value ->> 'e' AND status = 'pending' RETURNING message_id, endpoint_id`,
+          JSON.stringify(
+            attempts.map(({ delivery, outcome, nextAttemptAt, at }) => ({
+              m: delivery.message_id,
+              e: delivery.endpoint_id,
+              s: outcome.ok ? "delivered" : "pending",
+              n: nextAttemptAt,
+              c: outcome.statusCode,
+              x: outcome.ok ? null : outcome.error,
+              t: at,
+            })),
+          ),
+        )
+        .toArray()
+        .map((row) => `${row.message_id} ${row.endpoint_id}`),
+    );
+    // In the order they answered, so an endpoint's health ends as its last answer left it.
+    for (const { delivery, outcome, at } of attempts) {
+      if (updated.has(`${delivery.message_id} ${delivery.endpoint_id}`)) this.recordHealth(delivery.endpoint_id, outcome, at);
+    }
+  }
+
+  private recordHealth(endpointId: string, outcome: DeliveryOutcome, now: number) {
     if (outcome.ok) {
       // A steady run of successes rewrites the health row at most once a second: the flush cadence anyway.
-      const written = this.healthyWrittenAt.get(delivery.endpoint_id);
+      const written = this.healthyWrittenAt.get(endpointId);
       if (written !== undefined && now >= written && now - written < HEALTH_WRITE_MS) return;
-      this.healthyWrittenAt.set(delivery.endpoint_id, now);
+      this.healthyWrittenAt.set(endpointId, now);
       this.sql.exec(
         `INSERT INTO outbox_health (endpoint_id, last_success_at, failing_since, last_error, dirty) VALUES (?, ?, NULL, NULL, 1)
          ON CONFLICT (endpoint_id) DO UPDATE SET last_success_at = excluded.last_success_at, failing_since = NULL, dirty = dirty + 1`,
-        delivery.endpoint_id,
+        endpointId,
         now,
       );
     } else {
-      this.healthyWrittenAt.delete(delivery.endpoint_id);
+      this.healthyWrittenAt.delete(endpointId);
       this.sql.exec(
         `INSERT INTO outbox_health (endpoint_id, last_success_at, failing_since, last_error, dirty) VALUES (?, NULL, ?, ?, 1)
          ON CONFLICT (endpoint_id) DO UPDATE SET failing_since = coalesce(failing_since, excluded.failing_since),
            last_error = excluded.last_error, dirty = dirty + 1`,
-        delivery.endpoint_id,
+        endpointId,
         now,
         outcome.error,
       );

@@ -4,7 +4,7 @@ import { StartBudget } from "./budget";
 import { sendSigned } from "./deliver";
 import { type DeliveryEndpoint, EndpointCache, subscribersOf } from "./endpoint-cache";
 import { messageBody, type OutboxMessage } from "./event-types";
-import { type HandedOverMessage, type LeasedDelivery, OutboxStore } from "./outbox-store";
+import { type HandedOverMessage, type LeasedDelivery, OutboxStore, type RecordedAttempt } from "./outbox-store";
 import { flushStatements } from "./outbox-sync";
 import { DELIVERY_TIMEOUT_MS, retryDelayMs } from "./schedule";
 
@@ -63,6 +63,8 @@ export class Outbox {
   private readonly budget = new StartBudget(OUTBOX_LIMITS.startsPerSecond, OUTBOX_LIMITS.burst);
   /** Requests in flight by message id + endpoint id, with their start time and promise. */
   private readonly sending = new Map<string, { at: number; task: Promise<void> }>();
+  /** Attempts answered and not yet written: a pass writes its attempts together once they have all answered. */
+  private answered: RecordedAttempt[] = [];
   /** Routing and flushing, one at a time; requests are started outside it. */
   private housekeeping: { at: number; task: Promise<void> } | null = null;
   private flushing: Promise<void> | null = null;
@@ -185,6 +187,7 @@ export class Outbox {
       if (started.length === 0) return;
       this.passes++;
       await Promise.allSettled(started);
+      this.recordAnswered();
       if (Date.now() >= until) {
         this.host.wake();
         return;
@@ -230,6 +233,7 @@ export class Outbox {
   /** Resolves once no pass, request or flush is running (tests and benchmarks). */
   async idle(): Promise<void> {
     for (;;) {
+      this.recordAnswered();
       const running = [this.housekeeping?.task, this.flushing, ...[...this.sending.values()].map((s) => s.task)].filter((p): p is Promise<void> => p != null);
       if (running.length === 0) return;
       await Promise.allSettled(running);
@@ -237,6 +241,7 @@ export class Outbox {
   }
 
   inspect() {
+    this.recordAnswered();
     return {
       ...this.store.counts(),
       in_flight: this.inFlightCount(Date.now()),
@@ -311,14 +316,26 @@ export class Outbox {
     return started;
   }
 
-  /** One signed POST; the result is written as soon as it is known. */
+  /**
+   * One signed POST; its outcome is written with the rest of its pass (recordAnswered). Until then
+   * the delivery stays leased, so nothing sends it again; a crash in between sends it again after
+   * the lease, as a crash during the request would (deliveries are at least once).
+   */
   private async deliver(delivery: LeasedDelivery, endpoint: DeliveryEndpoint) {
     const started = Date.now();
     const outcome = await sendSigned(this.host.fetch, endpoint, delivery.message_id, delivery.body);
     const now = Date.now();
     this.sent++;
     this.sendMs += now - started;
-    this.store.recordAttempt(delivery, outcome, outcome.ok ? null : now + retryDelayMs(delivery.attempts + 1), now);
+    this.answered.push({ delivery, outcome, nextAttemptAt: outcome.ok ? null : now + retryDelayMs(delivery.attempts + 1), at: now });
+  }
+
+  /** Writes the attempts answered so far in one statement. */
+  private recordAnswered() {
+    if (this.answered.length === 0) return;
+    const attempts = this.answered;
+    this.answered = [];
+    this.store.recordAttempts(attempts);
     this.summary = null;
   }
 
