@@ -1,7 +1,7 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { OutboxStore } from "../src/outbox/outbox-store";
+import { type LeasedDelivery, OutboxStore } from "../src/outbox/outbox-store";
 import { call, jsonInit, newTenant } from "./helpers";
 import { useSimulatedTime } from "./sim";
 import {
@@ -247,7 +247,12 @@ describe("the outbox's record of a pass", () => {
       const t0 = 1_000_000;
       for (let i = 0; i < 3; i++) store.insertMessage(`msg_${i}`, "ping", "{}", t0, ["ep_a"]);
       const leased = store.leaseDue(t0, 10, 30_000);
-      const [first, second, third] = ["msg_0", "msg_1", "msg_2"].map((id) => leased.find((d) => d.message_id === id)) as typeof leased;
+      const leasedOf = (id: string) => {
+        const delivery = leased.find((d) => d.message_id === id);
+        if (!delivery) throw new Error(`${id} was not leased`);
+        return delivery;
+      };
+      const [first, second, third] = ["msg_0", "msg_1", "msg_2"].map(leasedOf) as [LeasedDelivery, LeasedDelivery, LeasedDelivery];
       // The third was disabled meanwhile: its delivery is final, and a late answer must not reopen it.
       store.failPendingOf("ep_a", "disabled", t0 + 5);
       const rows = () =>
@@ -257,7 +262,7 @@ describe("the outbox's record of a pass", () => {
               "SELECT message_id, status, attempts, due_at, next_attempt_at, last_status_code, last_error FROM outbox_deliveries ORDER BY message_id",
             )
             .toArray()
-            .map((r) => [r.message_id, r]),
+            .map((r) => [r.message_id as string, r]),
         );
       const before = rows();
       expect(Object.values(before).map((r) => r.status)).toEqual(["failed", "failed", "failed"]);

@@ -83,9 +83,10 @@ export class CallResults {
     if (!state || state.account_id !== accountId) return refuse("not_found", `Call ${callId} was not found.`);
     const unknownDisposition = dispositionProblem(input.disposition, resultSettingsOfState(state).dispositions);
     if (unknownDisposition) return refuse("invalid", unknownDisposition);
-    const call = storage.calls.get(callId);
-    if (!call) return refuse("not_found", `Call ${callId} was not found, or the 48 hours in which it takes a result have passed.`);
-    const found = await this.find(state, call.contact_id, call.seq);
+    const known = storage.calls.getWithContact(callId);
+    if (!known) return refuse("not_found", `Call ${callId} was not found, or the 48 hours in which it takes a result have passed.`);
+    const { call } = known;
+    const found: FoundContact | null = known.live ? { live: known.live } : await this.find(state, call.contact_id, call.seq);
     if (!found) return refuse("not_found", `Call ${callId} was not found.`);
     const contact = factsOf(found);
     if (call.attempt !== contact.attempts) {

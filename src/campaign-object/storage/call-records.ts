@@ -1,3 +1,5 @@
+import type { LiveContact } from "./working-contacts";
+
 /** One dial as results find it: which contact and which of its attempts, and whether a result of it scheduled a callback. */
 export interface CallRecord {
   call_id: string;
@@ -10,6 +12,8 @@ export interface CallRecord {
 }
 
 type Row = Record<string, SqlStorageValue>;
+
+const CALL_COLUMNS = ["call_id", "contact_id", "seq", "attempt", "dialled_at", "callback_scheduled"] as const;
 
 /**
  * The object's record of its dials by `call_…` id (kept while a result may still come for them) and
@@ -37,8 +41,22 @@ export class CallRecords {
     );
   }
 
-  get(callId: string): CallRecord | null {
-    return (this.sql.exec<Row>("SELECT * FROM calls WHERE call_id = ?", callId).toArray()[0] as CallRecord | undefined) ?? null;
+  /**
+   * The call with its contact when the contact is in the working set, in one statement: a result
+   * reads both first, and each statement costs the campaign's thread.
+   */
+  getWithContact(callId: string): { call: CallRecord; live: LiveContact | null } | null {
+    const row = this.sql
+      .exec<Row>(
+        `SELECT ${CALL_COLUMNS.map((c) => `k.${c} AS k_${c}`).join(", ")}, c.* FROM calls k LEFT JOIN contacts c ON c.contact_id = k.contact_id WHERE k.call_id = ?`,
+        callId,
+      )
+      .toArray()[0];
+    if (!row) return null;
+    const call = Object.fromEntries(CALL_COLUMNS.map((c) => [c, row[`k_${c}`]])) as unknown as CallRecord;
+    if (row.contact_id === null) return { call, live: null };
+    for (const c of CALL_COLUMNS) delete row[`k_${c}`];
+    return { call, live: row as unknown as LiveContact };
   }
 
   markCallbackScheduled(callId: string) {
