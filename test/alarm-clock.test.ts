@@ -1,6 +1,8 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { AlarmClock } from "../src/campaign-object/alarm-clock";
-import type { Timers } from "../src/campaign-object/storage/timers";
+import { Timers } from "../src/campaign-object/storage/timers";
 
 /** The alarm as storage holds it, and how many writes reached it. */
 function fakeStorage() {
@@ -53,5 +55,53 @@ describe("AlarmClock with the webhook outbox", () => {
     expect(state).toEqual({ alarm: 1_500, writes: 2 });
     await clock.arm();
     expect(state.writes).toBe(2);
+  });
+});
+
+describe("Timers", () => {
+  it("answers from memory exactly what its rows hold, through every change, and reads the rows again after a wipe", async () => {
+    const stub = env.CAMPAIGNS.get(env.CAMPAIGNS.idFromName(`timers-${crypto.randomUUID()}`));
+    await runInDurableObject(stub, (_instance, state) => {
+      const sql = state.storage.sql;
+      const timers = new Timers(sql);
+      timers.createSchema();
+      const rows = () =>
+        Object.fromEntries(
+          sql
+            .exec<{ name: string; due_at: number }>("SELECT name, due_at FROM timers")
+            .toArray()
+            .map((r) => [r.name, r.due_at]),
+        );
+      // What a fresh instance (a restarted object) reads must be what this one answers.
+      const agree = () => {
+        const fresh = new Timers(sql);
+        for (const name of ["dispatch", "stale", "scheduled_start", "flush"] as const) expect(timers.dueAt(name)).toBe(fresh.dueAt(name));
+        expect(timers.earliest()).toBe(fresh.earliest());
+      };
+      timers.set("dispatch", 5_000.7);
+      timers.setNoLater("flush", 3_000);
+      timers.setNoLater("flush", 4_000);
+      expect(rows()).toEqual({ dispatch: 5_000, flush: 3_000 });
+      agree();
+      timers.setNoLater("dispatch", 2_000);
+      timers.set("stale", 9_000);
+      timers.clear("flush");
+      timers.clear("scheduled_start");
+      expect(rows()).toEqual({ dispatch: 2_000, stale: 9_000 });
+      expect(timers.earliest()).toBe(2_000);
+      agree();
+      expect(timers.takeDue(1_999)).toEqual([]);
+      expect(timers.takeDue(9_000).sort()).toEqual(["dispatch", "stale"]);
+      expect(rows()).toEqual({});
+      expect(timers.earliest()).toBeNull();
+      agree();
+      // Rows written behind its back (a wiped and re-created table) are read again after createSchema.
+      timers.set("dispatch", 1_000);
+      sql.exec("DROP TABLE timers");
+      timers.createSchema();
+      sql.exec("INSERT INTO timers (name, due_at) VALUES ('stale', 7000)");
+      expect(timers.dueAt("dispatch")).toBeNull();
+      expect(timers.earliest()).toBe(7_000);
+    });
   });
 });
