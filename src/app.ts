@@ -6,6 +6,7 @@ import { eventsCors } from "./http/cors";
 import { d1Sessions } from "./http/d1-session";
 import { ApiError, errorResponse, shortened } from "./http/errors";
 import { idempotentRequests } from "./http/idempotency";
+import { API_MOUNTS } from "./http/mounts";
 import { noSniff } from "./http/security-headers";
 import { buildOpenApiDocument, type DocumentedMount, type OpenApiDocument } from "./openapi/document";
 import { accountRoutes } from "./routes/account";
@@ -22,8 +23,6 @@ import { telephonyRoutes } from "./routes/telephony";
 import { usageRoutes } from "./routes/usage";
 import { webhookSinkRoutes } from "./routes/webhook-sink";
 import { webhookRoutes } from "./routes/webhooks";
-
-const API_MOUNTS = ["/api/v1", "/hub-api/api/v1", "/v1"] as const;
 
 /** The tenant API, built whole before it is mounted (Hono copies routes at mount time). */
 function tenantApi() {

@@ -2,8 +2,8 @@ import { and, asc, count, eq, gte, isNotNull, sql } from "drizzle-orm";
 import type { ContactResultView } from "../call-results/result-view";
 import { resultSettingsOf, resultSettingsView } from "../call-results/settings";
 import { type CallingWindow, callingWindowOf, callingWindowView, contactTimezone } from "../calling-window/calling-window";
-import { type CampaignRow, contactStatsOf } from "../db/campaign-rows";
-import { database } from "../db/client";
+import { type CampaignRow, campaignOfAccountQuery, contactStatsOf } from "../db/campaign-rows";
+import { type Database, database, type ReadBatch } from "../db/client";
 import { insertContactStatements } from "../db/contact-inserts";
 import { fieldsObject } from "../db/custom-fields";
 import type { Page } from "../db/queries";
@@ -92,13 +92,9 @@ export interface ContactFilter {
  * only contacts with a result. The total comes from the campaign's counters, or, for a
  * disposition, from a count in the same round trip.
  */
-export async function campaignContactsPage(env: Env, campaignId: string, accountId: string, filter: ContactFilter, page: Page) {
-  const db = database(env);
+export async function campaignContactsPage(db: Database, batch: ReadBatch, campaignId: string, accountId: string, filter: ContactFilter, page: Page) {
   const { status, disposition } = filter;
-  const campaignRow = db
-    .select()
-    .from(campaigns)
-    .where(and(eq(campaigns.id, campaignId), eq(campaigns.accountId, accountId)));
+  const campaignRow = campaignOfAccountQuery(db, campaignId, accountId);
   if (disposition !== undefined) {
     const where = and(
       eq(contacts.campaignId, campaignId),
@@ -106,7 +102,7 @@ export async function campaignContactsPage(env: Env, campaignId: string, account
       isNotNull(contacts.disposition),
       status === undefined ? undefined : eq(contacts.status, status),
     );
-    const [[campaign], rows, [counted]] = await db.batch([
+    const [[campaign], rows, [counted]] = await batch([
       campaignRow,
       db.select().from(contacts).where(where).orderBy(asc(contacts.seq)).limit(page.limit).offset(page.offset),
       db.select({ n: count() }).from(contacts).where(where),
@@ -117,7 +113,7 @@ export async function campaignContactsPage(env: Env, campaignId: string, account
     ? and(eq(contacts.campaignId, campaignId), eq(contacts.status, status), status === "pending" ? undefined : settled)
     : and(eq(contacts.campaignId, campaignId), gte(contacts.seq, page.offset));
   const pageQuery = db.select().from(contacts).where(where).orderBy(asc(contacts.seq)).limit(page.limit);
-  const [[campaign], rows] = await db.batch([campaignRow, status ? pageQuery.offset(page.offset) : pageQuery]);
+  const [[campaign], rows] = await batch([campaignRow, status ? pageQuery.offset(page.offset) : pageQuery]);
   if (!campaign) return null;
   return { campaign, rows, total: status ? campaign[status] : campaign.total };
 }

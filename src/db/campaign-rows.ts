@@ -1,6 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Env } from "../env";
-import { database, preparedQuery } from "./client";
+import { type Database, database, preparedQuery } from "./client";
 import { type ContactStatus, campaigns } from "./schema";
 
 /** A campaign as D1 keeps it. */
@@ -14,6 +14,13 @@ const campaignOfAccount = preparedQuery((db) =>
     .where(and(eq(campaigns.id, sql.placeholder("id")), eq(campaigns.accountId, sql.placeholder("account"))))
     .prepare(),
 );
+
+/** The same lookup as a query to send in a batch with others. */
+export const campaignOfAccountQuery = (db: Database, campaignId: string, accountId: string) =>
+  db
+    .select()
+    .from(campaigns)
+    .where(and(eq(campaigns.id, campaignId), eq(campaigns.accountId, accountId)));
 
 export async function loadCampaignRow(env: Env, campaignId: string, accountId?: string): Promise<CampaignRow | undefined> {
   if (accountId !== undefined) return campaignOfAccount(database(env)).get({ id: campaignId, account: accountId });

@@ -8,6 +8,9 @@ import type { Env } from "../env";
 const make = (db: D1Database) => drizzle(db);
 export type Database = ReturnType<typeof make>;
 
+/** Sends reads to D1 in one round trip: `db.batch` itself, or a tenant read's batch that checks its API key too (http/key-check.ts). */
+export type ReadBatch = Database["batch"];
+
 /** One drizzle instance per D1 binding (the primary, or a request's session). */
 const instances = new WeakMap<D1Database, Database>();
 

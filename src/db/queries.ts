@@ -1,6 +1,6 @@
 import { and, count, desc, eq, inArray, type SQL } from "drizzle-orm";
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
-import type { Database } from "./client";
+import type { Database, ReadBatch } from "./client";
 import { campaigns } from "./schema";
 
 /** One page of a list: `limit` items after skipping `offset`. */
@@ -12,9 +12,9 @@ export interface Page {
 type AccountScoped = SQLiteTable & { id: SQLiteColumn; accountId: SQLiteColumn };
 
 /** One page of an account's rows, newest first, with the total for the list envelope: one D1 round trip for both. */
-export async function pageByAccount<T extends AccountScoped>(db: Database, table: T, accountId: string, page: Page, filter?: SQL) {
+export async function pageByAccount<T extends AccountScoped>(db: Database, batch: ReadBatch, table: T, accountId: string, page: Page, filter?: SQL) {
   const where = and(eq(table.accountId, accountId), filter);
-  const [rows, [totals]] = await db.batch([
+  const [rows, [totals]] = await batch([
     db
       .select()
       .from(table as SQLiteTable)

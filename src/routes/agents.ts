@@ -6,6 +6,7 @@ import { findInAccount, liveCampaignsUsing, pageByAccount } from "../db/queries"
 import { agents } from "../db/schema";
 import type { AppEnv, Env } from "../env";
 import { badRequest, conflict, notFound } from "../http/errors";
+import { tenantBatch } from "../http/key-check";
 import {
   enumQuery,
   errors,
@@ -114,7 +115,7 @@ export const agentRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook
     async (c) => {
       const { limit = 50, offset = 0, status } = c.req.valid("query");
       const page = { limit, offset };
-      const { rows, total } = await pageByAccount(database(c.env), agents, c.var.caller.accountId, page, status && eq(agents.status, status));
+      const { rows, total } = await pageByAccount(database(c.env), tenantBatch(c), agents, c.var.caller.accountId, page, status && eq(agents.status, status));
       return c.json(listEnvelope("agents", rows.map(agentView), total, page), 200);
     },
   )

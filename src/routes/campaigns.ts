@@ -20,7 +20,7 @@ import {
 import { readCreateInput } from "../campaigns/create-input";
 import { campaignContactsPage, campaignView, contactView, insertCampaign } from "../campaigns/d1-campaigns";
 import { armScheduledStart, checkSettingsInAccount, newCampaignRow, parseCampaignSettings } from "../campaigns/settings";
-import { type CampaignRow, customColumnsOf, loadCampaignRow } from "../db/campaign-rows";
+import { type CampaignRow, campaignOfAccountQuery, customColumnsOf, loadCampaignRow } from "../db/campaign-rows";
 import { database } from "../db/client";
 import { pageByAccount } from "../db/queries";
 import { campaignStatuses, campaigns, contactStatuses } from "../db/schema";
@@ -28,6 +28,7 @@ import type { AppEnv } from "../env";
 import { continueSessionFrom } from "../http/d1-session";
 import { ApiError, conflict, notFound } from "../http/errors";
 import { mintEventsToken, mintEventsTokenSchema } from "../http/events-token";
+import { tenantBatch } from "../http/key-check";
 import {
   EVENTS_SECURITY,
   enumQuery,
@@ -175,7 +176,14 @@ export const campaignRoutes = campaignApp
       const query = c.req.valid("query");
       const { status } = query;
       const page = pageOfQuery(query, 20);
-      const { rows, total } = await pageByAccount(database(c.env), campaigns, c.var.caller.accountId, page, status && eq(campaigns.status, status));
+      const { rows, total } = await pageByAccount(
+        database(c.env),
+        tenantBatch(c),
+        campaigns,
+        c.var.caller.accountId,
+        page,
+        status && eq(campaigns.status, status),
+      );
       return c.json(listEnvelope("campaigns", rows.map(campaignView), total, page), 200);
     },
   )
@@ -208,7 +216,12 @@ export const campaignRoutes = campaignApp
       request: { params: campaignId },
       responses: { 200: json(campaignSchema, "The campaign."), ...errors([...TENANT_ERRORS, 404]) },
     }),
-    async (c) => c.json(campaignView(await requireCampaign(c)), 200),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const [[row]] = await tenantBatch(c)([campaignOfAccountQuery(database(c.env), id, c.var.caller.accountId)]);
+      if (!row) throw notFound("Campaign", id);
+      return c.json(campaignView(row), 200);
+    },
   )
   .openapi(
     createRoute({
@@ -244,7 +257,14 @@ export const campaignRoutes = campaignApp
       const { id } = c.req.valid("param");
       const query = c.req.valid("query");
       const page = pageOfQuery(query, 100);
-      const found = await campaignContactsPage(c.env, id, c.var.caller.accountId, { status: query.status, disposition: query.disposition }, page);
+      const found = await campaignContactsPage(
+        database(c.env),
+        tenantBatch(c),
+        id,
+        c.var.caller.accountId,
+        { status: query.status, disposition: query.disposition },
+        page,
+      );
       if (!found) throw notFound("Campaign", id);
       const { campaign, rows, total } = found;
       const window = callingWindowOf(campaign);

@@ -7,6 +7,7 @@ import { agents, phoneNumbers, providers } from "../db/schema";
 import type { AppEnv, Env } from "../env";
 import { encryptSecret } from "../http/crypto";
 import { badRequest, conflict, notFound, quoted, shortened } from "../http/errors";
+import { tenantBatch } from "../http/key-check";
 import { errors, idParam, json, jsonBody, listEnvelopeSchema, noContent, pageQuery, requireJsonBody, TENANT_ERRORS, validationHook } from "../http/openapi";
 import { listEnvelope } from "../http/validation";
 import { newId } from "../ids";
@@ -159,7 +160,7 @@ export const telephonyRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validation
     async (c) => {
       const { limit = 50, offset = 0 } = c.req.valid("query");
       const page = { limit, offset };
-      const { rows, total } = await pageByAccount(database(c.env), providers, c.var.caller.accountId, page);
+      const { rows, total } = await pageByAccount(database(c.env), tenantBatch(c), providers, c.var.caller.accountId, page);
       return c.json(listEnvelope("providers", rows.map(providerView), total, page), 200);
     },
   )
@@ -254,7 +255,7 @@ export const telephonyRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validation
     async (c) => {
       const { limit = 50, offset = 0 } = c.req.valid("query");
       const page = { limit, offset };
-      const { rows, total } = await pageByAccount(database(c.env), phoneNumbers, c.var.caller.accountId, page);
+      const { rows, total } = await pageByAccount(database(c.env), tenantBatch(c), phoneNumbers, c.var.caller.accountId, page);
       return c.json(listEnvelope("numbers", rows.map(numberView), total, page), 200);
     },
   )

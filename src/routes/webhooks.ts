@@ -7,6 +7,7 @@ import { webhookDeliveries, webhookDeliveryStatuses, webhookEndpoints } from "..
 import type { AppEnv, Env } from "../env";
 import { encryptSecret } from "../http/crypto";
 import { badRequest, conflict, notFound, quoted } from "../http/errors";
+import { tenantBatch } from "../http/key-check";
 import {
   enumQuery,
   errors,
@@ -175,7 +176,7 @@ export const webhookRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHo
     async (c) => {
       const { limit = 50, offset = 0 } = c.req.valid("query");
       const page = { limit, offset };
-      const { rows, total } = await pageByAccount(database(c.env), webhookEndpoints, c.var.caller.accountId, page);
+      const { rows, total } = await pageByAccount(database(c.env), tenantBatch(c), webhookEndpoints, c.var.caller.accountId, page);
       return c.json(listEnvelope("webhooks", rows.map(endpointView), total, page), 200);
     },
   )
