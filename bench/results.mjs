@@ -14,6 +14,8 @@ import { answeredCsv, createAndStart, dispatchView, median, provisionTenant, sta
 const FAST = { concurrent_max: 100, calls_per_minute: 1_000_000, daily_calls_max: 1_000_000 };
 const DISPOSITIONS = ["interested", "not_interested", "undecided", "wrong_person"];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** How often the answer documents are read while a campaign runs. */
+const POLL_MS = 100;
 
 const percentile = (values, p) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -60,6 +62,43 @@ function answerFeed(api, providerId) {
 }
 
 /**
+ * Reads the answer documents of one campaign as they are stored, every POLL_MS, and hands each new
+ * call to `onAnswer`: the stand-in for the media stream on which a carrier hands the agent its
+ * call's parameters, which costs edgedial nothing in production. Both kinds of run read it, at the
+ * same cadence, so the comparison is of the results alone, not of the bench's way of finding them.
+ */
+function followAnswers(feed, onAnswer) {
+  const seenCalls = new Set();
+  let campaignId = null;
+  let listedTwice = 0;
+  let following = true;
+  const done = (async () => {
+    while (following) {
+      for (const a of await feed.read()) {
+        if (a.campaign_id !== campaignId) continue;
+        if (seenCalls.has(a.call_id)) listedTwice++;
+        else {
+          seenCalls.add(a.call_id);
+          onAnswer(a);
+        }
+      }
+      await sleep(POLL_MS);
+    }
+  })();
+  return {
+    follow: (id) => {
+      campaignId = id;
+    },
+    seen: () => seenCalls.size,
+    listedTwice: () => listedTwice,
+    stop: async () => {
+      following = false;
+      await done;
+    },
+  };
+}
+
+/**
  * One campaign while `agents` agents post a result for each of its answered calls; answers the
  * dispatch figures and each result's answer time. Agents stop once every contact has a result.
  */
@@ -67,26 +106,10 @@ async function runWithResults(server, tenant, feed, { contacts, agents, prefix }
   const queue = [];
   const latencies = [];
   const failures = [];
-  const seenCalls = new Set();
-  let listedTwice = 0;
-  let campaignId = null;
-  let polling = true;
-  const poller = (async () => {
-    while (polling) {
-      const answers = await feed.read();
-      for (const a of answers) {
-        if (a.campaign_id !== campaignId) continue;
-        if (seenCalls.has(a.call_id)) listedTwice++;
-        else {
-          seenCalls.add(a.call_id);
-          queue.push(a);
-        }
-      }
-      if (answers.length === 0) await sleep(50);
-    }
-  })();
+  const answers = followAnswers(feed, (a) => queue.push(a));
+  let posting = true;
   const agent = async () => {
-    while (polling || queue.length > 0) {
+    while (posting || queue.length > 0) {
       const answer = queue.shift();
       if (!answer) {
         await sleep(20);
@@ -110,14 +133,14 @@ async function runWithResults(server, tenant, feed, { contacts, agents, prefix }
     maxConcurrent: 100,
     fields: { dispositions: DISPOSITIONS.join(",") },
   });
-  campaignId = id;
+  answers.follow(id);
   const campaign = await untilFinished(server, tenant, id);
   const wallMs = Date.now() - startedAt;
   const postedAtCompletion = latencies.length;
   const deadline = Date.now() + 600_000;
-  while (seenCalls.size < contacts && Date.now() < deadline) await sleep(100);
-  polling = false;
-  await poller;
+  while (answers.seen() < contacts && Date.now() < deadline) await sleep(100);
+  await answers.stop();
+  posting = false;
   await agentsDone;
   const view = await dispatchView(server, id);
   if (campaign.stats.completed !== contacts) throw new Error(`campaign ${id} ended ${campaign.status} with ${campaign.stats.completed} of ${contacts}`);
@@ -128,20 +151,24 @@ async function runWithResults(server, tenant, feed, { contacts, agents, prefix }
     callsPerSecond: view.originations.length / (wallMs / 1000),
     latencies,
     failures,
-    listedTwice,
+    listedTwice: answers.listedTwice(),
     postedAtCompletion,
   };
 }
 
-async function runWithout(server, tenant, { contacts, prefix }) {
+/** One campaign with no results posted; the answers are still read, as in a run with results, unless `feed` is null. */
+async function runWithout(server, tenant, feed, { contacts, prefix }) {
+  const answers = feed ? followAnswers(feed, () => {}) : null;
   const { id, startedAt } = await createAndStart(server, tenant, {
     name: `Results bench ${prefix}`,
     csv: answeredCsv(contacts, prefix),
     maxConcurrent: 100,
     fields: { dispositions: DISPOSITIONS.join(",") },
   });
+  answers?.follow(id);
   const campaign = await untilFinished(server, tenant, id);
   const wallMs = Date.now() - startedAt;
+  await answers?.stop();
   const view = await dispatchView(server, id);
   if (campaign.stats.completed !== contacts) throw new Error(`campaign ${id} ended ${campaign.status} with ${campaign.stats.completed} of ${contacts}`);
   return { id, dials: view.originations.length, wallMs, callsPerSecond: view.originations.length / (wallMs / 1000) };
@@ -221,8 +248,12 @@ export async function benchResults(options = {}) {
     const feed = answerFeed(api, providerId);
 
     // Unmeasured warm-up: the first campaign on a fresh server also pays for compiling and creating the simulator's objects.
-    await runWithout(server, tenant, { contacts: Math.min(1_000, contacts), prefix: "580" });
-    const without = [await runWithout(server, tenant, { contacts, prefix: "581" })];
+    await runWithout(server, tenant, feed, { contacts: Math.min(1_000, contacts), prefix: "580" });
+    // Once, for reference: what reading the answer documents costs dispatch (it is in both kinds of run below).
+    await feed.catchUp();
+    const unread = await runWithout(server, tenant, null, { contacts, prefix: "579" });
+    await feed.catchUp();
+    const without = [await runWithout(server, tenant, feed, { contacts, prefix: "581" })];
     const withRuns = [];
     let ok = true;
     for (let round = 0; round < rounds; round++) {
@@ -233,7 +264,8 @@ export async function benchResults(options = {}) {
       run.webhooks = await checkWebhooks(receiver, run.id, contacts);
       ok = ok && run.results.ok && run.webhooks.ok && run.failures.length === 0 && run.listedTwice === 0;
       withRuns.push(run);
-      without.push(await runWithout(server, tenant, { contacts, prefix: String(582 + round) }));
+      await feed.catchUp();
+      without.push(await runWithout(server, tenant, feed, { contacts, prefix: String(582 + round) }));
     }
 
     const ratios = withRuns.map((run, i) => run.callsPerSecond / ((without[i].callsPerSecond + without[i + 1].callsPerSecond) / 2) - 1);
@@ -266,6 +298,9 @@ export async function benchResults(options = {}) {
       if (run.failures.length > 0) console.log(`  ${run.failures.length} results refused, first: ${run.failures[0]}`);
       console.log(`  ${run.postedAtCompletion} of ${run.latencies.length} results were answered before the campaign completed`);
     }
+    console.log(
+      `  for reference, a run without results whose answer documents nobody read: ${unread.callsPerSecond.toFixed(1)} calls/s (${fmtPct(unread.callsPerSecond / without[0].callsPerSecond - 1)} against the first run that read them)`,
+    );
     console.log(`  result route answer time over all runs: p50 ${percentile(all, 50).toFixed(1)} ms, p99 ${percentile(all, 99).toFixed(1)} ms`);
     console.log(
       `  dispatch calls/s with results against the runs without on either side: ${ratios.map(fmtPct).join(", ")} (median ${fmtPct(median(ratios))}; goal within 5%)`,
