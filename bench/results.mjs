@@ -7,7 +7,11 @@
 // route's answer times, whether any result or contact.result webhook was lost or doubled, and
 // dispatch calls/s of each run with results against the runs without on either side of it.
 //
-// Options: --contacts=10000  --agents=50  --rounds=1  --port=8870
+// With --floor, each round also runs a campaign whose agents post with a spoiled token: every post
+// is refused (401) by the Worker before any object is asked, so that run shows what one HTTP
+// request per call costs dispatch in this one process, whatever the request does.
+//
+// Options: --contacts=10000  --agents=50  --rounds=1  --floor  --port=8870
 import { createServer } from "node:http";
 import { answeredCsv, createAndStart, dispatchView, median, provisionTenant, startServer, untilFinished } from "./server.mjs";
 
@@ -102,7 +106,7 @@ function followAnswers(feed, onAnswer) {
  * One campaign while `agents` agents post a result for each of its answered calls; answers the
  * dispatch figures and each result's answer time. Agents stop once every contact has a result.
  */
-async function runWithResults(server, tenant, feed, { contacts, agents, prefix }) {
+async function runWithResults(server, tenant, feed, { contacts, agents, prefix, refused = false }) {
   const queue = [];
   const latencies = [];
   const failures = [];
@@ -116,14 +120,16 @@ async function runWithResults(server, tenant, feed, { contacts, agents, prefix }
         continue;
       }
       const started = performance.now();
-      const res = await fetch(answer.result_url, {
+      // A refused post: the token's last character changed, so the Worker answers 401 before any object is asked.
+      const url = refused ? answer.result_url.replace(/.$/, (c) => (c === "A" ? "B" : "A")) : answer.result_url;
+      const res = await fetch(url, {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ disposition: dispositionOf(answer.first_name), summary: `Bench result for ${answer.contact_id}.` }),
       });
       const text = await res.text();
       latencies.push(performance.now() - started);
-      if (res.status !== 200) failures.push(`${res.status} ${text.slice(0, 200)}`);
+      if (res.status !== (refused ? 401 : 200)) failures.push(`${res.status} ${text.slice(0, 200)}`);
     }
   };
   const agentsDone = Promise.all(Array.from({ length: agents }, agent));
@@ -237,6 +243,7 @@ export async function benchResults(options = {}) {
   const contacts = Number(options.contacts ?? 10_000);
   const agents = Number(options.agents ?? 50);
   const rounds = Math.max(1, Number(options.rounds ?? 1));
+  const floor = options.floor !== undefined && options.floor !== "false";
   const port = Number(options.port ?? 8870);
   const server = await startServer({ port, vars: { SIMULATOR_TIME_SCALE: "0" } });
   const receiver = await startReceiver();
@@ -255,6 +262,9 @@ export async function benchResults(options = {}) {
     await feed.catchUp();
     const without = [await runWithout(server, tenant, feed, { contacts, prefix: "581" })];
     const withRuns = [];
+    const floorRuns = [];
+    /** Every measured run in order, so each is compared with the runs without results on either side of it. */
+    const sequence = [{ kind: "without", run: without[0] }];
     let ok = true;
     for (let round = 0; round < rounds; round++) {
       await feed.catchUp();
@@ -264,23 +274,41 @@ export async function benchResults(options = {}) {
       run.webhooks = await checkWebhooks(receiver, run.id, contacts);
       ok = ok && run.results.ok && run.webhooks.ok && run.failures.length === 0 && run.listedTwice === 0;
       withRuns.push(run);
+      sequence.push({ kind: "with", run });
       await feed.catchUp();
-      without.push(await runWithout(server, tenant, feed, { contacts, prefix: String(582 + round) }));
+      const next = await runWithout(server, tenant, feed, { contacts, prefix: String(582 + round) });
+      without.push(next);
+      sequence.push({ kind: "without", run: next });
+      if (!floor) continue;
+      await feed.catchUp();
+      const refusedRun = await runWithResults(server, tenant, feed, { contacts, agents, prefix: String(570 + round), refused: true });
+      ok = ok && refusedRun.failures.length === 0;
+      floorRuns.push(refusedRun);
+      sequence.push({ kind: "refused", run: refusedRun });
+      await feed.catchUp();
+      const after = await runWithout(server, tenant, feed, { contacts, prefix: String(560 + round) });
+      without.push(after);
+      sequence.push({ kind: "without", run: after });
     }
 
-    const ratios = withRuns.map((run, i) => run.callsPerSecond / ((without[i].callsPerSecond + without[i + 1].callsPerSecond) / 2) - 1);
+    const against = (kind) =>
+      sequence.flatMap((entry, i) =>
+        entry.kind === kind ? [entry.run.callsPerSecond / ((sequence[i - 1].run.callsPerSecond + sequence[i + 1].run.callsPerSecond) / 2) - 1] : [],
+      );
+    const ratios = against("with");
     const fmtPct = (x) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)}%`;
     const all = withRuns.flatMap((r) => r.latencies);
     console.log(`results: ${contacts}-contact campaigns of answered calls at time scale 0, ${agents} agents posting to result_url`);
     console.log("  run                     calls/s   wall s   results  p50 ms  p99 ms  lost/doubled results  contact.result webhooks");
-    let w = 0;
-    let r = 0;
-    for (let i = 0; i < without.length + withRuns.length; i++) {
-      if (i % 2 === 0) {
-        const run = without[w++];
+    for (const { kind, run } of sequence) {
+      if (kind === "without") {
         console.log(`  without results         ${run.callsPerSecond.toFixed(1).padStart(7)}  ${(run.wallMs / 1000).toFixed(1).padStart(7)}`);
+      } else if (kind === "refused") {
+        console.log(
+          `  with refused posts      ${run.callsPerSecond.toFixed(1).padStart(7)}  ${(run.wallMs / 1000).toFixed(1).padStart(7)}  ${String(run.latencies.length).padStart(7)}` +
+            `  ${percentile(run.latencies, 50).toFixed(1).padStart(6)}  ${percentile(run.latencies, 99).toFixed(1).padStart(6)}  (401 each, nothing stored)`,
+        );
       } else {
-        const run = withRuns[r++];
         const lost = DISPOSITIONS.reduce((n, d) => n + Math.max(0, run.results.expected[d] - run.results.listed[d]), 0);
         const doubled = DISPOSITIONS.reduce((n, d) => n + Math.max(0, run.results.listed[d] - run.results.expected[d]), 0) + run.listedTwice;
         console.log(
@@ -305,6 +333,14 @@ export async function benchResults(options = {}) {
     console.log(
       `  dispatch calls/s with results against the runs without on either side: ${ratios.map(fmtPct).join(", ")} (median ${fmtPct(median(ratios))}; goal within 5%)`,
     );
+    if (floor) {
+      const floorRatios = against("refused");
+      console.log(
+        `  dispatch calls/s with refused posts (a request per call that does nothing) against the runs without on either side: ${floorRatios.map(fmtPct).join(", ")} (median ${fmtPct(median(floorRatios))})`,
+      );
+      for (const run of floorRuns)
+        if (run.failures.length > 0) console.log(`  ${run.failures.length} refused posts were not answered 401, first: ${run.failures[0]}`);
+    }
     return ok;
   } finally {
     await receiver.close();

@@ -15,8 +15,8 @@ type KeyRow = typeof apiKeys.$inferSelect;
  * do before that batch changes anything or leaves the Worker.
  */
 const BATCHED_READS = ["/campaigns", "/campaigns/:id", "/campaigns/:id/contacts", "/agents", "/telephony/providers", "/telephony/numbers", "/webhooks"];
-const escape = (path: string) => path.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-const BATCHED_READ_PATH = new RegExp(`^(?:${API_MOUNTS.map(escape).join("|")})(?:${BATCHED_READS.map(escape).join("|")})$`);
+const literally = (path: string) => path.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+const BATCHED_READ_PATH = new RegExp(`^(?:${API_MOUNTS.map(literally).join("|")})(?:${BATCHED_READS.map(literally).join("|")})$`);
 
 export const invalidKey = () => unauthorized("The API key is invalid, revoked or expired.");
 
