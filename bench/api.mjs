@@ -22,32 +22,12 @@
 //
 // Options: --clients=20  --window=2  --windows=20  --seconds=20  --rounds=1  --baseline=daadac4
 //          --port=8890  --parts=reads,alone,mixed
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { baselineCheckout } from "./baseline.mjs";
-import { answeredCsv, checkout, median, provisionTenant, startServer } from "./server.mjs";
+import { answeredCsv, checkout, median, provisionTenant, startServer, workerAloneConfig } from "./server.mjs";
 import { workerdCpuMs } from "./usage.mjs";
 
 const CAPS = { concurrent_max: 1_000, calls_per_minute: 1_000_000, daily_calls_max: 10_000_000 };
-const WORKER_ALONE_CONFIG = "wrangler.bench-worker-alone.toml";
-
-/**
- * The checkout's wrangler.toml without its `[assets]` table (and the comment above it), written
- * beside it (wrangler resolves `main` and `migrations_dir` from the config's own directory).
- */
-function workerAloneConfig(root) {
-  const lines = readFileSync(join(root, "wrangler.toml"), "utf8").split("\n");
-  const start = lines.findIndex((line) => line.trim() === "[assets]");
-  if (start < 0) throw new Error("wrangler.toml has no [assets] table to leave out");
-  let from = start;
-  while (from > 0 && lines[from - 1].startsWith("#")) from--;
-  let to = start + 1;
-  while (to < lines.length && !/^\s*\[/.test(lines[to])) to++;
-  const path = join(root, WORKER_ALONE_CONFIG);
-  writeFileSync(path, [...lines.slice(0, from), ...lines.slice(to)].join("\n"));
-  return path;
-}
-
 async function create(server, tenant, csv, name) {
   const form = new FormData();
   form.set("name", name);
@@ -187,7 +167,7 @@ export async function benchApi(options = {}) {
   const port = Number(options.port ?? 8890);
   const baseline = options.baseline ?? "daadac4";
   const parts = (options.parts ?? "reads,alone,mixed").split(",");
-  const config = workerAloneConfig(checkout);
+  const config = workerAloneConfig(checkout, "api");
   try {
     const targets = [
       { label: "this checkout, Worker alone", root: checkout, config },

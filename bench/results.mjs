@@ -11,9 +11,16 @@
 // is refused (401) by the Worker before any object is asked, so that run shows what one HTTP
 // request per call costs dispatch in this one process, whatever the request does.
 //
-// Options: --contacts=10000  --agents=50  --rounds=1  --floor  --port=8870
+// The server runs the Worker alone (wrangler.toml without [assets], as bench/api.mjs's like-for-like
+// target): in production the API paths reach the Worker directly, and the asset routing that
+// `wrangler dev` puts in front of every request runs on Cloudflare's side. --assets serves it as
+// `npm start` does instead.
+//
+// Options: --contacts=10000  --agents=50  --rounds=1  --floor  --assets  --port=8870
+
+import { rmSync } from "node:fs";
 import { createServer } from "node:http";
-import { answeredCsv, createAndStart, dispatchView, median, provisionTenant, startServer, untilFinished } from "./server.mjs";
+import { answeredCsv, checkout, createAndStart, dispatchView, median, provisionTenant, startServer, untilFinished, workerAloneConfig } from "./server.mjs";
 
 const FAST = { concurrent_max: 100, calls_per_minute: 1_000_000, daily_calls_max: 1_000_000 };
 const DISPOSITIONS = ["interested", "not_interested", "undecided", "wrong_person"];
@@ -245,7 +252,9 @@ export async function benchResults(options = {}) {
   const rounds = Math.max(1, Number(options.rounds ?? 1));
   const floor = options.floor !== undefined && options.floor !== "false";
   const port = Number(options.port ?? 8870);
-  const server = await startServer({ port, vars: { SIMULATOR_TIME_SCALE: "0" } });
+  // The Worker alone, as production serves the API paths, unless --assets: then through wrangler dev's asset router, as `npm start` serves it.
+  const config = options.assets === undefined ? workerAloneConfig(checkout, "results") : undefined;
+  const server = await startServer({ port, vars: { SIMULATOR_TIME_SCALE: "0" }, config });
   const receiver = await startReceiver();
   try {
     const tenant = await provisionTenant(server, FAST);
@@ -298,7 +307,9 @@ export async function benchResults(options = {}) {
     const ratios = against("with");
     const fmtPct = (x) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)}%`;
     const all = withRuns.flatMap((r) => r.latencies);
-    console.log(`results: ${contacts}-contact campaigns of answered calls at time scale 0, ${agents} agents posting to result_url`);
+    console.log(
+      `results: ${contacts}-contact campaigns of answered calls at time scale 0, ${agents} agents posting to result_url, ${config ? "the Worker alone" : "through the dev asset router"}`,
+    );
     console.log("  run                     calls/s   wall s   results  p50 ms  p99 ms  lost/doubled results  contact.result webhooks");
     for (const { kind, run } of sequence) {
       if (kind === "without") {
@@ -345,5 +356,6 @@ export async function benchResults(options = {}) {
   } finally {
     await receiver.close();
     await server.stop();
+    if (config) rmSync(config, { force: true });
   }
 }

@@ -1,7 +1,7 @@
 // Starts `wrangler dev` on loopback with throwaway state and provisions a tenant over HTTP.
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -61,6 +61,26 @@ export async function startServer({ port = basePort, vars = {}, inspectorPort, r
 }
 
 /** The simulator's auth token for an account sid, as src/carriers/registry.ts derives it. */
+/**
+ * The checkout's wrangler.toml without its `[assets]` table (and the comment above it), written
+ * beside it as `wrangler.bench-<name>.toml` (wrangler resolves `main` and `migrations_dir` from the
+ * config's own directory); the caller removes it. Served from it, `wrangler dev` runs the Worker
+ * with nothing in front: no local stand-in for Cloudflare's asset routing, which in production
+ * runs on Cloudflare's side, not on the Worker's thread.
+ */
+export function workerAloneConfig(root, name) {
+  const lines = readFileSync(join(root, "wrangler.toml"), "utf8").split("\n");
+  const start = lines.findIndex((line) => line.trim() === "[assets]");
+  if (start < 0) throw new Error("wrangler.toml has no [assets] table to leave out");
+  let from = start;
+  while (from > 0 && lines[from - 1].startsWith("#")) from--;
+  let to = start + 1;
+  while (to < lines.length && !/^\s*\[/.test(lines[to])) to++;
+  const path = join(root, `wrangler.bench-${name}.toml`);
+  writeFileSync(path, [...lines.slice(0, from), ...lines.slice(to)].join("\n"));
+  return path;
+}
+
 export async function simulatorToken(secretsKey, accountSid) {
   const { createHmac } = await import("node:crypto");
   return createHmac("sha256", `simulator:${secretsKey}`).update(accountSid).digest("hex");
