@@ -28,9 +28,10 @@ export function acceptedKey(row: KeyRow | undefined, claimedAccount: string, now
 }
 
 /**
- * An API key not looked up yet: the caller holds the account the key names, and nothing is read
- * for it or answered until the key's row has been found and accepted (`settle`), in the route's
- * first batch or, failing that, after the route (`finish`) and before its answer leaves.
+ * An API key not looked up yet: the caller holds the account the key names. The route's first
+ * batch reads for that account with the key's row in front, and hands nothing back until that row
+ * has been accepted (`settle`); a route that made no such batch has the key looked up after it
+ * (`finish`), before its answer leaves.
  */
 class PendingKeyCheck {
   private verdict: "pending" | "accepted" | ApiError = "pending";
