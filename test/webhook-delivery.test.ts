@@ -214,12 +214,19 @@ describe("webhook delivery through the account's outbox", () => {
   });
 });
 
+/** A fresh outbox store in an account object's own SQLite, for tests of the store alone. */
+async function withOutboxStore(test: (store: OutboxStore, sql: SqlStorage) => void) {
+  const stub = env.ACCOUNTS.get(env.ACCOUNTS.idFromName(`outbox-store-${crypto.randomUUID()}`));
+  await runInDurableObject(stub, (_instance, state) => {
+    const store = new OutboxStore(state.storage.sql);
+    store.createSchema();
+    test(store, state.storage.sql);
+  });
+}
+
 describe("the outbox's lease", () => {
   it("keeps every delivery of one lease from being leased again until the lease runs out, and no others", async () => {
-    const stub = env.ACCOUNTS.get(env.ACCOUNTS.idFromName(`outbox-lease-${crypto.randomUUID()}`));
-    await runInDurableObject(stub, (_instance, state) => {
-      const store = new OutboxStore(state.storage.sql);
-      store.createSchema();
+    await withOutboxStore((store) => {
       const t0 = 1_000_000;
       const leaseMs = 30_000;
       for (let i = 0; i < 5; i++) store.insertMessage(`msg_${i}`, "ping", "{}", t0, ["ep_a", "ep_b"]);
@@ -240,10 +247,7 @@ describe("the outbox's lease", () => {
 
 describe("the outbox's record of a pass", () => {
   it("writes every answered attempt of a pass at once: delivered, failed with its retry, and one already final left alone", async () => {
-    const stub = env.ACCOUNTS.get(env.ACCOUNTS.idFromName(`outbox-record-${crypto.randomUUID()}`));
-    await runInDurableObject(stub, (_instance, state) => {
-      const store = new OutboxStore(state.storage.sql);
-      store.createSchema();
+    await withOutboxStore((store, sql) => {
       const t0 = 1_000_000;
       for (let i = 0; i < 3; i++) store.insertMessage(`msg_${i}`, "ping", "{}", t0, ["ep_a"]);
       const leased = store.leaseDue(t0, 10, 30_000);
@@ -257,7 +261,7 @@ describe("the outbox's record of a pass", () => {
       store.failPendingOf("ep_a", "disabled", t0 + 5);
       const rows = () =>
         Object.fromEntries(
-          state.storage.sql
+          sql
             .exec<Record<string, SqlStorageValue>>(
               "SELECT message_id, status, attempts, due_at, next_attempt_at, last_status_code, last_error FROM outbox_deliveries ORDER BY message_id",
             )
@@ -267,7 +271,7 @@ describe("the outbox's record of a pass", () => {
       const before = rows();
       expect(Object.values(before).map((r) => r.status)).toEqual(["failed", "failed", "failed"]);
       // Re-open the first two as a real pass would see them (only the third was final).
-      state.storage.sql.exec("UPDATE outbox_deliveries SET status = 'pending' WHERE message_id IN ('msg_0', 'msg_1')");
+      sql.exec("UPDATE outbox_deliveries SET status = 'pending' WHERE message_id IN ('msg_0', 'msg_1')");
       store.recordAttempts([
         { delivery: first, outcome: { ok: true, statusCode: 204 }, nextAttemptAt: null, at: t0 + 10 },
         { delivery: second, outcome: { ok: false, statusCode: 503, error: "HTTP 503" }, nextAttemptAt: t0 + 5_010, at: t0 + 11 },

@@ -6,21 +6,17 @@ import { type ContactStatus, campaigns } from "./schema";
 /** A campaign as D1 keeps it. */
 export type CampaignRow = typeof campaigns.$inferSelect;
 
-/** Most tenant routes start with this lookup, so it is built once. */
-const campaignOfAccount = preparedQuery((db) =>
-  db
-    .select()
-    .from(campaigns)
-    .where(and(eq(campaigns.id, sql.placeholder("id")), eq(campaigns.accountId, sql.placeholder("account"))))
-    .prepare(),
-);
+type Value = string | ReturnType<typeof sql.placeholder>;
 
-/** The same lookup as a query to send in a batch with others. */
-export const campaignOfAccountQuery = (db: Database, campaignId: string, accountId: string) =>
+/** A campaign of the account, as a query to send alone or in a batch with others (values or placeholders). */
+export const campaignOfAccountQuery = (db: Database, campaignId: Value, accountId: Value) =>
   db
     .select()
     .from(campaigns)
     .where(and(eq(campaigns.id, campaignId), eq(campaigns.accountId, accountId)));
+
+/** Most tenant routes start with this lookup, so it is built once. */
+const campaignOfAccount = preparedQuery((db) => campaignOfAccountQuery(db, sql.placeholder("id"), sql.placeholder("account")).prepare());
 
 export async function loadCampaignRow(env: Env, campaignId: string, accountId?: string): Promise<CampaignRow | undefined> {
   if (accountId !== undefined) return campaignOfAccount(database(env)).get({ id: campaignId, account: accountId });
